@@ -1,0 +1,7 @@
+/**
+ * Placeholder for the `mapreduce` layer of Tandem; its contents arrive with their issue.
+ *
+ * @module
+ */
+
+export {};
