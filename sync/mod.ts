@@ -1,7 +1,8 @@
 /**
- * Placeholder for the `sync` layer of Tandem; its contents arrive with their issue.
+ * SharedArrayBuffer + Atomics primitives and shared values that work between the
+ * main thread and any number of Workers.
  *
  * @module
  */
 
-export {};
+export * from "./revive.ts";
