@@ -4,4 +4,5 @@
  * @module
  */
 
-export {};
+export * from "./stress.ts";
+export * from "./echo_server.ts";

@@ -1,0 +1,456 @@
+/**
+ * The load generator of one worker: `connections` raw HTTP/1.1 keep-alive connections
+ * over `Deno.connect` / `Deno.connectTls` in one event loop, writing a pre-encoded
+ * request and parsing responses from bytes. Counts go to a shared `Int32Array` (for
+ * live progress) and, at the end, to an {@linkcode EngineResult}.
+ *
+ * @module
+ */
+
+import { Histogram, type HistogramData } from "./_histogram.ts";
+import { repeatRequest } from "./_http_request.ts";
+import { ProtocolError, ResponseParser } from "./_http_response_parser.ts";
+
+/** Failure causes, in the order of the engine's counters. */
+export const FAILURE_CAUSES = [
+  "timeout",
+  "refused",
+  "reset",
+  "protocol",
+  "http4xx",
+  "http5xx",
+  "other",
+] as const;
+
+/** One failure cause. */
+export type FailureCause = typeof FAILURE_CAUSES[number];
+
+const TIMEOUT = 0;
+const REFUSED = 1;
+const RESET = 2;
+const PROTOCOL = 3;
+const HTTP4XX = 4;
+const HTTP5XX = 5;
+const OTHER = 6;
+
+/** Layout of the shared progress memory (`Int32Array` indexes). */
+export const PROGRESS = {
+  /** Set to 1 to stop every worker. */
+  stop: 0,
+  /** First slot of worker 0; each worker owns {@linkcode PROGRESS.slotSize} entries. */
+  firstSlot: 4,
+  /** Entries per worker: sent, completed, failures, connections open. */
+  slotSize: 4,
+} as const;
+
+/** What one worker is asked to do. */
+export interface EngineConfig {
+  /** Host name to connect to. */
+  hostname: string;
+  /** TCP port. */
+  port: number;
+  /** Use TLS. */
+  tls: boolean;
+  /** PEM CA certificates to trust for TLS, besides the system's. */
+  caCerts: string[] | undefined;
+  /** The encoded request. */
+  request: Uint8Array;
+  /** True for `HEAD` requests (responses have no body). */
+  head: boolean;
+  /** Connections of this worker. */
+  connections: number;
+  /** Requests in flight per connection. */
+  pipeline: number;
+  /** Requests for this worker (count mode), or `undefined`. */
+  requests: number | undefined;
+  /** Run length in ms (duration mode), or `undefined`. */
+  durationMs: number | undefined;
+  /** Requests per second for this worker (constant arrival), or `undefined`. */
+  rate: number | undefined;
+  /** Per-request timeout in ms. */
+  timeoutMs: number;
+  /** Index of this worker's progress slot. */
+  slot: number;
+}
+
+/** Counts of one second of the run, from one worker. */
+export interface SecondData {
+  /** Seconds since the start. */
+  second: number;
+  /** Requests finished in that second (successes and failures). */
+  completed: number;
+  /** Failures in that second. */
+  failures: number;
+  /** Latencies of that second. */
+  histogram: HistogramData;
+}
+
+/** What one worker reports at the end. */
+export interface EngineResult {
+  /** Requests written (or attempted, when connecting failed). */
+  sent: number;
+  /** Responses with a 1xx–3xx status. */
+  successes: number;
+  /** Failures per cause, in the order of {@linkcode FAILURE_CAUSES}. */
+  failures: number[];
+  /** Requests still in flight when the run stopped. */
+  inFlight: number;
+  /** Count per status code. */
+  statusCodes: Record<string, number>;
+  /** Bytes read from the sockets. */
+  bytesRead: number;
+  /** Latencies of all responses. */
+  histogram: HistogramData;
+}
+
+type Conn = Deno.Conn | Deno.TlsConn;
+
+interface ConnState {
+  conn: Conn | undefined;
+  /** Send times (performance.now()) of the requests in flight, oldest first. */
+  sentAt: number[];
+  /** Latency start of the requests in flight (the intended time with a rate). */
+  startAt: number[];
+  timedOut: boolean;
+  stopped: boolean;
+}
+
+function classifyConnectError(error: unknown): number {
+  if (error instanceof Deno.errors.ConnectionRefused) return REFUSED;
+  if (
+    error instanceof Deno.errors.ConnectionReset || error instanceof Deno.errors.BrokenPipe ||
+    error instanceof Deno.errors.ConnectionAborted || error instanceof Deno.errors.UnexpectedEof
+  ) return RESET;
+  if (error instanceof Deno.errors.TimedOut) return TIMEOUT;
+  return OTHER;
+}
+
+/**
+ * Runs one worker's share of a stress run.
+ *
+ * @param config What to do.
+ * @param progress The shared progress memory (see {@linkcode PROGRESS}).
+ * @param startEpoch The run's start, in ms since the epoch (`Date.now()`).
+ * @param onSecond Receives the counts of each finished second.
+ * @returns The worker's counts.
+ */
+export async function runEngine(
+  config: EngineConfig,
+  progress: Int32Array,
+  startEpoch: number,
+  onSecond: (data: SecondData) => void,
+): Promise<EngineResult> {
+  const perfOffset = Date.now() - performance.now();
+  const startPerf = startEpoch - perfOffset;
+  const deadline = config.durationMs === undefined ? Infinity : startPerf + config.durationMs;
+  const drainGrace = Math.min(config.timeoutMs, 1000);
+  const base = PROGRESS.firstSlot + config.slot * PROGRESS.slotSize;
+  const depth = config.pipeline;
+  const batches: Uint8Array[] = [new Uint8Array(0)];
+  for (let k = 1; k <= depth; k++) batches.push(repeatRequest(config.request, k));
+
+  const histogram = new Histogram();
+  const failures = [0, 0, 0, 0, 0, 0, 0];
+  const statusCounts = new Map<number, number>();
+  let sent = 0;
+  let successes = 0;
+  let failed = 0;
+  let inFlight = 0;
+  let bytesRead = 0;
+  let remaining = config.requests ?? Infinity;
+  let stopping = false;
+  let nextArrival = 0; // index of the next request in rate mode
+  const interval = config.rate === undefined ? 0 : 1000 / config.rate;
+
+  let second = 0;
+  let secondHist = new Histogram();
+  let secondCompleted = 0;
+  let secondFailures = 0;
+  const flushSecond = (now: number): void => {
+    const current = Math.floor((now - startPerf) / 1000);
+    if (current <= second) return;
+    if (secondCompleted > 0 || secondFailures > 0) {
+      onSecond({
+        second,
+        completed: secondCompleted,
+        failures: secondFailures,
+        histogram: secondHist.data(),
+      });
+      secondHist = new Histogram();
+    }
+    secondCompleted = 0;
+    secondFailures = 0;
+    second = current;
+  };
+
+  const stopRequested = (): boolean => stopping || Atomics.load(progress, PROGRESS.stop) === 1;
+
+  /** Takes one request to send; false when the run has no more. */
+  const take = (now: number): boolean => {
+    if (remaining <= 0 || now >= deadline || stopRequested()) return false;
+    remaining--;
+    sent++;
+    return true;
+  };
+
+  const fail = (cause: number, count: number, now: number): void => {
+    if (count === 0) return;
+    if (now >= startPerf + second * 1000 + 1000) flushSecond(now);
+    failures[cause] += count;
+    failed += count;
+    secondFailures += count;
+    secondCompleted += count;
+    Atomics.store(progress, base + 1, (successes + failed) | 0);
+    Atomics.store(progress, base + 2, failed | 0);
+  };
+
+  const respond = (status: number, latency: number, now: number): void => {
+    if (now >= startPerf + second * 1000 + 1000) flushSecond(now);
+    const micros = latency * 1000;
+    histogram.record(micros);
+    secondHist.record(micros);
+    secondCompleted++;
+    statusCounts.set(status, (statusCounts.get(status) ?? 0) + 1);
+    if (status < 400) {
+      successes++;
+    } else {
+      const cause = status < 500 ? HTTP4XX : HTTP5XX;
+      failures[cause]++;
+      failed++;
+      secondFailures++;
+      Atomics.store(progress, base + 2, failed | 0);
+    }
+    Atomics.store(progress, base + 1, (successes + failed) | 0);
+  };
+
+  const connect = async (): Promise<Conn> => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const attempt = config.tls
+      ? Deno.connectTls({ hostname: config.hostname, port: config.port, caCerts: config.caCerts })
+      : Deno.connect({ hostname: config.hostname, port: config.port });
+    try {
+      return await Promise.race([
+        attempt,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            attempt.then((c) => c.close(), () => {});
+            reject(new Deno.errors.TimedOut("Connecting timed out"));
+          }, config.timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  const states: ConnState[] = [];
+
+  const runConnection = async (state: ConnState): Promise<void> => {
+    const parser = new ResponseParser(config.head);
+    const { sentAt, startAt } = state;
+    const closeConn = (): void => {
+      try {
+        state.conn?.close();
+      } catch {
+        // already closed
+      }
+      state.conn = undefined;
+      parser.reset();
+    };
+    while (true) {
+      let now = performance.now();
+      // An idle connection takes one request first (and waits for its time with a rate).
+      let k = 0;
+      if (sentAt.length === 0) {
+        if (!take(now)) break;
+        k = 1;
+        let intended = now;
+        if (interval > 0) {
+          intended = startPerf + nextArrival++ * interval;
+          while (intended > now && !stopRequested()) {
+            await new Promise((resolve) => setTimeout(resolve, Math.min(50, intended - now)));
+            now = performance.now();
+          }
+          if (stopRequested()) {
+            remaining++;
+            sent--;
+            break;
+          }
+        }
+        if (state.conn === undefined) {
+          try {
+            state.conn = await connect();
+            if (!config.tls) (state.conn as Deno.TcpConn).setNoDelay(true);
+          } catch (error) {
+            state.conn = undefined;
+            if (stopRequested()) inFlight++;
+            else fail(classifyConnectError(error), 1, performance.now());
+            continue;
+          }
+          now = performance.now();
+          if (interval === 0) intended = now;
+        }
+        sentAt.push(now);
+        startAt.push(intended);
+      }
+      // Fill the pipeline.
+      if (interval === 0) {
+        while (sentAt.length < depth && take(now)) {
+          sentAt.push(now);
+          startAt.push(now);
+          k++;
+        }
+      }
+      if (k > 0) {
+        try {
+          await writeAll(state.conn!, batches[k]);
+        } catch (error) {
+          settleBroken(state, error);
+          closeConn();
+          continue;
+        }
+      }
+      if (sentAt.length === 0) break;
+
+      // Read responses.
+      let n: number | null;
+      try {
+        n = await state.conn!.read(parser.space());
+      } catch (error) {
+        settleBroken(state, error);
+        closeConn();
+        continue;
+      }
+      now = performance.now();
+      let done: number;
+      if (n === null) {
+        done = parser.end();
+      } else {
+        bytesRead += n;
+        try {
+          done = parser.feed(n);
+        } catch (error) {
+          if (!(error instanceof ProtocolError)) throw error;
+          fail(PROTOCOL, sentAt.length, now);
+          sentAt.length = 0;
+          startAt.length = 0;
+          closeConn();
+          continue;
+        }
+      }
+      for (let i = 0; i < done; i++) {
+        respond(parser.statuses[i], now - startAt[i], now);
+      }
+      if (done > 0) {
+        sentAt.splice(0, done);
+        startAt.splice(0, done);
+      }
+      if (n === null) {
+        // The server closed: what is still in flight was cut off.
+        fail(RESET, sentAt.length, now);
+        sentAt.length = 0;
+        startAt.length = 0;
+        closeConn();
+      } else if (parser.closeAfter) {
+        // The server asked to close: pipelined requests after that one are sent again.
+        const unanswered = sentAt.length;
+        remaining += unanswered;
+        sent -= unanswered;
+        sentAt.length = 0;
+        startAt.length = 0;
+        closeConn();
+      }
+    }
+    closeConn();
+  };
+
+  /** Accounts for the requests in flight on a connection that broke. */
+  const settleBroken = (state: ConnState, error: unknown): void => {
+    const count = state.sentAt.length;
+    state.sentAt.length = 0;
+    state.startAt.length = 0;
+    const now = performance.now();
+    if (state.stopped) inFlight += count;
+    else if (state.timedOut) fail(TIMEOUT, count, now);
+    else if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) {
+      fail(RESET, count, now);
+    } else {fail(
+        classifyConnectError(error) === OTHER ? RESET : classifyConnectError(error),
+        count,
+        now,
+      );}
+    state.timedOut = false;
+  };
+
+  // The ticker: timeouts, the stop flag, the end of a duration, second boundaries.
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    flushSecond(now);
+    const stopNow = Atomics.load(progress, PROGRESS.stop) === 1 || now >= deadline + drainGrace;
+    if (stopNow) stopping = true;
+    let open = 0;
+    for (const state of states) {
+      if (state.conn === undefined) continue;
+      open++;
+      if (stopNow && !state.stopped) {
+        state.stopped = true;
+        try {
+          state.conn.close();
+        } catch {
+          // already closed
+        }
+      } else if (
+        !state.timedOut && state.sentAt.length > 0 && now - state.sentAt[0] >= config.timeoutMs
+      ) {
+        state.timedOut = true;
+        try {
+          state.conn.close();
+        } catch {
+          // already closed
+        }
+      }
+    }
+    Atomics.store(progress, base + 3, open);
+  }, Math.max(10, Math.min(50, config.timeoutMs / 4)));
+
+  const syncSent = setInterval(() => Atomics.store(progress, base, sent | 0), 50);
+  try {
+    const runs: Promise<void>[] = [];
+    for (let i = 0; i < config.connections; i++) {
+      const state: ConnState = {
+        conn: undefined,
+        sentAt: [],
+        startAt: [],
+        timedOut: false,
+        stopped: false,
+      };
+      states.push(state);
+      runs.push(runConnection(state));
+    }
+    await Promise.all(runs);
+  } finally {
+    clearInterval(ticker);
+    clearInterval(syncSent);
+  }
+  Atomics.store(progress, base, sent | 0);
+  Atomics.store(progress, base + 3, 0);
+  flushSecond(Infinity);
+  const statusCodes: Record<string, number> = {};
+  for (const [code, count] of [...statusCounts].sort((a, b) => a[0] - b[0])) {
+    statusCodes[String(code)] = count;
+  }
+  return {
+    sent,
+    successes,
+    failures,
+    inFlight,
+    statusCodes,
+    bytesRead,
+    histogram: histogram.data(),
+  };
+}
+
+async function writeAll(conn: Conn, bytes: Uint8Array): Promise<void> {
+  let written = await conn.write(bytes);
+  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
+}

@@ -1,0 +1,42 @@
+/**
+ * Worker entry of the stress tester: runs one {@linkcode runEngine} in its own event
+ * loop and reports back by `postMessage` (plus live counts in shared memory).
+ *
+ * Messages in: `{ type: "start", config, progress, startEpoch }`.
+ * Messages out: `{ type: "ready" }`, `{ type: "second", data }`, `{ type: "done", result }`,
+ * `{ type: "error", message }`.
+ *
+ * @module
+ */
+
+import { type EngineConfig, runEngine } from "./_stress_engine.ts";
+
+interface WorkerScope {
+  onmessage: ((event: MessageEvent) => void) | null;
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+}
+
+interface StartMessage {
+  type: "start";
+  config: EngineConfig;
+  progress: SharedArrayBuffer;
+  startEpoch: number;
+}
+
+const scope = globalThis as unknown as WorkerScope;
+
+scope.onmessage = async (event: MessageEvent<StartMessage>) => {
+  const { config, progress, startEpoch } = event.data;
+  try {
+    const result = await runEngine(config, new Int32Array(progress), startEpoch, (data) => {
+      scope.postMessage({ type: "second", data }, [data.histogram.counts.buffer as ArrayBuffer]);
+    });
+    scope.postMessage({ type: "done", result }, [result.histogram.counts.buffer as ArrayBuffer]);
+  } catch (error) {
+    scope.postMessage({
+      type: "error",
+      message: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    });
+  }
+};
+scope.postMessage({ type: "ready" });
