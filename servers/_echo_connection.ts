@@ -1,0 +1,166 @@
+// One echo connection: read, write back, repeat; with backpressure, an idle
+// timeout and a goodbye on shutdown. Private to `echo_server.ts`.
+
+/** Smallest read buffer; an idle connection holds only this much. */
+const MIN_BUFFER = 2 * 1024;
+/** Largest read buffer, reached after reads that fill the buffer. */
+const MAX_BUFFER = 64 * 1024;
+
+/** Why a connection ended. */
+export type EchoCloseReason = "eof" | "error" | "idle" | "shutdown";
+
+/** Counters shared by every connection of one server. */
+export interface EchoCounters {
+  bytesReceived: number;
+  bytesSent: number;
+}
+
+/** What a connection needs from its server. */
+export interface EchoConnectionOptions {
+  id: number;
+  counters: EchoCounters;
+  idleTimeout: number;
+}
+
+/**
+ * Echoes one TCP connection. At most one read buffer of unechoed bytes is held:
+ * the next read starts only after the previous bytes were all written, so a
+ * client that never reads stalls its own connection and nothing else.
+ */
+export class EchoConnection {
+  readonly id: number;
+  readonly remoteAddr: Deno.NetAddr;
+  readonly startedAt: number = performance.now();
+  /** Bytes read from the client and written back. */
+  bytes = 0;
+  reason: EchoCloseReason = "eof";
+
+  #conn: Deno.TcpConn;
+  #counters: EchoCounters;
+  #idleTimeout: number;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  #lastActivity: number = performance.now();
+  #writing = false;
+  #stopping = false;
+  #farewell: Promise<void> | undefined;
+  #closed = false;
+  #goodbye = "";
+  #graceTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(conn: Deno.TcpConn, options: EchoConnectionOptions) {
+    this.#conn = conn;
+    this.id = options.id;
+    this.remoteAddr = conn.remoteAddr;
+    this.#counters = options.counters;
+    this.#idleTimeout = options.idleTimeout;
+    try {
+      conn.setNoDelay(true);
+    } catch {
+      // The peer may already be gone; the first read will tell.
+    }
+    if (this.#idleTimeout > 0) this.#armIdleTimer(this.#idleTimeout);
+  }
+
+  /** Echoes until the client closes, an error, the idle timeout or {@linkcode stop}. */
+  async run(): Promise<void> {
+    let buffer = new Uint8Array(MIN_BUFFER);
+    try {
+      while (!this.#stopping) {
+        const n = await this.#conn.read(buffer);
+        if (this.#stopping) break;
+        if (n === null) break;
+        if (this.#idleTimeout > 0) this.#lastActivity = performance.now();
+        this.#counters.bytesReceived += n;
+        this.#writing = true;
+        await this.#writeAll(buffer.subarray(0, n));
+        this.#writing = false;
+        if (n === buffer.length && buffer.length < MAX_BUFFER) {
+          buffer = new Uint8Array(Math.min(buffer.length * 4, MAX_BUFFER));
+        }
+      }
+    } catch {
+      if (!this.#stopping) this.reason = "error";
+    }
+    this.#writing = false;
+    if (this.#stopping) {
+      await this.#sayGoodbye();
+    } else {
+      this.#close();
+    }
+  }
+
+  /**
+   * Stops echoing: sends `message` once no echo write is in flight, then closes.
+   * A goodbye that cannot be written within `graceMs` (the client does not read)
+   * is dropped and the connection closed anyway.
+   */
+  stop(reason: EchoCloseReason, message: string, graceMs: number): void {
+    if (this.#stopping || this.#closed) return;
+    this.#stopping = true;
+    this.reason = reason;
+    this.#goodbye = message;
+    this.#clearIdleTimer();
+    this.#graceTimer = setTimeout(() => {
+      this.#graceTimer = undefined;
+      this.#close();
+    }, graceMs);
+    // Blocked in a read: no echo in flight, so say goodbye now. The pending
+    // read fails once the connection closes and `run` then returns.
+    if (!this.#writing) void this.#sayGoodbye();
+  }
+
+  #sayGoodbye(): Promise<void> {
+    this.#farewell ??= (async () => {
+      try {
+        await this.#writeAll(new TextEncoder().encode(this.#goodbye), false);
+      } catch {
+        // The client is gone or the grace period ran out.
+      }
+      this.#close();
+    })();
+    return this.#farewell;
+  }
+
+  async #writeAll(bytes: Uint8Array, count = true): Promise<void> {
+    let offset = 0;
+    while (offset < bytes.length) {
+      const n = await this.#conn.write(bytes.subarray(offset));
+      offset += n;
+      if (this.#idleTimeout > 0) this.#lastActivity = performance.now();
+      if (count) {
+        this.bytes += n;
+        this.#counters.bytesSent += n;
+      }
+    }
+  }
+
+  #armIdleTimer(ms: number): void {
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      const idle = performance.now() - this.#lastActivity;
+      if (idle >= this.#idleTimeout) {
+        this.stop("idle", "idle timeout\n", 100);
+      } else {
+        this.#armIdleTimer(this.#idleTimeout - idle);
+      }
+    }, Math.max(1, Math.ceil(ms)));
+  }
+
+  #clearIdleTimer(): void {
+    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#clearIdleTimer();
+    if (this.#graceTimer !== undefined) clearTimeout(this.#graceTimer);
+    this.#graceTimer = undefined;
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed by the runtime.
+    }
+  }
+}
