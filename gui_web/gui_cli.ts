@@ -1,3 +1,97 @@
-// Placeholder entry point: this app has not been built yet.
-console.error("gui: not built yet");
-Deno.exit(1);
+// Copyright 2026 the Tandem authors. MIT license.
+/**
+ * `deno task gui [--port 8000] [--host 127.0.0.1] [--allow-host NAME]...`: serves the load
+ * tester's web GUI and prints the URL to open. Ctrl+C (or SIGTERM) cancels any run and
+ * stops the server.
+ *
+ * The task allows network access to loopback only, so the GUI can stress only servers on
+ * this machine. To stress another host, widen `--allow-net`, e.g.
+ * `deno run --allow-net=127.0.0.1,localhost,[::1],example.com gui_web/gui_cli.ts`.
+ *
+ * @module
+ */
+
+import { parseArgs } from "@std/cli/parse-args";
+import { serveGui } from "./gui_server.ts";
+
+const USAGE = `Usage: deno task gui [--port 8000] [--host 127.0.0.1] [--allow-host NAME]...
+
+Serves the load tester's web GUI and prints the URL to open. Ctrl+C stops it.
+
+  -p, --port N         port to listen on (0 picks a free one)      default 8000
+      --host NAME      host name or address to bind to              default 127.0.0.1
+      --allow-host H   also accept requests for Host H (repeatable)
+  -h, --help           show this help
+
+The GUI may only stress hosts that --allow-net grants; 'deno task gui' grants loopback.`;
+
+interface CliArgs {
+  port?: string;
+  host?: string;
+  "allow-host"?: string[];
+  help?: boolean;
+  _: (string | number)[];
+}
+
+function fail(message: string): never {
+  console.error(`gui: ${message}\n\n${USAGE}`);
+  Deno.exit(2);
+}
+
+async function main(args: string[]): Promise<void> {
+  let unknown: string | undefined;
+  const flags: CliArgs = parseArgs(args, {
+    string: ["port", "host", "allow-host"],
+    boolean: ["help"],
+    collect: ["allow-host"],
+    alias: { p: "port", h: "help" },
+    unknown: (arg: string) => {
+      unknown ??= arg;
+      return false;
+    },
+  });
+  if (flags.help) {
+    console.log(USAGE);
+    return;
+  }
+  if (unknown !== undefined) fail(`Cannot parse arguments as '${unknown}' is not a known option`);
+  const port = flags.port === undefined ? 8000 : Number(flags.port);
+  if (!/^\d+$/.test(flags.port ?? "8000") || port > 65535) {
+    fail(`Cannot serve as '--port' must be an integer from 0 to 65535: received '${flags.port}'`);
+  }
+  const hostname = flags.host ?? "127.0.0.1";
+  if (hostname === "") fail("Cannot serve as '--host' must not be empty");
+
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  for (const name of signals) Deno.addSignalListener(name, stop);
+  try {
+    let gui;
+    try {
+      gui = serveGui({
+        hostname,
+        port,
+        signal: controller.signal,
+        allowedHosts: flags["allow-host"] ?? [],
+      });
+    } catch (error) {
+      if (error instanceof Deno.errors.AddrInUse) {
+        fail(`Cannot serve as port ${port} is in use: pass another with --port`);
+      }
+      if (
+        error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied
+      ) {
+        fail(`Cannot serve on '${hostname}' as --allow-net does not grant it: widen --allow-net`);
+      }
+      throw error;
+    }
+    console.log(`Tandem GUI: open ${gui.url}  (Ctrl+C to stop)`);
+    await gui.finished;
+    console.log("Tandem GUI: stopped");
+  } finally {
+    for (const name of signals) Deno.removeSignalListener(name, stop);
+  }
+}
+
+if (import.meta.main) await main(Deno.args);

@@ -1,0 +1,413 @@
+// Copyright 2026 the Tandem authors. MIT license.
+/**
+ * The load tester's web GUI: {@linkcode serveGui} serves a small page and an HTTP API over
+ * `Deno.serve`, runs `runStress` for the page and pushes progress with Server-Sent Events.
+ *
+ * @module
+ */
+
+import { ServerSentEventStream } from "@std/http/server-sent-event-stream";
+import { runStress } from "../servers/stress.ts";
+import { allowedHosts, checkHost, checkOrigin } from "./_guard.ts";
+import { pageHtml } from "./_page_html.ts";
+import { PAGE_CSS } from "./_page_css.ts";
+import { PAGE_JS } from "./_page_js.ts";
+import {
+  RunRegistry,
+  type RunRegistry as Registry,
+  type SseMessage,
+  type StressRunner,
+} from "./_runs.ts";
+import { validateRunRequest } from "./_validate.ts";
+
+export type { StressRunner } from "./_runs.ts";
+export type {
+  StressControl,
+  StressFailures,
+  StressHistogramBucket,
+  StressLatency,
+  StressOptions,
+  StressProgress,
+  StressReport,
+  StressSecond,
+} from "../servers/stress.ts";
+
+/** Options of {@linkcode serveGui}. */
+export interface ServeGuiOptions {
+  /**
+   * The host name or address to bind to. Anything but loopback exposes a tool that sends
+   * traffic on the user's behalf: do so only on a trusted network.
+   *
+   * @default {"127.0.0.1"}
+   */
+  hostname?: string;
+  /**
+   * The port to listen on; `0` picks a free one (read it from `addr` or `url`).
+   *
+   * @default {8000}
+   */
+  port?: number;
+  /** Aborting it shuts the server down, like {@linkcode GuiServer.shutdown}. */
+  signal?: AbortSignal;
+  /**
+   * The largest `requests` a run may ask for; larger ones get `400`.
+   *
+   * @default {1000000}
+   */
+  maxRequests?: number;
+  /**
+   * The largest `concurrency` a run may ask for; larger ones get `400`.
+   *
+   * @default {1000}
+   */
+  maxConcurrency?: number;
+  /**
+   * How many runs may be running at once; one more gets `429`.
+   *
+   * @default {2}
+   */
+  maxActiveRuns?: number;
+  /**
+   * How many ended runs are kept for late or reconnecting watchers.
+   *
+   * @default {20}
+   */
+  retainRuns?: number;
+  /**
+   * How long an ended run is kept, in milliseconds.
+   *
+   * @default {600000}
+   */
+  retainMs?: number;
+  /**
+   * The interval between `progress` events, in milliseconds.
+   *
+   * @default {200}
+   */
+  progressIntervalMs?: number;
+  /**
+   * Extra `Host` header values to accept (`name` or `name:port`), for a server reached
+   * under a name other than its bound address. Every other `Host` gets `403`, which
+   * defeats DNS rebinding.
+   *
+   * @default {[]}
+   */
+  allowedHosts?: readonly string[];
+  /**
+   * The function that performs runs. Tests pass a stand-in.
+   *
+   * @default {runStress}
+   */
+  runStress?: StressRunner;
+}
+
+/** Counts of the server's runs and open event streams. */
+export interface GuiStats {
+  /** Runs kept, running or ended. */
+  runs: number;
+  /** Runs still running. */
+  activeRuns: number;
+  /** Open event streams (browser tabs watching) over all runs. */
+  watchers: number;
+}
+
+/** A running GUI server. */
+export interface GuiServer extends AsyncDisposable {
+  /** The address the server listens on. */
+  readonly addr: Deno.NetAddr;
+  /** The URL to open in a browser, e.g. `http://127.0.0.1:8000/`. */
+  readonly url: string;
+  /** Resolves once the server has stopped. */
+  readonly finished: Promise<void>;
+  /** Counts of runs and watchers. */
+  readonly stats: GuiStats;
+  /**
+   * Cancels every run, sends each watcher its final event, then stops listening.
+   *
+   * @returns A promise that resolves once the server has stopped.
+   */
+  shutdown(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 16 * 1024;
+const RUN_PATH =
+  /^\/api\/runs\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(\/events)?$/;
+const COMMON_HEADERS = {
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "cache-control": "no-store",
+};
+const PAGE_HEADERS = {
+  ...COMMON_HEADERS,
+  "content-security-policy":
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  "x-frame-options": "DENY",
+};
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { ...COMMON_HEADERS, "content-type": "application/json; charset=utf-8", ...headers },
+  });
+}
+
+function asset(body: string, type: string): Response {
+  return new Response(body, { headers: { ...PAGE_HEADERS, "content-type": type } });
+}
+
+function checkPositiveInteger(name: string, value: number, min: number): void {
+  if (!Number.isInteger(value) || value < min) {
+    throw new RangeError(
+      `Cannot serve GUI as '${name}' must be an integer of at least ${min}: received ${value}`,
+    );
+  }
+}
+
+async function readBody(request: Request): Promise<string | undefined> {
+  const length = Number(request.headers.get("content-length") ?? "0");
+  if (length > MAX_BODY_BYTES) return undefined;
+  if (request.body === null) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  while (true) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+async function netAllowed(url: string): Promise<boolean> {
+  const target = new URL(url);
+  const port = target.port || (target.protocol === "https:" ? "443" : "80");
+  const status = await Deno.permissions.query({ name: "net", host: `${target.hostname}:${port}` });
+  return status.state === "granted";
+}
+
+interface Limits {
+  maxRequests: number;
+  maxConcurrency: number;
+}
+
+async function createRun(request: Request, registry: Registry, limits: Limits): Promise<Response> {
+  const type = request.headers.get("content-type") ?? "";
+  if (!/^application\/json\s*(;|$)/i.test(type)) {
+    return json(415, {
+      error: `Cannot start run as the body must be 'application/json': received '${type}'`,
+    });
+  }
+  const text = await readBody(request);
+  if (text === undefined) {
+    return json(413, { error: `Cannot start run as the body exceeds ${MAX_BODY_BYTES} bytes` });
+  }
+  const checked = validateRunRequest(text, limits);
+  if (!checked.ok) return json(400, { error: checked.error, field: checked.field });
+  if (!await netAllowed(checked.value.url)) {
+    const host = new URL(checked.value.url).host;
+    return json(400, {
+      field: "url",
+      error:
+        `Cannot start run as network access to '${host}' is not allowed: restart the GUI with --allow-net including '${host}'`,
+    });
+  }
+  try {
+    const run = registry.start(checked.value);
+    return json(201, { id: run.id }, { location: `/api/runs/${run.id}` });
+  } catch (error) {
+    if (error instanceof RangeError) return json(429, { error: error.message });
+    return json(503, { error: (error as Error).message });
+  }
+}
+
+function events(request: Request, registry: Registry, id: string): Response {
+  const run = registry.get(id);
+  if (run === undefined) return json(404, { error: `Cannot find run: '${id}'` });
+  const header = request.headers.get("last-event-id");
+  const lastEventId = header !== null && /^\d+$/.test(header) ? Number(header) : undefined;
+  const stream = run.watch(lastEventId);
+  if (stream === undefined) return new Response(null, { status: 204, headers: COMMON_HEADERS });
+  const body: ReadableStream<Uint8Array> = stream.pipeThrough<Uint8Array>(
+    new ServerSentEventStream() as TransformStream<SseMessage, Uint8Array>,
+  );
+  return new Response(body, {
+    headers: {
+      ...COMMON_HEADERS,
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache, no-store",
+    },
+  });
+}
+
+function describe(registry: Registry, id: string): Response {
+  const run = registry.get(id);
+  if (run === undefined) return json(404, { error: `Cannot find run: '${id}'` });
+  return json(200, {
+    id: run.id,
+    state: run.state,
+    request: run.request,
+    progress: run.progress,
+    outcome: run.outcome ?? null,
+  });
+}
+
+function cancel(registry: Registry, id: string): Response {
+  const run = registry.get(id);
+  if (run === undefined) return json(404, { error: `Cannot find run: '${id}'` });
+  const running = run.state === "running";
+  run.cancel();
+  return json(running ? 202 : 200, { id: run.id, state: running ? "cancelling" : run.state });
+}
+
+function methodNotAllowed(allow: string): Response {
+  return json(405, { error: `Cannot serve request as the method is not allowed: use ${allow}` }, {
+    allow,
+  });
+}
+
+/**
+ * Serves the load tester's web GUI: the page at `/`, and the HTTP API it uses:
+ *
+ * - `POST /api/runs` with JSON `{ url, requests, concurrency }` starts a run with
+ *   `runStress`: `201 { id }`, or `400 { error, field }` for bad input.
+ * - `GET /api/runs/:id/events` streams `progress` events (5 a second by default) and one
+ *   final `done`, `cancelled` or `error` event carrying `{ state, report, error? }`.
+ *   Event ids let a reconnecting `EventSource` resume (`Last-Event-ID`) without losing
+ *   the final event; `204` when it has already seen it.
+ * - `GET /api/runs/:id` tells the state, and `DELETE /api/runs/:id` cancels.
+ *
+ * Every request must carry a `Host` naming this server (DNS rebinding), and `POST` and
+ * `DELETE` an `Origin` equal to the server's own (cross-site requests): else `403`.
+ *
+ * @param options Where to listen, limits, and the runner.
+ * @returns The running server; dispose of it or call `shutdown()` to stop it.
+ * @throws {RangeError} When `port` or a limit is out of range.
+ * @throws {Deno.errors.AddrInUse} When the port is taken.
+ *
+ * @example Start a run through the API
+ * ```ts
+ * import { serveGui } from "@tandem/tandem/gui-web";
+ * import { assertEquals } from "@std/assert";
+ *
+ * await using gui = serveGui({
+ *   port: 0,
+ *   // A stand-in for runStress that fails at once: no traffic is sent.
+ *   runStress: () => Promise.reject(new Error("no target")),
+ * });
+ * const response = await fetch(new URL("/api/runs", gui.url), {
+ *   method: "POST",
+ *   headers: { "content-type": "application/json", origin: new URL(gui.url).origin },
+ *   body: JSON.stringify({ url: "ftp://127.0.0.1/", requests: 10, concurrency: 2 }),
+ * });
+ * assertEquals(response.status, 400);
+ * assertEquals((await response.json()).field, "url");
+ * ```
+ */
+export function serveGui(options: ServeGuiOptions = {}): GuiServer {
+  const {
+    hostname = "127.0.0.1",
+    port = 8000,
+    signal,
+    maxRequests = 1_000_000,
+    maxConcurrency = 1_000,
+    maxActiveRuns = 2,
+    retainRuns = 20,
+    retainMs = 600_000,
+    progressIntervalMs = 200,
+  } = options;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(
+      `Cannot serve GUI as 'port' must be an integer from 0 to 65535: received ${port}`,
+    );
+  }
+  checkPositiveInteger("maxRequests", maxRequests, 1);
+  checkPositiveInteger("maxConcurrency", maxConcurrency, 1);
+  checkPositiveInteger("maxActiveRuns", maxActiveRuns, 1);
+  checkPositiveInteger("retainRuns", retainRuns, 0);
+  checkPositiveInteger("retainMs", retainMs, 0);
+  checkPositiveInteger("progressIntervalMs", progressIntervalMs, 10);
+  const limits = { maxRequests, maxConcurrency };
+  const registry = new RunRegistry({
+    runner: options.runStress ?? runStress,
+    maxActiveRuns,
+    retainRuns,
+    retainMs,
+    progressIntervalMs,
+  });
+  const page = pageHtml(limits);
+  let hosts = new Set<string>();
+
+  const handler = async (request: Request): Promise<Response> => {
+    const hostError = checkHost(request, hosts);
+    if (hostError !== undefined) return json(403, { error: hostError });
+    const { pathname } = new URL(request.url);
+    const method = request.method;
+    if (pathname === "/" || pathname === "/index.html") {
+      if (method !== "GET" && method !== "HEAD") return methodNotAllowed("GET, HEAD");
+      return asset(page, "text/html; charset=utf-8");
+    }
+    if (pathname === "/app.js") return asset(PAGE_JS, "text/javascript; charset=utf-8");
+    if (pathname === "/app.css") return asset(PAGE_CSS, "text/css; charset=utf-8");
+    if (pathname === "/api/runs") {
+      if (method !== "POST") return methodNotAllowed("POST");
+      const originError = checkOrigin(request);
+      if (originError !== undefined) return json(403, { error: originError });
+      return await createRun(request, registry, limits);
+    }
+    const match = RUN_PATH.exec(pathname);
+    if (match === null) return json(404, { error: `Cannot find '${pathname}'` });
+    const [, id, isEvents] = match;
+    if (isEvents !== undefined) {
+      if (method !== "GET") return methodNotAllowed("GET");
+      return events(request, registry, id);
+    }
+    if (method === "GET") return describe(registry, id);
+    if (method !== "DELETE") return methodNotAllowed("GET, DELETE");
+    const originError = checkOrigin(request);
+    if (originError !== undefined) return json(403, { error: originError });
+    return cancel(registry, id);
+  };
+
+  const server = Deno.serve({ hostname, port, handler, onListen: () => {} });
+  const addr = server.addr as Deno.NetAddr;
+  hosts = allowedHosts(hostname, addr.port, options.allowedHosts ?? []);
+  const wildcard = hostname === "0.0.0.0" || hostname === "::" || hostname === "[::]";
+  const shown = wildcard ? "127.0.0.1" : hostname.includes(":") ? `[${hostname}]` : hostname;
+  const url = `http://${shown}:${addr.port}/`;
+
+  let stopping: Promise<void> | undefined;
+  const onAbort = () => void shutdown();
+  const shutdown = (): Promise<void> => {
+    stopping ??= (async () => {
+      signal?.removeEventListener("abort", onAbort);
+      await registry.close();
+      await server.shutdown();
+    })();
+    return stopping;
+  };
+  const finished = server.finished.then(() => registry.close());
+  if (signal?.aborted) void shutdown();
+  else signal?.addEventListener("abort", onAbort, { once: true });
+
+  return {
+    addr,
+    url,
+    finished,
+    get stats(): GuiStats {
+      return registry.stats;
+    },
+    shutdown,
+    [Symbol.asyncDispose]: shutdown,
+  };
+}

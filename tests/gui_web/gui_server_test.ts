@@ -1,0 +1,380 @@
+// Copyright 2026 the Tandem authors. MIT license.
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
+import { serveGui } from "../../gui_web/gui_server.ts";
+import type { GuiServer, ServeGuiOptions } from "../../gui_web/gui_server.ts";
+import { fakeStress } from "./_fake_stress.ts";
+import { EventClient, postRun, sameOrigin, startRun, until, within } from "./_sse.ts";
+
+function gui(options: ServeGuiOptions = {}): GuiServer {
+  return serveGui({ port: 0, ...options });
+}
+
+/** Sends a raw HTTP/1.1 request, so that `Host` can be anything, and returns the status. */
+async function rawStatus(server: GuiServer, head: string, body = ""): Promise<number> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
+  try {
+    const length = new TextEncoder().encode(body).byteLength;
+    const request = `${head}\r\nContent-Length: ${length}\r\nConnection: close\r\n\r\n${body}`;
+    await conn.write(new TextEncoder().encode(request));
+    const buffer = new Uint8Array(4096);
+    let text = "";
+    while (!text.includes("\r\n")) {
+      const read = await within(conn.read(buffer));
+      if (read === null) break;
+      text += new TextDecoder().decode(buffer.subarray(0, read));
+    }
+    const match = /^HTTP\/1\.1 (\d{3})/.exec(text);
+    if (match === null) throw new Error(`Not an HTTP response: '${text.slice(0, 80)}'`);
+    return Number(match[1]);
+  } finally {
+    conn.close();
+  }
+}
+
+Deno.test("serveGui() serves the page, its script and its style", async () => {
+  await using server = gui({ runStress: fakeStress().runStress });
+  assertMatch(server.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+  const page = await fetch(server.url);
+  assertEquals(page.status, 200);
+  assertStringIncludes(page.headers.get("content-type") ?? "", "text/html");
+  assertStringIncludes(page.headers.get("content-security-policy") ?? "", "script-src 'self'");
+  const html = await page.text();
+  for (
+    const [id, name] of [["url", "URL"], ["requests", "Requests"], ["concurrency", "Concurrency"]]
+  ) {
+    assertStringIncludes(html, `<label for="${id}">${name}</label>`);
+  }
+  assertStringIncludes(html, `<button id="submit" type="submit">Submit</button>`);
+  assertStringIncludes(html, "<progress");
+  const script = await fetch(new URL("/app.js", server.url));
+  assertStringIncludes(script.headers.get("content-type") ?? "", "javascript");
+  assertStringIncludes(await script.text(), "EventSource");
+  const style = await fetch(new URL("/app.css", server.url));
+  assertStringIncludes(style.headers.get("content-type") ?? "", "text/css");
+  await style.body?.cancel();
+  const missing = await fetch(new URL("/nope", server.url));
+  assertEquals(missing.status, 404);
+  await missing.body?.cancel();
+});
+
+Deno.test("serveGui() throws RangeError for a bad port or limit", () => {
+  for (const options of [{ port: -1 }, { port: 70000 }, { port: 1.5 }, { maxRequests: 0 }]) {
+    let thrown: unknown;
+    try {
+      serveGui(options);
+    } catch (error) {
+      thrown = error;
+    }
+    if (!(thrown instanceof RangeError)) {
+      throw new Error(`Expected RangeError for ${JSON.stringify(options)}: got ${thrown}`);
+    }
+    assertMatch(thrown.message, /^Cannot serve GUI as '\w+' must be/);
+  }
+});
+
+Deno.test("POST /api/runs streams progress events then one final done event", async () => {
+  const fake = fakeStress({ perTick: 5, tickMs: 15 });
+  await using server = gui({ runStress: fake.runStress, progressIntervalMs: 20 });
+  const id = await startRun(server, { url: "http://127.0.0.1:9/", requests: 200, concurrency: 3 });
+  assertMatch(id, /^[0-9a-f-]{36}$/);
+  await using events = await EventClient.open(server, id);
+  assertEquals(events.response.status, 200);
+  assertStringIncludes(events.response.headers.get("content-type") ?? "", "text/event-stream");
+  const seen = await events.untilFinal();
+  const final = seen.at(-1)!;
+  assertEquals(final.event, "done");
+  const outcome = JSON.parse(final.data!);
+  assertEquals(outcome.state, "done");
+  assertEquals(outcome.report.requests, 200);
+  const progress = seen.filter((event) => event.event === "progress").map((event) => ({
+    id: Number(event.id),
+    ...JSON.parse(event.data!),
+  }));
+  assert(progress.length >= 2, `expected several progress events: got ${progress.length}`);
+  for (let i = 1; i < progress.length; i++) {
+    assert(progress[i].id > progress[i - 1].id, "event ids increase");
+    assert(progress[i].completed >= progress[i - 1].completed, "completed never goes back");
+  }
+  assertEquals(progress.at(-1)!.completed, 200);
+  assertEquals(progress.at(-1)!.total, 200);
+  assert(Number(final.id) > progress.at(-1)!.id);
+  const state = await (await fetch(new URL(`/api/runs/${id}`, server.url))).json();
+  assertEquals(state.state, "done");
+  assertEquals(fake.started, 1);
+});
+
+Deno.test("POST /api/runs answers 400 with the field for bad input", async (t) => {
+  const fake = fakeStress();
+  await using server = gui({ runStress: fake.runStress, maxRequests: 1000, maxConcurrency: 50 });
+  const ok = { url: "http://127.0.0.1:9/", requests: 10, concurrency: 2 };
+  const cases: [string, unknown, string | undefined, RegExp][] = [
+    ["invalid JSON", "{not json", undefined, /not valid JSON/],
+    ["a JSON array", "[1, 2]", undefined, /must be a JSON object/],
+    ["a missing url", { requests: 10, concurrency: 2 }, "url", /'url' must be a non-empty string/],
+    ["an empty url", { ...ok, url: "  " }, "url", /'url' must be a non-empty string/],
+    ["a malformed url", { ...ok, url: "http//nope" }, "url", /'url' is malformed/],
+    ["an ftp url", { ...ok, url: "ftp://127.0.0.1/" }, "url", /http or https: received 'ftp:'/],
+    ["a javascript url", { ...ok, url: "javascript:alert(1)" }, "url", /http or https/],
+    ["a url with credentials", { ...ok, url: "http://a:b@127.0.0.1/" }, "url", /credentials/],
+    ["zero requests", { ...ok, requests: 0 }, "requests", /between 1 and 1000: received 0/],
+    ["negative requests", { ...ok, requests: -5 }, "requests", /between 1 and 1000/],
+    ["fractional requests", { ...ok, requests: 1.5 }, "requests", /must be an integer/],
+    ["requests as a string", { ...ok, requests: "10" }, "requests", /must be an integer/],
+    ["requests above the cap", { ...ok, requests: 1001 }, "requests", /between 1 and 1000/],
+    ["zero concurrency", { ...ok, concurrency: 0 }, "concurrency", /between 1 and 50/],
+    ["concurrency above the cap", { ...ok, concurrency: 51 }, "concurrency", /between 1 and 50/],
+    ["missing concurrency", { url: ok.url, requests: 10 }, "concurrency", /must be an integer/],
+  ];
+  for (const [name, body, field, message] of cases) {
+    await t.step(`rejects ${name}`, async () => {
+      const answer = await postRun(server, body);
+      assertEquals(answer.status, 400);
+      assertEquals(answer.body.field, field);
+      assertMatch(answer.body.error as string, message);
+      assertMatch(answer.body.error as string, /^Cannot start run as /);
+    });
+  }
+  await t.step("rejects a body that is not JSON by type with 415", async () => {
+    const answer = await postRun(server, ok, {
+      ...sameOrigin(server),
+      "content-type": "text/plain",
+    });
+    assertEquals(answer.status, 415);
+  });
+  await t.step("rejects a huge body with 413", async () => {
+    const answer = await postRun(server, { ...ok, pad: "x".repeat(20_000) });
+    assertEquals(answer.status, 413);
+  });
+  assertEquals(fake.started, 0);
+});
+
+Deno.test({
+  name: "POST /api/runs answers 400 for a host that --allow-net does not grant",
+  permissions: { net: ["127.0.0.1"] },
+  async fn() {
+    const fake = fakeStress();
+    await using server = gui({ runStress: fake.runStress });
+    const answer = await postRun(server, {
+      url: "http://example.com/",
+      requests: 1,
+      concurrency: 1,
+    });
+    assertEquals(answer.status, 400);
+    assertEquals(answer.body.field, "url");
+    assertMatch(answer.body.error as string, /network access to 'example\.com' is not allowed/);
+    assertEquals(fake.started, 0);
+  },
+});
+
+Deno.test("POST and DELETE /api/runs refuse cross-site requests by Origin", async (t) => {
+  const fake = fakeStress();
+  await using server = gui({ runStress: fake.runStress });
+  const body = { url: "http://127.0.0.1:9/", requests: 10, concurrency: 1 };
+  const json = { "content-type": "application/json" };
+  const cases: [string, Record<string, string>][] = [
+    ["a foreign origin", { ...json, origin: "http://evil.example" }],
+    ["the right host on another port", { ...json, origin: "http://127.0.0.1:1" }],
+    ["https instead of http", {
+      ...json,
+      origin: new URL(server.url).origin.replace("http", "https"),
+    }],
+    ["a null origin", { ...json, origin: "null" }],
+    ["no origin", json],
+    ["a cross-site fetch", { ...sameOrigin(server), "sec-fetch-site": "cross-site" }],
+  ];
+  for (const [name, headers] of cases) {
+    await t.step(`POST refuses ${name}`, async () => {
+      const answer = await postRun(server, body, headers);
+      assertEquals(answer.status, 403);
+      assertMatch(answer.body.error as string, /^Cannot change state as /);
+    });
+  }
+  assertEquals(fake.started, 0);
+  const id = await startRun(server);
+  for (const [name, headers] of cases) {
+    await t.step(`DELETE refuses ${name}`, async () => {
+      const response = await fetch(new URL(`/api/runs/${id}`, server.url), {
+        method: "DELETE",
+        headers,
+      });
+      assertEquals(response.status, 403);
+      await response.body?.cancel();
+    });
+  }
+  assertEquals(fake.active, 1, "the run was not cancelled");
+});
+
+Deno.test("serveGui() refuses a foreign Host header (DNS rebinding)", async (t) => {
+  const fake = fakeStress();
+  await using server = gui({ runStress: fake.runStress, allowedHosts: ["gui.test"] });
+  const port = server.addr.port;
+  for (
+    const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `gui.test:${port}`]
+  ) {
+    await t.step(`accepts Host ${host}`, async () => {
+      assertEquals(await rawStatus(server, `GET / HTTP/1.1\r\nHost: ${host}`), 200);
+    });
+  }
+  for (
+    const host of [`evil.example:${port}`, "127.0.0.1", `127.0.0.1:${port + 1}`, `10.0.0.1:${port}`]
+  ) {
+    await t.step(`refuses Host ${host}`, async () => {
+      assertEquals(await rawStatus(server, `GET / HTTP/1.1\r\nHost: ${host}`), 403);
+    });
+  }
+  await t.step("refuses a rebinding POST whose Origin matches its own Host", async () => {
+    const host = `evil.example:${port}`;
+    const body = JSON.stringify({ url: "http://127.0.0.1:9/", requests: 10, concurrency: 1 });
+    const head = `POST /api/runs HTTP/1.1\r\nHost: ${host}\r\nOrigin: http://${host}\r\n` +
+      "Content-Type: application/json";
+    assertEquals(await rawStatus(server, head, body), 403);
+  });
+  assertEquals(fake.started, 0);
+});
+
+Deno.test("GET /api/runs/:id/events lets several tabs watch one run", async () => {
+  const fake = fakeStress();
+  await using server = gui({ runStress: fake.runStress, progressIntervalMs: 20 });
+  const id = await startRun(server);
+  await using first = await EventClient.open(server, id);
+  await using second = await EventClient.open(server, id);
+  assertEquals((await first.next())?.event, "progress");
+  assertEquals((await second.next())?.event, "progress");
+  await until(() => server.stats.watchers === 2);
+  fake.release();
+  const [a, b] = await Promise.all([first.untilFinal(), second.untilFinal()]);
+  assertEquals(a.at(-1)!.event, "done");
+  assertEquals(b.at(-1)!.event, "done");
+  assertEquals(a.at(-1)!.id, b.at(-1)!.id);
+  assertEquals(a.at(-1)!.data, b.at(-1)!.data);
+  // A tab opened after the end still gets the final event.
+  await using late = await EventClient.open(server, id);
+  const replay = await late.untilFinal();
+  assertEquals(replay.at(-1)!.data, a.at(-1)!.data);
+  assertEquals(server.stats.watchers, 0);
+});
+
+Deno.test("GET /api/runs/:id/events resumes from Last-Event-ID without losing the final event", async () => {
+  const fake = fakeStress();
+  await using server = gui({ runStress: fake.runStress, progressIntervalMs: 20 });
+  const id = await startRun(server);
+  const events = await EventClient.open(server, id);
+  const first = await events.next();
+  assertEquals(first?.event, "progress");
+  await events.close();
+  await until(() => server.stats.watchers === 0);
+  // The run ends while the tab is away.
+  fake.release();
+  await until(() => server.stats.activeRuns === 0);
+  await using resumed = await EventClient.open(server, id, first!.id);
+  const seen = await resumed.untilFinal();
+  assert(seen.every((event) => Number(event.id) > Number(first!.id)), "only newer events replay");
+  const final = seen.at(-1)!;
+  assertEquals(final.event, "done");
+  assertEquals(seen.filter((event) => event.event === "done").length, 1);
+  // Having seen the final event, a reconnect gets 204, which stops EventSource for good.
+  const again = await EventClient.open(server, id, final.id);
+  assertEquals(again.response.status, 204);
+  await again.close();
+});
+
+Deno.test("DELETE /api/runs/:id cancels a run and watchers get a cancelled event", async () => {
+  const fake = fakeStress({ perTick: 1, tickMs: 20 });
+  await using server = gui({ runStress: fake.runStress, progressIntervalMs: 20 });
+  const id = await startRun(server, {
+    url: "http://127.0.0.1:9/",
+    requests: 1_000_000,
+    concurrency: 1,
+  });
+  await using events = await EventClient.open(server, id);
+  assertEquals((await events.next())?.event, "progress");
+  const response = await fetch(new URL(`/api/runs/${id}`, server.url), {
+    method: "DELETE",
+    headers: { origin: new URL(server.url).origin },
+  });
+  assertEquals(response.status, 202);
+  assertEquals((await response.json()).state, "cancelling");
+  const final = (await events.untilFinal()).at(-1)!;
+  assertEquals(final.event, "cancelled");
+  const outcome = JSON.parse(final.data!);
+  assertEquals(outcome.state, "cancelled");
+  assertEquals(outcome.report.cancelled, true);
+  assertEquals(fake.active, 0);
+  const unknown = await fetch(new URL(`/api/runs/${crypto.randomUUID()}`, server.url), {
+    method: "DELETE",
+    headers: { origin: new URL(server.url).origin },
+  });
+  assertEquals(unknown.status, 404);
+  await unknown.body?.cancel();
+});
+
+Deno.test("GET /api/runs/:id/events leaks nothing when a tab closes", async () => {
+  const fake = fakeStress();
+  await using server = gui({ runStress: fake.runStress, progressIntervalMs: 20 });
+  const id = await startRun(server);
+  for (let i = 0; i < 3; i++) {
+    const events = await EventClient.open(server, id);
+    assertEquals((await events.next())?.event, "progress");
+    await until(() => server.stats.watchers === 1);
+    await events.close();
+    await until(() => server.stats.watchers === 0);
+  }
+  assertEquals(server.stats.activeRuns, 1, "the run goes on without watchers");
+});
+
+Deno.test("GET /api/runs/:id/events sends an error event when the runner fails", async () => {
+  const fake = fakeStress({ perTick: 1, failWith: "Cannot connect: refused" });
+  await using server = gui({ runStress: fake.runStress, progressIntervalMs: 20 });
+  const id = await startRun(server, { url: "http://127.0.0.1:9/", requests: 3, concurrency: 1 });
+  await using events = await EventClient.open(server, id);
+  const final = (await events.untilFinal()).at(-1)!;
+  assertEquals(final.event, "error");
+  assertEquals(JSON.parse(final.data!), {
+    state: "error",
+    report: null,
+    error: "Cannot connect: refused",
+  });
+});
+
+Deno.test("POST /api/runs answers 429 beyond maxActiveRuns", async () => {
+  const fake = fakeStress();
+  await using server = gui({ runStress: fake.runStress, maxActiveRuns: 1 });
+  await startRun(server);
+  const answer = await postRun(server, { url: "http://127.0.0.1:9/", requests: 1, concurrency: 1 });
+  assertEquals(answer.status, 429);
+  assertMatch(answer.body.error as string, /already running/);
+  assertEquals(fake.started, 1);
+});
+
+Deno.test("serveGui() keeps a bounded number of ended runs", async () => {
+  const fake = fakeStress({ perTick: 100 });
+  await using server = gui({ runStress: fake.runStress, retainRuns: 2 });
+  const ids: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    ids.push(await startRun(server, { url: "http://127.0.0.1:9/", requests: 10, concurrency: 1 }));
+    await until(() => server.stats.activeRuns === 0);
+  }
+  const status = async (id: string) => {
+    const response = await fetch(new URL(`/api/runs/${id}`, server.url));
+    await response.body?.cancel();
+    return response.status;
+  };
+  assertEquals(await status(ids[0]), 404);
+  assertEquals(await status(ids[3]), 200);
+  assert(server.stats.runs <= 3);
+});
+
+Deno.test("GuiServer.shutdown() cancels runs and ends every watcher", async () => {
+  const fake = fakeStress();
+  const controller = new AbortController();
+  const server = gui({ runStress: fake.runStress, signal: controller.signal });
+  const id = await startRun(server);
+  await using events = await EventClient.open(server, id);
+  assertEquals((await events.next())?.event, "progress");
+  controller.abort();
+  const final = (await events.untilFinal()).at(-1)!;
+  assertEquals(final.event, "cancelled");
+  await within(server.finished);
+  assertEquals(fake.active, 0);
+  assertEquals(server.stats.watchers, 0);
+});
