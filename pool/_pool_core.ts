@@ -1,0 +1,878 @@
+/**
+ * Private: the dispatcher shared by `WorkerPool` and `ProcessPool`: the task
+ * queue, least-loaded placement with a small queue per worker, batching of
+ * task messages, timeouts, cancellation, worker replacement and shutdown.
+ *
+ * @module
+ */
+
+import { reviveShared } from "../sync/revive.ts";
+import {
+  CTL_CURRENT,
+  CTL_REASON,
+  CTL_RING,
+  CTL_RING_MASK,
+  deserializeError,
+  KIND_CALL,
+  KIND_MAP,
+  MSG_CANCEL,
+  MSG_CLOSING,
+  MSG_INIT,
+  MSG_INIT_FAILED,
+  MSG_READY,
+  MSG_RESULTS,
+  MSG_RUN,
+  OUT_ERROR,
+  OUT_OK,
+  OUT_SKIPPED,
+  type SerializedError,
+} from "./_protocol.ts";
+import { BrokenPoolError } from "./broken_pool_error.ts";
+import { Task, type TaskHandle, type TaskState } from "./task.ts";
+import type {
+  MapOptions,
+  PoolOptions,
+  PoolStats,
+  ShutdownOptions,
+  SubmitOptions,
+  TaskFunction,
+} from "./types.ts";
+import { mapResults } from "./_map.ts";
+
+/** Most tasks in one message. */
+const BATCH_MAX = 512;
+/** Most tasks handed to one worker and not finished. */
+const WORKER_CAP = 1024;
+
+/** Callbacks a channel calls. */
+export interface ChannelEvents {
+  message(message: { t: number; [key: string]: unknown }): void;
+  exit(reason: string): void;
+}
+
+/** One worker, seen from the main side. */
+export interface Channel {
+  /** Posts a message; throws a `DataCloneError` when it cannot. */
+  post(message: unknown, transfer: Transferable[]): void;
+  /** Ends the worker now. */
+  kill(): void;
+  /** The shared control array, or `undefined` when memory is not shared. */
+  readonly ctl: Int32Array | undefined;
+  /** Whether a cancelled running task ends its worker at once. */
+  readonly hardKill: boolean;
+  /** What kind of worker this is, for messages ("worker" or "process"). */
+  readonly kind: string;
+}
+
+/** Creates a channel. */
+export type ChannelFactory = (name: string, events: ChannelEvents) => Channel;
+
+const O_PENDING = 0;
+const O_FULFILLED = 1;
+const O_REJECTED = 2;
+const O_CANCELLED = 3;
+
+class Slot {
+  readonly id: number;
+  readonly name: string;
+  ch!: Channel;
+  inflight: Job[] = [];
+  head = 0;
+  known = new Set<number>();
+  dispatched = 0;
+  retiring = false;
+  dead = false;
+  idleTimer: ReturnType<typeof setTimeout> | undefined;
+  graceTimer: ReturnType<typeof setTimeout> | undefined;
+  graceJob: Job | undefined;
+
+  constructor(id: number, name: string) {
+    this.id = id;
+    this.name = name;
+  }
+
+  get load(): number {
+    return this.inflight.length - this.head;
+  }
+
+  running(): Job | undefined {
+    if (this.ch.ctl) {
+      const id = Atomics.load(this.ch.ctl, CTL_CURRENT);
+      if (id === 0) return undefined;
+      for (let i = this.head; i < this.inflight.length; i++) {
+        if (this.inflight[i].id === id) return this.inflight[i];
+      }
+      return undefined;
+    }
+    return this.inflight[this.head];
+  }
+}
+
+class Job implements TaskHandle<unknown> {
+  readonly id: number;
+  readonly core: PoolCore;
+  kind: number;
+  ref: string | number;
+  label: string;
+  args: unknown[];
+  transfer: Transferable[] | undefined;
+  timeout: number;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  slot: Slot | undefined;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  outcome = O_PENDING;
+  value: unknown;
+  #promise: Promise<unknown> | undefined;
+  #resolve: ((value: unknown) => void) | undefined;
+  #reject: ((reason: unknown) => void) | undefined;
+
+  constructor(
+    core: PoolCore,
+    id: number,
+    kind: number,
+    ref: string | number,
+    label: string,
+    args: unknown[],
+    timeout: number,
+  ) {
+    this.core = core;
+    this.id = id;
+    this.kind = kind;
+    this.ref = ref;
+    this.label = label;
+    this.args = args;
+    this.transfer = undefined;
+    this.timeout = timeout;
+    this.signal = undefined;
+    this.onAbort = undefined;
+    this.slot = undefined;
+    this.timer = undefined;
+  }
+
+  get state(): TaskState {
+    switch (this.outcome) {
+      case O_FULFILLED:
+        return "fulfilled";
+      case O_REJECTED:
+        return "rejected";
+      case O_CANCELLED:
+        return "cancelled";
+    }
+    const slot = this.slot;
+    if (slot === undefined) return "queued";
+    return slot.running() === this ? "running" : "queued";
+  }
+
+  promise(): Promise<unknown> {
+    if (this.#promise === undefined) {
+      if (this.outcome === O_FULFILLED) this.#promise = Promise.resolve(this.value);
+      else if (this.outcome !== O_PENDING) this.#promise = Promise.reject(this.value);
+      else {
+        this.#promise = new Promise((resolve, reject) => {
+          this.#resolve = resolve;
+          this.#reject = reject;
+        });
+      }
+    }
+    return this.#promise;
+  }
+
+  cancel(reason?: unknown): boolean {
+    return this.core.cancel(
+      this,
+      reason ?? new DOMException(`Task ${this.id} was cancelled`, "AbortError"),
+      O_CANCELLED,
+    );
+  }
+
+  /** Settles once; returns false when already settled. */
+  settle(outcome: number, value: unknown): boolean {
+    if (this.outcome !== O_PENDING) return false;
+    this.outcome = outcome;
+    this.value = value;
+    this.args = EMPTY;
+    this.transfer = undefined;
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.onAbort !== undefined) {
+      this.signal!.removeEventListener("abort", this.onAbort);
+      this.onAbort = undefined;
+      this.signal = undefined;
+    }
+    if (outcome === O_FULFILLED) this.#resolve?.(value);
+    else this.#reject?.(value);
+    return true;
+  }
+}
+
+const EMPTY: unknown[] = [];
+
+function checkMs(value: number | undefined, what: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || Number.isNaN(value) || value < 0) {
+    throw new RangeError(
+      `Cannot use '${what}' as it must be a non-negative number of milliseconds: received ${value}`,
+    );
+  }
+  return value;
+}
+
+function checkCount(value: number | undefined, what: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (
+    typeof value !== "number" ||
+    !(Number.isInteger(value) || value === Infinity) ||
+    value < 1
+  ) {
+    throw new RangeError(
+      `Cannot create pool as '${what}' must be a positive integer: received ${value}`,
+    );
+  }
+  return value;
+}
+
+/** The dispatcher behind a pool. */
+export class PoolCore {
+  readonly size: number;
+  readonly name: string;
+  readonly #factory: ChannelFactory;
+  readonly #module: string | undefined;
+  readonly #initializer: string | undefined;
+  readonly #initArgs: unknown[];
+  readonly #maxQueue: number;
+  readonly #maxTasksPerWorker: number;
+  readonly #idleTimeout: number;
+  readonly #taskTimeout: number;
+  readonly #shutdownTimeout: number;
+  readonly #cancelGrace: number;
+
+  #pending: Job[] = [];
+  #pendingHead = 0;
+  #slots: Slot[] = [];
+  #nextSlot = 1;
+  #nextId = 1;
+  #nextFn = 1;
+  #fnIds = new WeakMap<TaskFunction, number>();
+  #fnDefs = new Map<number, [number, string, string]>();
+  #flushScheduled = false;
+  #outstanding = 0;
+  #closed = false;
+  #broken: Error | undefined;
+  #idleWaiters: (() => void)[] = [];
+  #readyWaiters: (() => void)[] = [];
+  #completed = 0;
+  #failed = 0;
+  #cancelled = 0;
+  #started = 0;
+  #terminated = 0;
+  #flush = () => this.#dispatch();
+
+  constructor(factory: ChannelFactory, module: string | undefined, options: PoolOptions = {}) {
+    this.#factory = factory;
+    this.#module = module;
+    const size = options.size ?? navigator.hardwareConcurrency ?? 1;
+    if (typeof size !== "number" || !Number.isInteger(size) || size < 1) {
+      throw new RangeError(
+        `Cannot create pool as 'size' must be a positive integer: received ${size}`,
+      );
+    }
+    this.size = size;
+    this.name = options.name ?? "tandem";
+    this.#maxQueue = checkCount(options.maxQueue, "maxQueue", Infinity);
+    this.#maxTasksPerWorker = checkCount(options.maxTasksPerWorker, "maxTasksPerWorker", Infinity);
+    this.#idleTimeout = checkMs(options.idleTimeout, "idleTimeout", Infinity);
+    this.#taskTimeout = checkMs(options.taskTimeout, "taskTimeout", Infinity);
+    this.#shutdownTimeout = checkMs(options.shutdownTimeout, "shutdownTimeout", 30_000);
+    this.#cancelGrace = checkMs(options.cancelGrace, "cancelGrace", 100);
+    if (options.initializer !== undefined && module === undefined) {
+      throw new TypeError(
+        `Cannot create pool with initializer '${options.initializer}' as it has no task module`,
+      );
+    }
+    this.#initializer = options.initializer;
+    this.#initArgs = options.initArgs ?? [];
+    if (!Array.isArray(this.#initArgs)) {
+      throw new TypeError(
+        `Cannot create pool as 'initArgs' must be an array: received ${typeof this.#initArgs}`,
+      );
+    }
+    try {
+      structuredClone(this.#initArgs);
+    } catch (error) {
+      throw new DOMException(
+        `Cannot create pool as 'initArgs' cannot be sent to a worker: ${(error as Error).message}`,
+        "DataCloneError",
+      );
+    }
+  }
+
+  get stats(): PoolStats {
+    let busy = 0;
+    for (const slot of this.#slots) if (slot.load > 0) busy++;
+    return {
+      size: this.size,
+      workers: this.#slots.length,
+      busy,
+      queued: this.#outstanding - busy,
+      completed: this.#completed,
+      failed: this.#failed,
+      cancelled: this.#cancelled,
+      started: this.#started,
+      terminated: this.#terminated,
+    };
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Submits a task. */
+  submit(
+    fnOrName: string | TaskFunction,
+    args: readonly unknown[],
+    options: SubmitOptions | undefined,
+    kind: number = KIND_CALL,
+  ): Task<unknown> {
+    const id = this.#nextId++;
+    let ref: string | number;
+    let label: string;
+    if (typeof fnOrName === "function") {
+      ref = this.#register(fnOrName);
+      label = fnOrName.name || "anonymous";
+    } else if (typeof fnOrName === "string") {
+      ref = label = fnOrName;
+    } else {
+      throw new TypeError(
+        `Cannot submit task as it must be an export name or a function: received ${typeof fnOrName}`,
+      );
+    }
+    if (!Array.isArray(args)) {
+      throw new TypeError(
+        `Cannot submit task '${label}' as 'args' must be an array: received ${typeof args}`,
+      );
+    }
+    const timeout = options?.timeout === undefined
+      ? this.#taskTimeout
+      : checkMs(options.timeout, "timeout", Infinity);
+    const job = new Job(this, id, kind, ref, label, args as unknown[], timeout);
+    const task = new Task<unknown>(id, job);
+    this.#outstanding++;
+    if (this.#closed || this.#broken) {
+      this.#finish(
+        job,
+        O_REJECTED,
+        this.#broken ?? new TypeError(`Cannot submit task '${label}' as the pool is shut down`),
+      );
+      return task;
+    }
+    if (this.#maxQueue !== Infinity && this.#queuedCount() > this.#maxQueue) {
+      this.#finish(
+        job,
+        O_REJECTED,
+        new RangeError(
+          `Cannot submit task '${label}' as the queue is full: 'maxQueue' is ${this.#maxQueue}`,
+        ),
+      );
+      return task;
+    }
+    if (options !== undefined) {
+      if (options.transfer !== undefined) job.transfer = options.transfer;
+      const signal = options.signal;
+      if (signal !== undefined) {
+        if (signal.aborted) {
+          this.#finish(job, O_CANCELLED, signal.reason);
+          return task;
+        }
+        job.signal = signal;
+        job.onAbort = () => this.cancel(job, signal.reason, O_CANCELLED);
+        signal.addEventListener("abort", job.onAbort, { once: true });
+      }
+    }
+    this.#pending.push(job);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(this.#flush);
+    }
+    return task;
+  }
+
+  #queuedCount(): number {
+    let busy = 0;
+    for (const slot of this.#slots) if (slot.load > 0) busy++;
+    return this.#outstanding - busy;
+  }
+
+  /** Resolves when the queue has room (always at once without `maxQueue`). */
+  whenReady(): Promise<void> {
+    if (this.#maxQueue === Infinity || this.#queuedCount() < this.#maxQueue) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#readyWaiters.push(resolve));
+  }
+
+  #register(fn: TaskFunction): number {
+    let id = this.#fnIds.get(fn);
+    if (id !== undefined) return id;
+    const src = Function.prototype.toString.call(fn);
+    if (/\{\s*\[native code\]\s*\}\s*$/.test(src)) {
+      throw new TypeError(
+        `Cannot send function '${fn.name}' to a worker as it is native or bound: pass a plain function`,
+      );
+    }
+    id = this.#nextFn++;
+    this.#fnIds.set(fn, id);
+    this.#fnDefs.set(id, [id, src, fn.name || "anonymous"]);
+    return id;
+  }
+
+  #finish(job: Job, outcome: number, value: unknown): boolean {
+    if (!job.settle(outcome, value)) return false;
+    if (outcome === O_FULFILLED) this.#completed++;
+    else if (outcome === O_REJECTED) this.#failed++;
+    else this.#cancelled++;
+    this.#outstanding--;
+    if (this.#readyWaiters.length > 0 && this.#queuedCount() < this.#maxQueue) {
+      const waiters = this.#readyWaiters;
+      this.#readyWaiters = [];
+      for (const w of waiters) w();
+    }
+    if (this.#outstanding === 0 && this.#idleWaiters.length > 0) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const w of waiters) w();
+    }
+    return true;
+  }
+
+  /** Cancels or times out a job. */
+  cancel(job: Job, reason: unknown, outcome: number): boolean {
+    if (!this.#finish(job, outcome, reason)) return false;
+    const slot = job.slot;
+    if (slot === undefined || slot.dead) return true;
+    const ctl = slot.ch.ctl;
+    if (ctl !== undefined) {
+      Atomics.store(ctl, CTL_REASON, outcome === O_REJECTED ? 2 : 1);
+      Atomics.store(ctl, CTL_RING + (job.id & CTL_RING_MASK), job.id);
+    } else {
+      try {
+        slot.ch.post({ t: MSG_CANCEL, id: job.id }, []);
+      } catch { /* the process is gone */ }
+    }
+    if (slot.running() === job) {
+      if (slot.ch.hardKill) {
+        this.#kill(slot, undefined);
+      } else if (slot.graceTimer === undefined) {
+        slot.graceJob = job;
+        slot.graceTimer = setTimeout(() => {
+          slot.graceTimer = undefined;
+          if (!slot.dead && slot.running() === job) this.#kill(slot, undefined);
+        }, this.#cancelGrace);
+      }
+    }
+    return true;
+  }
+
+  #spawn(): Slot {
+    const slot = new Slot(this.#nextSlot, `${this.name}-${this.#nextSlot}`);
+    this.#nextSlot++;
+    this.#started++;
+    slot.ch = this.#factory(slot.name, {
+      message: (message) => this.#onMessage(slot, message),
+      exit: (reason) => this.#onExit(slot, reason),
+    });
+    this.#slots.push(slot);
+    slot.ch.post({
+      t: MSG_INIT,
+      module: this.#module,
+      initializer: this.#initializer,
+      initArgs: this.#initArgs,
+      ctl: slot.ch.ctl?.buffer,
+      name: slot.name,
+    }, []);
+    return slot;
+  }
+
+  #dispatch(): void {
+    this.#flushScheduled = false;
+    if (this.#closed && this.#pendingHead === this.#pending.length) return;
+    if (this.#slots.length < this.size) {
+      let idle = 0;
+      for (const slot of this.#slots) if (slot.load === 0 && !slot.retiring) idle++;
+      let want = this.#pending.length - this.#pendingHead - idle;
+      while (want-- > 0 && this.#slots.length < this.size) this.#spawn();
+    }
+    for (;;) {
+      const pendingCount = this.#pending.length - this.#pendingHead;
+      if (pendingCount === 0) break;
+      let eligible = 0;
+      let best: Slot | undefined;
+      for (const slot of this.#slots) {
+        if (slot.retiring || slot.dead || slot.load >= WORKER_CAP) continue;
+        eligible++;
+        if (best === undefined || slot.load < best.load) best = slot;
+      }
+      if ((best === undefined || best.load > 0) && this.#slots.length < this.size) {
+        best = this.#spawn();
+        eligible++;
+      }
+      if (best === undefined) break;
+      let n = Math.min(WORKER_CAP - best.load, BATCH_MAX, Math.ceil(pendingCount / eligible));
+      if (this.#maxTasksPerWorker !== Infinity) {
+        n = Math.min(n, this.#maxTasksPerWorker - best.dispatched);
+      }
+      this.#send(best, n);
+    }
+    if (this.#pendingHead > 0 && this.#pendingHead === this.#pending.length) {
+      this.#pending = [];
+      this.#pendingHead = 0;
+    } else if (this.#pendingHead > 4096 && this.#pendingHead * 2 > this.#pending.length) {
+      this.#pending = this.#pending.slice(this.#pendingHead);
+      this.#pendingHead = 0;
+    }
+  }
+
+  #send(slot: Slot, n: number): void {
+    const pending = this.#pending;
+    const q: unknown[] = [];
+    let fns: [number, string, string][] | undefined;
+    let transfer: Transferable[] | undefined;
+    const batch: Job[] = [];
+    let i = this.#pendingHead;
+    while (batch.length < n && i < pending.length) {
+      const job = pending[i++];
+      if (job.outcome !== O_PENDING) continue;
+      batch.push(job);
+      q.push(job.id, job.kind, job.ref, job.args);
+      if (typeof job.ref === "number" && !slot.known.has(job.ref)) {
+        slot.known.add(job.ref);
+        (fns ??= []).push(this.#fnDefs.get(job.ref)!);
+      }
+      if (job.transfer !== undefined) (transfer ??= []).push(...job.transfer);
+    }
+    this.#pendingHead = i;
+    if (batch.length === 0) return;
+    try {
+      slot.ch.post(fns ? { t: MSG_RUN, fns, q } : { t: MSG_RUN, q }, transfer ?? EMPTY_TRANSFER);
+    } catch (error) {
+      if (fns) { for (const f of fns) slot.known.delete(f[0]); }
+      if (batch.length === 1 || !isCloneError(error)) {
+        for (const job of batch) this.#finish(job, O_REJECTED, cloneError(job, error));
+      } else {
+        // Find the task that cannot be sent: send them one at a time.
+        for (const job of batch) this.#sendOne(slot, job);
+      }
+      return;
+    }
+    this.#assign(slot, batch);
+  }
+
+  #sendOne(slot: Slot, job: Job): void {
+    let fns: [number, string, string][] | undefined;
+    if (typeof job.ref === "number" && !slot.known.has(job.ref)) {
+      fns = [this.#fnDefs.get(job.ref)!];
+    }
+    const q = [job.id, job.kind, job.ref, job.args];
+    try {
+      slot.ch.post(
+        fns ? { t: MSG_RUN, fns, q } : { t: MSG_RUN, q },
+        job.transfer ?? EMPTY_TRANSFER,
+      );
+    } catch (error) {
+      this.#finish(job, O_REJECTED, cloneError(job, error));
+      return;
+    }
+    if (fns) slot.known.add(fns[0][0]);
+    this.#assign(slot, [job]);
+  }
+
+  #assign(slot: Slot, batch: Job[]): void {
+    if (slot.idleTimer !== undefined) {
+      clearTimeout(slot.idleTimer);
+      slot.idleTimer = undefined;
+    }
+    slot.dispatched += batch.length;
+    if (slot.dispatched >= this.#maxTasksPerWorker) slot.retiring = true;
+    for (const job of batch) {
+      job.slot = slot;
+      slot.inflight.push(job);
+      if (job.timeout !== Infinity) {
+        job.timer = setTimeout(() => {
+          job.timer = undefined;
+          this.cancel(
+            job,
+            new DOMException(
+              `Task ${job.id} ('${job.label}') timed out after ${job.timeout} ms`,
+              "TimeoutError",
+            ),
+            O_REJECTED,
+          );
+        }, job.timeout);
+      }
+    }
+  }
+
+  #onMessage(slot: Slot, message: { t: number; [key: string]: unknown }): void {
+    if (slot.dead) return;
+    switch (message.t) {
+      case MSG_RESULTS:
+        this.#onResults(slot, message.r as unknown[]);
+        break;
+      case MSG_READY:
+        break;
+      case MSG_INIT_FAILED: {
+        const cause = message.e ? deserializeError(message.e as SerializedError) : message.v;
+        const what = this.#initializer === undefined
+          ? `module '${this.#module}' failed to load`
+          : `module '${this.#module}' or its initializer '${this.#initializer}' failed`;
+        this.#break(
+          new BrokenPoolError(
+            `Cannot run tasks as ${what}: ${
+              cause instanceof Error ? cause.message : String(cause)
+            }`,
+            { cause },
+          ),
+        );
+        break;
+      }
+      case MSG_CLOSING:
+        this.#onExit(slot, "it called self.close()");
+        break;
+    }
+  }
+
+  #onResults(slot: Slot, r: unknown[]): void {
+    const inflight = slot.inflight;
+    for (let i = 0; i < r.length; i += 3) {
+      const id = r[i] as number;
+      let job: Job | undefined = inflight[slot.head];
+      if (job !== undefined && job.id === id) {
+        inflight[slot.head++] = undefined as unknown as Job;
+      } else {
+        job = undefined;
+        for (let k = slot.head; k < inflight.length; k++) {
+          if (inflight[k].id === id) {
+            job = inflight[k];
+            inflight.splice(k, 1);
+            break;
+          }
+        }
+        if (job === undefined) continue;
+      }
+      if (slot.graceJob === job) {
+        clearTimeout(slot.graceTimer);
+        slot.graceTimer = undefined;
+        slot.graceJob = undefined;
+      }
+      if (job.outcome !== O_PENDING) continue;
+      const code = r[i + 1];
+      let value = r[i + 2];
+      if (code === OUT_OK) {
+        if (typeof value === "object" && value !== null) value = reviveShared(value);
+        this.#finish(job, O_FULFILLED, value);
+      } else if (code === OUT_ERROR) {
+        this.#finish(job, O_REJECTED, deserializeError(value as SerializedError));
+      } else if (code === OUT_SKIPPED) {
+        this.#finish(job, O_CANCELLED, new DOMException(`Task ${id} was cancelled`, "AbortError"));
+      } else {
+        this.#finish(job, O_REJECTED, value);
+      }
+    }
+    if (slot.head === inflight.length) {
+      slot.inflight = [];
+      slot.head = 0;
+      if (slot.retiring) {
+        this.#kill(slot, undefined);
+        return;
+      }
+    } else if (slot.head > 1024 && slot.head * 2 > inflight.length) {
+      slot.inflight = inflight.slice(slot.head);
+      slot.head = 0;
+    }
+    if (this.#pending.length > this.#pendingHead) {
+      this.#dispatch();
+    } else if (slot.load === 0) {
+      if (this.#closed) {
+        if (this.#outstanding === 0) this.#kill(slot, undefined);
+      } else if (this.#idleTimeout === 0) {
+        this.#kill(slot, undefined);
+      } else if (this.#idleTimeout !== Infinity && slot.idleTimer === undefined) {
+        slot.idleTimer = setTimeout(() => {
+          slot.idleTimer = undefined;
+          if (slot.load === 0) this.#kill(slot, undefined);
+        }, this.#idleTimeout);
+      }
+    }
+  }
+
+  #onExit(slot: Slot, reason: string): void {
+    if (slot.dead) return;
+    const running = slot.running();
+    this.#kill(slot, running);
+    if (running !== undefined && running.outcome === O_PENDING) {
+      this.#finish(
+        running,
+        O_REJECTED,
+        new Error(
+          `Cannot complete task ${running.id} ('${running.label}') as its ${slot.ch.kind} '${slot.name}' died: ${reason}`,
+        ),
+      );
+    }
+  }
+
+  /** Ends a worker; its unfinished tasks other than `except` go back to the queue. */
+  #kill(slot: Slot, except: Job | undefined): void {
+    if (slot.dead) return;
+    slot.dead = true;
+    this.#terminated++;
+    if (slot.idleTimer !== undefined) clearTimeout(slot.idleTimer);
+    if (slot.graceTimer !== undefined) clearTimeout(slot.graceTimer);
+    slot.idleTimer = slot.graceTimer = undefined;
+    slot.graceJob = undefined;
+    try {
+      slot.ch.kill();
+    } catch { /* already gone */ }
+    const index = this.#slots.indexOf(slot);
+    if (index >= 0) this.#slots.splice(index, 1);
+    const requeue: Job[] = [];
+    for (let i = slot.head; i < slot.inflight.length; i++) {
+      const job = slot.inflight[i];
+      if (job === except || job.outcome !== O_PENDING) continue;
+      job.slot = undefined;
+      if (job.timer !== undefined) {
+        clearTimeout(job.timer);
+        job.timer = undefined;
+      }
+      requeue.push(job);
+    }
+    slot.inflight = [];
+    slot.head = 0;
+    if (requeue.length > 0) {
+      this.#pending = requeue.concat(this.#pending.slice(this.#pendingHead));
+      this.#pendingHead = 0;
+    }
+    if (this.#pending.length > this.#pendingHead && !this.#broken) {
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        queueMicrotask(this.#flush);
+      }
+    }
+  }
+
+  #break(error: Error): void {
+    if (this.#broken) return;
+    this.#broken = error;
+    for (let i = this.#pendingHead; i < this.#pending.length; i++) {
+      this.#finish(this.#pending[i], O_REJECTED, error);
+    }
+    this.#pending = [];
+    this.#pendingHead = 0;
+    for (const slot of [...this.#slots]) {
+      for (let i = slot.head; i < slot.inflight.length; i++) {
+        this.#finish(slot.inflight[i], O_REJECTED, error);
+      }
+      this.#kill(slot, undefined);
+    }
+  }
+
+  /** Shuts the pool down. */
+  async shutdown(options: ShutdownOptions = {}): Promise<void> {
+    const wait = options.wait ?? true;
+    const timeout = checkMs(options.timeout, "timeout", this.#shutdownTimeout);
+    this.#closed = true;
+    if (options.cancelPending || !wait) {
+      for (let i = this.#pendingHead; i < this.#pending.length; i++) {
+        this.#finish(
+          this.#pending[i],
+          O_CANCELLED,
+          new DOMException(`Task ${this.#pending[i].id} was cancelled by shutdown`, "AbortError"),
+        );
+      }
+      this.#pending = [];
+      this.#pendingHead = 0;
+    }
+    if (wait && this.#outstanding > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.#idleWaiters.push(resolve)),
+        new Promise<void>((resolve) => {
+          if (timeout !== Infinity) timer = setTimeout(resolve, timeout);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    const reason = wait
+      ? new DOMException(
+        `Task was stopped as the pool shut down after ${timeout} ms`,
+        "TimeoutError",
+      )
+      : new DOMException("Task was cancelled by shutdown", "AbortError");
+    for (let i = this.#pendingHead; i < this.#pending.length; i++) {
+      this.#finish(this.#pending[i], wait ? O_REJECTED : O_CANCELLED, reason);
+    }
+    this.#pending = [];
+    this.#pendingHead = 0;
+    for (const slot of [...this.#slots]) {
+      for (let i = slot.head; i < slot.inflight.length; i++) {
+        this.#finish(slot.inflight[i], wait ? O_REJECTED : O_CANCELLED, reason);
+      }
+      this.#kill(slot, undefined);
+    }
+    const waiters = this.#readyWaiters;
+    this.#readyWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Runs `map` over this core. */
+  map(
+    fnOrName: string | TaskFunction,
+    inputs: Iterable<unknown> | AsyncIterable<unknown>,
+    options: MapOptions = {},
+  ): AsyncIterableIterator<unknown> {
+    const chunkSize = options.chunkSize ?? 1;
+    if (!Number.isInteger(chunkSize) || chunkSize < 1) {
+      throw new RangeError(
+        `Cannot map as 'chunkSize' must be a positive integer: received ${chunkSize}`,
+      );
+    }
+    if (this.#closed) throw new TypeError("Cannot map as the pool is shut down");
+    return mapResults(
+      (chunk: unknown[]) => this.submit(fnOrName, [chunk], undefined, KIND_MAP),
+      inputs,
+      chunkSize,
+      options.ordered ?? true,
+      Math.max(this.size * 16, 32),
+      options.signal,
+    );
+  }
+}
+
+const EMPTY_TRANSFER: Transferable[] = [];
+
+function isCloneError(error: unknown): boolean {
+  return error instanceof DOMException && error.name === "DataCloneError" ||
+    error instanceof TypeError;
+}
+
+function cloneError(job: Job, error: unknown): Error {
+  const message = error instanceof Error ? error.message : String(error);
+  for (let i = 0; i < job.args.length; i++) {
+    try {
+      structuredClone(job.args[i]);
+    } catch (inner) {
+      const what = job.kind === KIND_MAP ? "an input" : `argument ${i}`;
+      return new DOMException(
+        `Cannot send ${what} of task '${job.label}' to a worker: ${(inner as Error).message}`,
+        "DataCloneError",
+      );
+    }
+  }
+  return new DOMException(
+    `Cannot send task '${job.label}' to a worker: ${message}`,
+    "DataCloneError",
+  );
+}
+
+export { KIND_CALL, KIND_MAP };

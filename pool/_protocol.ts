@@ -1,0 +1,154 @@
+/**
+ * Private: the message protocol between a pool and its workers (threads or
+ * processes), and the error (de)serialization that keeps `name`, `message`,
+ * `stack`, `cause` and own enumerable properties across the boundary.
+ *
+ * @module
+ */
+
+/** Main → worker: load the task module and run the initializer. */
+export const MSG_INIT = 0;
+/** Main → worker: a batch of tasks. */
+export const MSG_RUN = 1;
+/** Main → worker: a task was cancelled (for async tasks in a process). */
+export const MSG_CANCEL = 2;
+
+/** Worker → main: a batch of results. */
+export const MSG_RESULTS = 10;
+/** Worker → main: the module loaded and the initializer ran. */
+export const MSG_READY = 11;
+/** Worker → main: loading the module or the initializer failed. */
+export const MSG_INIT_FAILED = 12;
+/** Worker → main: the worker is closing itself (`self.close()`). */
+export const MSG_CLOSING = 13;
+
+/** Task kind: call the function once with the arguments. */
+export const KIND_CALL = 0;
+/** Task kind: call the function once per element of `args[0]`. */
+export const KIND_MAP = 1;
+
+/** Outcome codes in a result batch. */
+export const OUT_OK = 0;
+/** The task threw an `Error` (serialized). */
+export const OUT_ERROR = 1;
+/** The task threw a value that is not an `Error`. */
+export const OUT_THROWN = 2;
+/** The task was skipped because it was cancelled before it started. */
+export const OUT_SKIPPED = 3;
+
+/** Number of slots in a worker's shared control array. */
+export const CTL_LENGTH = 4096 + 2;
+/** Index of the id of the task running now (0 when idle). */
+export const CTL_CURRENT = 0;
+/** Index of the cancellation reason code of the current task. */
+export const CTL_REASON = 1;
+/** First index of the ring of cancelled task ids. */
+export const CTL_RING = 2;
+/** Mask of the ring of cancelled task ids. */
+export const CTL_RING_MASK = 4095;
+
+/** The init message. */
+export interface InitMessage {
+  t: typeof MSG_INIT;
+  module: string | undefined;
+  initializer: string | undefined;
+  initArgs: unknown[];
+  ctl: SharedArrayBuffer | undefined;
+  name: string;
+}
+
+/** A serialized error. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack: string | undefined;
+  cause?: unknown;
+  hasCause: boolean;
+  props: Record<string, unknown> | undefined;
+  dom: boolean;
+}
+
+/**
+ * Turns an error into plain data that survives a structured clone, keeping its
+ * name, message, stack, cause (recursively) and own enumerable properties.
+ */
+export function serializeError(error: Error, depth = 0): SerializedError {
+  const out: SerializedError = {
+    name: String(error.name),
+    message: String(error.message),
+    stack: typeof error.stack === "string" ? error.stack : undefined,
+    hasCause: "cause" in error,
+    props: undefined,
+    dom: error instanceof DOMException,
+  };
+  if (out.hasCause) {
+    const cause = error.cause;
+    out.cause = cause instanceof Error && depth < 8
+      ? { __tandemError: serializeError(cause, depth + 1) }
+      : safeClone(cause);
+  }
+  for (const key of Object.keys(error)) {
+    if (key === "cause" || key === "stack" || key === "message" || key === "name") continue;
+    (out.props ??= {})[key] = safeClone((error as unknown as Record<string, unknown>)[key]);
+  }
+  return out;
+}
+
+function safeClone(value: unknown): unknown {
+  if (value === null || typeof value !== "object" && typeof value !== "function") return value;
+  try {
+    return structuredClone(value);
+  } catch {
+    return String(value);
+  }
+}
+
+const ERROR_CLASSES: Record<string, ErrorConstructor> = {
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+};
+
+/** Rebuilds an error serialized by {@linkcode serializeError}. */
+export function deserializeError(data: SerializedError): Error {
+  let error: Error;
+  if (data.dom) {
+    error = new DOMException(data.message, data.name);
+  } else {
+    const Class = ERROR_CLASSES[data.name] ?? Error;
+    error = new Class(data.message);
+    if (error.name !== data.name) {
+      Object.defineProperty(error, "name", {
+        value: data.name,
+        writable: true,
+        configurable: true,
+        enumerable: false,
+      });
+    }
+  }
+  if (data.stack !== undefined) {
+    Object.defineProperty(error, "stack", {
+      value: data.stack,
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+  }
+  if (data.hasCause) {
+    const cause = data.cause as { __tandemError?: SerializedError } | undefined;
+    Object.defineProperty(error, "cause", {
+      value: cause !== null && typeof cause === "object" && cause.__tandemError
+        ? deserializeError(cause.__tandemError)
+        : cause,
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+  }
+  if (data.props) Object.assign(error, data.props);
+  return error;
+}

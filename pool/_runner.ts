@@ -1,0 +1,301 @@
+/**
+ * Private: the task runner inside a pool's worker (a Web Worker or a `deno`
+ * subprocess). It loads the task module, runs the initializer, runs batches of
+ * tasks one at a time and sends their outcomes back in batches.
+ *
+ * @module
+ */
+
+import { reviveShared } from "../sync/revive.ts";
+import {
+  CTL_CURRENT,
+  CTL_RING,
+  CTL_RING_MASK,
+  type InitMessage,
+  KIND_CALL,
+  MSG_INIT,
+  MSG_INIT_FAILED,
+  MSG_READY,
+  MSG_RESULTS,
+  MSG_RUN,
+  OUT_ERROR,
+  OUT_OK,
+  OUT_SKIPPED,
+  OUT_THROWN,
+  serializeError,
+} from "./_protocol.ts";
+
+const CONTEXT_KEY = Symbol.for("tandem.pool.taskContext");
+const FLUSH_EVERY = 3 * 512;
+const FLUSH_AFTER_MS = 2;
+
+type AnyFunction = (...args: unknown[]) => unknown;
+
+/** Sends a message to the main side; throws a `DataCloneError` when it cannot. */
+export type Post = (message: unknown) => void;
+
+interface RunnerState {
+  id: number;
+  ctl: Int32Array;
+  name: string;
+  context: unknown;
+}
+
+/** Runs tasks for one worker. */
+export class Runner {
+  #post: Post;
+  #state: RunnerState;
+  #module: Record<string, unknown> | undefined;
+  #moduleUrl: string | undefined;
+  #ready: Promise<void> | undefined;
+  #fns = new Map<number, { fn: AnyFunction; name: string }>();
+  #queue: unknown[] = [];
+  #head = 0;
+  #draining = false;
+
+  /**
+   * @param post Sends a message to the main side.
+   * @param ctl A local control array, replaced by the shared one of the init message.
+   */
+  constructor(post: Post, ctl: Int32Array = new Int32Array(CTL_RING + CTL_RING_MASK + 1)) {
+    this.#post = post;
+    this.#state = { id: 0, ctl, name: "", context: undefined };
+    (globalThis as Record<symbol, unknown>)[CONTEXT_KEY] = this.#state;
+  }
+
+  /** The control array (for the process runner to mark cancellations). */
+  get ctl(): Int32Array {
+    return this.#state.ctl;
+  }
+
+  /** The id of the task running now, or 0. */
+  get current(): number {
+    return this.#state.id;
+  }
+
+  /** Handles one message from the main side. */
+  handle(message: { t: number; fns?: [number, string, string][]; q?: unknown[] }): void {
+    if (message.t === MSG_RUN) {
+      if (message.fns) {
+        for (const [id, src, name] of message.fns) {
+          try {
+            this.#fns.set(id, compile(src, name));
+          } catch (error) {
+            this.#fns.set(id, {
+              fn: () => {
+                throw error;
+              },
+              name,
+            });
+          }
+        }
+      }
+      const q = message.q!;
+      if (this.#head === this.#queue.length) {
+        this.#queue = q;
+        this.#head = 0;
+      } else {
+        for (let i = 0; i < q.length; i++) this.#queue.push(q[i]);
+      }
+      if (!this.#draining) this.#drain();
+    } else if (message.t === MSG_INIT) {
+      this.#ready = this.#init(message as unknown as InitMessage);
+    }
+  }
+
+  async #init(message: InitMessage): Promise<void> {
+    this.#state.name = message.name;
+    if (message.ctl) this.#state.ctl = new Int32Array(message.ctl);
+    this.#moduleUrl = message.module;
+    try {
+      if (message.module !== undefined) {
+        this.#module = await import(message.module);
+      }
+      if (message.initializer !== undefined) {
+        const init = this.#module?.[message.initializer];
+        if (typeof init !== "function") {
+          throw new TypeError(
+            `Cannot run initializer as module '${message.module}' has no exported function '${message.initializer}'`,
+          );
+        }
+        await init(...(reviveShared(message.initArgs) ?? []));
+      }
+      this.#post({ t: MSG_READY });
+    } catch (error) {
+      this.#post({
+        t: MSG_INIT_FAILED,
+        e: error instanceof Error ? serializeError(error) : undefined,
+        v: error instanceof Error ? undefined : String(error),
+      });
+      throw error;
+    }
+  }
+
+  #resolve(ref: unknown): { fn: AnyFunction; name: string; inline: boolean } {
+    if (typeof ref === "number") {
+      const entry = this.#fns.get(ref);
+      if (entry === undefined) throw new TypeError(`Cannot run task as function ${ref} is unknown`);
+      return { fn: entry.fn, name: entry.name, inline: true };
+    }
+    const name = String(ref);
+    if (this.#module === undefined) {
+      throw new TypeError(
+        `Cannot run task '${name}' as the pool has no module: pass a function or create the pool with a module`,
+      );
+    }
+    const fn = this.#module[name];
+    if (typeof fn !== "function") {
+      throw new TypeError(
+        `Cannot run task as module '${this.#moduleUrl}' has no exported function '${name}'`,
+      );
+    }
+    return { fn: fn as AnyFunction, name, inline: false };
+  }
+
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    try {
+      if (this.#ready) await this.#ready;
+    } catch {
+      this.#draining = false;
+      return;
+    }
+    const state = this.#state;
+    const ctl = state.ctl;
+    let out: unknown[] = [];
+    let last = performance.now();
+    let lastRef: unknown = undefined;
+    let resolved: { fn: AnyFunction; name: string; inline: boolean } | undefined;
+    while (this.#head < this.#queue.length) {
+      const q = this.#queue;
+      const i = this.#head;
+      const id = q[i] as number;
+      const kind = q[i + 1] as number;
+      const ref = q[i + 2];
+      const args = q[i + 3] as unknown[];
+      q[i + 3] = undefined;
+      this.#head = i + 4;
+      if (Atomics.load(ctl, CTL_RING + (id & CTL_RING_MASK)) === id) {
+        out.push(id, OUT_SKIPPED, undefined);
+        continue;
+      }
+      state.id = id;
+      Atomics.store(ctl, CTL_CURRENT, id);
+      try {
+        if (ref !== lastRef || resolved === undefined) {
+          resolved = undefined;
+          resolved = this.#resolve(ref);
+          lastRef = ref;
+        }
+        const fn = resolved.fn;
+        for (let a = 0; a < args.length; a++) {
+          const arg = args[a];
+          if (typeof arg === "object" && arg !== null) args[a] = reviveShared(arg);
+        }
+        let value: unknown;
+        if (kind === KIND_CALL) {
+          value = fn(...args);
+          if (isThenable(value)) {
+            if (out.length > 0) out = this.#flush(out);
+            value = await value;
+          }
+        } else {
+          const inputs = args[0] as unknown[];
+          const results = new Array(inputs.length);
+          for (let k = 0; k < inputs.length; k++) {
+            let v = fn(inputs[k]);
+            if (isThenable(v)) {
+              if (out.length > 0) out = this.#flush(out);
+              v = await v;
+            }
+            results[k] = v;
+          }
+          value = results;
+        }
+        out.push(id, OUT_OK, value);
+      } catch (error) {
+        if (error instanceof Error) {
+          out.push(id, OUT_ERROR, serializeError(explain(error, resolved)));
+        } else {
+          out.push(id, OUT_THROWN, error);
+        }
+      }
+      state.id = 0;
+      Atomics.store(ctl, CTL_CURRENT, 0);
+      if (out.length >= FLUSH_EVERY) {
+        out = this.#flush(out);
+        last = performance.now();
+      } else if ((id & 7) === 0 || kind !== KIND_CALL) {
+        const now = performance.now();
+        if (now - last > FLUSH_AFTER_MS) {
+          out = this.#flush(out);
+          last = now;
+        }
+      }
+    }
+    this.#queue = [];
+    this.#head = 0;
+    if (out.length > 0) this.#flush(out);
+    this.#draining = false;
+  }
+
+  #flush(out: unknown[]): unknown[] {
+    try {
+      this.#post({ t: MSG_RESULTS, r: out });
+    } catch {
+      // Some result cannot be cloned: send the outcomes one by one.
+      for (let i = 0; i < out.length; i += 3) {
+        try {
+          this.#post({ t: MSG_RESULTS, r: [out[i], out[i + 1], out[i + 2]] });
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          const clone = new DOMException(
+            `Cannot send the result of task ${out[i]} back to the pool: ${message}`,
+            "DataCloneError",
+          );
+          this.#post({ t: MSG_RESULTS, r: [out[i], OUT_ERROR, serializeError(clone)] });
+        }
+      }
+    }
+    return [];
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === "object" &&
+    typeof (value as { then?: unknown }).then === "function";
+}
+
+/** Turns the bare ReferenceError of a function that uses outer variables into a clear one. */
+function explain(
+  error: Error,
+  resolved: { name: string; inline: boolean } | undefined,
+): Error {
+  if (resolved?.inline && error instanceof ReferenceError) {
+    const match = /^(\S+) is not defined/.exec(error.message);
+    if (match) {
+      return new ReferenceError(
+        `Cannot run function '${resolved.name}' in a worker as it uses '${
+          match[1]
+        }' from outside its body: a function sent to a worker must be self-contained (pass values as arguments or use a task module)`,
+        { cause: error },
+      );
+    }
+  }
+  return error;
+}
+
+function compile(src: string, name: string): { fn: AnyFunction; name: string } {
+  let fn: unknown;
+  try {
+    fn = new Function(`return (${src}\n);`)();
+  } catch {
+    // A method shorthand such as `double(x) { return 2 * x; }`.
+    const holder = new Function(`return ({${src}\n});`)() as Record<string, unknown>;
+    fn = Object.values(holder)[0];
+  }
+  if (typeof fn !== "function") {
+    throw new TypeError(`Cannot compile function '${name}' in the worker`);
+  }
+  return { fn: fn as AnyFunction, name };
+}

@@ -1,0 +1,121 @@
+/**
+ * {@linkcode Task}: the handle of one submitted task, awaitable like a promise,
+ * with an id, a state and `cancel()`.
+ *
+ * @module
+ */
+
+/** Where a task is in its life. */
+export type TaskState = "queued" | "running" | "fulfilled" | "rejected" | "cancelled";
+
+/**
+ * What an executor implements behind a {@linkcode Task}. Only executors create
+ * tasks; user code never needs this interface.
+ */
+export interface TaskHandle<T> {
+  /** The current state. */
+  readonly state: TaskState;
+  /** A promise of the outcome (created on first use). */
+  promise(): Promise<T>;
+  /** Cancels the task; returns whether it was still unsettled. */
+  cancel(reason?: unknown): boolean;
+}
+
+/**
+ * A submitted task: `await` it for its result. It never causes an unhandled
+ * rejection by itself: a failure is only thrown where the task is awaited.
+ *
+ * @typeParam T The task's result type.
+ *
+ * @example Await and inspect a task
+ * ```ts
+ * import { WorkerPool } from "@tandem/tandem/pool";
+ * import { assertEquals } from "@std/assert";
+ *
+ * await using pool = new WorkerPool({ size: 1 });
+ * const task = pool.submit((a: number, b: number) => a + b, [1, 2]);
+ * assertEquals(await task, 3);
+ * assertEquals(task.state, "fulfilled");
+ * ```
+ */
+export class Task<T> implements PromiseLike<T> {
+  /** The task id, unique in its executor. */
+  readonly id: number;
+  #handle: TaskHandle<T>;
+
+  /**
+   * Creates a task over an executor's handle (executors do this).
+   *
+   * @param id The task id.
+   * @param handle The executor's handle.
+   */
+  constructor(id: number, handle: TaskHandle<T>) {
+    this.id = id;
+    this.#handle = handle;
+  }
+
+  /**
+   * The state: `"queued"`, `"running"`, `"fulfilled"`, `"rejected"` or
+   * `"cancelled"`.
+   *
+   * @returns The current state.
+   */
+  get state(): TaskState {
+    return this.#handle.state;
+  }
+
+  /**
+   * Cancels the task. A queued task is removed from the queue; a running one is
+   * rejected at once and asked to stop (its `TaskContext.signal` aborts); the
+   * executor ends or replaces the worker if the task does not stop soon.
+   *
+   * @param reason The rejection reason; defaults to an `AbortError` `DOMException`.
+   * @returns `true` if the task was unsettled and is now cancelled.
+   */
+  cancel(reason?: unknown): boolean {
+    return this.#handle.cancel(reason);
+  }
+
+  /**
+   * Attaches callbacks, as `Promise.prototype.then` does.
+   *
+   * @param onFulfilled Called with the result.
+   * @param onRejected Called with the error.
+   * @returns A promise of the callback's result.
+   */
+  then<R1 = T, R2 = never>(
+    onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this.#handle.promise().then(onFulfilled, onRejected);
+  }
+
+  /**
+   * Attaches a rejection handler, as `Promise.prototype.catch` does.
+   *
+   * @param onRejected Called with the error.
+   * @returns A promise of the result or of the handler's result.
+   */
+  catch<R = never>(onRejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
+    return this.#handle.promise().catch(onRejected);
+  }
+
+  /**
+   * Attaches a handler run on either outcome, as `Promise.prototype.finally` does.
+   *
+   * @param onFinally Called when the task settles.
+   * @returns A promise of the same outcome.
+   */
+  finally(onFinally?: (() => void) | null): Promise<T> {
+    return this.#handle.promise().finally(onFinally);
+  }
+
+  /**
+   * The tag shown by `Object.prototype.toString`.
+   *
+   * @returns `"Task"`.
+   */
+  get [Symbol.toStringTag](): string {
+    return "Task";
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * Option, statistics and typing helpers shared by the executors.
+ *
+ * @module
+ */
+
+/** Any function a pool can run. */
+// deno-lint-ignore no-explicit-any
+export type TaskFunction = (...args: any[]) => unknown;
+
+/** The names of the function exports of a task module `M`. */
+export type TaskName<M> =
+  & {
+    [K in keyof M]: M[K] extends TaskFunction ? K : never;
+  }[keyof M]
+  & string;
+
+/** The argument tuple of export `K` of module `M`. */
+export type TaskArgs<M, K extends keyof M> = M[K] extends TaskFunction ? Parameters<M[K]>
+  : never;
+
+/** The (awaited) result of export `K` of module `M`. */
+export type TaskResult<M, K extends keyof M> = M[K] extends TaskFunction ? Awaited<ReturnType<M[K]>>
+  : never;
+
+/** The single input of export `K` of `M` when used by `map`. */
+export type TaskInput<M, K extends keyof M> = TaskArgs<M, K> extends [infer A, ...unknown[]] ? A
+  : never;
+
+/** Options of `WorkerPool` and `ProcessPool`. */
+export interface PoolOptions {
+  /**
+   * Number of workers.
+   *
+   * @default {navigator.hardwareConcurrency}
+   */
+  size?: number;
+  /**
+   * Most tasks waiting for a worker; `submit` beyond it rejects with a
+   * `RangeError` (await `pool.whenReady()` first to wait instead).
+   *
+   * @default {Infinity}
+   */
+  maxQueue?: number;
+  /** An export of the task module called once in each worker before its first task. */
+  initializer?: string;
+  /**
+   * Arguments of the initializer.
+   *
+   * @default {[]}
+   */
+  initArgs?: unknown[];
+  /**
+   * Replace a worker after it ran this many tasks.
+   *
+   * @default {Infinity}
+   */
+  maxTasksPerWorker?: number;
+  /**
+   * End a worker after it was idle this many milliseconds (it is started again on
+   * demand). `0` ends idle workers at once.
+   *
+   * @default {Infinity}
+   */
+  idleTimeout?: number;
+  /**
+   * Default `timeout` of every task, in milliseconds, counted from when the task
+   * is handed to a worker.
+   *
+   * @default {Infinity}
+   */
+  taskTimeout?: number;
+  /**
+   * Milliseconds that `shutdown()` and `[Symbol.asyncDispose]` wait for unfinished
+   * tasks before they reject them and end the workers.
+   *
+   * @default {30000}
+   */
+  shutdownTimeout?: number;
+  /**
+   * Milliseconds a cancelled or timed-out running task gets to notice its
+   * `TaskContext.signal` and return before its worker is ended and replaced.
+   *
+   * @default {100}
+   */
+  cancelGrace?: number;
+  /**
+   * A name for the pool's workers (shown in errors and `TaskContext.workerName`).
+   *
+   * @default {"tandem"}
+   */
+  name?: string;
+}
+
+/** Options of one `submit`. */
+export interface SubmitOptions {
+  /** Aborting cancels the task. */
+  signal?: AbortSignal;
+  /** Milliseconds the task may run once handed to a worker; then it rejects with a `TimeoutError`. */
+  timeout?: number;
+  /** Objects in the arguments to transfer instead of copy (e.g. `ArrayBuffer`s). */
+  transfer?: Transferable[];
+}
+
+/** Options of `map`. */
+export interface MapOptions {
+  /**
+   * Yield results in input order (`true`) or as they complete (`false`).
+   *
+   * @default {true}
+   */
+  ordered?: boolean;
+  /**
+   * Inputs sent to a worker per message.
+   *
+   * @default {1}
+   */
+  chunkSize?: number;
+  /** Aborting stops the map and cancels its tasks. */
+  signal?: AbortSignal;
+}
+
+/** Options of `shutdown`. */
+export interface ShutdownOptions {
+  /**
+   * Wait for queued and running tasks; with `false`, every unfinished task
+   * rejects with an `AbortError` and the workers end at once.
+   *
+   * @default {true}
+   */
+  wait?: boolean;
+  /**
+   * Cancel tasks that did not start yet.
+   *
+   * @default {false}
+   */
+  cancelPending?: boolean;
+  /**
+   * Most milliseconds to wait; then unfinished tasks reject and workers end.
+   *
+   * @default {the pool's shutdownTimeout}
+   */
+  timeout?: number;
+}
+
+/** A snapshot of a pool's counters. */
+export interface PoolStats {
+  /** The configured number of workers. */
+  size: number;
+  /** Workers alive now (0 after shutdown). */
+  workers: number;
+  /** Workers with tasks in hand. */
+  busy: number;
+  /** Tasks waiting (in the pool's queue or a worker's). */
+  queued: number;
+  /** Tasks fulfilled. */
+  completed: number;
+  /** Tasks rejected (errors, timeouts, dead workers). */
+  failed: number;
+  /** Tasks cancelled. */
+  cancelled: number;
+  /** Workers started so far. */
+  started: number;
+  /** Workers ended so far. */
+  terminated: number;
+}

@@ -1,0 +1,94 @@
+// Task module for the pool tests.
+import { getTaskContext } from "../../pool/task_context.ts";
+
+export function add(a: number, b: number): number {
+  return a + b;
+}
+
+export function inc(x: number): number {
+  return x + 1;
+}
+
+export async function delayed(value: string, ms: number): Promise<string> {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return value;
+}
+
+export function count(n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s = (s + i) | 0;
+  return s;
+}
+
+/** Spins until cancelled (polling the signal) or until `maxMs` passed. */
+export function spin(maxMs: number): string {
+  const signal = getTaskContext()!.signal;
+  const end = Date.now() + maxMs;
+  while (Date.now() < end) {
+    if (signal.aborted) return "stopped";
+  }
+  return "finished";
+}
+
+/** Spins without looking at the signal, for at most `maxMs`. */
+export function spinDeaf(maxMs: number): string {
+  const end = Date.now() + maxMs;
+  while (Date.now() < end) { /* busy */ }
+  return "finished";
+}
+
+export class CodedError extends Error {
+  code: string;
+  constructor(message: string, code: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "CodedError";
+    this.code = code;
+  }
+}
+
+export function fail(message: string): never {
+  throw new CodedError(message, "E_TASK", { cause: new RangeError("inner cause") });
+}
+
+export function throwValue(value: unknown): never {
+  throw value;
+}
+
+export function crash(): Promise<never> {
+  setTimeout(() => {
+    throw new Error("boom from a timer");
+  }, 0);
+  return new Promise(() => {});
+}
+
+export function closeSelf(): Promise<never> {
+  (self as unknown as { close(): void }).close();
+  return new Promise(() => {});
+}
+
+export function returnUncloneable(): unknown {
+  return { f: () => 1 };
+}
+
+export function taskId(): number {
+  return getTaskContext()!.id;
+}
+
+let initialized: unknown[] | undefined;
+
+export function init(...args: unknown[]): void {
+  initialized = args;
+}
+
+export function getInit(): unknown[] | undefined {
+  return initialized;
+}
+
+export function initFails(): void {
+  throw new Error("initializer failed");
+}
+
+export function oom(): number[][] {
+  const hog: number[][] = [];
+  for (;;) hog.push(new Array(1_000_000).fill(1.5));
+}
