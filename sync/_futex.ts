@@ -1,0 +1,164 @@
+/**
+ * Internal: the futex lock word shared by `Lock` and `RLock`, and their slow paths.
+ *
+ * The STATE word is 0 when free, else the owner's thread id plus a WAITERS bit when a
+ * thread may be asleep on it (the classic three-state futex lock, with the owner kept
+ * in the word so `RLock` can check ownership and a dead owner can be detected).
+ *
+ * @module
+ */
+
+import { allocate, describe, TICK_MS } from "./_shared.ts";
+import { isThreadAlive, THREAD_ID } from "./_thread.ts";
+import { waitSlice } from "./_wait.ts";
+import { OwnerDiedError } from "./errors.ts";
+
+// Int32 word layout of a lock's buffer.
+export const STATE = 1;
+const FLAGS = 2;
+export const BYTES = 16;
+
+// The STATE word: 0 = free; otherwise the owner's thread id, plus WAITERS when a
+// thread may be sleeping. HANDOFF and OWNER_DIED are special states.
+export const WAITERS = 1 << 30;
+const HANDOFF = 1 << 29;
+const OWNER_DIED = 1 << 28;
+export const OWNER_MASK = (1 << 28) - 1;
+const FLAG_FIFO = 1;
+
+/**
+ * Shared futex lock logic used by `Lock`, `RLock` and `Condition`.
+ */
+export class FutexCore {
+  readonly i32: Int32Array;
+  readonly fifo: boolean;
+
+  constructor(buffer: SharedArrayBuffer) {
+    this.i32 = new Int32Array(buffer);
+    this.fifo = (this.i32[FLAGS] & FLAG_FIFO) !== 0;
+  }
+
+  /**
+   * One contended attempt. Returns 0 when acquired, else the state to wait on (with
+   * WAITERS set). `woken` allows taking a FIFO handoff.
+   */
+  contend(woken: boolean): number {
+    const i32 = this.i32;
+    for (;;) {
+      let v = Atomics.load(i32, STATE);
+      if (v === 0) {
+        if (Atomics.compareExchange(i32, STATE, 0, THREAD_ID | WAITERS) === 0) return 0;
+        continue;
+      }
+      if (v === HANDOFF) {
+        if (!woken) return v;
+        if (Atomics.compareExchange(i32, STATE, HANDOFF, THREAD_ID | WAITERS) === HANDOFF) {
+          return 0;
+        }
+        continue;
+      }
+      if (v === OWNER_DIED) {
+        if (Atomics.compareExchange(i32, STATE, OWNER_DIED, 0) === OWNER_DIED) {
+          Atomics.notify(i32, STATE, 1);
+          throw new OwnerDiedError(
+            "Cannot acquire lock as its owner died while holding it: the lock is released again and protected data may be inconsistent",
+          );
+        }
+        continue;
+      }
+      if ((v & WAITERS) === 0) {
+        if (Atomics.compareExchange(i32, STATE, v, v | WAITERS) !== v) continue;
+        v |= WAITERS;
+      }
+      return v;
+    }
+  }
+
+  acquireSlow(timeoutMs: number): boolean {
+    const i32 = this.i32;
+    const deadline = timeoutMs === Infinity ? Infinity : performance.now() + timeoutMs;
+    let woken = false;
+    for (;;) {
+      const v = this.contend(woken);
+      if (v === 0) return true;
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) return false;
+      woken = Atomics.wait(i32, STATE, v, remaining) !== "not-equal";
+    }
+  }
+
+  async acquireAsyncSlow(timeoutMs: number, signal: AbortSignal | undefined): Promise<boolean> {
+    const i32 = this.i32;
+    const deadline = timeoutMs === Infinity ? Infinity : performance.now() + timeoutMs;
+    let woken = false;
+    let lastOwner = -1;
+    let ticks = 0;
+    for (;;) {
+      signal?.throwIfAborted();
+      const v = this.contend(woken);
+      if (v === 0) return true;
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) return false;
+      const outcome = await waitSlice(i32, STATE, v, Math.min(remaining, TICK_MS), signal);
+      woken = outcome !== "not-equal";
+      if (outcome !== "timed-out") continue;
+      // Still locked after a whole slice: is the owner alive?
+      const owner = v & OWNER_MASK;
+      if (v === HANDOFF || owner !== lastOwner) {
+        lastOwner = owner;
+        ticks = 0;
+        continue;
+      }
+      if (++ticks >= 1 && !(await isThreadAlive(owner))) {
+        if (Atomics.compareExchange(i32, STATE, v, OWNER_DIED) === v) {
+          Atomics.notify(i32, STATE);
+        }
+      }
+    }
+  }
+
+  releaseSlow(owned: boolean): void {
+    const i32 = this.i32;
+    for (;;) {
+      const v = Atomics.load(i32, STATE);
+      if (v === 0 || v === HANDOFF || v === OWNER_DIED) {
+        throw new RangeError("Cannot release lock as it is not locked");
+      }
+      if (owned && (v & OWNER_MASK) !== THREAD_ID) {
+        throw new RangeError(
+          `Cannot release lock as this thread does not own it: owner is thread ${
+            v & OWNER_MASK
+          }, this is thread ${THREAD_ID}`,
+        );
+      }
+      if ((v & WAITERS) !== 0 && this.fifo) {
+        if (Atomics.compareExchange(i32, STATE, v, HANDOFF) !== v) continue;
+        if (Atomics.notify(i32, STATE, 1) === 0) {
+          Atomics.compareExchange(i32, STATE, HANDOFF, 0);
+        }
+        return;
+      }
+      if (Atomics.compareExchange(i32, STATE, v, 0) !== v) continue;
+      if ((v & WAITERS) !== 0) Atomics.notify(i32, STATE, 1);
+      return;
+    }
+  }
+}
+
+/** Encodes the options into the FLAGS word of a new buffer. */
+export function newLockBuffer(
+  kind: "Lock" | "RLock",
+  options: { fifo?: boolean } | undefined,
+): SharedArrayBuffer {
+  const buffer = allocate(kind, BYTES + 8);
+  if (options?.fifo) new Int32Array(buffer)[FLAGS] = FLAG_FIFO;
+  return buffer;
+}
+
+/** Builds the `TimeoutError` thrown by `hold()`. */
+export function timeoutError(what: string, timeoutMs: number | undefined): DOMException {
+  return new DOMException(
+    `Cannot hold ${what} as it was not acquired in time: waited ${describe(timeoutMs)} ms`,
+    "TimeoutError",
+  );
+}

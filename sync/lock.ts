@@ -1,0 +1,318 @@
+/**
+ * `Lock`: a mutual-exclusion lock in shared memory that works between the main thread
+ * and any number of Workers (Python's `threading.Lock` / `multiprocessing.Lock`).
+ *
+ * @module
+ */
+
+import { BYTES, FutexCore, newLockBuffer, STATE, timeoutError } from "./_futex.ts";
+import { bufferFrom, toTimeout } from "./_shared.ts";
+import { THREAD_ID } from "./_thread.ts";
+import { type LockGuard, makeGuard } from "./guard.ts";
+
+/** Options for {@linkcode Lock}. */
+export interface LockOptions {
+  /**
+   * Hand the lock directly to the longest waiter on release instead of letting any
+   * thread barge in. Fairer, and slower under contention (see the README for figures).
+   *
+   * @default {false}
+   */
+  fifo?: boolean;
+}
+
+/** Options for the asynchronous acquire of every primitive. */
+export interface AcquireOptions {
+  /** Aborts the wait: the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/**
+ * A mutual-exclusion lock that lives in a `SharedArrayBuffer`, so the main thread and
+ * Workers can share it: post it (or pass it to a `WorkerPool` task) and call
+ * {@linkcode Lock.from} / `reviveShared` on the other side to get the same lock.
+ *
+ * Uncontended acquire and release are one compare-and-swap each. Contended waiters sleep
+ * on the lock word (`Atomics.wait` / `Atomics.waitAsync`). As in Python, any thread may
+ * release a held `Lock`.
+ *
+ * The blocking {@linkcode Lock.acquire} also works on Deno's main thread (Deno allows
+ * `Atomics.wait` there) but freezes its event loop while it waits: prefer
+ * {@linkcode Lock.acquireAsync} on the main thread.
+ *
+ * If the thread holding the lock dies, an asynchronous waiter notices within about
+ * 100 ms (the dead worker's Web Lock `tandem.thread.<id>` is gone) and the next acquirer
+ * gets an {@linkcode OwnerDiedError}; see the README.
+ *
+ * @example Guarding a critical section
+ * ```ts
+ * import { Lock } from "@tandem/tandem/sync";
+ * import { assert, assertEquals } from "@std/assert";
+ *
+ * const lock = new Lock();
+ * assert(lock.acquire());
+ * assert(!lock.tryAcquire());
+ * lock.release();
+ * assertEquals(lock.withLock(() => 42), 42);
+ * ```
+ */
+export class Lock {
+  /** The shared memory of this lock; cloning it shares the lock. */
+  readonly buffer: SharedArrayBuffer;
+  readonly #i32: Int32Array;
+  readonly #core: FutexCore;
+  readonly #fifo: boolean;
+
+  /**
+   * Creates a new, unlocked lock.
+   *
+   * @param options Fairness options.
+   */
+  constructor(options?: LockOptions);
+  /**
+   * Wraps existing lock memory (use {@linkcode Lock.from} for a cloned message).
+   *
+   * @param buffer The memory of a lock created elsewhere.
+   */
+  constructor(buffer: SharedArrayBuffer);
+  constructor(arg?: LockOptions | SharedArrayBuffer) {
+    this.buffer = arg instanceof SharedArrayBuffer
+      ? bufferFrom({ buffer: arg }, "Lock", BYTES)
+      : newLockBuffer("Lock", arg);
+    this.#core = new FutexCore(this.buffer);
+    this.#i32 = this.#core.i32;
+    this.#fifo = this.#core.fifo;
+  }
+
+  /**
+   * Rehydrates a lock that crossed a thread boundary (a structured clone of a `Lock`).
+   *
+   * @param message The cloned lock (or a live one).
+   * @returns A `Lock` sharing the original's memory.
+   * @throws {TypeError} If `message` is not a cloned `Lock`.
+   *
+   * @example Round trip through structured clone
+   * ```ts
+   * import { Lock } from "@tandem/tandem/sync";
+   * import { assert } from "@std/assert";
+   *
+   * const lock = new Lock();
+   * const copy = Lock.from(structuredClone(lock));
+   * lock.acquire();
+   * assert(copy.locked);
+   * copy.release();
+   * ```
+   */
+  static from(message: unknown): Lock {
+    return new Lock(bufferFrom(message, "Lock", BYTES));
+  }
+
+  /**
+   * Whether the lock is held by some thread.
+   *
+   * @example Checking
+   * ```ts
+   * import { Lock } from "@tandem/tandem/sync";
+   * import { assertEquals } from "@std/assert";
+   *
+   * assertEquals(new Lock().locked, false);
+   * ```
+   */
+  get locked(): boolean {
+    return Atomics.load(this.#i32, STATE) !== 0;
+  }
+
+  /**
+   * Whether the lock hands itself to the longest waiter on release.
+   *
+   * @example Fair lock
+   * ```ts
+   * import { Lock } from "@tandem/tandem/sync";
+   * import { assert } from "@std/assert";
+   *
+   * assert(new Lock({ fifo: true }).fifo);
+   * ```
+   */
+  get fifo(): boolean {
+    return this.#fifo;
+  }
+
+  /**
+   * Takes the lock if it is free, without waiting.
+   *
+   * @returns Whether the lock was taken.
+   *
+   * @example Non-blocking attempt
+   * ```ts
+   * import { Lock } from "@tandem/tandem/sync";
+   * import { assert } from "@std/assert";
+   *
+   * const lock = new Lock();
+   * assert(lock.tryAcquire());
+   * assert(!lock.tryAcquire());
+   * lock.release();
+   * ```
+   */
+  tryAcquire(): boolean {
+    return Atomics.compareExchange(this.#i32, STATE, 0, THREAD_ID) === 0;
+  }
+
+  /**
+   * Takes the lock, blocking the thread until it is free or `timeoutMs` passes.
+   * `acquire(0)` is a non-blocking attempt.
+   *
+   * @param timeoutMs Longest wait in milliseconds; forever when omitted.
+   * @returns Whether the lock was taken.
+   * @throws {RangeError} If `timeoutMs` is negative or NaN.
+   * @throws {OwnerDiedError} If the previous holder died while holding it.
+   *
+   * @example With a timeout
+   * ```ts
+   * import { Lock } from "@tandem/tandem/sync";
+   * import { assert } from "@std/assert";
+   *
+   * const lock = new Lock();
+   * assert(lock.acquire(10));
+   * assert(!lock.acquire(0));
+   * lock.release();
+   * ```
+   */
+  acquire(timeoutMs?: number): boolean {
+    if (Atomics.compareExchange(this.#i32, STATE, 0, THREAD_ID) === 0) return true;
+    return this.#core.acquireSlow(toTimeout("acquire lock", timeoutMs));
+  }
+
+  /**
+   * Takes the lock without blocking the event loop (`Atomics.waitAsync`).
+   *
+   * @param timeoutMs Longest wait in milliseconds; forever when omitted.
+   * @param options `signal` aborts the wait.
+   * @returns A promise of whether the lock was taken.
+   * @throws {RangeError} If `timeoutMs` is negative or NaN.
+   * @throws {OwnerDiedError} If the previous holder died while holding it.
+   * @throws {DOMException} The signal's reason (`AbortError`) when aborted.
+   *
+   * @example Awaiting the lock
+   * ```ts
+   * import { Lock } from "@tandem/tandem/sync";
+   * import { assert } from "@std/assert";
+   *
+   * const lock = new Lock();
+   * assert(await lock.acquireAsync());
+   * const second = lock.acquireAsync(5_000);
+   * lock.release();
+   * assert(await second);
+   * lock.release();
+   * ```
+   */
+  acquireAsync(timeoutMs?: number, options?: AcquireOptions): Promise<boolean> {
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (Atomics.compareExchange(this.#i32, STATE, 0, THREAD_ID) === 0) {
+      return Promise.resolve(true);
+    }
+    return this.#core.acquireAsyncSlow(toTimeout("acquire lock", timeoutMs), signal);
+  }
+
+  /**
+   * Releases the lock (any thread may release a `Lock`).
+   *
+   * @throws {RangeError} If the lock is not locked.
+   *
+   * @example Releasing twice throws
+   * ```ts
+   * import { Lock } from "@tandem/tandem/sync";
+   * import { assertThrows } from "@std/assert";
+   *
+   * const lock = new Lock();
+   * lock.acquire();
+   * lock.release();
+   * assertThrows(() => lock.release(), RangeError);
+   * ```
+   */
+  release(): void {
+    if (Atomics.compareExchange(this.#i32, STATE, THREAD_ID, 0) === THREAD_ID) return;
+    this.#core.releaseSlow(false);
+  }
+
+  /**
+   * Acquires (blocking), and returns a guard that releases on `using` scope exit.
+   *
+   * @param timeoutMs Longest wait in milliseconds; forever when omitted.
+   * @returns The guard.
+   * @throws {DOMException} `TimeoutError` if the lock was not taken in time.
+   *
+   * @example With `using`
+   * ```ts
+   * import { Lock } from "@tandem/tandem/sync";
+   * import { assert } from "@std/assert";
+   *
+   * const lock = new Lock();
+   * {
+   *   using _held = lock.hold();
+   *   assert(lock.locked);
+   * }
+   * assert(!lock.locked);
+   * ```
+   */
+  hold(timeoutMs?: number): LockGuard {
+    if (!this.acquire(timeoutMs)) throw timeoutError("lock", timeoutMs);
+    return makeGuard(() => this.release());
+  }
+
+  /**
+   * Acquires asynchronously, and returns a guard for `await using`.
+   *
+   * @param timeoutMs Longest wait in milliseconds; forever when omitted.
+   * @param options `signal` aborts the wait.
+   * @returns A promise of the guard.
+   * @throws {DOMException} `TimeoutError` if the lock was not taken in time.
+   *
+   * @example With `await using`
+   * ```ts
+   * import { Lock } from "@tandem/tandem/sync";
+   * import { assert } from "@std/assert";
+   *
+   * const lock = new Lock();
+   * {
+   *   await using _held = await lock.holdAsync();
+   *   assert(lock.locked);
+   * }
+   * assert(!lock.locked);
+   * ```
+   */
+  async holdAsync(timeoutMs?: number, options?: AcquireOptions): Promise<LockGuard> {
+    if (!(await this.acquireAsync(timeoutMs, options))) throw timeoutError("lock", timeoutMs);
+    return makeGuard(() => this.release());
+  }
+
+  /**
+   * Runs `fn` while holding the lock (blocking acquire), releasing it afterwards even
+   * if `fn` throws. The cheapest guarded form for hot paths.
+   *
+   * @param fn The critical section.
+   * @returns What `fn` returned.
+   *
+   * @example Guarded increment
+   * ```ts
+   * import { Lock } from "@tandem/tandem/sync";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const lock = new Lock();
+   * let n = 0;
+   * lock.withLock(() => n++);
+   * assertEquals(n, 1);
+   * ```
+   */
+  withLock<T>(fn: () => T): T {
+    const i32 = this.#i32;
+    if (Atomics.compareExchange(i32, STATE, 0, THREAD_ID) !== 0) this.#core.acquireSlow(Infinity);
+    try {
+      return fn();
+    } finally {
+      if (Atomics.compareExchange(i32, STATE, THREAD_ID, 0) !== THREAD_ID) {
+        this.#core.releaseSlow(false);
+      }
+    }
+  }
+}

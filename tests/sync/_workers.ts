@@ -1,0 +1,65 @@
+// Test helper: a set of fixture workers that can be sent commands and that are all
+// terminated (and counted) on disposal.
+
+/** Reply of the fixture worker. */
+export interface Reply {
+  id: number;
+  ok: boolean;
+  value?: unknown;
+  error?: { name: string; message: string };
+}
+
+/** One fixture worker. */
+export class TestWorker {
+  readonly worker: Worker;
+  #next = 0;
+  #pending = new Map<number, (reply: Reply) => void>();
+  terminated = false;
+
+  constructor(url: URL = new URL("../testdata/sync_worker.ts", import.meta.url)) {
+    this.worker = new Worker(url, { type: "module" });
+    this.worker.onmessage = (event: MessageEvent<Reply>) => {
+      const resolve = this.#pending.get(event.data.id);
+      this.#pending.delete(event.data.id);
+      resolve?.(event.data);
+    };
+  }
+
+  /** Sends a command and resolves with the reply. */
+  send(op: string, args: Record<string, unknown> = {}): Promise<Reply> {
+    const id = this.#next++;
+    return new Promise((resolve) => {
+      this.#pending.set(id, resolve);
+      this.worker.postMessage({ id, op, ...args });
+    });
+  }
+
+  /** Sends a command, and returns the value or throws the error of the reply. */
+  async call(op: string, args: Record<string, unknown> = {}): Promise<unknown> {
+    const reply = await this.send(op, args);
+    if (!reply.ok) throw new Error(`${reply.error!.name}: ${reply.error!.message}`);
+    return reply.value;
+  }
+
+  terminate(): void {
+    this.worker.terminate();
+    this.terminated = true;
+  }
+}
+
+/** A group of workers, all terminated when disposed. */
+export class Workers implements Disposable {
+  readonly all: TestWorker[];
+
+  constructor(count: number, url?: URL) {
+    this.all = Array.from({ length: count }, () => new TestWorker(url));
+  }
+
+  get allTerminated(): boolean {
+    return this.all.every((worker) => worker.terminated);
+  }
+
+  [Symbol.dispose](): void {
+    for (const worker of this.all) if (!worker.terminated) worker.terminate();
+  }
+}

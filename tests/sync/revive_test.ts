@@ -1,0 +1,49 @@
+import { assert, assertEquals, assertStrictEquals } from "@std/assert";
+import { Lock, reviveShared, SharedArray, SharedValue } from "../../sync/mod.ts";
+
+Deno.test("reviveShared() returns primitives and plain data unchanged", () => {
+  assertStrictEquals(reviveShared(1), 1);
+  assertStrictEquals(reviveShared("a"), "a");
+  assertStrictEquals(reviveShared(null), null);
+  const data = { a: [1, 2], b: { c: "d" }, e: new Uint8Array(2) };
+  assertStrictEquals(reviveShared(data), data);
+  assertEquals(data, { a: [1, 2], b: { c: "d" }, e: new Uint8Array(2) });
+});
+
+Deno.test("reviveShared() rehydrates nested primitives, keeping clone identity", () => {
+  const value = new SharedValue("int32", 1);
+  const array = new SharedArray("uint32", 3);
+  const lock = new Lock();
+  const message = structuredClone({
+    args: [value, { array }],
+    lock,
+    again: value,
+    map: new Map([["k", lock]]),
+    set: new Set([array]),
+  });
+  const revived = reviveShared(message);
+  assert(revived.args[0] instanceof SharedValue);
+  assert((revived.args[1] as { array: unknown }).array instanceof SharedArray);
+  assert(revived.lock instanceof Lock);
+  assertStrictEquals(revived.again, revived.args[0]);
+  assert(revived.map.get("k") instanceof Lock);
+  assert([...revived.set][0] instanceof SharedArray);
+  (revived.args[0] as SharedValue<"int32">).add(1);
+  assertEquals(value.value, 2);
+});
+
+Deno.test("reviveShared() follows cycles once", () => {
+  const lock = new Lock();
+  const cyclic: { self?: unknown; lock: Lock } = { lock };
+  cyclic.self = cyclic;
+  const revived = reviveShared(structuredClone(cyclic));
+  assertStrictEquals(revived.self, revived);
+  assert(revived.lock instanceof Lock);
+});
+
+Deno.test("reviveShared() leaves live primitives and untagged buffers alone", () => {
+  const lock = new Lock();
+  assertStrictEquals(reviveShared(lock), lock);
+  const plain = { buffer: new SharedArrayBuffer(8) };
+  assertStrictEquals(reviveShared(plain), plain);
+});
