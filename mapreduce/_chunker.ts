@@ -1,0 +1,92 @@
+/**
+ * Private: turns a byte source into chunks that end at whitespace boundaries.
+ *
+ * @module
+ */
+
+import { lastBoundary } from "./_whitespace.ts";
+
+/** Reads bytes into `into` and returns how many, or `null` at the end. */
+export type ByteReader = (into: Uint8Array) => Promise<number | null> | number | null;
+
+/**
+ * Yields chunks of about `chunkBytes` bytes (at least 1) cut right after a whitespace
+ * character, so no chunk starts or ends inside a word or a UTF-8 sequence. A word longer
+ * than `chunkBytes` makes its chunk longer. Each chunk is a view at offset 0 of an
+ * `ArrayBuffer` that nothing else uses, so the caller may transfer `chunk.buffer`.
+ */
+export async function* chunkAtWhitespace(
+  read: ByteReader,
+  chunkBytes: number,
+): AsyncGenerator<Uint8Array> {
+  let buf = new Uint8Array(chunkBytes);
+  let filled = 0;
+  while (true) {
+    const n = await read(buf.subarray(filled));
+    if (n === null) break;
+    filled += n;
+    if (filled < buf.length) continue;
+    const cut = lastBoundary(buf, filled);
+    if (cut === 0) {
+      // One word fills the buffer: grow it and read on.
+      const bigger = new Uint8Array(buf.length * 2);
+      bigger.set(buf);
+      buf = bigger;
+      continue;
+    }
+    const tail = filled - cut;
+    const next = new Uint8Array(chunkBytes + tail);
+    next.set(buf.subarray(cut, filled));
+    yield buf.subarray(0, cut);
+    buf = next;
+    filled = tail;
+  }
+  if (filled > 0) yield buf.subarray(0, filled);
+}
+
+/** A {@linkcode ByteReader} over a sequence of byte pieces (copies them). */
+export function pieceReader(
+  pieces: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+): { read: ByteReader; close: () => Promise<void> } {
+  const iterator: AsyncIterator<Uint8Array> | Iterator<Uint8Array> = Symbol.asyncIterator in pieces
+    ? pieces[Symbol.asyncIterator]()
+    : (pieces as Iterable<Uint8Array>)[Symbol.iterator]();
+  let piece: Uint8Array | undefined;
+  let offset = 0;
+  let done = false;
+  return {
+    read: async (into) => {
+      while (piece === undefined || offset >= piece.length) {
+        if (done) return null;
+        const next = await iterator.next();
+        if (next.done) {
+          done = true;
+          return null;
+        }
+        if (!(next.value instanceof Uint8Array)) {
+          throw new TypeError(
+            `Cannot read input as a chunk is not a Uint8Array: received ${describe(next.value)}`,
+          );
+        }
+        piece = next.value;
+        offset = 0;
+      }
+      const n = Math.min(into.length, piece.length - offset);
+      into.set(piece.subarray(offset, offset + n));
+      offset += n;
+      return n;
+    },
+    close: async () => {
+      if (!done) {
+        done = true;
+        await iterator.return?.();
+      }
+    },
+  };
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "object") return (value as object).constructor?.name ?? "object";
+  return typeof value === "string" ? "string" : `${typeof value} '${String(value)}'`;
+}

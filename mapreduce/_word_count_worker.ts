@@ -1,0 +1,20 @@
+/**
+ * Private: the task module that {@linkcode wordFrequency} runs in its workers.
+ *
+ * @module
+ */
+
+import { type ChunkCounts, WordTable } from "./_word_table.ts";
+
+const table = new WordTable();
+
+/**
+ * Counts the words of one chunk (which starts and ends at whitespace boundaries) and
+ * returns them compactly: joined word bytes plus typed arrays of lengths, hashes and
+ * counts, so that the main thread merges without decoding or hashing again.
+ */
+export function countChunk(bytes: Uint8Array): ChunkCounts {
+  table.clear();
+  table.countWords(bytes);
+  return table.toChunkCounts();
+}

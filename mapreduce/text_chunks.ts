@@ -1,0 +1,146 @@
+/**
+ * Cut text of any size into chunks at whitespace boundaries, streaming.
+ *
+ * @module
+ */
+
+import { chunkAtWhitespace, pieceReader } from "./_chunker.ts";
+
+/**
+ * Where text comes from: a `string` (the text itself), a `Uint8Array` of UTF-8 bytes,
+ * an iterable of strings (texts joined by a newline, like the seed's list of sentences),
+ * a file (`{ path }` or a `file:` `URL`), or a `ReadableStream` / (async) iterable of
+ * byte pieces. Bytes are UTF-8; see {@linkcode wordFrequency} for invalid sequences.
+ */
+export type TextSource =
+  | string
+  | Uint8Array
+  | Iterable<string>
+  | URL
+  | { path: string | URL }
+  | ReadableStream<Uint8Array>
+  | AsyncIterable<Uint8Array>
+  | Iterable<Uint8Array>;
+
+/** Options of {@linkcode textChunks}. */
+export interface TextChunksOptions {
+  /**
+   * Target chunk size in bytes (a chunk ends at the first whitespace boundary found
+   * going back from this size; a longer word makes its chunk longer).
+   *
+   * @default {4194304}
+   */
+  chunkBytes?: number;
+  /** Aborting stops reading (and closes the file or cancels the stream). */
+  signal?: AbortSignal;
+}
+
+/** Default target chunk size: 4 MiB. */
+export const DEFAULT_CHUNK_BYTES: number = 4 << 20;
+
+/**
+ * Streams `source` as UTF-8 byte chunks of about `chunkBytes` bytes, each ending right
+ * after a whitespace character (Python's `str.isspace()`, including multi-byte ones
+ * such as U+00A0 and U+3000), so that no chunk starts or ends inside a word or a UTF-8
+ * sequence. A file is read piece by piece and never held whole. Each chunk owns its
+ * `ArrayBuffer` (offset 0), so it can be transferred to a worker.
+ *
+ * @param source The text: see {@linkcode TextSource}.
+ * @param options Chunk size and cancellation.
+ * @returns An async generator of chunks, in order; their concatenation is the input.
+ * @throws {RangeError} If `chunkBytes` is not a positive integer.
+ * @throws {TypeError} If `source` is not a {@linkcode TextSource} or is a directory.
+ * @throws {Deno.errors.NotFound} If the file does not exist.
+ *
+ * @example Cut text into small chunks
+ * ```ts
+ * import { textChunks } from "@tandem/tandem/mapreduce";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const decoder = new TextDecoder();
+ * const chunks: string[] = [];
+ * for await (const chunk of textChunks("the quick brown fox", { chunkBytes: 6 })) {
+ *   chunks.push(decoder.decode(chunk));
+ * }
+ * assertEquals(chunks, ["the quick ", "brown ", "fox"]);
+ * ```
+ */
+export async function* textChunks(
+  source: TextSource,
+  options: TextChunksOptions = {},
+): AsyncGenerator<Uint8Array> {
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  if (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1) {
+    throw new RangeError(
+      `Cannot cut text into chunks as 'chunkBytes' must be a positive integer: received ${
+        String(chunkBytes)
+      }`,
+    );
+  }
+  const signal = options.signal;
+  signal?.throwIfAborted();
+  const path = filePath(source);
+  if (path !== undefined) {
+    const info = await Deno.stat(path);
+    if (info.isDirectory) {
+      throw new TypeError(`Cannot read text as the path is a directory: '${String(path)}'`);
+    }
+    using file = await Deno.open(path, { read: true });
+    const read = async (into: Uint8Array): Promise<number | null> => {
+      signal?.throwIfAborted();
+      return await file.read(into);
+    };
+    yield* chunkAtWhitespace(read, chunkBytes);
+    return;
+  }
+  const reader = pieceReader(toPieces(source));
+  try {
+    const read = async (into: Uint8Array): Promise<number | null> => {
+      signal?.throwIfAborted();
+      return await reader.read(into);
+    };
+    yield* chunkAtWhitespace(read, chunkBytes);
+  } finally {
+    await reader.close();
+  }
+}
+
+function filePath(source: TextSource): string | URL | undefined {
+  if (source instanceof URL) return source;
+  if (
+    typeof source === "object" && source !== null && "path" in source &&
+    !(Symbol.iterator in source) && !(Symbol.asyncIterator in source)
+  ) {
+    return source.path;
+  }
+  return undefined;
+}
+
+function toPieces(source: TextSource): AsyncIterable<Uint8Array> | Iterable<Uint8Array> {
+  const encoder = new TextEncoder();
+  if (typeof source === "string") return [encoder.encode(source)];
+  if (source instanceof Uint8Array) return [source];
+  if (typeof source !== "object" || source === null) {
+    throw new TypeError(
+      `Cannot read text as the source is not a string, bytes, file or stream: received ${
+        source === null ? "null" : typeof source
+      }`,
+    );
+  }
+  if (Symbol.asyncIterator in source) return source as AsyncIterable<Uint8Array>;
+  if (Symbol.iterator in source) {
+    return (function* () {
+      let first = true;
+      for (const item of source as Iterable<string | Uint8Array>) {
+        if (typeof item === "string") {
+          if (!first) yield encoder.encode("\n");
+          yield encoder.encode(item);
+        } else yield item;
+        first = false;
+      }
+    })();
+  }
+  throw new TypeError(
+    "Cannot read text as the source is not a string, bytes, file or stream: received object",
+  );
+}
