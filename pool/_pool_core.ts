@@ -54,8 +54,8 @@ export interface ChannelEvents {
 export interface Channel {
   /** Posts a message; throws a `DataCloneError` when it cannot. */
   post(message: unknown, transfer: Transferable[]): void;
-  /** Ends the worker now. */
-  kill(): void;
+  /** Ends the worker now; the promise settles once it is gone and its resources are closed. */
+  kill(): Promise<void> | void;
   /** The shared control array, or `undefined` when memory is not shared. */
   readonly ctl: Int32Array | undefined;
   /** Whether a cancelled running task ends its worker at once. */
@@ -82,6 +82,7 @@ class Slot {
   dispatched = 0;
   retiring = false;
   dead = false;
+  ready = false;
   idleTimer: ReturnType<typeof setTimeout> | undefined;
   graceTimer: ReturnType<typeof setTimeout> | undefined;
   graceJob: Job | undefined;
@@ -269,6 +270,7 @@ export class PoolCore {
   #started = 0;
   #terminated = 0;
   #flush = () => this.#dispatch();
+  #closing = new Set<Promise<void>>();
 
   constructor(factory: ChannelFactory, module: string | undefined, options: PoolOptions = {}) {
     this.#factory = factory;
@@ -621,6 +623,7 @@ export class PoolCore {
         this.#onResults(slot, message.r as unknown[]);
         break;
       case MSG_READY:
+        slot.ready = true;
         break;
       case MSG_INIT_FAILED: {
         const cause = message.e ? deserializeError(message.e as SerializedError) : message.v;
@@ -709,6 +712,15 @@ export class PoolCore {
 
   #onExit(slot: Slot, reason: string): void {
     if (slot.dead) return;
+    if (!slot.ready) {
+      const what = this.#module === undefined ? "" : ` with module '${this.#module}'`;
+      this.#break(
+        new BrokenPoolError(
+          `Cannot run tasks as a ${slot.ch.kind}${what} failed to start: ${reason}`,
+        ),
+      );
+      return;
+    }
     const running = slot.running();
     this.#kill(slot, running);
     if (running !== undefined && running.outcome === O_PENDING) {
@@ -732,7 +744,11 @@ export class PoolCore {
     slot.idleTimer = slot.graceTimer = undefined;
     slot.graceJob = undefined;
     try {
-      slot.ch.kill();
+      const closed = slot.ch.kill();
+      if (closed !== undefined) {
+        const tracked = closed.catch(() => {}).finally(() => this.#closing.delete(tracked));
+        this.#closing.add(tracked);
+      }
     } catch { /* already gone */ }
     const index = this.#slots.indexOf(slot);
     if (index >= 0) this.#slots.splice(index, 1);
@@ -823,6 +839,7 @@ export class PoolCore {
     const waiters = this.#readyWaiters;
     this.#readyWaiters = [];
     for (const w of waiters) w();
+    while (this.#closing.size > 0) await Promise.all(this.#closing);
   }
 
   /** Runs `map` over this core. */

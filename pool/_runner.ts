@@ -57,8 +57,13 @@ export class Runner {
    * @param post Sends a message to the main side.
    * @param ctl A local control array, replaced by the shared one of the init message.
    */
-  constructor(post: Post, ctl: Int32Array = new Int32Array(CTL_RING + CTL_RING_MASK + 1)) {
+  constructor(
+    post: Post,
+    ctl: Int32Array = new Int32Array(CTL_RING + CTL_RING_MASK + 1),
+    preloaded?: Record<string, unknown>,
+  ) {
     this.#post = post;
+    this.#module = preloaded;
     this.#state = { id: 0, ctl, name: "", context: undefined };
     (globalThis as Record<symbol, unknown>)[CONTEXT_KEY] = this.#state;
   }
@@ -108,7 +113,7 @@ export class Runner {
     if (message.ctl) this.#state.ctl = new Int32Array(message.ctl);
     this.#moduleUrl = message.module;
     try {
-      if (message.module !== undefined) {
+      if (message.module !== undefined && this.#module === undefined) {
         this.#module = await import(message.module);
       }
       if (message.initializer !== undefined) {
@@ -225,7 +230,7 @@ export class Runner {
       if (out.length >= FLUSH_EVERY) {
         out = this.#flush(out);
         last = performance.now();
-      } else if ((id & 7) === 0 || kind !== KIND_CALL) {
+      } else {
         const now = performance.now();
         if (now - last > FLUSH_AFTER_MS) {
           out = this.#flush(out);

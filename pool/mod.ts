@@ -11,3 +11,7 @@ export * from "./task_context.ts";
 export * from "./types.ts";
 export * from "./worker_pool.ts";
 export * from "./as_completed.ts";
+export * from "./process_pool.ts";
+export * from "./async_pool.ts";
+export * from "./wait.ts";
+export * from "./to_worker.ts";

@@ -1,0 +1,416 @@
+/**
+ * {@linkcode AsyncPool}: an in-thread executor for I/O-bound work with a
+ * concurrency limit (the seed's `ThreadPoolExecutor(max_workers=30)` for HTTP
+ * calls), with the interface of the worker pools.
+ *
+ * @module
+ */
+
+import { mapResults } from "./_map.ts";
+import { Task, type TaskHandle, type TaskState } from "./task.ts";
+import type { MapOptions, ShutdownOptions, SubmitOptions, TaskFunction } from "./types.ts";
+
+/** Options of an {@linkcode AsyncPool}. */
+export interface AsyncPoolOptions {
+  /**
+   * Most tasks running at once.
+   *
+   * @default {10}
+   */
+  concurrency?: number;
+  /**
+   * Most tasks waiting; `submit` beyond it rejects with a `RangeError`.
+   *
+   * @default {Infinity}
+   */
+  maxQueue?: number;
+  /**
+   * Default `timeout` of every task in milliseconds, counted from its start.
+   *
+   * @default {Infinity}
+   */
+  taskTimeout?: number;
+}
+
+/** What an `AsyncPool` task sees as `this` (declare `function (this: AsyncTaskContext, …)`). */
+export interface AsyncTaskContext {
+  /** The task id. */
+  readonly id: number;
+  /** Aborts when the task is cancelled or times out: pass it to `fetch` and friends. */
+  readonly signal: AbortSignal;
+}
+
+/** A snapshot of an `AsyncPool`'s counters. */
+export interface AsyncPoolStats {
+  /** The concurrency limit. */
+  concurrency: number;
+  /** Tasks running now. */
+  running: number;
+  /** Tasks waiting. */
+  queued: number;
+  /** Tasks fulfilled. */
+  completed: number;
+  /** Tasks rejected. */
+  failed: number;
+  /** Tasks cancelled. */
+  cancelled: number;
+}
+
+
+const PENDING = 0;
+const FULFILLED = 1;
+const REJECTED = 2;
+const CANCELLED = 3;
+
+class AsyncJob implements TaskHandle<unknown> {
+  readonly id: number;
+  fn: TaskFunction;
+  args: unknown[];
+  timeout: number;
+  outcome = PENDING;
+  started = false;
+  value: unknown;
+  controller: AbortController | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  pool: AsyncPool;
+  onSettle: (job: AsyncJob) => void;
+  #promise: Promise<unknown> | undefined;
+  #resolve: ((value: unknown) => void) | undefined;
+  #reject: ((reason: unknown) => void) | undefined;
+
+  constructor(
+    pool: AsyncPool,
+    id: number,
+    fn: TaskFunction,
+    args: unknown[],
+    timeout: number,
+    onSettle: (job: AsyncJob) => void,
+  ) {
+    this.pool = pool;
+    this.id = id;
+    this.fn = fn;
+    this.args = args;
+    this.timeout = timeout;
+    this.onSettle = onSettle;
+  }
+
+  get state(): TaskState {
+    if (this.outcome === PENDING) return this.started ? "running" : "queued";
+    return this.outcome === FULFILLED
+      ? "fulfilled"
+      : this.outcome === REJECTED
+      ? "rejected"
+      : "cancelled";
+  }
+
+  promise(): Promise<unknown> {
+    if (this.#promise === undefined) {
+      if (this.outcome === FULFILLED) this.#promise = Promise.resolve(this.value);
+      else if (this.outcome !== PENDING) this.#promise = Promise.reject(this.value);
+      else {
+        this.#promise = new Promise((resolve, reject) => {
+          this.#resolve = resolve;
+          this.#reject = reject;
+        });
+      }
+    }
+    return this.#promise;
+  }
+
+  cancel(reason?: unknown): boolean {
+    return this.settle(
+      CANCELLED,
+      reason ?? new DOMException(`Task ${this.id} was cancelled`, "AbortError"),
+    );
+  }
+
+  settle(outcome: number, value: unknown): boolean {
+    if (this.outcome !== PENDING) return false;
+    this.outcome = outcome;
+    this.value = value;
+    clearTimeout(this.timer);
+    if (this.onAbort) this.signal!.removeEventListener("abort", this.onAbort);
+    this.onAbort = undefined;
+    if (outcome !== FULFILLED) this.controller?.abort(value);
+    if (outcome === FULFILLED) this.#resolve?.(value);
+    else this.#reject?.(value);
+    this.onSettle(this);
+    return true;
+  }
+}
+
+/**
+ * Runs async functions in this thread, at most `concurrency` at a time: Python's
+ * `ThreadPoolExecutor` for I/O work. A task sees an `AbortSignal` as
+ * `this.signal` (see {@linkcode AsyncTaskContext}); cancelling a running task
+ * rejects it at once and aborts that signal.
+ *
+ * @example Fetch-like work with a concurrency limit
+ * ```ts
+ * import { AsyncPool } from "@tandem/tandem/pool";
+ * import { assertEquals } from "@std/assert";
+ *
+ * await using pool = new AsyncPool({ concurrency: 3 });
+ * const fetchLike = async (n: number) => {
+ *   await new Promise((resolve) => setTimeout(resolve, 5));
+ *   return n * 10;
+ * };
+ * const results = await Array.fromAsync(pool.map(fetchLike, [1, 2, 3, 4]));
+ * assertEquals(results, [10, 20, 30, 40]);
+ * assertEquals(await pool.submit(fetchLike, [5]), 50);
+ * ```
+ */
+export class AsyncPool implements AsyncDisposable {
+  #concurrency: number;
+  #maxQueue: number;
+  #taskTimeout: number;
+  #queue: AsyncJob[] = [];
+  #running = 0;
+  #nextId = 1;
+  #closed = false;
+  #outstanding = 0;
+  #completed = 0;
+  #failed = 0;
+  #cancelled = 0;
+  #idle: (() => void)[] = [];
+  #onSettle = (job: AsyncJob) => {
+    this.#outstanding--;
+    if (job.outcome === FULFILLED) this.#completed++;
+    else if (job.outcome === REJECTED) this.#failed++;
+    else this.#cancelled++;
+    if (this.#outstanding === 0) {
+      const idle = this.#idle;
+      this.#idle = [];
+      for (const resolve of idle) resolve();
+    }
+  };
+
+  /**
+   * Creates an in-thread pool.
+   *
+   * @param options `concurrency`, `maxQueue`, `taskTimeout`.
+   * @throws {RangeError} When `concurrency` is not a positive integer.
+   */
+  constructor(options: AsyncPoolOptions = {}) {
+    const concurrency = options.concurrency ?? 10;
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new RangeError(
+        `Cannot create pool as 'concurrency' must be a positive integer: received ${concurrency}`,
+      );
+    }
+    this.#concurrency = concurrency;
+    this.#maxQueue = options.maxQueue ?? Infinity;
+    if (!(this.#maxQueue >= 0)) {
+      throw new RangeError(
+        `Cannot create pool as 'maxQueue' must be non-negative: received ${this.#maxQueue}`,
+      );
+    }
+    this.#taskTimeout = options.taskTimeout ?? Infinity;
+    if (!(this.#taskTimeout >= 0)) {
+      throw new RangeError(
+        `Cannot create pool as 'taskTimeout' must be a non-negative number of milliseconds: received ${this.#taskTimeout}`,
+      );
+    }
+  }
+
+  /**
+   * A snapshot of the pool's counters.
+   *
+   * @returns The counters.
+   */
+  get stats(): AsyncPoolStats {
+    return {
+      concurrency: this.#concurrency,
+      running: this.#running,
+      queued: this.#outstanding - this.#running,
+      completed: this.#completed,
+      failed: this.#failed,
+      cancelled: this.#cancelled,
+    };
+  }
+
+  /**
+   * Runs `fn(...args)` when a slot is free.
+   *
+   * @param fn The function (sync or async); `this` is its {@linkcode AsyncTaskContext}.
+   * @param args Its arguments.
+   * @param options `signal`, `timeout`.
+   * @returns The task.
+   * @throws {TypeError} When `fn` is not a function or `args` not an array.
+   */
+  submit<F extends TaskFunction>(
+    fn: F,
+    args: Parameters<F>,
+    options?: SubmitOptions,
+  ): Task<Awaited<ReturnType<F>>> {
+    if (typeof fn !== "function") {
+      throw new TypeError(`Cannot submit task as 'fn' must be a function: received ${typeof fn}`);
+    }
+    if (!Array.isArray(args)) {
+      throw new TypeError(`Cannot submit task as 'args' must be an array: received ${typeof args}`);
+    }
+    const timeout = options?.timeout ?? this.#taskTimeout;
+    if (!(timeout >= 0)) {
+      throw new RangeError(
+        `Cannot submit task as 'timeout' must be a non-negative number of milliseconds: received ${timeout}`,
+      );
+    }
+    const job = new AsyncJob(this, this.#nextId++, fn, args, timeout, this.#onSettle);
+    const task = new Task<Awaited<ReturnType<F>>>(
+      job.id,
+      job as TaskHandle<Awaited<ReturnType<F>>>,
+    );
+    this.#outstanding++;
+    if (this.#closed) {
+      job.settle(REJECTED, new TypeError("Cannot submit task as the pool is shut down"));
+      return task;
+    }
+    if (
+      this.#running >= this.#concurrency && this.#outstanding - 1 - this.#running >= this.#maxQueue
+    ) {
+      job.settle(
+        REJECTED,
+        new RangeError(`Cannot submit task as the queue is full: 'maxQueue' is ${this.#maxQueue}`),
+      );
+      return task;
+    }
+    const signal = options?.signal;
+    if (signal) {
+      if (signal.aborted) {
+        job.settle(CANCELLED, signal.reason);
+        return task;
+      }
+      job.signal = signal;
+      job.onAbort = () => job.settle(CANCELLED, signal.reason);
+      signal.addEventListener("abort", job.onAbort, { once: true });
+    }
+    this.#queue.push(job);
+    this.#pump();
+    return task;
+  }
+
+  #pump(): void {
+    while (this.#running < this.#concurrency && this.#queue.length > 0) {
+      const job = this.#queue.shift()!;
+      if (job.outcome !== PENDING) continue;
+      this.#start(job);
+    }
+  }
+
+  #start(job: AsyncJob): void {
+    this.#running++;
+    job.started = true;
+    const controller = job.controller = new AbortController();
+    if (job.timeout !== Infinity) {
+      job.timer = setTimeout(() => {
+        job.settle(
+          REJECTED,
+          new DOMException(`Task ${job.id} timed out after ${job.timeout} ms`, "TimeoutError"),
+        );
+      }, job.timeout);
+    }
+    const context: AsyncTaskContext = { id: job.id, signal: controller.signal };
+    const run = async () => {
+      try {
+        const value = await job.fn.apply(context, job.args);
+        job.settle(FULFILLED, value);
+      } catch (error) {
+        job.settle(REJECTED, error);
+      } finally {
+        this.#running--;
+        this.#pump();
+      }
+    };
+    run();
+  }
+
+  /**
+   * Maps every input through `fn`, at most `concurrency` at a time, consuming
+   * `inputs` lazily.
+   *
+   * @param fn The function of one input.
+   * @param inputs An iterable or async iterable of inputs.
+   * @param options `ordered`, `chunkSize`, `signal`.
+   * @returns An async iterable of the results.
+   * @throws {RangeError} When `chunkSize` is not a positive integer.
+   */
+  map<I, R>(
+    fn: (input: I) => R,
+    inputs: Iterable<I> | AsyncIterable<I>,
+    options: MapOptions = {},
+  ): AsyncIterableIterator<Awaited<R>> {
+    const chunkSize = options.chunkSize ?? 1;
+    if (!Number.isInteger(chunkSize) || chunkSize < 1) {
+      throw new RangeError(
+        `Cannot map as 'chunkSize' must be a positive integer: received ${chunkSize}`,
+      );
+    }
+    const runChunk = async function (this: AsyncTaskContext, chunk: I[]): Promise<unknown[]> {
+      const out: unknown[] = [];
+      for (const input of chunk) {
+        this.signal.throwIfAborted();
+        out.push(await fn(input));
+      }
+      return out;
+    };
+    return mapResults(
+      (chunk) => this.submit(runChunk, [chunk as I[]]),
+      inputs,
+      chunkSize,
+      options.ordered ?? true,
+      this.#concurrency * 2,
+      options.signal,
+    ) as AsyncIterableIterator<Awaited<R>>;
+  }
+
+  /**
+   * Stops accepting tasks and waits (up to `timeout`) for the rest; then cancels
+   * what is left. Always settles in bounded time when `timeout` is finite.
+   *
+   * @param options `wait`, `cancelPending`, `timeout`.
+   * @returns A promise that resolves when no task is left.
+   */
+  async shutdown(options: ShutdownOptions = {}): Promise<void> {
+    this.#closed = true;
+    const wait = options.wait ?? true;
+    if (options.cancelPending || !wait) {
+      for (const job of this.#queue) {
+        job.settle(
+          CANCELLED,
+          new DOMException(`Task ${job.id} was cancelled by shutdown`, "AbortError"),
+        );
+      }
+      this.#queue = [];
+    }
+    if (wait && this.#outstanding > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.#idle.push(resolve)),
+        new Promise<void>((resolve) => {
+          if (options.timeout !== undefined && options.timeout !== Infinity) {
+            timer = setTimeout(resolve, options.timeout);
+          }
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    for (const job of this.#queue) {
+      job.settle(
+        CANCELLED,
+        new DOMException(`Task ${job.id} was cancelled by shutdown`, "AbortError"),
+      );
+    }
+    this.#queue = [];
+  }
+
+  /**
+   * Shuts down on scope exit (`await using pool = …`), waiting for the tasks.
+   *
+   * @returns A promise that resolves when no task is left.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown();
+  }
+}
