@@ -5,17 +5,49 @@
  */
 
 import { WorkerPool } from "../pool/worker_pool.ts";
-import type { Task } from "../pool/task.ts";
-import type { TaskFunction } from "../pool/types.ts";
+
+/** A task that {@linkcode MapReducePool.submit} returns: awaitable and cancellable. */
+export interface MapReduceTask<T> extends PromiseLike<T> {
+  /**
+   * Cancels the task.
+   *
+   * @param reason Why (the task rejects with it).
+   * @returns Whether the task was still pending.
+   */
+  cancel(reason?: unknown): boolean;
+}
+
+/**
+ * What {@linkcode mapReduce} needs of a pool: a `WorkerPool` (or another executor of
+ * `pool/` with the same `submit`).
+ */
+export interface MapReducePool {
+  /** Number of workers. */
+  readonly size: number;
+  /**
+   * Runs a named export of the pool's module, or a self-contained function, on a worker.
+   *
+   * @param nameOrFn Export name or function.
+   * @param args Its arguments.
+   * @param options Objects to transfer.
+   * @returns The task.
+   */
+  submit(
+    // deno-lint-ignore no-explicit-any
+    nameOrFn: any,
+    // deno-lint-ignore no-explicit-any
+    args: any,
+    options?: { transfer?: Transferable[] },
+  ): MapReduceTask<unknown>;
+}
 
 /** Options of {@linkcode mapReduce}. */
 export interface MapReduceOptions<I, P, A> {
   /**
-   * The pool that runs `map`. Without it, `mapReduce` starts a `WorkerPool` of
+   * The pool that runs `map` (a `WorkerPool`). Without it, `mapReduce` starts a `WorkerPool` of
    * `workers` workers for a function `map` and shuts it down at the end.
    */
-  // deno-lint-ignore no-explicit-any
-  pool?: WorkerPool<any>;
+  pool?: MapReducePool;
   /**
    * Workers of the pool `mapReduce` starts when no `pool` is given.
    *
@@ -124,11 +156,13 @@ export async function mapReduce<I, P, A = P>(options: MapReduceOptions<I, P, A>)
   }
   signal?.throwIfAborted();
   const iterator = toAsyncIterator(input);
-  const ownPool = options.pool === undefined;
-  const pool = options.pool ?? new WorkerPool({ size: options.workers });
+  const ownPool = options.pool === undefined
+    ? new WorkerPool({ size: options.workers })
+    : undefined;
+  const pool: MapReducePool = options.pool ?? ownPool!;
   const limit = options.concurrency ?? 2 * pool.size;
 
-  const inFlight = new Set<Task<P>>();
+  const inFlight = new Set<MapReduceTask<P>>();
   const done: { index: number; value: P }[] = [];
   let failure: { error: unknown } | undefined;
   let wake: (() => void) | undefined;
@@ -148,30 +182,6 @@ export async function mapReduce<I, P, A = P>(options: MapReduceOptions<I, P, A>)
   try {
     let index = 0;
     while (true) {
-      while (!exhausted && failure === undefined && inFlight.size < limit) {
-        const next = await nextOrAbort(iterator, () => failure !== undefined, (w) => wake = w);
-        if (next === undefined) break; // failed or aborted while reading
-        if (next.done) {
-          exhausted = true;
-          break;
-        }
-        const chunk = next.value;
-        const i = index++;
-        const transfer = options.transfer?.(chunk);
-        const task = (typeof map === "string"
-          ? pool.submit(map, [chunk], { transfer })
-          : pool.submit(map as TaskFunction, [chunk], { transfer })) as Task<P>;
-        inFlight.add(task);
-        task.then((value) => {
-          inFlight.delete(task);
-          done.push({ index: i, value });
-          notify();
-        }, (error: unknown) => {
-          inFlight.delete(task);
-          failure ??= { error };
-          notify();
-        });
-      }
       while (done.length > 0 && failure === undefined) {
         const { index: i, value } = done.shift()!;
         if (hasAccumulator) accumulator = reduce(accumulator, value, i);
@@ -182,9 +192,30 @@ export async function mapReduce<I, P, A = P>(options: MapReduceOptions<I, P, A>)
       }
       if (failure !== undefined) throw failure.error;
       if (exhausted && inFlight.size === 0) break;
-      if (inFlight.size >= limit || exhausted) {
-        await new Promise<void>((resolve) => wake = resolve);
+      if (!exhausted && inFlight.size < limit) {
+        const next = await nextOrAbort(iterator, () => failure !== undefined, (w) => wake = w);
+        if (next === undefined) continue; // failed or aborted while reading
+        if (next.done) {
+          exhausted = true;
+          continue;
+        }
+        const chunk = next.value;
+        const i = index++;
+        const transfer = options.transfer?.(chunk);
+        const task = pool.submit(map, [chunk], { transfer }) as MapReduceTask<P>;
+        inFlight.add(task);
+        task.then((value) => {
+          inFlight.delete(task);
+          done.push({ index: i, value });
+          notify();
+        }, (error: unknown) => {
+          inFlight.delete(task);
+          failure ??= { error };
+          notify();
+        });
+        continue;
       }
+      if (done.length === 0) await new Promise<void>((resolve) => wake = resolve);
     }
   } catch (error) {
     for (const task of inFlight) task.cancel(error);
@@ -192,7 +223,7 @@ export async function mapReduce<I, P, A = P>(options: MapReduceOptions<I, P, A>)
     throw error;
   } finally {
     signal?.removeEventListener("abort", onAbort);
-    if (ownPool) await pool.shutdown({ wait: false });
+    await ownPool?.shutdown({ wait: false });
   }
   if (!hasAccumulator) {
     throw new TypeError("Cannot reduce an empty input without an 'initial' accumulator");

@@ -62,7 +62,7 @@ export const DEFAULT_CHUNK_BYTES: number = 4 << 20;
  * for await (const chunk of textChunks("the quick brown fox", { chunkBytes: 6 })) {
  *   chunks.push(decoder.decode(chunk));
  * }
- * assertEquals(chunks, ["the quick ", "brown ", "fox"]);
+ * assertEquals(chunks, ["the ", "quick ", "brown ", "fox"]);
  * ```
  */
 export async function* textChunks(

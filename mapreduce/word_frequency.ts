@@ -8,6 +8,7 @@ import { WorkerPool } from "../pool/worker_pool.ts";
 import type { ChunkCounts } from "./_word_table.ts";
 import { WordTable } from "./_word_table.ts";
 import { mapReduce } from "./map_reduce.ts";
+import { poolCounters } from "./_pool_counters.ts";
 import { DEFAULT_CHUNK_BYTES, textChunks, type TextSource } from "./text_chunks.ts";
 
 /** Progress of {@linkcode wordFrequency}, reported after each merged chunk. */
@@ -160,6 +161,11 @@ export async function wordFrequency(
         });
       } finally {
         await pool.shutdown({ wait: false });
+        const stats = pool.stats;
+        poolCounters.pools++;
+        poolCounters.started += stats.started;
+        poolCounters.terminated += stats.terminated;
+        poolCounters.alive += stats.workers;
       }
     }
   } finally {

@@ -1,0 +1,163 @@
+import { assert, assertEquals, assertRejects } from "@std/assert";
+import { wordFrequency } from "../../mapreduce/word_frequency.ts";
+import { poolCounters } from "../../mapreduce/_pool_counters.ts";
+import { corpus, referenceCount, sorted } from "./_reference.ts";
+
+/** Every worker that wordFrequency started so far was terminated. */
+function assertWorkersTerminated(): void {
+  assertEquals(poolCounters.alive, 0);
+  assertEquals(poolCounters.started, poolCounters.terminated);
+}
+
+// The seed's sample: its four sentences, counted by its `map_frequency` per chunk and merged.
+const SEED_SENTENCES = [
+  "the quick brown fox jumps over the lazy dog",
+  "the dog barks at the fox",
+  "a quick brown dog",
+  "the lazy fox sleeps",
+];
+// Python: collections.Counter(w for s in SEED_SENTENCES for w in s.split())
+const SEED_COUNTER: Record<string, number> = {
+  the: 5,
+  quick: 2,
+  brown: 2,
+  fox: 3,
+  jumps: 1,
+  over: 1,
+  lazy: 2,
+  dog: 3,
+  barks: 1,
+  at: 1,
+  a: 1,
+  sleeps: 1,
+};
+
+Deno.test("wordFrequency() gives the seed's merged dictionary for its four sentences", async () => {
+  for (const options of [{ workers: 0 }, { workers: 2, chunkBytes: 1 }, { workers: 2 }]) {
+    const counts = await wordFrequency(SEED_SENTENCES, options);
+    assertEquals(Object.fromEntries(sorted(counts)), SEED_COUNTER);
+  }
+  const pools = poolCounters.pools;
+  assert(pools >= 1, "chunkBytes 1 ran on a pool");
+  assertWorkersTerminated();
+});
+
+Deno.test("wordFrequency() equals a single-thread count at every chunk size", async (t) => {
+  const big = corpus(3_000_000);
+  const small = big.subarray(0, big.indexOf(10, 20_000) + 1); // whole lines, about 20 kB
+  const expectedBig = sorted(referenceCount(big));
+  const expectedSmall = sorted(referenceCount(small));
+  // The corpus has multi-byte words and separators, so cuts straddle UTF-8 sequences.
+  assert(expectedBig.some(([w]) => /[^\p{ASCII}]/u.test(w)));
+  for (const chunkBytes of [1, 2, 3, 7, 64, 4096, 65_536, 1 << 20]) {
+    await t.step(`chunkBytes ${chunkBytes}`, async () => {
+      const input = chunkBytes < 4096 ? small : big;
+      const expected = chunkBytes < 4096 ? expectedSmall : expectedBig;
+      const counts = await wordFrequency(input, { workers: 2, chunkBytes });
+      assertEquals(sorted(counts), expected);
+    });
+  }
+  await t.step("single thread, 1-byte stream pieces", async () => {
+    const stream = ReadableStream.from((function* () {
+      for (let i = 0; i < small.length; i++) yield small.slice(i, i + 1);
+    })());
+    assertEquals(sorted(await wordFrequency(stream, { workers: 0, chunkBytes: 5 })), expectedSmall);
+  });
+  assertWorkersTerminated();
+});
+
+Deno.test("wordFrequency() counts a file on workers", async () => {
+  const path = await Deno.makeTempFile({ prefix: "mapreduce_" });
+  try {
+    const bytes = corpus(1_000_000, 3);
+    await Deno.writeFile(path, bytes);
+    const counts = await wordFrequency({ path }, { workers: 2, chunkBytes: 100_000 });
+    assertEquals(sorted(counts), sorted(referenceCount(bytes)));
+    const viaUrl = await wordFrequency(new URL(`file://${path}`), { workers: 0 });
+    assertEquals(sorted(viaUrl), sorted(counts));
+  } finally {
+    await Deno.remove(path);
+  }
+  assertWorkersTerminated();
+});
+
+Deno.test("wordFrequency() replaces invalid UTF-8 like Python's errors='replace'", async () => {
+  // Python: b"a\xffb \xe2\x80x \xf0\x9f\x98 ok\xc2\xa0\xef\xbb\xbfbom".decode("utf-8", "replace").split()
+  const bytes = new Uint8Array([
+    0x61,
+    0xff,
+    0x62,
+    0x20,
+    0xe2,
+    0x80,
+    0x78,
+    0x20,
+    0xf0,
+    0x9f,
+    0x98,
+    0x20,
+    0x6f,
+    0x6b,
+    0xc2,
+    0xa0,
+    0xef,
+    0xbb,
+    0xbf,
+    0x62,
+    0x6f,
+    0x6d,
+  ]);
+  const counts = await wordFrequency(bytes, { workers: 0 });
+  assertEquals([...counts.keys()], ["a\ufffdb", "\ufffdx", "\ufffd", "ok", "\ufeffbom"]);
+});
+
+Deno.test("wordFrequency() lower-cases and applies a word pattern", async () => {
+  const text = "The cat, the CAT; the dog's bowl 42";
+  assertEquals(Object.fromEntries(await wordFrequency(text, { lowerCase: true })), {
+    "the": 3,
+    "cat,": 1,
+    "cat;": 1,
+    "dog's": 1,
+    "bowl": 1,
+    "42": 1,
+  });
+  const letters = await wordFrequency(text, { lowerCase: true, pattern: /\p{L}+/u });
+  assertEquals(Object.fromEntries(letters), { the: 3, cat: 2, dog: 1, s: 1, bowl: 1 });
+});
+
+Deno.test("wordFrequency() counts empty and whitespace-only input as no words", async () => {
+  assertEquals((await wordFrequency("", { workers: 2 })).size, 0);
+  assertEquals((await wordFrequency(" \n\u3000\t ", { workers: 2, chunkBytes: 1 })).size, 0);
+  assertWorkersTerminated();
+});
+
+Deno.test("wordFrequency() rejects bad options and sources", async () => {
+  await assertRejects(() => wordFrequency("a", { workers: -1 }), RangeError, "received -1");
+  await assertRejects(() => wordFrequency("a", { chunkBytes: 0 }), RangeError, "received 0");
+  await assertRejects(() => wordFrequency({ path: "/nonexistent/file.txt" }), Deno.errors.NotFound);
+  await assertRejects(
+    () => wordFrequency(42 as unknown as string),
+    TypeError,
+    "not a string, bytes, file or stream",
+  );
+});
+
+Deno.test("wordFrequency() rejects with the abort reason and terminates its workers", async () => {
+  const controller = new AbortController();
+  const reason = new DOMException("enough", "AbortError");
+  let seen = 0;
+  const error = await assertRejects(
+    () =>
+      wordFrequency(corpus(500_000), {
+        workers: 2,
+        chunkBytes: 4096,
+        signal: controller.signal,
+        onProgress: () => {
+          if (++seen === 3) controller.abort(reason);
+        },
+      }),
+  );
+  assertEquals(error, reason);
+  assertWorkersTerminated();
+  await assertRejects(() => wordFrequency("a b", { signal: AbortSignal.abort(reason) }));
+});

@@ -1,0 +1,104 @@
+import { assert, assertEquals } from "@std/assert";
+import { WordTable } from "../../mapreduce/_word_table.ts";
+import { corpus, referenceCount, sorted } from "./_reference.ts";
+
+const PYTHON_WHITESPACE = [
+  0x09,
+  0x0a,
+  0x0b,
+  0x0c,
+  0x0d,
+  0x1c,
+  0x1d,
+  0x1e,
+  0x1f,
+  0x20,
+  0x85,
+  0xa0,
+  0x1680,
+  ...Array.from({ length: 11 }, (_, i) => 0x2000 + i),
+  0x2028,
+  0x2029,
+  0x202f,
+  0x205f,
+  0x3000,
+];
+
+function count(bytes: Uint8Array): Map<string, number> {
+  const table = new WordTable();
+  table.countWords(bytes);
+  return table.toMap();
+}
+
+Deno.test("WordTable.countWords() splits on exactly Python's whitespace", () => {
+  const encoder = new TextEncoder();
+  for (let cp = 0; cp <= 0xffff; cp++) {
+    if (cp >= 0xd800 && cp <= 0xdfff) continue;
+    const text = `a${String.fromCodePoint(cp)}b`;
+    const words = [...count(encoder.encode(text)).keys()];
+    if (PYTHON_WHITESPACE.includes(cp)) assertEquals(words, ["a", "b"], `U+${cp.toString(16)}`);
+    else assertEquals(words, [text], `U+${cp.toString(16)}`);
+  }
+  // Near misses of multi-byte whitespace stay inside words: U+200B, U+180E, U+FEFF.
+  assertEquals([...count(encoder.encode("x\u200by\u180ez\ufeffw")).keys()].length, 1);
+});
+
+Deno.test("WordTable.merge() of chunk results equals counting everything at once", () => {
+  const bytes = corpus(300_000);
+  const whole = new WordTable();
+  whole.countWords(bytes);
+  const merged = new WordTable();
+  const part = new WordTable();
+  let start = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] === 0x0a) {
+      part.clear();
+      part.countWords(bytes, start, i + 1);
+      merged.merge(part.toChunkCounts());
+      start = i + 1;
+    }
+  }
+  assertEquals(start, bytes.length);
+  assertEquals(merged.total, whole.total);
+  assertEquals(merged.size, whole.size);
+  assertEquals(sorted(merged.toMap()), sorted(referenceCount(bytes)));
+  assert(whole.size > 4000, "the table grew through several rehashes");
+});
+
+Deno.test("WordTable.countWords() agrees with Python's str.split() on odd bytes", async (t) => {
+  let python: string | undefined;
+  try {
+    const probe = await new Deno.Command("python3", { args: ["-c", "print(1)"] }).output();
+    if (probe.success) python = "python3";
+  } catch {
+    python = undefined;
+  }
+  if (python === undefined) {
+    console.warn("python3 not found: skipping the comparison with Python");
+    return;
+  }
+  // Corpus with exotic whitespace, plus invalid UTF-8, BOMs and control bytes.
+  const base = corpus(200_000, 11);
+  const junk = new Uint8Array([0xff, 0xe2, 0x80, 0xc2, 0x20, 0xef, 0xbb, 0xbf, 0x00, 0xed, 0xa0]);
+  const bytes = new Uint8Array(base.length + junk.length * 50);
+  bytes.set(base);
+  for (let i = 0; i < 50; i++) bytes.set(junk, base.length + i * junk.length);
+  for (let i = 1000; i < base.length; i += 7919) bytes[i] = junk[i % junk.length];
+  await t.step("same words and counts", async () => {
+    const script = "import sys, json, collections\n" +
+      "text = sys.stdin.buffer.read().decode('utf-8', 'replace')\n" +
+      "sys.stdout.write(json.dumps(collections.Counter(text.split())))";
+    const child = new Deno.Command(python!, {
+      args: ["-c", script],
+      stdin: "piped",
+      stdout: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(bytes);
+    await writer.close();
+    const out = await child.output();
+    assert(out.success);
+    const expected = new Map(Object.entries(JSON.parse(new TextDecoder().decode(out.stdout))));
+    assertEquals(sorted(count(bytes)), sorted(expected as Map<string, number>));
+  });
+});
