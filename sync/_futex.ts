@@ -16,6 +16,8 @@ import { OwnerDiedError } from "./errors.ts";
 // Int32 word layout of a lock's buffer.
 export const STATE = 1;
 const FLAGS = 2;
+/** Recursion count of an `RLock` (only its owner touches it). */
+export const COUNT = 3;
 export const BYTES = 16;
 
 // The STATE word: 0 = free; otherwise the owner's thread id, plus WAITERS when a
@@ -24,6 +26,12 @@ export const WAITERS = 1 << 30;
 const HANDOFF = 1 << 29;
 const OWNER_DIED = 1 << 28;
 export const OWNER_MASK = (1 << 28) - 1;
+
+/** Whether the lock word at `STATE` of `i32` is held by this thread. */
+export function ownedHere(i32: Int32Array): boolean {
+  const v = Atomics.load(i32, STATE);
+  return v !== 0 && (v & OWNER_MASK) === THREAD_ID;
+}
 const FLAG_FIFO = 1;
 
 /**
@@ -161,4 +169,27 @@ export function timeoutError(what: string, timeoutMs: number | undefined): DOMEx
     `Cannot hold ${what} as it was not acquired in time: waited ${describe(timeoutMs)} ms`,
     "TimeoutError",
   );
+}
+
+/**
+ * Takes the bare three-state futex lock at `i32[index]` (0 free, 1 locked, 2 locked
+ * with waiters). For the tiny internal critical sections of `Barrier`; blocks even on
+ * the main thread, which Deno allows.
+ */
+export function lockWord(i32: Int32Array, index: number): void {
+  let v = Atomics.compareExchange(i32, index, 0, 1);
+  if (v === 0) return;
+  if (v !== 2) v = Atomics.exchange(i32, index, 2);
+  while (v !== 0) {
+    Atomics.wait(i32, index, 2);
+    v = Atomics.exchange(i32, index, 2);
+  }
+}
+
+/** Releases the lock taken by {@linkcode lockWord}. */
+export function unlockWord(i32: Int32Array, index: number): void {
+  if (Atomics.sub(i32, index, 1) !== 1) {
+    Atomics.store(i32, index, 0);
+    Atomics.notify(i32, index, 1);
+  }
 }

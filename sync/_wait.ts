@@ -9,6 +9,8 @@
  * @module
  */
 
+import { TICK_MS } from "./_shared.ts";
+
 /** Outcome of a wait slice. */
 export type WaitOutcome = "ok" | "not-equal" | "timed-out";
 
@@ -48,4 +50,53 @@ export function waitSlice(
       }
     });
   });
+}
+
+/**
+ * Blocks until `check()` returns `undefined` (done), sleeping on `i32[index]` while it
+ * returns the value to sleep on. `waiters`, when not -1, is the index of a counter of
+ * sleepers maintained around each sleep. Returns false on timeout.
+ */
+export function untilSync(
+  i32: Int32Array,
+  index: number,
+  check: () => number | undefined,
+  timeoutMs: number,
+  waiters = -1,
+): boolean {
+  const deadline = timeoutMs === Infinity ? Infinity : performance.now() + timeoutMs;
+  for (;;) {
+    const expected = check();
+    if (expected === undefined) return true;
+    const remaining = deadline - performance.now();
+    if (remaining <= 0) return false;
+    if (waiters >= 0) Atomics.add(i32, waiters, 1);
+    Atomics.wait(i32, index, expected, remaining);
+    if (waiters >= 0) Atomics.sub(i32, waiters, 1);
+  }
+}
+
+/** The asynchronous form of {@linkcode untilSync}; `signal` aborts it. */
+export async function untilAsync(
+  i32: Int32Array,
+  index: number,
+  check: () => number | undefined,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  waiters = -1,
+): Promise<boolean> {
+  const deadline = timeoutMs === Infinity ? Infinity : performance.now() + timeoutMs;
+  for (;;) {
+    signal?.throwIfAborted();
+    const expected = check();
+    if (expected === undefined) return true;
+    const remaining = deadline - performance.now();
+    if (remaining <= 0) return false;
+    if (waiters >= 0) Atomics.add(i32, waiters, 1);
+    try {
+      await waitSlice(i32, index, expected, Math.min(remaining, TICK_MS), signal);
+    } finally {
+      if (waiters >= 0) Atomics.sub(i32, waiters, 1);
+    }
+  }
 }

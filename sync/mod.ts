@@ -21,9 +21,16 @@
  * @module
  */
 
+export * from "./barrier.ts";
+export * from "./bounded_semaphore.ts";
+export * from "./condition.ts";
 export * from "./errors.ts";
+export * from "./event.ts";
 export * from "./guard.ts";
 export * from "./lock.ts";
 export * from "./revive.ts";
+export * from "./rlock.ts";
+export * from "./semaphore.ts";
 export * from "./shared_array.ts";
 export * from "./shared_value.ts";
+export * from "./with_lock.ts";

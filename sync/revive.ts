@@ -5,7 +5,13 @@
  */
 
 import { KIND, kindOf } from "./_shared.ts";
+import { Barrier } from "./barrier.ts";
+import { BoundedSemaphore } from "./bounded_semaphore.ts";
+import { Condition } from "./condition.ts";
+import { Event } from "./event.ts";
 import { Lock } from "./lock.ts";
+import { RLock } from "./rlock.ts";
+import { Semaphore } from "./semaphore.ts";
 import { SharedArray } from "./shared_array.ts";
 import { SharedValue } from "./shared_value.ts";
 
@@ -13,17 +19,14 @@ type Reviver = (message: unknown) => unknown;
 
 const revivers: (Reviver | undefined)[] = [];
 revivers[KIND.Lock] = Lock.from;
+revivers[KIND.RLock] = RLock.from;
+revivers[KIND.Semaphore] = Semaphore.from;
+revivers[KIND.BoundedSemaphore] = BoundedSemaphore.from;
+revivers[KIND.Condition] = Condition.from;
+revivers[KIND.Event] = Event.from;
+revivers[KIND.Barrier] = Barrier.from;
 revivers[KIND.SharedValue] = SharedValue.from;
 revivers[KIND.SharedArray] = SharedArray.from;
-
-/**
- * Registers the `from` of a primitive kind (internal; each primitive's module does it).
- *
- * @internal
- */
-export function registerReviver(kind: number, from: Reviver): void {
-  revivers[kind] = from;
-}
 
 /**
  * Walks a value that crossed a thread boundary (a `postMessage` payload, a task's

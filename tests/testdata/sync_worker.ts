@@ -2,7 +2,16 @@
 // message `{ id, ok, value?, error? }`. Every shared primitive arrives cloned and is
 // rehydrated with `reviveShared`.
 import { reviveShared } from "../../sync/mod.ts";
-import type { Lock, SharedValue } from "../../sync/mod.ts";
+import type {
+  Barrier,
+  Condition,
+  Event,
+  Lock,
+  RLock,
+  Semaphore,
+  SharedArray,
+  SharedValue,
+} from "../../sync/mod.ts";
 
 interface WorkerScope {
   onmessage: ((event: MessageEvent) => void) | null;
@@ -41,6 +50,83 @@ const commands: Record<string, (command: Command) => unknown> = {
   release(command) {
     (command.lock as Lock).release();
     return "released";
+  },
+  rlockDepth(command) {
+    const lock = command.lock as RLock;
+    const depth = command.depth as number;
+    let deepest = 0;
+    const recurse = (level: number): void => {
+      lock.acquire();
+      try {
+        deepest = Math.max(deepest, lock.count);
+        if (level < depth) recurse(level + 1);
+      } finally {
+        lock.release();
+      }
+    };
+    recurse(1);
+    return { deepest, lockedAfter: lock.locked };
+  },
+  produce(command) {
+    // Queue layout: [head, tail, taken, ...slots] in an int32 SharedArray.
+    const condition = command.condition as Condition;
+    const queue = (command.queue as SharedArray<"int32">).view;
+    const capacity = queue.length - 3;
+    for (const item of command.items as number[]) {
+      condition.withLock(() => {
+        condition.waitFor(() => queue[1] - queue[0] < capacity);
+        queue[3 + (queue[1] % capacity)] = item;
+        queue[1]++;
+        condition.notifyAll();
+      });
+    }
+    return "produced";
+  },
+  consume(command) {
+    const condition = command.condition as Condition;
+    const queue = (command.queue as SharedArray<"int32">).view;
+    const seen = command.seen as SharedArray<"int32">;
+    const total = command.total as number;
+    const capacity = queue.length - 3;
+    let mine = 0;
+    for (;;) {
+      const item = condition.withLock(() => {
+        condition.waitFor(() => queue[1] > queue[0] || queue[2] >= total);
+        if (queue[1] === queue[0]) return -1;
+        const value = queue[3 + (queue[0] % capacity)];
+        queue[0]++;
+        queue[2]++;
+        condition.notifyAll();
+        return value;
+      });
+      if (item < 0) return mine;
+      seen.add(item, 1);
+      mine++;
+    }
+  },
+  barrierWait(command) {
+    const barrier = command.barrier as Barrier;
+    const arrived = command.arrived as SharedArray<"int32">;
+    Atomics.add(arrived.view, 0, 1);
+    const index = barrier.wait(command.timeoutMs as number | undefined);
+    // Every party must have arrived before any is released.
+    return { index, arrivedWhenReleased: Atomics.load(arrived.view, 0) };
+  },
+  eventWait(command) {
+    return (command.event as Event).wait(command.timeoutMs as number | undefined);
+  },
+  semaphoreWork(command) {
+    const semaphore = command.semaphore as Semaphore;
+    const inside = command.inside as SharedArray<"int32">;
+    let most = 0;
+    for (let i = 0; i < (command.n as number); i++) {
+      semaphore.acquire();
+      const now = Atomics.add(inside.view, 0, 1) + 1;
+      most = Math.max(most, now);
+      Atomics.sub(inside.view, 0, 1);
+      semaphore.release();
+    }
+    return most;
   },
   tryRelease(command) {
     try {

@@ -1,0 +1,331 @@
+/**
+ * `RLock`: a re-entrant lock in shared memory (Python's `threading.RLock`).
+ *
+ * @module
+ */
+
+import {
+  BYTES,
+  COUNT,
+  FutexCore,
+  newLockBuffer,
+  OWNER_MASK,
+  STATE,
+  timeoutError,
+} from "./_futex.ts";
+import { bufferFrom, toTimeout } from "./_shared.ts";
+import { THREAD_ID } from "./_thread.ts";
+import { type LockGuard, makeGuard } from "./guard.ts";
+import type { AcquireOptions, LockOptions } from "./lock.ts";
+
+/**
+ * A re-entrant lock: the thread that holds it may acquire it again, and must release
+ * it as many times. Ownership is per thread (the main thread or one Worker; each
+ * thread gets an id, see the README), so a `release()` by another thread throws.
+ *
+ * Same memory layout and speed as {@linkcode Lock} plus an owner check; the recursion
+ * count lives in the shared memory next to the lock word.
+ *
+ * @example Recursion
+ * ```ts
+ * import { RLock } from "@tandem/tandem/sync";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const lock = new RLock();
+ * function sumList(items: number[]): number {
+ *   return lock.withLock(() => items.length === 0 ? 0 : items[0] + sumList(items.slice(1)));
+ * }
+ * assertEquals(sumList([1, 2, 3, 4]), 10);
+ * ```
+ */
+export class RLock {
+  /** The shared memory of this lock; cloning it shares the lock. */
+  readonly buffer: SharedArrayBuffer;
+  readonly #i32: Int32Array;
+  readonly #core: FutexCore;
+
+  /**
+   * Creates a new, unlocked re-entrant lock.
+   *
+   * @param options Fairness options.
+   */
+  constructor(options?: LockOptions);
+  /**
+   * Wraps existing lock memory (use {@linkcode RLock.from} for a cloned message).
+   *
+   * @param buffer The memory of an `RLock` created elsewhere.
+   */
+  constructor(buffer: SharedArrayBuffer);
+  constructor(arg?: LockOptions | SharedArrayBuffer) {
+    this.buffer = arg instanceof SharedArrayBuffer
+      ? bufferFrom({ buffer: arg }, "RLock", BYTES)
+      : newLockBuffer("RLock", arg);
+    this.#core = new FutexCore(this.buffer);
+    this.#i32 = this.#core.i32;
+  }
+
+  /**
+   * Rehydrates a re-entrant lock that crossed a thread boundary.
+   *
+   * @param message A structured clone of an `RLock` (or a live one).
+   * @returns An `RLock` sharing the original's memory.
+   * @throws {TypeError} If `message` is not a cloned `RLock`.
+   *
+   * @example Round trip
+   * ```ts
+   * import { RLock } from "@tandem/tandem/sync";
+   * import { assert } from "@std/assert";
+   *
+   * const lock = new RLock();
+   * lock.acquire();
+   * assert(RLock.from(structuredClone(lock)).locked);
+   * lock.release();
+   * ```
+   */
+  static from(message: unknown): RLock {
+    return new RLock(bufferFrom(message, "RLock", BYTES));
+  }
+
+  /**
+   * Whether some thread holds the lock.
+   *
+   * @example Checking
+   * ```ts
+   * import { RLock } from "@tandem/tandem/sync";
+   * import { assertEquals } from "@std/assert";
+   *
+   * assertEquals(new RLock().locked, false);
+   * ```
+   */
+  get locked(): boolean {
+    return Atomics.load(this.#i32, STATE) !== 0;
+  }
+
+  /**
+   * Whether this thread holds the lock.
+   *
+   * @example Ownership
+   * ```ts
+   * import { RLock } from "@tandem/tandem/sync";
+   * import { assert } from "@std/assert";
+   *
+   * const lock = new RLock();
+   * lock.acquire();
+   * assert(lock.owned);
+   * lock.release();
+   * ```
+   */
+  get owned(): boolean {
+    return (Atomics.load(this.#i32, STATE) & OWNER_MASK) === THREAD_ID;
+  }
+
+  /**
+   * How many times this thread holds the lock (0 when it does not own it).
+   *
+   * @example Depth
+   * ```ts
+   * import { RLock } from "@tandem/tandem/sync";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const lock = new RLock();
+   * lock.acquire();
+   * lock.acquire();
+   * assertEquals(lock.count, 2);
+   * lock.release();
+   * lock.release();
+   * assertEquals(lock.count, 0);
+   * ```
+   */
+  get count(): number {
+    return this.owned ? this.#i32[COUNT] : 0;
+  }
+
+  /**
+   * Takes the lock if it is free or already held by this thread, without waiting.
+   *
+   * @returns Whether the lock is now held (once more) by this thread.
+   *
+   * @example Non-blocking attempt
+   * ```ts
+   * import { RLock } from "@tandem/tandem/sync";
+   * import { assert } from "@std/assert";
+   *
+   * const lock = new RLock();
+   * assert(lock.tryAcquire());
+   * assert(lock.tryAcquire());
+   * lock.release();
+   * lock.release();
+   * ```
+   */
+  tryAcquire(): boolean {
+    const i32 = this.#i32;
+    const v = Atomics.compareExchange(i32, STATE, 0, THREAD_ID);
+    if (v === 0) {
+      i32[COUNT] = 1;
+      return true;
+    }
+    if ((v & OWNER_MASK) === THREAD_ID) {
+      i32[COUNT]++;
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Takes the lock (again), blocking until it is free or `timeoutMs` passes.
+   *
+   * @param timeoutMs Longest wait in milliseconds; forever when omitted.
+   * @returns Whether the lock was taken.
+   * @throws {RangeError} If `timeoutMs` is negative or NaN.
+   * @throws {OwnerDiedError} If the previous holder died while holding it.
+   *
+   * @example Re-entrant acquire
+   * ```ts
+   * import { RLock } from "@tandem/tandem/sync";
+   * import { assert } from "@std/assert";
+   *
+   * const lock = new RLock();
+   * assert(lock.acquire());
+   * assert(lock.acquire(0));
+   * lock.release();
+   * lock.release();
+   * ```
+   */
+  acquire(timeoutMs?: number): boolean {
+    if (this.tryAcquire()) return true;
+    if (!this.#core.acquireSlow(toTimeout("acquire lock", timeoutMs))) return false;
+    this.#i32[COUNT] = 1;
+    return true;
+  }
+
+  /**
+   * Takes the lock (again) without blocking the event loop.
+   *
+   * @param timeoutMs Longest wait in milliseconds; forever when omitted.
+   * @param options `signal` aborts the wait.
+   * @returns A promise of whether the lock was taken.
+   * @throws {RangeError} If `timeoutMs` is negative or NaN.
+   * @throws {OwnerDiedError} If the previous holder died while holding it.
+   * @throws {DOMException} The signal's reason (`AbortError`) when aborted.
+   *
+   * @example Awaiting
+   * ```ts
+   * import { RLock } from "@tandem/tandem/sync";
+   * import { assert } from "@std/assert";
+   *
+   * const lock = new RLock();
+   * assert(await lock.acquireAsync());
+   * lock.release();
+   * ```
+   */
+  acquireAsync(timeoutMs?: number, options?: AcquireOptions): Promise<boolean> {
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.tryAcquire()) return Promise.resolve(true);
+    return this.#core.acquireAsyncSlow(toTimeout("acquire lock", timeoutMs), signal).then(
+      (acquired) => {
+        if (acquired) this.#i32[COUNT] = 1;
+        return acquired;
+      },
+    );
+  }
+
+  /**
+   * Releases one level; the lock is free when the count reaches zero.
+   *
+   * @throws {RangeError} If this thread does not hold the lock.
+   *
+   * @example Release by a non-owner throws
+   * ```ts
+   * import { RLock } from "@tandem/tandem/sync";
+   * import { assertThrows } from "@std/assert";
+   *
+   * assertThrows(() => new RLock().release(), RangeError);
+   * ```
+   */
+  release(): void {
+    const i32 = this.#i32;
+    if ((Atomics.load(i32, STATE) & OWNER_MASK) !== THREAD_ID) {
+      this.#core.releaseSlow(true); // throws the right error
+      return;
+    }
+    if (--i32[COUNT] > 0) return;
+    if (Atomics.compareExchange(i32, STATE, THREAD_ID, 0) === THREAD_ID) return;
+    this.#core.releaseSlow(true);
+  }
+
+  /**
+   * Acquires (blocking) and returns a guard that releases one level on scope exit.
+   *
+   * @param timeoutMs Longest wait in milliseconds; forever when omitted.
+   * @returns The guard.
+   * @throws {DOMException} `TimeoutError` if the lock was not taken in time.
+   *
+   * @example With `using`
+   * ```ts
+   * import { RLock } from "@tandem/tandem/sync";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const lock = new RLock();
+   * {
+   *   using _outer = lock.hold();
+   *   using _inner = lock.hold();
+   *   assertEquals(lock.count, 2);
+   * }
+   * assertEquals(lock.locked, false);
+   * ```
+   */
+  hold(timeoutMs?: number): LockGuard {
+    if (!this.acquire(timeoutMs)) throw timeoutError("lock", timeoutMs);
+    return makeGuard(() => this.release());
+  }
+
+  /**
+   * Acquires asynchronously and returns a guard for `await using`.
+   *
+   * @param timeoutMs Longest wait in milliseconds; forever when omitted.
+   * @param options `signal` aborts the wait.
+   * @returns A promise of the guard.
+   * @throws {DOMException} `TimeoutError` if the lock was not taken in time.
+   *
+   * @example With `await using`
+   * ```ts
+   * import { RLock } from "@tandem/tandem/sync";
+   * import { assert } from "@std/assert";
+   *
+   * const lock = new RLock();
+   * {
+   *   await using _held = await lock.holdAsync();
+   *   assert(lock.owned);
+   * }
+   * ```
+   */
+  async holdAsync(timeoutMs?: number, options?: AcquireOptions): Promise<LockGuard> {
+    if (!(await this.acquireAsync(timeoutMs, options))) throw timeoutError("lock", timeoutMs);
+    return makeGuard(() => this.release());
+  }
+
+  /**
+   * Runs `fn` while holding the lock (blocking acquire), releasing one level after.
+   *
+   * @param fn The critical section.
+   * @returns What `fn` returned.
+   *
+   * @example Nested sections
+   * ```ts
+   * import { RLock } from "@tandem/tandem/sync";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const lock = new RLock();
+   * assertEquals(lock.withLock(() => lock.withLock(() => lock.count)), 2);
+   * ```
+   */
+  withLock<T>(fn: () => T): T {
+    this.acquire();
+    try {
+      return fn();
+    } finally {
+      this.release();
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import { assert, assertEquals, assertFalse, assertMatch, assertThrows } from "@std/assert";
+import { RLock } from "../../sync/mod.ts";
+import { TestWorker } from "./_workers.ts";
+
+Deno.test("RLock.acquire() recurses to depth 1,000 in a worker", async () => {
+  const lock = new RLock();
+  const worker = new TestWorker();
+  try {
+    const result = await worker.call("rlockDepth", { lock, depth: 1_000 });
+    assertEquals(result, { deepest: 1_000, lockedAfter: false });
+    assertFalse(lock.locked);
+  } finally {
+    worker.terminate();
+  }
+  assert(worker.terminated);
+});
+
+Deno.test("RLock.release() by a thread that does not own it throws", async () => {
+  const lock = new RLock();
+  const worker = new TestWorker();
+  try {
+    lock.acquire();
+    assertEquals(await worker.call("tryRelease", { lock }), "RangeError");
+    assert(lock.owned);
+    lock.release();
+    assertEquals(await worker.call("hold", { lock }), "held");
+    assert(lock.locked);
+    assertFalse(lock.owned);
+    assertEquals(lock.count, 0);
+    const error = assertThrows(() => lock.release(), RangeError);
+    assertMatch(
+      error.message,
+      /^Cannot release lock as this thread does not own it: owner is thread \d+/,
+    );
+    assertFalse(lock.tryAcquire());
+    assertEquals(await worker.call("release", { lock }), "released");
+  } finally {
+    worker.terminate();
+  }
+  assert(worker.terminated);
+});
+
+Deno.test("RLock counts per owner and frees at zero", async () => {
+  const lock = new RLock();
+  assert(lock.acquire());
+  assert(lock.tryAcquire());
+  assert(await lock.acquireAsync());
+  assertEquals(lock.count, 3);
+  lock.release();
+  lock.release();
+  assert(lock.locked);
+  lock.release();
+  assertFalse(lock.locked);
+  assertThrows(() => lock.release(), RangeError, "not locked");
+  const copy = RLock.from(structuredClone(lock));
+  copy.acquire();
+  assert(lock.owned);
+  assertEquals(lock.count, 1);
+  copy.release();
+});
