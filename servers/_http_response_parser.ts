@@ -103,6 +103,7 @@ export class ResponseParser {
     if (this.#start === this.#end) {
       this.#start = 0;
       this.#end = 0;
+      return this.#buf;
     } else if (this.#end === this.#buf.length) {
       if (this.#start === 0) {
         throw new ProtocolError("Cannot parse response as its header block is too large");

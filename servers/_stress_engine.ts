@@ -1,7 +1,7 @@
 /**
  * The load generator of one worker: `connections` raw HTTP/1.1 keep-alive connections
  * over `Deno.connect` / `Deno.connectTls` in one event loop, writing a pre-encoded
- * request and parsing responses from bytes. Counts go to a shared `Int32Array` (for
+ * request and parsing responses from bytes. Counts go to a shared `Uint32Array` (for
  * live progress) and, at the end, to an {@linkcode EngineResult}.
  *
  * @module
@@ -33,7 +33,7 @@ const HTTP4XX = 4;
 const HTTP5XX = 5;
 const OTHER = 6;
 
-/** Layout of the shared progress memory (`Int32Array` indexes). */
+/** Layout of the shared progress memory (`SharedArray("uint32")` indexes; counts wrap at 2^32). */
 export const PROGRESS = {
   /** Set to 1 to stop every worker. */
   stop: 0,
@@ -111,6 +111,18 @@ interface ConnState {
   sentAt: number[];
   /** Latency start of the requests in flight (the intended time with a rate). */
   startAt: number[];
+  /** Index of the oldest request in flight in `sentAt`/`startAt`. */
+  head: number;
+  /** The write in progress, when one did not finish at once. */
+  writing: Promise<void> | undefined;
+  /** The error of a failed write (the connection is then closed). */
+  writeError: unknown;
+  /** The bytes of the last write started. */
+  lastWrite: Uint8Array;
+  /** Finishes a partial write. */
+  onWritten: (n: number) => void;
+  /** Records a failed write and closes the connection. */
+  onWriteError: (error: unknown) => void;
   timedOut: boolean;
   stopped: boolean;
 }
@@ -136,7 +148,7 @@ function classifyConnectError(error: unknown): number {
  */
 export async function runEngine(
   config: EngineConfig,
-  progress: Int32Array,
+  progress: Uint32Array,
   startEpoch: number,
   onSecond: (data: SecondData) => void,
 ): Promise<EngineResult> {
@@ -151,7 +163,7 @@ export async function runEngine(
 
   const histogram = new Histogram();
   const failures = [0, 0, 0, 0, 0, 0, 0];
-  const statusCounts = new Map<number, number>();
+  const statusCounts = new Float64Array(1000);
   let sent = 0;
   let successes = 0;
   let failed = 0;
@@ -200,8 +212,8 @@ export async function runEngine(
     failed += count;
     secondFailures += count;
     secondCompleted += count;
-    Atomics.store(progress, base + 1, (successes + failed) | 0);
-    Atomics.store(progress, base + 2, failed | 0);
+    Atomics.store(progress, base + 1, successes + failed);
+    Atomics.store(progress, base + 2, failed);
   };
 
   const respond = (status: number, latency: number, now: number): void => {
@@ -210,7 +222,7 @@ export async function runEngine(
     histogram.record(micros);
     secondHist.record(micros);
     secondCompleted++;
-    statusCounts.set(status, (statusCounts.get(status) ?? 0) + 1);
+    statusCounts[status]++;
     if (status < 400) {
       successes++;
     } else {
@@ -218,9 +230,9 @@ export async function runEngine(
       failures[cause]++;
       failed++;
       secondFailures++;
-      Atomics.store(progress, base + 2, failed | 0);
+      Atomics.store(progress, base + 2, failed);
     }
-    Atomics.store(progress, base + 1, (successes + failed) | 0);
+    Atomics.store(progress, base + 1, successes + failed);
   };
 
   const connect = async (): Promise<Conn> => {
@@ -245,6 +257,61 @@ export async function runEngine(
 
   const states: ConnState[] = [];
 
+  /** Drops the requests in flight of a connection; returns how many there were. */
+  const clearInFlight = (state: ConnState): number => {
+    const count = state.sentAt.length - state.head;
+    state.sentAt.length = 0;
+    state.startAt.length = 0;
+    state.head = 0;
+    return count;
+  };
+
+  /**
+   * Writes without waiting: the read of the response is issued at once. A write that
+   * fails closes the connection, so the read fails too and the loop settles the requests.
+   */
+  const send = (state: ConnState, bytes: Uint8Array): void => {
+    const conn = state.conn!;
+    if (state.writing) {
+      state.writing = state.writing.then(() => writeAll(conn, bytes), state.onWriteError);
+      return;
+    }
+    state.lastWrite = bytes;
+    conn.write(bytes).then(state.onWritten, state.onWriteError);
+  };
+
+  const newState = (): ConnState => {
+    const state: ConnState = {
+      conn: undefined,
+      sentAt: [],
+      startAt: [],
+      head: 0,
+      writing: undefined,
+      writeError: undefined,
+      lastWrite: batches[0],
+      onWritten: (n: number): void => {
+        const bytes = state.lastWrite;
+        if (n < bytes.length && state.conn) {
+          const rest = writeAll(state.conn, bytes.subarray(n)).then(() => {
+            if (state.writing === rest) state.writing = undefined;
+          }, state.onWriteError);
+          state.writing = rest;
+        }
+      },
+      onWriteError: (error: unknown): void => {
+        state.writeError ??= error;
+        try {
+          state.conn?.close();
+        } catch {
+          // already closed
+        }
+      },
+      timedOut: false,
+      stopped: false,
+    };
+    return state;
+  };
+
   const runConnection = async (state: ConnState): Promise<void> => {
     const parser = new ResponseParser(config.head);
     const { sentAt, startAt } = state;
@@ -255,13 +322,16 @@ export async function runEngine(
         // already closed
       }
       state.conn = undefined;
+      state.writing = undefined;
+      state.writeError = undefined;
       parser.reset();
     };
     while (true) {
       let now = performance.now();
       // An idle connection takes one request first (and waits for its time with a rate).
       let k = 0;
-      if (sentAt.length === 0) {
+      if (sentAt.length === state.head) {
+        if (state.head > 0) clearInFlight(state);
         if (!take(now)) break;
         k = 1;
         let intended = now;
@@ -292,25 +362,20 @@ export async function runEngine(
         }
         sentAt.push(now);
         startAt.push(intended);
+      } else if (state.head >= 64) {
+        sentAt.splice(0, state.head);
+        startAt.splice(0, state.head);
+        state.head = 0;
       }
       // Fill the pipeline.
       if (interval === 0) {
-        while (sentAt.length < depth && take(now)) {
+        while (sentAt.length - state.head < depth && take(now)) {
           sentAt.push(now);
           startAt.push(now);
           k++;
         }
       }
-      if (k > 0) {
-        try {
-          await writeAll(state.conn!, batches[k]);
-        } catch (error) {
-          settleBroken(state, error);
-          closeConn();
-          continue;
-        }
-      }
-      if (sentAt.length === 0) break;
+      if (k > 0) send(state, batches[k]);
 
       // Read responses.
       let n: number | null;
@@ -331,33 +396,25 @@ export async function runEngine(
           done = parser.feed(n);
         } catch (error) {
           if (!(error instanceof ProtocolError)) throw error;
-          fail(PROTOCOL, sentAt.length, now);
-          sentAt.length = 0;
-          startAt.length = 0;
+          fail(PROTOCOL, clearInFlight(state), now);
           closeConn();
           continue;
         }
       }
+      const statuses = parser.statuses;
       for (let i = 0; i < done; i++) {
-        respond(parser.statuses[i], now - startAt[i], now);
-      }
-      if (done > 0) {
-        sentAt.splice(0, done);
-        startAt.splice(0, done);
+        respond(statuses[i], now - startAt[state.head++], now);
       }
       if (n === null) {
         // The server closed: what is still in flight was cut off.
-        fail(RESET, sentAt.length, now);
-        sentAt.length = 0;
-        startAt.length = 0;
+        if (state.writeError !== undefined) settleBroken(state, state.writeError);
+        else fail(RESET, clearInFlight(state), now);
         closeConn();
       } else if (parser.closeAfter) {
         // The server asked to close: pipelined requests after that one are sent again.
-        const unanswered = sentAt.length;
+        const unanswered = clearInFlight(state);
         remaining += unanswered;
         sent -= unanswered;
-        sentAt.length = 0;
-        startAt.length = 0;
         closeConn();
       }
     }
@@ -365,20 +422,16 @@ export async function runEngine(
   };
 
   /** Accounts for the requests in flight on a connection that broke. */
-  const settleBroken = (state: ConnState, error: unknown): void => {
-    const count = state.sentAt.length;
-    state.sentAt.length = 0;
-    state.startAt.length = 0;
+  const settleBroken = (state: ConnState, readError: unknown): void => {
+    const count = clearInFlight(state);
+    const error = state.writeError ?? readError;
     const now = performance.now();
     if (state.stopped) inFlight += count;
     else if (state.timedOut) fail(TIMEOUT, count, now);
-    else if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) {
-      fail(RESET, count, now);
-    } else {fail(
-        classifyConnectError(error) === OTHER ? RESET : classifyConnectError(error),
-        count,
-        now,
-      );}
+    else {
+      const cause = classifyConnectError(error);
+      fail(cause === OTHER ? RESET : cause, count, now);
+    }
     state.timedOut = false;
   };
 
@@ -400,7 +453,8 @@ export async function runEngine(
           // already closed
         }
       } else if (
-        !state.timedOut && state.sentAt.length > 0 && now - state.sentAt[0] >= config.timeoutMs
+        !state.timedOut && state.sentAt.length > state.head &&
+        now - state.sentAt[state.head] >= config.timeoutMs
       ) {
         state.timedOut = true;
         try {
@@ -413,17 +467,11 @@ export async function runEngine(
     Atomics.store(progress, base + 3, open);
   }, Math.max(10, Math.min(50, config.timeoutMs / 4)));
 
-  const syncSent = setInterval(() => Atomics.store(progress, base, sent | 0), 50);
+  const syncSent = setInterval(() => Atomics.store(progress, base, sent), 50);
   try {
     const runs: Promise<void>[] = [];
     for (let i = 0; i < config.connections; i++) {
-      const state: ConnState = {
-        conn: undefined,
-        sentAt: [],
-        startAt: [],
-        timedOut: false,
-        stopped: false,
-      };
+      const state = newState();
       states.push(state);
       runs.push(runConnection(state));
     }
@@ -432,13 +480,13 @@ export async function runEngine(
     clearInterval(ticker);
     clearInterval(syncSent);
   }
-  Atomics.store(progress, base, sent | 0);
+  Atomics.store(progress, base, sent);
   Atomics.store(progress, base + 3, 0);
   flushSecond(Infinity);
   const statusCodes: Record<string, number> = {};
-  for (const [code, count] of [...statusCounts].sort((a, b) => a[0] - b[0])) {
-    statusCodes[String(code)] = count;
-  }
+  statusCounts.forEach((count, code) => {
+    if (count > 0) statusCodes[String(code)] = count;
+  });
   return {
     sent,
     successes,

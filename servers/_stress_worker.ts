@@ -9,6 +9,7 @@
  * @module
  */
 
+import { SharedArray } from "../sync/shared_array.ts";
 import { type EngineConfig, runEngine } from "./_stress_engine.ts";
 
 interface WorkerScope {
@@ -19,7 +20,7 @@ interface WorkerScope {
 interface StartMessage {
   type: "start";
   config: EngineConfig;
-  progress: SharedArrayBuffer;
+  progress: unknown;
   startEpoch: number;
 }
 
@@ -28,9 +29,14 @@ const scope = globalThis as unknown as WorkerScope;
 scope.onmessage = async (event: MessageEvent<StartMessage>) => {
   const { config, progress, startEpoch } = event.data;
   try {
-    const result = await runEngine(config, new Int32Array(progress), startEpoch, (data) => {
-      scope.postMessage({ type: "second", data }, [data.histogram.counts.buffer as ArrayBuffer]);
-    });
+    const result = await runEngine(
+      config,
+      SharedArray.from<"uint32">(progress).view,
+      startEpoch,
+      (data) => {
+        scope.postMessage({ type: "second", data }, [data.histogram.counts.buffer as ArrayBuffer]);
+      },
+    );
     scope.postMessage({ type: "done", result }, [result.histogram.counts.buffer as ArrayBuffer]);
   } catch (error) {
     scope.postMessage({

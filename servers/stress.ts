@@ -6,6 +6,7 @@
  * @module
  */
 
+import { SharedArray } from "../sync/shared_array.ts";
 import { Histogram, type HistogramData } from "./_histogram.ts";
 import {
   type EngineConfig,
@@ -250,7 +251,7 @@ function histogramBuckets(
  *
  * Every request is accounted for once: `requests === successes + failures + inFlight`.
  * The Workers inherit the caller's permissions, so the caller needs net access to the
- * target (`--allow-net=HOST`) and read access to this module's folder (to load them).
+ * target (`--allow-net=HOST`) and read access to the package's `servers/` and `sync/` folders (to load them).
  *
  * @param options What to stress and how.
  * @param control An abort signal (the run then resolves with `cancelled: true`) and a
@@ -290,10 +291,8 @@ export async function runStress(
   checkPermissions(opts);
 
   const workerCount = opts.workers;
-  const progressBuffer = new SharedArrayBuffer(
-    (PROGRESS.firstSlot + workerCount * PROGRESS.slotSize) * Int32Array.BYTES_PER_ELEMENT,
-  );
-  const progress = new Int32Array(progressBuffer);
+  const shared = new SharedArray("uint32", PROGRESS.firstSlot + workerCount * PROGRESS.slotSize);
+  const progress = shared.view;
   const configs = splitWork(opts);
   const workers: Worker[] = [];
   const seconds = new TimelineCollector();
@@ -344,7 +343,7 @@ export async function runStress(
       workers[i].postMessage({
         type: "start",
         config: configs[i],
-        progress: progressBuffer,
+        progress: shared,
         startEpoch,
       });
     }
@@ -398,14 +397,13 @@ export async function runStress(
 }
 
 function checkPermissions(opts: NormalizedStressOptions): void {
-  const moduleDir = new URL("./", import.meta.url);
-  if (moduleDir.protocol === "file:") {
-    const read = Deno.permissions.querySync({ name: "read", path: moduleDir }).state;
-    if (read !== "granted") {
+  for (const folder of ["./", "../sync/"]) {
+    const dir = new URL(folder, import.meta.url);
+    if (dir.protocol !== "file:") continue;
+    if (Deno.permissions.querySync({ name: "read", path: dir }).state !== "granted") {
+      const path = Deno.build.os === "windows" ? dir.pathname.slice(1) : dir.pathname;
       throw new Deno.errors.NotCapable(
-        `Cannot run stress as read permission for the worker modules is missing: run with --allow-read=${
-          Deno.build.os === "windows" ? moduleDir.pathname.slice(1) : moduleDir.pathname
-        }`,
+        `Cannot run stress as read permission for its worker modules is missing: run with --allow-read=${path}`,
       );
     }
   }
@@ -446,12 +444,12 @@ function splitWork(opts: NormalizedStressOptions): EngineConfig[] {
 
 /** Sums the workers' shared counters (32-bit, read often enough to unwrap). */
 class ProgressCounter {
-  #progress: Int32Array;
+  #progress: Uint32Array;
   #workers: number;
   #last: Uint32Array;
   #totals: Float64Array;
 
-  constructor(progress: Int32Array, workers: number) {
+  constructor(progress: Uint32Array, workers: number) {
     this.#progress = progress;
     this.#workers = workers;
     this.#last = new Uint32Array(workers * 2);

@@ -1,0 +1,226 @@
+/**
+ * Command-line flags of `deno task stress`, parsed with `@std/cli/parse-args` and
+ * checked strictly, before any traffic.
+ *
+ * @module
+ */
+
+import { parseArgs } from "@std/cli/parse-args";
+import type { StressOptions } from "./stress.ts";
+import { normalizeStressOptions } from "./_stress_options.ts";
+
+/** Bad usage: the CLI prints the message and a usage hint, and exits with 2. */
+export class UsageError extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param message What was wrong.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** The usage text. */
+export const USAGE = `Usage: deno task stress [URL] [options]
+
+Sends HTTP/1.1 requests to URL and reports throughput and latency. Without a URL it
+starts a small HTTP target on 127.0.0.1 and stresses that.
+
+Options:
+  -n, --requests N       send N requests (excludes -d)
+  -d, --duration T       run for T, e.g. 500ms, 10s, 2m (default 5s)
+  -c, --concurrency C    connections (default 50)
+  -w, --workers W        generator workers, each its own event loop (default: half the cores)
+      --rate R           R requests/s at constant arrival (latency corrected for
+                         coordinated omission)
+  -m, --method M         request method (default GET)
+  -H, --header "K: V"    add a request header (repeatable)
+      --body S           request body
+      --body-file F      request body from file F (needs --allow-read=F)
+      --timeout T        per-request timeout (default 5s)
+      --pipeline N       N requests in flight per connection (HTTP/1.1 pipelining)
+      --json             print the report as JSON only
+      --accept-failures  exit 0 even when requests failed
+  -h, --help             show this help
+
+Exit codes: 0 ok, 1 some request failed, 2 bad usage, 130 interrupted (Ctrl+C).
+A URL other than 127.0.0.1/localhost/[::1] needs net permission for its host:
+  deno run --allow-net=HOST --allow-read=servers,sync servers/stress_cli.ts http://HOST/`;
+
+/** The parsed command line. */
+export interface StressArgs {
+  /** Options for `runStress`; `url` is empty when no URL was given. */
+  options: StressOptions;
+  /** True when no URL was given (the CLI starts its own target). */
+  ownTarget: boolean;
+  /** Print JSON only. */
+  json: boolean;
+  /** Exit 0 even when requests failed. */
+  acceptFailures: boolean;
+  /** Show the help. */
+  help: boolean;
+  /** A file to read the body from. */
+  bodyFile: string | undefined;
+}
+
+interface ParsedFlags {
+  _: (string | number)[];
+  requests?: string;
+  duration?: string;
+  concurrency?: string;
+  workers?: string;
+  rate?: string;
+  method?: string;
+  header?: string[];
+  body?: string;
+  "body-file"?: string;
+  timeout?: string;
+  pipeline?: string;
+  json: boolean;
+  "accept-failures": boolean;
+  help: boolean;
+}
+
+/**
+ * Parses a duration such as `250ms`, `10s`, `1.5m`, `1h` or `10` (seconds).
+ *
+ * @param flag The flag name, for the message.
+ * @param text The text.
+ * @returns Milliseconds.
+ * @throws {UsageError} When the text is not a positive duration.
+ */
+export function parseDuration(flag: string, text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+  const ms = match ? Number(match[1]) * factor[(match[2] ?? "s") as keyof typeof factor] : NaN;
+  if (!(ms > 0)) {
+    throw new UsageError(
+      `Cannot parse '${flag}' as a positive duration like 500ms, 10s or 2m: received '${text}'`,
+    );
+  }
+  return ms;
+}
+
+function parseNumber(flag: string, text: string | undefined, integer: boolean): number | undefined {
+  if (text === undefined) return undefined;
+  const value = /^\s*\d+(\.\d+)?\s*$/.test(text) ? Number(text) : NaN;
+  if (!(value > 0) || (integer && !Number.isInteger(value))) {
+    throw new UsageError(
+      `Cannot parse '${flag}' as a positive ${integer ? "integer" : "number"}: received '${text}'`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Parses and checks the command line (no traffic, no file reads).
+ *
+ * @param args The arguments after the script name.
+ * @returns The parsed arguments.
+ * @throws {UsageError} On any bad usage.
+ */
+export function parseStressArgs(args: string[]): StressArgs {
+  const unknown: string[] = [];
+  const flags = parseArgs(args, {
+    string: [
+      "requests",
+      "duration",
+      "concurrency",
+      "workers",
+      "rate",
+      "method",
+      "header",
+      "body",
+      "body-file",
+      "timeout",
+      "pipeline",
+    ],
+    boolean: ["json", "accept-failures", "help"],
+    collect: ["header"],
+    alias: {
+      n: "requests",
+      d: "duration",
+      c: "concurrency",
+      w: "workers",
+      m: "method",
+      H: "header",
+      h: "help",
+    },
+    unknown: (arg: string) => {
+      if (arg.startsWith("-") && arg !== "-") unknown.push(arg);
+      return !arg.startsWith("-");
+    },
+  }) as ParsedFlags;
+  const negative = unknown.find((arg) => /^-\d/.test(arg));
+  if (negative !== undefined) {
+    throw new UsageError(
+      `Cannot parse the command line as values must be positive: received '${negative}'`,
+    );
+  }
+  if (unknown.length > 0) {
+    throw new UsageError(`Cannot parse the command line as an option is unknown: '${unknown[0]}'`);
+  }
+  const help = flags.help;
+  const positional = flags._.map(String);
+  if (positional.length > 1) {
+    throw new UsageError(
+      `Cannot parse the command line as it takes one URL: received '${positional.join(" ")}'`,
+    );
+  }
+  if (flags.requests !== undefined && flags.duration !== undefined) {
+    throw new UsageError("Cannot parse the command line as '-n' and '-d' exclude each other");
+  }
+  if (flags.body !== undefined && flags["body-file"] !== undefined) {
+    throw new UsageError(
+      "Cannot parse the command line as '--body' and '--body-file' exclude each other",
+    );
+  }
+  const headers: [string, string][] = [];
+  for (const header of flags.header ?? []) {
+    const colon = header.indexOf(":");
+    if (colon <= 0) {
+      throw new UsageError(`Cannot parse '-H' as 'Name: value': received '${header}'`);
+    }
+    headers.push([header.slice(0, colon).trim(), header.slice(colon + 1).trim()]);
+  }
+  for (const [name, text] of Object.entries(flags)) {
+    if (typeof text === "string" && text === "" && name !== "body") {
+      throw new UsageError(`Cannot parse '--${name}' as it has no value`);
+    }
+  }
+  const ownTarget = positional.length === 0;
+  const options: StressOptions = {
+    url: ownTarget ? "" : positional[0],
+    requests: parseNumber("-n", flags.requests, true),
+    duration: flags.duration === undefined ? undefined : parseDuration("-d", flags.duration),
+    concurrency: parseNumber("-c", flags.concurrency, true),
+    workers: parseNumber("-w", flags.workers, true),
+    rate: parseNumber("--rate", flags.rate, false),
+    method: flags.method,
+    headers,
+    body: flags.body,
+    timeout: flags.timeout === undefined ? undefined : parseDuration("--timeout", flags.timeout),
+    pipeline: parseNumber("--pipeline", flags.pipeline, true),
+  };
+  if (!help) {
+    try {
+      // Checks ranges and the URL now, so bad usage sends no traffic.
+      normalizeStressOptions({ ...options, url: ownTarget ? "http://127.0.0.1/" : options.url });
+    } catch (error) {
+      if (error instanceof TypeError || error instanceof RangeError) {
+        throw new UsageError(error.message);
+      }
+      throw error;
+    }
+  }
+  return {
+    options,
+    ownTarget,
+    json: flags.json,
+    acceptFailures: flags["accept-failures"],
+    help,
+    bodyFile: flags["body-file"],
+  };
+}
