@@ -16,6 +16,7 @@ import {
   type SecondData,
 } from "./_stress_engine.ts";
 import { type NormalizedStressOptions, normalizeStressOptions } from "./_stress_options.ts";
+import { liveWorkers } from "./_stress_live.ts";
 
 /** What to stress and how. */
 export interface StressOptions {
@@ -310,6 +311,7 @@ export async function runStress(
         type: "module",
       });
       workers.push(worker);
+      liveWorkers.count++;
       const isReady = Promise.withResolvers<void>();
       const isDone = Promise.withResolvers<EngineResult>();
       worker.onmessage = (event: MessageEvent<WorkerMessage>) => {
@@ -392,7 +394,10 @@ export async function runStress(
   } finally {
     clearInterval(progressTimer);
     signal?.removeEventListener("abort", onAbort);
-    for (const worker of workers) worker.terminate();
+    for (const worker of workers) {
+      worker.terminate();
+      liveWorkers.count--;
+    }
   }
 }
 

@@ -1,0 +1,138 @@
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
+import type { StressReport } from "../../servers/stress.ts";
+import { raw, startRawTarget } from "./stress_targets.ts";
+
+const ROOT = new URL("../../", import.meta.url);
+const PERMISSIONS = ["--allow-net=127.0.0.1,localhost,[::1]", "--allow-read=servers,sync"];
+
+function command(args: string[]): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", ...PERMISSIONS, "servers/stress_cli.ts", ...args],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  });
+}
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { code, stdout, stderr } = await command(args).output();
+  const decoder = new TextDecoder();
+  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
+
+Deno.test("stress_cli with no arguments stresses its own target and prints a report", async () => {
+  const { code, stdout, stderr } = await cli([]);
+  assertEquals(code, 0, stderr);
+  assertMatch(stdout, /No URL given: stressing a built-in target at http:\/\/127\.0\.0\.1:\d+\//);
+  assertStringIncludes(stdout, "Latency histogram (ms)");
+  assertStringIncludes(stdout, "Failures   none");
+  const sent = /Requests\s+([\d,]+) sent/.exec(stdout)?.[1];
+  const served = /target answered ([\d,]+) requests/.exec(stdout)?.[1];
+  assert(sent !== undefined && served !== undefined, stdout);
+  assertEquals(sent, served);
+  assertStringIncludes(stderr, "req/s");
+});
+
+Deno.test("stress_cli --json prints the report as JSON only", async () => {
+  await using target = startRawTarget();
+  const { code, stdout } = await cli([target.url, "-n", "300", "-c", "5", "--json"]);
+  assertEquals(code, 0);
+  const report = JSON.parse(stdout) as StressReport;
+  assertEquals(report.requests, 300);
+  assertEquals(report.successes, 300);
+  assertEquals(report.statusCodes, { "200": 300 });
+  assertEquals(target.received(), 300);
+  for (
+    const key of [
+      "failures",
+      "rps",
+      "bytesPerSecond",
+      "durationMs",
+      "latencyMs",
+      "timeline",
+      "histogram",
+      "startTime",
+      "endTime",
+    ]
+  ) {
+    assert(key in report, key);
+  }
+  assertEquals(Object.keys(report.latencyMs), ["min", "mean", "p50", "p90", "p99", "p999", "max"]);
+});
+
+Deno.test("stress_cli exits with 1 on failed requests unless --accept-failures", async () => {
+  await using target = startRawTarget(() => raw("HTTP/1.1 500 Oops\nContent-Length: 0\n\n"));
+  const failed = await cli([target.url, "-n", "20", "-c", "2"]);
+  assertEquals(failed.code, 1);
+  assertStringIncludes(failed.stdout, "http5xx: 20");
+  assertStringIncludes(failed.stderr, "20 requests failed");
+  const accepted = await cli([target.url, "-n", "20", "-c", "2", "--accept-failures", "--json"]);
+  assertEquals(accepted.code, 0);
+  assertEquals((JSON.parse(accepted.stdout) as StressReport).failures.http5xx, 20);
+});
+
+Deno.test("stress_cli exits with 2 on bad usage without sending anything", async () => {
+  await using target = startRawTarget();
+  const cases = [
+    ["-n", "0", target.url],
+    ["-n", "-5", target.url],
+    ["-n", "ten", target.url],
+    ["-c", "100000", target.url],
+    ["-d", "0s", target.url],
+    ["-d", "soon", target.url],
+    ["--timeout", "-1", target.url],
+    ["-n", "5", "-d", "1s", target.url],
+    ["--rate", "0", target.url],
+    ["-H", "no-colon", target.url],
+    ["--bogus", target.url],
+    ["ftp://127.0.0.1/"],
+    ["http://"],
+    ["not a url"],
+    [target.url, target.url],
+    ["--body-file", "/definitely/missing", target.url],
+  ];
+  for (const args of cases) {
+    const { code, stdout, stderr } = await cli(args);
+    assertEquals(code, 2, `${args.join(" ")}: ${stderr}`);
+    assertEquals(stdout, "");
+    const lines = stderr.trimEnd().split("\n");
+    assertEquals(lines.length, 2, stderr);
+    assertMatch(lines[0], /^stress: Cannot /);
+    assertEquals(lines[1], "Run 'deno task stress --help' for usage.");
+  }
+  assertEquals(target.received(), 0);
+});
+
+Deno.test("stress_cli --help prints the usage", async () => {
+  const { code, stdout } = await cli(["--help"]);
+  assertEquals(code, 0);
+  assertStringIncludes(stdout, "Usage: deno task stress [URL] [options]");
+  assertStringIncludes(stdout, "--accept-failures");
+});
+
+Deno.test("stress_cli stops on SIGINT with a partial report and exits with 130", async () => {
+  await using target = startRawTarget();
+  const child = command([target.url, "-d", "60s", "-c", "2"]).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let stderr = "";
+  while (!stderr.includes("req/s")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    stderr += value;
+  }
+  child.kill("SIGINT");
+  while (true) {
+    const { done } = await reader.read();
+    if (done) break;
+  }
+  const { code } = await child.status;
+  const stdout = new TextDecoder().decode(
+    new Uint8Array(await new Response(child.stdout).arrayBuffer()),
+  );
+  assertEquals(code, 130);
+  assertStringIncludes(stdout, "Stopped early (Ctrl+C)");
+  const sent = Number(/Requests\s+([\d,]+) sent/.exec(stdout)?.[1].replaceAll(",", ""));
+  assert(sent > 0 && sent <= target.received() + 2, stdout);
+});
