@@ -1,0 +1,219 @@
+// Copyright 2026 the Tandem authors. MIT license.
+// End-to-end test of the GUI in real headless Chromium (see BROWSER_TESTS.md), driving the
+// real `runStress` against a target this test starts on 127.0.0.1.
+//
+// Set TANDEM_GUI_SCREENSHOT=docs/gui.png to also write the screenshot of the finished run
+// there (that is how the README's screenshot is made).
+
+import { assert, assertEquals, assertMatch } from "@std/assert";
+import { chromium } from "./_playwright.ts";
+import { serveGui } from "../../gui_web/gui_server.ts";
+
+const BROWSER_TIMEOUT_MS = 90_000;
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--disable-dev-shm-usage",
+];
+
+async function findChromium(): Promise<string | undefined> {
+  const candidates: string[] = [];
+  const fromEnv = Deno.env.get("CHROMIUM");
+  if (fromEnv) candidates.push(fromEnv);
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    if (dir !== "") candidates.push(`${dir}/chromium`, `${dir}/chromium-browser`);
+  }
+  for (const path of candidates) {
+    try {
+      if ((await Deno.stat(path)).isFile) return path;
+    } catch {
+      // Not there; try the next one.
+    }
+  }
+  return undefined;
+}
+
+// The page functions below run in Chromium; Deno's type library has no DOM, so declare the
+// little of it they use.
+interface PageProgress {
+  value: number;
+  max: number;
+}
+interface PageCanvas {
+  width: number;
+  height: number;
+  getContext(kind: "2d"): {
+    getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+  };
+}
+declare const document: {
+  querySelector(selector: "progress"): PageProgress;
+  getElementById(id: string): PageCanvas;
+};
+declare const window: { scrollTo(x: number, y: number): void };
+
+const chromiumPath = await findChromium();
+if (chromiumPath === undefined) {
+  console.warn(
+    "gui_e2e_test: SKIPPED: Chromium not found (install Debian's 'chromium' or set CHROMIUM)",
+  );
+}
+
+/**
+ * A target on 127.0.0.1 that answers the first `free` requests at once and holds every
+ * later one until `open()` is called, so the test can see a run midway without timing.
+ */
+function gatedTarget(free: number) {
+  let served = 0;
+  const gate = Promise.withResolvers<void>();
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async () => {
+    if (++served > free) await gate.promise;
+    return new Response("hello from the target\n");
+  });
+  return {
+    url: `http://127.0.0.1:${server.addr.port}/`,
+    open: () => gate.resolve(),
+    async [Symbol.asyncDispose]() {
+      gate.resolve();
+      await server.shutdown();
+    },
+  };
+}
+
+Deno.test({
+  name: "serveGui() page runs, reports and cancels in headless Chromium",
+  ignore: chromiumPath === undefined,
+  async fn(t) {
+    const dir = await Deno.makeTempDir({ prefix: "tandem-gui-e2e-" });
+    const profile = `${dir}/profile`;
+    await using gui = serveGui({ port: 0 });
+    await using first = gatedTarget(300);
+    await using second = gatedTarget(200);
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: chromiumPath,
+      headless: true,
+      args: FLAGS,
+      viewport: { width: 1100, height: 900 },
+      timeout: BROWSER_TIMEOUT_MS,
+    });
+    const problems: string[] = [];
+    try {
+      const page = context.pages()[0] ?? await context.newPage();
+      page.setDefaultTimeout(BROWSER_TIMEOUT_MS);
+      page.on("console", (message) => {
+        if (message.type() === "error") problems.push(`console: ${message.text()}`);
+      });
+      page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+      await page.goto(gui.url);
+      const submit = page.getByRole("button", { name: "Submit", exact: true });
+      const cancel = page.getByRole("button", { name: "Cancel", exact: true });
+      const progressValue = () =>
+        page.evaluate(() => {
+          const bar = document.querySelector("progress");
+          return [bar.value, bar.max];
+        });
+      // Resolves once the bar's max is `max` and its value is in [low, high]. Polls with
+      // page.evaluate: page.waitForFunction compiles its predicate with `new Function`,
+      // which the page's Content-Security-Policy (rightly) forbids.
+      const progressBetween = async (max: number, low: number, high: number) => {
+        const end = Date.now() + BROWSER_TIMEOUT_MS;
+        while (true) {
+          const [value, limit] = await progressValue();
+          if (limit === max && value >= low && value <= high) return;
+          if (Date.now() > end) {
+            throw new Error(
+              `Progress stayed at ${value} of ${limit}: expected ${low}..${high} of ${max}`,
+            );
+          }
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+      };
+
+      await t.step("an invalid field shows the API's error next to it", async () => {
+        await page.getByLabel("URL", { exact: true }).fill("ftp://127.0.0.1/");
+        // Chromium logs a 4xx answer to fetch as a console error: expected here only.
+        const logged = page.waitForEvent("console", {
+          predicate: (message) => message.type() === "error",
+        });
+        await submit.click();
+        await page.locator("#url-error").filter({ hasText: "http or https" }).waitFor();
+        assertEquals(
+          await page.getByLabel("URL", { exact: true }).getAttribute("aria-invalid"),
+          "true",
+        );
+        assertMatch((await logged).text(), /status of 400/);
+        assertEquals(problems.length, 1, problems.join("\n"));
+        problems.length = 0;
+      });
+
+      await t.step("a run moves the progress bar to the end and shows the report", async () => {
+        await page.getByLabel("URL", { exact: true }).fill(first.url);
+        await page.getByLabel("Requests", { exact: true }).fill("2000");
+        await page.getByLabel("Concurrency", { exact: true }).fill("8");
+        await submit.click();
+        await cancel.waitFor();
+        assertEquals(await page.locator("#url-error").textContent(), "");
+        // The target holds requests after the first 300: the bar stops midway.
+        await progressBetween(2000, 250, 1999);
+        const [midway, max] = await progressValue();
+        assert(midway > 0 && midway < max, `midway ${midway} of ${max}`);
+        assertEquals(await page.locator("#status").textContent(), "running");
+        first.open();
+        await progressBetween(2000, 2000, 2000);
+        await page.locator("#report").waitFor({ state: "visible" });
+        await submit.waitFor();
+        assertEquals(await page.locator("#status").textContent(), "done");
+        assertEquals(await page.locator("#completed").textContent(), "2,000 / 2,000");
+        const codes = await page.locator("#status-codes tbody").textContent();
+        assertMatch(codes ?? "", /200/);
+        const latency = await page.locator("#latency tbody td").allTextContents();
+        assertEquals(latency.length, 7);
+        for (const cell of latency) assertMatch(cell, /^[\d.,]+$/);
+        // Count the accent-blue pixels each chart drew.
+        const inked = await page.evaluate(() =>
+          ["histogram-chart", "timeline-chart"].map((id) => {
+            const canvas = document.getElementById(id);
+            const context = canvas.getContext("2d");
+            const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
+            let blue = 0;
+            for (let i = 0; i < pixels.length; i += 4) {
+              if (pixels[i + 2] > 200 && pixels[i] < 120 && pixels[i + 3] > 0) blue++;
+            }
+            return blue;
+          })
+        );
+        assert(inked.every((count) => count > 50), `charts drawn: ${inked}`);
+        await page.evaluate(() => window.scrollTo(0, 0));
+        const shot = `${dir}/gui.png`;
+        await page.screenshot({ path: shot, fullPage: true });
+        assert((await Deno.stat(shot)).size > 1000);
+        const docs = Deno.env.get("TANDEM_GUI_SCREENSHOT");
+        if (docs) await Deno.copyFile(shot, docs);
+      });
+
+      await t.step("a run cancelled midway shows cancelled", async () => {
+        await page.getByLabel("URL", { exact: true }).fill(second.url);
+        await page.getByLabel("Requests", { exact: true }).fill("5000");
+        await submit.click();
+        await cancel.waitFor();
+        await progressBetween(5000, 150, 4999);
+        await cancel.click();
+        await page.locator("#status").filter({ hasText: "cancelled" }).waitFor();
+        await submit.waitFor();
+        const [value, max] = await progressValue();
+        assert(value < max, `a cancelled run stops short: ${value} of ${max}`);
+        assertEquals(gui.stats.activeRuns, 0);
+      });
+    } finally {
+      await context.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+    assertEquals(problems, [], "the page logged no errors");
+    assertEquals(gui.stats.watchers, 0);
+  },
+});
