@@ -151,11 +151,46 @@ export class WordTable {
   /** Adds the counts of one chunk's result. */
   merge(part: ChunkCounts): void {
     const { words, lengths, hashes, counts } = part;
-    let offset = 0;
+    let slots = this.#slots;
+    let mask = this.#mask;
+    let meta = this.#meta;
+    let mine = this.#counts;
+    let arena = this.#arena;
+    let s = 0;
     for (let k = 0; k < lengths.length; k++) {
-      const end = offset + lengths[k];
-      this.#add(words, offset, end, hashes[k], counts[k]);
-      offset = end;
+      const len = lengths[k];
+      const e = s + len;
+      const h = hashes[k];
+      let slot = (h ^ (h >>> 15)) & mask;
+      for (;;) {
+        const idx = slots[2 * slot + 1];
+        if (idx === 0) {
+          this.#insert(words, s, e, h, counts[k], slot);
+          slots = this.#slots;
+          mask = this.#mask;
+          meta = this.#meta;
+          mine = this.#counts;
+          arena = this.#arena;
+          break;
+        }
+        if (slots[2 * slot] === h) {
+          const m = 4 * (idx - 1);
+          if (meta[m + 1] === len) {
+            let off = meta[m];
+            let j = s;
+            while (j < e && arena[off] === words[j]) {
+              j++;
+              off++;
+            }
+            if (j === e) {
+              mine[idx - 1] += counts[k];
+              break;
+            }
+          }
+        }
+        slot = (slot + 1) & mask;
+      }
+      s = e;
     }
     this.#total += part.total;
     this.#bytes += part.bytes;
@@ -183,56 +218,51 @@ export class WordTable {
     };
   }
 
-  /** Calls `fn` with each distinct word's bytes and count, in first-seen order. */
-  forEach(fn: (bytes: Uint8Array, count: number) => void): void {
-    const meta = this.#meta;
-    for (let k = 0; k < this.#size; k++) {
-      const offset = meta[4 * k];
-      fn(this.#arena.subarray(offset, offset + meta[4 * k + 1]), this.#counts[k]);
-    }
-  }
-
   /** Decodes each distinct word once and returns word → count. */
   toMap(): Map<string, number> {
+    const map = new Map<string, number>();
+    const n = this.#size;
+    const meta = this.#meta;
+    const counts = this.#counts;
+    const arena = this.#arena.subarray(0, this.#used);
+    // Fast path: valid UTF-8 decodes in one call; each word's UTF-16 length follows from
+    // its bytes (one unit per non-continuation byte, two for a 4-byte sequence).
+    let text: string | undefined;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(arena);
+    } catch {
+      text = undefined;
+    }
+    if (text !== undefined) {
+      let pos = 0;
+      let at = 0;
+      for (let k = 0; k < n; k++) {
+        const end = meta[4 * k] + meta[4 * k + 1];
+        if ((arena[at] & 0xc0) === 0x80) {
+          // Only the concatenation is valid: invalid bytes split across words.
+          map.clear();
+          text = undefined;
+          break;
+        }
+        let units = 0;
+        for (; at < end; at++) {
+          const b = arena[at];
+          if ((b & 0xc0) !== 0x80) units += b >= 0xf0 ? 2 : 1;
+        }
+        map.set(text.slice(pos, pos + units), counts[k]);
+        pos += units;
+      }
+      if (text !== undefined) return map;
+    }
     // ignoreBOM keeps a U+FEFF at the start of a word, as Python's "utf-8" codec does.
     const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
-    const map = new Map<string, number>();
-    this.forEach((bytes, count) => {
+    for (let k = 0; k < n; k++) {
+      const offset = meta[4 * k];
       // Different byte strings decode to the same string when they hold invalid UTF-8.
-      const word = decoder.decode(bytes);
-      map.set(word, (map.get(word) ?? 0) + count);
-    });
-    return map;
-  }
-
-  #add(src: Uint8Array, s: number, e: number, h: number, n: number): void {
-    const len = e - s;
-    const slots = this.#slots;
-    const mask = this.#mask;
-    const meta = this.#meta;
-    const arena = this.#arena;
-    let slot = (h ^ (h >>> 15)) & mask;
-    for (;;) {
-      const idx = slots[2 * slot + 1];
-      if (idx === 0) break;
-      if (slots[2 * slot] === h) {
-        const m = 4 * (idx - 1);
-        if (meta[m + 1] === len) {
-          let off = meta[m];
-          let j = s;
-          while (j < e && arena[off] === src[j]) {
-            j++;
-            off++;
-          }
-          if (j === e) {
-            this.#counts[idx - 1] += n;
-            return;
-          }
-        }
-      }
-      slot = (slot + 1) & mask;
+      const word = decoder.decode(arena.subarray(offset, offset + meta[4 * k + 1]));
+      map.set(word, (map.get(word) ?? 0) + counts[k]);
     }
-    this.#insert(src, s, e, h, n, slot);
+    return map;
   }
 
   #insert(src: Uint8Array, s: number, e: number, h: number, n: number, slot: number): void {

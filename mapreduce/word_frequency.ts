@@ -31,7 +31,7 @@ export interface WordFrequencyOptions {
   /**
    * Target chunk size in bytes (chunks end at whitespace boundaries).
    *
-   * @default {4194304}
+   * @default {4 MiB; for a file, its size / (4 × workers), between 4 and 16 MiB}
    */
   chunkBytes?: number;
   /** Aborting stops reading, cancels the chunks in flight and rejects with the reason. */
@@ -114,7 +114,7 @@ export async function wordFrequency(
   }
   const { signal, onProgress } = options;
   const chunks = textChunks(source, {
-    chunkBytes: options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+    chunkBytes: options.chunkBytes ?? await defaultChunkBytes(source, workers),
     signal,
   });
   const table = new WordTable();
@@ -172,6 +172,26 @@ export async function wordFrequency(
     await chunks.return(undefined);
   }
   return transform(table.toMap(), options);
+}
+
+/**
+ * 4 MiB; for a file, about four chunks per worker (fewer, bigger chunks mean fewer
+ * per-chunk results to merge), between 4 and 16 MiB.
+ */
+async function defaultChunkBytes(source: TextSource, workers: number): Promise<number> {
+  const path = source instanceof URL
+    ? source
+    : typeof source === "object" && source !== null && "path" in source
+    ? source.path
+    : undefined;
+  if (path === undefined || workers === 0) return DEFAULT_CHUNK_BYTES;
+  let size: number;
+  try {
+    size = (await Deno.stat(path)).size;
+  } catch {
+    return DEFAULT_CHUNK_BYTES; // textChunks reports the error
+  }
+  return Math.min(16 << 20, Math.max(DEFAULT_CHUNK_BYTES, Math.ceil(size / (4 * workers))));
 }
 
 function transform(

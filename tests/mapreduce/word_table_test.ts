@@ -43,6 +43,13 @@ Deno.test("WordTable.countWords() splits on exactly Python's whitespace", () => 
   assertEquals([...count(encoder.encode("x\u200by\u180ez\ufeffw")).keys()].length, 1);
 });
 
+Deno.test("WordTable.toMap() decodes invalid bytes per word, even when they join up", () => {
+  // Python: b"\xe2 \x80\x80 ok".decode("utf-8", "replace").split() == ["\ufffd", "\ufffd\ufffd", "ok"]
+  // (the words' bytes back to back, E2 80 80, would be a valid U+2000).
+  const words = count(new Uint8Array([0xe2, 0x20, 0x80, 0x80, 0x20, 0x6f, 0x6b]));
+  assertEquals([...words], [["\ufffd", 1], ["\ufffd\ufffd", 1], ["ok", 1]]);
+});
+
 Deno.test("WordTable.merge() of chunk results equals counting everything at once", () => {
   const bytes = corpus(300_000);
   const whole = new WordTable();

@@ -1,0 +1,164 @@
+/**
+ * Word-count throughput and memory: the seed's Python map-reduce on
+ * `multiprocessing.Pool(2)` against Tandem's `wordFrequency` on one thread and on 2
+ * workers, on the same generated 100 MB corpus; then the peak RSS of the whole process
+ * (workers included) counting a 1 GB file streamed from disk.
+ *
+ * ```sh
+ * deno task bench:wordcount            # or:
+ * flock /tmp/tandem-bench.lock deno run --allow-read --allow-write --allow-run bench/wordcount_compare.ts [--mb 100] [--runs 2] [--no-gb]
+ * ```
+ *
+ * Each measurement runs in a fresh subprocess under `/usr/bin/time -f %M`, so the
+ * reported peak RSS is the kernel's `ru_maxrss` of that whole process (all threads).
+ * Throughput is input bytes / wall time of the count, best of `--runs`; Tandem's time
+ * includes starting its workers, Python's includes reading and merging (its pool is
+ * started first).
+ *
+ * @module
+ */
+
+import { wordFrequency } from "../mapreduce/word_frequency.ts";
+import { generateCorpus } from "./wordcount_corpus.ts";
+
+interface Measure {
+  seconds: number;
+  words: number;
+  distinct: number;
+  rssMB?: number;
+}
+
+const HERE = new URL(".", import.meta.url);
+
+async function child(mode: string, path: string, runs: number): Promise<void> {
+  const workers = mode === "single" ? 0 : Number(mode.replace("workers", ""));
+  let best: Measure | undefined;
+  for (let r = 0; r < runs; r++) {
+    const start = performance.now();
+    const counts = await wordFrequency({ path }, { workers });
+    const seconds = (performance.now() - start) / 1000;
+    let words = 0;
+    for (const n of counts.values()) words += n;
+    if (best === undefined || seconds < best.seconds) {
+      best = { seconds, words, distinct: counts.size };
+    }
+  }
+  console.log(JSON.stringify(best));
+}
+
+async function timed(cmd: string, args: string[]): Promise<Measure> {
+  const out = await new Deno.Command("/usr/bin/time", {
+    args: ["-f", "maxrss_kb=%M", cmd, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  if (!out.success) throw new Error(`Cannot run '${cmd} ${args.join(" ")}': ${stderr.trim()}`);
+  const stdout = new TextDecoder().decode(out.stdout).trim().split("\n");
+  const result = JSON.parse(stdout[stdout.length - 1]) as Measure;
+  const rss = stderr.match(/maxrss_kb=(\d+)/);
+  if (rss) result.rssMB = Number(rss[1]) / 1024;
+  return result;
+}
+
+function python(path: string, runs: number): Promise<Measure>[] {
+  const script = new URL("wordcount_seed.py", HERE).pathname;
+  return Array.from({ length: runs }, () => timed("python3", [script, path, "--processes", "2"]));
+}
+
+function tandem(mode: string, path: string, runs: number): Promise<Measure> {
+  return timed(Deno.execPath(), [
+    "run",
+    "--allow-read",
+    new URL(import.meta.url).pathname,
+    "--child",
+    mode,
+    path,
+    String(runs),
+  ]);
+}
+
+async function writeFile(path: string, pieces: Iterable<Uint8Array>): Promise<number> {
+  using file = await Deno.open(path, { write: true, create: true, truncate: true });
+  let total = 0;
+  for (const piece of pieces) {
+    let off = 0;
+    while (off < piece.length) off += await file.write(piece.subarray(off));
+    total += piece.length;
+  }
+  return total;
+}
+
+async function main(): Promise<void> {
+  const args = Deno.args;
+  if (args[0] === "--child") return await child(args[1], args[2], Number(args[3]));
+  const flag = (name: string, fallback: number) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? Number(args[i + 1]) : fallback;
+  };
+  const mb = flag("--mb", 100);
+  const runs = flag("--runs", 2);
+  const withGb = !args.includes("--no-gb");
+  const dir = await Deno.makeTempDir({ prefix: "wordcount_bench_" });
+  try {
+    const path = `${dir}/corpus.txt`;
+    const size = await writeFile(path, generateCorpus({ bytes: mb * 1e6, seed: 1 }));
+    const mbs = (m: Measure) => size / 1e6 / m.seconds;
+    console.log(
+      `wordcount on a ${(size / 1e6).toFixed(1)} MB Zipf corpus (50,000-word vocabulary), ` +
+        `best of ${runs}; ${navigator.hardwareConcurrency} cores, machine shared`,
+    );
+    const pyRuns: Measure[] = [];
+    for (const run of python(path, runs)) pyRuns.push(await run);
+    const py = pyRuns.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+    const single = await tandem("single", path, runs + 1);
+    const two = await tandem("workers2", path, runs + 1);
+    const row = (name: string, m: Measure, extra = "") =>
+      console.log(
+        `  ${name.padEnd(34)} ${mbs(m).toFixed(1).padStart(7)} MB/s  ${
+          (m.rssMB ?? 0).toFixed(0).padStart(4)
+        } MB peak RSS  ${extra}`,
+      );
+    row("Python seed, multiprocessing.Pool(2)", py);
+    row("Tandem, 1 thread (workers: 0)", single, `${(mbs(single) / mbs(py)).toFixed(2)}× Python`);
+    row(
+      "Tandem, 2 workers",
+      two,
+      `${(mbs(two) / mbs(py)).toFixed(2)}× Python, ${
+        (mbs(two) / mbs(single)).toFixed(2)
+      }× own single thread`,
+    );
+    const same = [single, two].every((m) => m.words === py.words && m.distinct === py.distinct);
+    console.log(
+      `  counts agree with Python: ${
+        same ? "yes" : "NO"
+      } (${py.words} words, ${py.distinct} distinct)`,
+    );
+    const goal = (ok: boolean) => (ok ? "met" : "NOT met");
+    console.log(
+      `  goals: 2 workers ≥ 3× Python: ${goal(mbs(two) >= 3 * mbs(py))}; ` +
+        `≥ 1.7× own single thread: ${goal(mbs(two) >= 1.7 * mbs(single))}`,
+    );
+    if (withGb) {
+      // 1 GB: the corpus written 10 times (built fast, still Zipf text), streamed from disk.
+      const bytes = await Deno.readFile(path);
+      const big = `${dir}/corpus_1gb.txt`;
+      const copies = Math.ceil(1e9 / size);
+      const total = await writeFile(big, Array.from({ length: copies }, () => bytes));
+      const gb = await tandem("workers2", big, 1);
+      await Deno.remove(big);
+      console.log(
+        `  ${(total / 1e9).toFixed(2)} GB file, 2 workers: ${
+          (total / 1e6 / gb.seconds).toFixed(1)
+        } MB/s, peak RSS ${gb.rssMB?.toFixed(0)} MB ` +
+          `(goal < 300 MB: ${goal((gb.rssMB ?? Infinity) < 300)}); ${
+            gb.words === py.words * copies ? "counts exact" : "COUNTS DIFFER"
+          }`,
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+if (import.meta.main) await main();
