@@ -98,7 +98,7 @@ progress {
   overflow: hidden;
 }
 progress::-webkit-progress-bar { background: var(--line); border-radius: 6px; }
-progress::-webkit-progress-value { background: var(--accent); border-radius: 6px; transition: width 0.15s linear; }
+progress::-webkit-progress-value { background: var(--accent); border-radius: 6px; }
 progress::-moz-progress-bar { background: var(--accent); border-radius: 6px; }
 .figures {
   display: grid;

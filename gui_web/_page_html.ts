@@ -100,7 +100,7 @@ export function pageHtml(limits: PageLimits): string {
       <figure>
         <canvas id="timeline-chart" width="560" height="220" role="img"
           aria-label="Requests per second over time"></canvas>
-        <figcaption>Requests per second over time (s)</figcaption>
+        <figcaption>Requests per second over time (s), failures in red</figcaption>
       </figure>
     </div>
   </section>

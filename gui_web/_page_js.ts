@@ -14,7 +14,6 @@ export const PAGE_JS = `"use strict";
   var statusEl = byId("status");
   var runId = null;
   var source = null;
-  var samples = [];
 
   function num(value, digits) {
     if (typeof value !== "number" || !isFinite(value)) return "–";
@@ -75,14 +74,9 @@ export const PAGE_JS = `"use strict";
     byId("rps").textContent = num(p.rps);
     byId("errors").textContent = num(p.errors);
     byId("elapsed").textContent = num(p.elapsedMs / 1000, 1) + " s";
-    if (p.elapsedMs > 0) {
-      var last = samples[samples.length - 1];
-      if (!last || last.x < p.elapsedMs / 1000) samples.push({ x: p.elapsedMs / 1000, y: p.rps });
-    }
   }
 
   function resetView() {
-    samples = [];
     byId("report").hidden = true;
     showProgress({ completed: 0, total: 0, errors: 0, rps: 0, elapsedMs: 0 });
   }
@@ -225,10 +219,7 @@ export const PAGE_JS = `"use strict";
     }).sort().map(function (cause) { return [cause, num(r.failures[cause])]; });
     fill(byId("failures"), causes.length ? causes : [["none", "0"]]);
     drawHistogram(byId("histogram-chart"), r.histogram || []);
-    var timeline = (r.timeline || []).map(function (entry) {
-      return { x: entry.second + 1, y: entry.completed };
-    });
-    drawLine(byId("timeline-chart"), timeline.length >= 3 ? timeline : samples);
+    drawTimeline(byId("timeline-chart"), r.timeline || []);
   }
 
   function setup(canvas) {
@@ -243,15 +234,20 @@ export const PAGE_JS = `"use strict";
     ctx.font = "11px system-ui, sans-serif";
     return { ctx: ctx, width: width, height: height, left: 52, right: 14, top: 14, bottom: 28 };
   }
+  // A round axis maximum: four grid steps of 1, 2, 2.5 or 5 times a power of ten.
   function nice(max) {
-    if (!(max > 0)) return 1;
-    var step = Math.pow(10, Math.floor(Math.log10(max)));
-    var scaled = max / step;
-    return (scaled <= 1 ? 1 : scaled <= 2 ? 2 : scaled <= 5 ? 5 : 10) * step;
+    if (!(max > 0)) return 4;
+    var raw = max / 4;
+    var power = Math.pow(10, Math.floor(Math.log10(raw)));
+    var steps = [1, 2, 2.5, 5, 10];
+    for (var i = 0; i < steps.length; i++) {
+      if (steps[i] * power >= raw) return 4 * steps[i] * power;
+    }
+    return 40 * power;
   }
   function short(value) {
-    if (value >= 1e6) return num(value / 1e6, 1) + "M";
-    if (value >= 1e4) return num(value / 1e3, 0) + "k";
+    if (value >= 1e6) return num(value / 1e6, value % 1e6 ? 1 : 0) + "M";
+    if (value >= 1e4) return num(value / 1e3, value % 1e3 ? 1 : 0) + "k";
     if (value >= 100 || value === 0) return num(value);
     return num(value, value >= 10 ? 1 : 2);
   }
@@ -320,38 +316,40 @@ export const PAGE_JS = `"use strict";
     }
   }
 
-  function drawLine(canvas, points) {
+  // One bar per second of the run: requests finished in that second, failures in red
+  // (the last second is usually partial).
+  function drawTimeline(canvas, timeline) {
     var c = setup(canvas);
-    if (points.length === 0) return empty(c, "no samples");
-    if (points.length === 1) points = [{ x: 0, y: points[0].y }, points[0]];
-    var xMax = Math.max.apply(null, points.map(function (p) { return p.x; })) || 1;
-    var yMax = nice(Math.max.apply(null, points.map(function (p) { return p.y; })));
+    var bins = timeline.map(function (entry) {
+      return { from: entry.second, to: entry.second + 1, rps: entry.completed, failed: entry.failures };
+    });
+    if (bins.length === 0) return empty(c, "no samples");
+    var xMax = Math.max.apply(null, bins.map(function (b) { return b.to; }));
+    var yMax = nice(Math.max.apply(null, bins.map(function (b) { return b.rps; })));
     axes(c, yMax);
     var ctx = c.ctx;
     var plotW = c.width - c.left - c.right;
     var plotH = c.height - c.top - c.bottom;
     var px = function (x) { return c.left + (plotW * x) / xMax; };
-    var py = function (y) { return c.top + plotH - (plotH * y) / yMax; };
-    ctx.beginPath();
-    ctx.moveTo(px(points[0].x), py(0));
-    points.forEach(function (p) { ctx.lineTo(px(p.x), py(p.y)); });
-    ctx.lineTo(px(points[points.length - 1].x), py(0));
-    ctx.closePath();
-    ctx.fillStyle = "rgba(47, 111, 237, 0.14)";
-    ctx.fill();
-    ctx.beginPath();
-    points.forEach(function (p, i) {
-      if (i === 0) ctx.moveTo(px(p.x), py(p.y)); else ctx.lineTo(px(p.x), py(p.y));
+    var gap = plotW / xMax > 8 ? 2 : 0;
+    bins.forEach(function (b) {
+      var x = px(b.from) + gap / 2;
+      var w = Math.max(px(b.to) - px(b.from) - gap, 1);
+      var h = (plotH * b.rps) / yMax;
+      var hf = (plotH * Math.min(b.failed, b.rps)) / yMax;
+      ctx.fillStyle = "#2f6fed";
+      ctx.fillRect(x, c.top + plotH - h, w, h - hf);
+      ctx.fillStyle = "#c62d3a";
+      ctx.fillRect(x, c.top + plotH - hf, w, hf);
     });
-    ctx.strokeStyle = "#2f6fed";
-    ctx.lineWidth = 2;
-    ctx.lineJoin = "round";
-    ctx.stroke();
     ctx.fillStyle = "#5d6879";
     ctx.textBaseline = "top";
-    for (var t = 0; t <= 4; t++) {
-      ctx.textAlign = t === 0 ? "left" : t === 4 ? "right" : "center";
-      ctx.fillText(num((xMax * t) / 4, xMax < 10 ? 1 : 0), c.left + (plotW * t) / 4, c.top + plotH + 8);
+    var step = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600].filter(function (n) {
+      return xMax / n <= 6;
+    })[0] || Math.ceil(xMax / 6);
+    for (var t = 0; t <= xMax; t += step) {
+      ctx.textAlign = t === 0 ? "left" : t === xMax ? "right" : "center";
+      ctx.fillText(num(t), px(t), c.top + plotH + 8);
     }
   }
 

@@ -20,3 +20,37 @@ fs.existsSync = (path: fs.PathLike): boolean => {
 
 /** Playwright's Chromium launcher. */
 export const { chromium } = await import("playwright-core");
+
+/** Chromium flags for a headless run on a machine without network (BROWSER_TESTS.md). */
+export const CHROMIUM_FLAGS: string[] = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--disable-dev-shm-usage",
+];
+
+/**
+ * Finds Chromium: `$CHROMIUM`, else `chromium` or `chromium-browser` on `PATH`.
+ *
+ * @returns Its path, or `undefined` when it is not installed.
+ */
+export async function findChromium(): Promise<string | undefined> {
+  const candidates: string[] = [];
+  const fromEnv = Deno.env.get("CHROMIUM");
+  if (fromEnv) candidates.push(fromEnv);
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    if (dir !== "") candidates.push(`${dir}/chromium`, `${dir}/chromium-browser`);
+  }
+  for (const path of candidates) {
+    try {
+      if ((await Deno.stat(path)).isFile) return path;
+    } catch {
+      // Not there; try the next one.
+    }
+  }
+  return undefined;
+}

@@ -1,42 +1,13 @@
 // Copyright 2026 the Tandem authors. MIT license.
 // End-to-end test of the GUI in real headless Chromium (see BROWSER_TESTS.md), driving the
 // real `runStress` against a target this test starts on 127.0.0.1.
-//
-// Set TANDEM_GUI_SCREENSHOT=docs/gui.png to also write the screenshot of the finished run
-// there (that is how the README's screenshot is made).
+// The README's screenshot is made by `_screenshot.ts` beside this file.
 
 import { assert, assertEquals, assertMatch } from "@std/assert";
-import { chromium } from "./_playwright.ts";
+import { chromium, CHROMIUM_FLAGS, findChromium } from "./_playwright.ts";
 import { serveGui } from "../../gui_web/gui_server.ts";
 
 const BROWSER_TIMEOUT_MS = 90_000;
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--disable-dev-shm-usage",
-];
-
-async function findChromium(): Promise<string | undefined> {
-  const candidates: string[] = [];
-  const fromEnv = Deno.env.get("CHROMIUM");
-  if (fromEnv) candidates.push(fromEnv);
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    if (dir !== "") candidates.push(`${dir}/chromium`, `${dir}/chromium-browser`);
-  }
-  for (const path of candidates) {
-    try {
-      if ((await Deno.stat(path)).isFile) return path;
-    } catch {
-      // Not there; try the next one.
-    }
-  }
-  return undefined;
-}
 
 // The page functions below run in Chromium; Deno's type library has no DOM, so declare the
 // little of it they use.
@@ -97,7 +68,7 @@ Deno.test({
     const context = await chromium.launchPersistentContext(profile, {
       executablePath: chromiumPath,
       headless: true,
-      args: FLAGS,
+      args: CHROMIUM_FLAGS,
       viewport: { width: 1100, height: 900 },
       timeout: BROWSER_TIMEOUT_MS,
     });
@@ -192,8 +163,6 @@ Deno.test({
         const shot = `${dir}/gui.png`;
         await page.screenshot({ path: shot, fullPage: true });
         assert((await Deno.stat(shot)).size > 1000);
-        const docs = Deno.env.get("TANDEM_GUI_SCREENSHOT");
-        if (docs) await Deno.copyFile(shot, docs);
       });
 
       await t.step("a run cancelled midway shows cancelled", async () => {

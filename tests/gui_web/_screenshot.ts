@@ -1,0 +1,45 @@
+// Copyright 2026 the Tandem authors. MIT license.
+// Makes the README's screenshot of a finished run (not a test):
+//
+//   deno run --allow-read --allow-write --allow-env --allow-sys --allow-run \
+//     --allow-net=127.0.0.1 tests/gui_web/_screenshot.ts docs/gui.png
+//
+// It serves the GUI and a small target on 127.0.0.1, runs 100,000 requests through the page
+// in headless Chromium, and saves a PNG of the page once the report is shown.
+
+import { chromium, CHROMIUM_FLAGS, findChromium } from "./_playwright.ts";
+import { serveGui } from "../../gui_web/gui_server.ts";
+
+const out = Deno.args[0] ?? "docs/gui.png";
+const executablePath = await findChromium();
+if (executablePath === undefined) {
+  console.error("screenshot: Chromium not found (install Debian's 'chromium' or set CHROMIUM)");
+  Deno.exit(1);
+}
+await using target = Deno.serve(
+  { hostname: "127.0.0.1", port: 0, onListen() {} },
+  () => new Response("hello from the target\n"),
+);
+await using gui = serveGui({ port: 0 });
+const profile = await Deno.makeTempDir({ prefix: "tandem-gui-shot-" });
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath,
+  headless: true,
+  args: CHROMIUM_FLAGS,
+  viewport: { width: 1100, height: 900 },
+});
+try {
+  const page = context.pages()[0] ?? await context.newPage();
+  page.setDefaultTimeout(120_000);
+  await page.goto(gui.url);
+  await page.getByLabel("URL", { exact: true }).fill(`http://127.0.0.1:${target.addr.port}/`);
+  await page.getByLabel("Requests", { exact: true }).fill("100000");
+  await page.getByLabel("Concurrency", { exact: true }).fill("16");
+  await page.getByRole("button", { name: "Submit", exact: true }).click();
+  await page.locator("#status").filter({ hasText: "done" }).waitFor();
+  await page.screenshot({ path: out, fullPage: true });
+  console.log(`screenshot: wrote ${out}`);
+} finally {
+  await context.close();
+  await Deno.remove(profile, { recursive: true });
+}
