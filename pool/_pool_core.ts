@@ -84,8 +84,6 @@ class Slot {
   dead = false;
   ready = false;
   idleTimer: ReturnType<typeof setTimeout> | undefined;
-  graceTimer: ReturnType<typeof setTimeout> | undefined;
-  graceJob: Job | undefined;
 
   constructor(id: number, name: string) {
     this.id = id;
@@ -370,7 +368,7 @@ export class PoolCore {
       );
       return task;
     }
-    if (this.#maxQueue !== Infinity && this.#queuedCount() > this.#maxQueue) {
+    if (this.#maxQueue !== Infinity && this.#outstanding - this.size > this.#maxQueue) {
       this.#finish(
         job,
         O_REJECTED,
@@ -401,15 +399,9 @@ export class PoolCore {
     return task;
   }
 
-  #queuedCount(): number {
-    let busy = 0;
-    for (const slot of this.#slots) if (slot.load > 0) busy++;
-    return this.#outstanding - busy;
-  }
-
   /** Resolves when the queue has room (always at once without `maxQueue`). */
   whenReady(): Promise<void> {
-    if (this.#maxQueue === Infinity || this.#queuedCount() < this.#maxQueue) {
+    if (this.#maxQueue === Infinity || this.#outstanding - this.size < this.#maxQueue) {
       return Promise.resolve();
     }
     return new Promise((resolve) => this.#readyWaiters.push(resolve));
@@ -436,7 +428,7 @@ export class PoolCore {
     else if (outcome === O_REJECTED) this.#failed++;
     else this.#cancelled++;
     this.#outstanding--;
-    if (this.#readyWaiters.length > 0 && this.#queuedCount() < this.#maxQueue) {
+    if (this.#readyWaiters.length > 0 && this.#outstanding - this.size < this.#maxQueue) {
       const waiters = this.#readyWaiters;
       this.#readyWaiters = [];
       for (const w of waiters) w();
@@ -463,16 +455,17 @@ export class PoolCore {
         slot.ch.post({ t: MSG_CANCEL, id: job.id }, []);
       } catch { /* the process is gone */ }
     }
-    if (slot.running() === job) {
-      if (slot.ch.hardKill) {
-        this.#kill(slot, undefined);
-      } else if (slot.graceTimer === undefined) {
-        slot.graceJob = job;
-        slot.graceTimer = setTimeout(() => {
-          slot.graceTimer = undefined;
-          if (!slot.dead && slot.running() === job) this.#kill(slot, undefined);
-        }, this.#cancelGrace);
-      }
+    // A running task gets `cancelGrace` ms to notice its signal before its worker is
+    // ended. A process's view of what runs lags behind, so a cancelled task there is
+    // killed at once when it runs, or when it is not reported within the grace.
+    const running = slot.running() === job;
+    if (running && slot.ch.hardKill) {
+      this.#kill(slot, undefined);
+    } else if (running || slot.ch.hardKill) {
+      job.timer = setTimeout(() => {
+        job.timer = undefined;
+        if (!slot.dead && slot.inflight.indexOf(job, slot.head) >= 0) this.#kill(slot, undefined);
+      }, this.#cancelGrace);
     }
     return true;
   }
@@ -600,20 +593,23 @@ export class PoolCore {
     for (const job of batch) {
       job.slot = slot;
       slot.inflight.push(job);
-      if (job.timeout !== Infinity) {
-        job.timer = setTimeout(() => {
-          job.timer = undefined;
-          this.cancel(
-            job,
-            new DOMException(
-              `Task ${job.id} ('${job.label}') timed out after ${job.timeout} ms`,
-              "TimeoutError",
-            ),
-            O_REJECTED,
-          );
-        }, job.timeout);
-      }
+      if (job.timeout !== Infinity && slot.ready) this.#startTimer(job);
     }
+  }
+
+  /** Starts a job's timeout (once its worker is ready, so start-up time does not count). */
+  #startTimer(job: Job): void {
+    job.timer = setTimeout(() => {
+      job.timer = undefined;
+      this.cancel(
+        job,
+        new DOMException(
+          `Task ${job.id} ('${job.label}') timed out after ${job.timeout} ms`,
+          "TimeoutError",
+        ),
+        O_REJECTED,
+      );
+    }, job.timeout);
   }
 
   #onMessage(slot: Slot, message: { t: number; [key: string]: unknown }): void {
@@ -624,6 +620,12 @@ export class PoolCore {
         break;
       case MSG_READY:
         slot.ready = true;
+        for (let i = slot.head; i < slot.inflight.length; i++) {
+          const job = slot.inflight[i];
+          if (job.timeout !== Infinity && job.outcome === O_PENDING && job.timer === undefined) {
+            this.#startTimer(job);
+          }
+        }
         break;
       case MSG_INIT_FAILED: {
         const cause = message.e ? deserializeError(message.e as SerializedError) : message.v;
@@ -641,7 +643,11 @@ export class PoolCore {
         break;
       }
       case MSG_CLOSING:
-        this.#onExit(slot, "it called self.close()");
+        this.#onExit(
+          slot,
+          String(message.reason),
+          message.e ? deserializeError(message.e as SerializedError) : undefined,
+        );
         break;
     }
   }
@@ -664,12 +670,13 @@ export class PoolCore {
         }
         if (job === undefined) continue;
       }
-      if (slot.graceJob === job) {
-        clearTimeout(slot.graceTimer);
-        slot.graceTimer = undefined;
-        slot.graceJob = undefined;
+      if (job.outcome !== O_PENDING) {
+        if (job.timer !== undefined) {
+          clearTimeout(job.timer);
+          job.timer = undefined;
+        }
+        continue;
       }
-      if (job.outcome !== O_PENDING) continue;
       const code = r[i + 1];
       let value = r[i + 2];
       if (code === OUT_OK) {
@@ -710,7 +717,7 @@ export class PoolCore {
     }
   }
 
-  #onExit(slot: Slot, reason: string): void {
+  #onExit(slot: Slot, reason: string, cause?: Error): void {
     if (slot.dead) return;
     if (!slot.ready) {
       const what = this.#module === undefined ? "" : ` with module '${this.#module}'`;
@@ -729,6 +736,7 @@ export class PoolCore {
         O_REJECTED,
         new Error(
           `Cannot complete task ${running.id} ('${running.label}') as its ${slot.ch.kind} '${slot.name}' died: ${reason}`,
+          cause ? { cause } : undefined,
         ),
       );
     }
@@ -740,9 +748,7 @@ export class PoolCore {
     slot.dead = true;
     this.#terminated++;
     if (slot.idleTimer !== undefined) clearTimeout(slot.idleTimer);
-    if (slot.graceTimer !== undefined) clearTimeout(slot.graceTimer);
-    slot.idleTimer = slot.graceTimer = undefined;
-    slot.graceJob = undefined;
+    slot.idleTimer = undefined;
     try {
       const closed = slot.ch.kill();
       if (closed !== undefined) {
@@ -755,12 +761,12 @@ export class PoolCore {
     const requeue: Job[] = [];
     for (let i = slot.head; i < slot.inflight.length; i++) {
       const job = slot.inflight[i];
-      if (job === except || job.outcome !== O_PENDING) continue;
-      job.slot = undefined;
       if (job.timer !== undefined) {
         clearTimeout(job.timer);
         job.timer = undefined;
       }
+      if (job === except || job.outcome !== O_PENDING) continue;
+      job.slot = undefined;
       requeue.push(job);
     }
     slot.inflight = [];

@@ -188,6 +188,8 @@ export class Runner {
       Atomics.store(ctl, CTL_CURRENT, id);
       try {
         if (ref !== lastRef || resolved === undefined) {
+          // Another function may run long: report what is done first.
+          if (out.length > 0) out = this.#flush(out);
           resolved = undefined;
           resolved = this.#resolve(ref);
           lastRef = ref;

@@ -56,7 +56,6 @@ export interface AsyncPoolStats {
   cancelled: number;
 }
 
-
 const PENDING = 0;
 const FULFILLED = 1;
 const REJECTED = 2;

@@ -163,7 +163,15 @@ function processChannel(flags: string[], module: URL | undefined, memoryCapped: 
     })();
     return {
       post(message: unknown): void {
-        const frame = encodeFrame(message);
+        let frame: Uint8Array;
+        try {
+          frame = encodeFrame(message);
+        } catch (error) {
+          throw new DOMException(
+            error instanceof Error ? error.message : String(error),
+            "DataCloneError",
+          );
+        }
         writer.write(frame).catch(() => {});
       },
       kill(): Promise<void> {

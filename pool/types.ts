@@ -36,8 +36,8 @@ export interface PoolOptions {
    */
   size?: number;
   /**
-   * Most tasks waiting for a worker; `submit` beyond it rejects with a
-   * `RangeError` (await `pool.whenReady()` first to wait instead).
+   * Most unfinished tasks beyond the `size` that can run at once; `submit` beyond
+   * it rejects with a `RangeError` (await `pool.whenReady()` first to wait instead).
    *
    * @default {Infinity}
    */

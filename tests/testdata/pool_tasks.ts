@@ -92,3 +92,20 @@ export function oom(): number[][] {
   const hog: number[][] = [];
   for (;;) hog.push(new Array(1_000_000).fill(1.5));
 }
+
+export function readEnv(name: string): string | undefined {
+  return Deno.env.get(name);
+}
+
+export function spinForever(): never {
+  for (;;) { /* only a ProcessPool can stop this */ }
+}
+
+/** Returns the argument after reviving: used to check what arrives in the worker. */
+export function echo<T>(value: T): T {
+  return value;
+}
+
+export function sharedAdd(buffer: SharedArrayBuffer, value: number): number {
+  return Atomics.add(new Int32Array(buffer), 0, value) + value;
+}

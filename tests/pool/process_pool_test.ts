@@ -1,0 +1,75 @@
+import { assertEquals, assertInstanceOf, assertMatch, assertStringIncludes } from "@std/assert";
+import { ProcessPool, type ProcessPoolOptions } from "../../pool/mod.ts";
+import { faultTests, TASKS, type Tasks } from "./_faults.ts";
+import { within } from "./_helpers.ts";
+
+function tasksPool(options: ProcessPoolOptions = {}): ProcessPool<Tasks> {
+  return new ProcessPool<Tasks>(TASKS, { size: 2, ...options });
+}
+
+async function closed(pool: ProcessPool<Tasks>): Promise<void> {
+  await within(pool.shutdown({ timeout: 10_000 }), 30_000, "shutdown");
+  assertEquals(pool.stats.workers, 0, "every process exited");
+}
+
+async function rejection(task: PromiseLike<unknown>): Promise<Error> {
+  try {
+    await task;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error("Expected the task to reject");
+}
+
+faultTests({
+  name: "ProcessPool",
+  make: (options) => tasksPool(options),
+  makeFn: (options) => new ProcessPool({ size: 1, ...options }) as unknown as ProcessPool<Tasks>,
+  makeModule: (module, options) => new ProcessPool<Tasks>(module, { size: 1, ...options }),
+  stuck: "spinForever",
+});
+
+Deno.test("ProcessPool.submit() runs exports and functions in subprocesses", async () => {
+  const pool = tasksPool();
+  try {
+    assertEquals(await pool.submit("add", [2, 3]), 5);
+    const results = await Array.fromAsync(pool.map("inc", [1, 2, 3], { chunkSize: 2 }));
+    assertEquals(results, [2, 3, 4]);
+    assertEquals(await pool.submit((x: number) => x * 2, [21]), 42);
+    const map = new Map([[1, new Date(0)]]);
+    assertEquals(await pool.submit("echo", [map]), map);
+  } finally {
+    await closed(pool);
+  }
+});
+
+Deno.test("ProcessPool grants no permissions by default and maps the permissions option", async () => {
+  const sandboxed = tasksPool({ size: 1 });
+  try {
+    const error = await rejection(sandboxed.submit("readEnv", ["HOME"]));
+    assertEquals(error.name, "NotCapable");
+  } finally {
+    await closed(sandboxed);
+  }
+  const allowed = tasksPool({ size: 1, permissions: { env: ["HOME"] } });
+  try {
+    assertEquals(await allowed.submit("readEnv", ["HOME"]), Deno.env.get("HOME"));
+  } finally {
+    await closed(allowed);
+  }
+});
+
+Deno.test("ProcessPool maxMemoryMb fails a task that runs out of memory, and only it", async () => {
+  const pool = tasksPool({ size: 1, maxMemoryMb: 64 });
+  try {
+    const hog = pool.submit("oom", []);
+    const next = pool.submit("add", [1, 2]);
+    const error = await within(rejection(hog), 60_000, "the out-of-memory task");
+    assertInstanceOf(error, Error);
+    assertMatch(error.message, /died/);
+    assertStringIncludes(error.message, "out of memory");
+    assertEquals(await within(next, 60_000, "the next task"), 3);
+  } finally {
+    await closed(pool);
+  }
+});
