@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertInstanceOf, assertRejects } from "@std/assert";
 import { asCompleted, type PoolOptions, type Task, WorkerPool } from "../../pool/mod.ts";
+import { SharedValue } from "../../sync/mod.ts";
 import { faultTests, TASKS, type Tasks } from "./_faults.ts";
 import { until, within } from "./_helpers.ts";
 
@@ -40,9 +41,9 @@ Deno.test("WorkerPool.submit() runs a self-contained function", async () => {
       await pool.submit(async (s: string) => await Promise.resolve(s + "!"), ["hi"]),
       "hi!",
     );
-    function named(x: number): number {
+    const named = function named(x: number): number {
       return x - 1;
-    }
+    };
     assertEquals(await pool.submit(named, [1]), 0);
     const methods = {
       triple(x: number): number {
@@ -130,12 +131,12 @@ Deno.test("WorkerPool.map() yields results in order, lazily, in chunks", async (
       inputs.map((i) => i + 1),
     );
     let pulled = 0;
-    function* endless(): Generator<number> {
+    const endless = function* (): Generator<number> {
       for (let i = 0;; i++) {
         pulled++;
         yield i;
       }
-    }
+    };
     const firsts: number[] = [];
     for await (const value of pool.map("inc", endless(), { chunkSize: 10 })) {
       firsts.push(value);
@@ -143,12 +144,12 @@ Deno.test("WorkerPool.map() yields results in order, lazily, in chunks", async (
     }
     assertEquals(firsts, Array.from({ length: 25 }, (_, i) => i + 1));
     assert(pulled < 10_000, `consumed lazily (pulled ${pulled})`);
-    async function* slowly(): AsyncGenerator<number> {
+    const slowly = async function* (): AsyncGenerator<number> {
       for (let i = 0; i < 20; i++) {
         await Promise.resolve();
         yield i;
       }
-    }
+    };
     const unordered = await Array.fromAsync(pool.map("inc", slowly(), { ordered: false }));
     assertEquals(unordered.sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1));
     await assertRejects(
@@ -244,6 +245,24 @@ Deno.test("asCompleted() yields WorkerPool tasks as they complete", async () => 
     const order: string[] = [];
     for await (const value of asCompleted([slow, fast])) order.push(value);
     assertEquals(order, ["fast", "slow"]);
+  } finally {
+    await closed(pool);
+  }
+});
+
+Deno.test("WorkerPool passes sync/ objects as working objects both ways", async () => {
+  const pool = tasksPool({ initializer: "init" });
+  try {
+    const counter = new SharedValue("int32", 0);
+    const arrived = await Promise.all([
+      pool.submit("bumpShared", [counter, 500]),
+      pool.submit("bumpShared", [counter, 500]),
+    ]);
+    assertEquals(arrived, [true, true]);
+    assertEquals(counter.value, 1000);
+    const made = await pool.submit("makeShared", [7]);
+    assertInstanceOf(made, SharedValue);
+    assertEquals(made.value, 7);
   } finally {
     await closed(pool);
   }

@@ -1,5 +1,6 @@
 // Task module for the pool tests.
 import { getTaskContext } from "../../pool/task_context.ts";
+import { SharedValue } from "../../sync/mod.ts";
 
 export function add(a: number, b: number): number {
   return a + b;
@@ -108,4 +109,18 @@ export function echo<T>(value: T): T {
 
 export function sharedAdd(buffer: SharedArrayBuffer, value: number): number {
   return Atomics.add(new Int32Array(buffer), 0, value) + value;
+}
+
+/** Adds `n` to a shared counter `times` times, under its lock; returns whether it arrived working. */
+export function bumpShared(counter: SharedValue<"int32">, times: number): boolean {
+  for (let i = 0; i < times; i++) {
+    counter.lock.acquire();
+    counter.value = counter.value + 1;
+    counter.lock.release();
+  }
+  return counter instanceof SharedValue;
+}
+
+export function makeShared(initial: number): SharedValue<"int32"> {
+  return new SharedValue("int32", initial);
 }
