@@ -2,19 +2,9 @@
 // The GUI's run registry: each run wraps one `runStress` call and fans its progress out to
 // any number of Server-Sent Events watchers (browser tabs).
 
-import type {
-  StressControl,
-  StressOptions,
-  StressProgress,
-  StressReport,
-} from "../servers/stress.ts";
+import type { StressProgress, StressReport } from "../servers/stress.ts";
+import type { GuiStats, StressRunner } from "./gui_server.ts";
 import type { RunRequest } from "./_validate.ts";
-
-/** The function that performs a run: `runStress` from `servers/`, or a stand-in in tests. */
-export type StressRunner = (
-  options: StressOptions,
-  control?: StressControl,
-) => Promise<StressReport>;
 
 /** Where a run is in its life. */
 export type RunState = "running" | "done" | "cancelled" | "error";
@@ -200,16 +190,6 @@ export interface RunRegistryOptions {
   progressIntervalMs: number;
 }
 
-/** Counts for tests and monitoring. */
-export interface RunStats {
-  /** Runs kept, running or ended. */
-  runs: number;
-  /** Runs still running. */
-  activeRuns: number;
-  /** Open event streams over all runs. */
-  watchers: number;
-}
-
 /** Keeps the running runs and a bounded number of ended ones. */
 export class RunRegistry {
   #runs = new Map<string, Run>();
@@ -259,7 +239,7 @@ export class RunRegistry {
   }
 
   /** Counts of runs and watchers. */
-  get stats(): RunStats {
+  get stats(): GuiStats {
     let activeRuns = 0;
     let watchers = 0;
     for (const run of this.#runs.values()) {

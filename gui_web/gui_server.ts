@@ -7,20 +7,19 @@
  */
 
 import { ServerSentEventStream } from "@std/http/server-sent-event-stream";
-import { runStress } from "../servers/stress.ts";
+import {
+  runStress,
+  type StressControl,
+  type StressOptions,
+  type StressReport,
+} from "../servers/stress.ts";
 import { allowedHosts, checkHost, checkOrigin } from "./_guard.ts";
 import { pageHtml } from "./_page_html.ts";
 import { PAGE_CSS } from "./_page_css.ts";
 import { PAGE_JS } from "./_page_js.ts";
-import {
-  RunRegistry,
-  type RunRegistry as Registry,
-  type SseMessage,
-  type StressRunner,
-} from "./_runs.ts";
+import { RunRegistry, type SseMessage } from "./_runs.ts";
 import { validateRunRequest } from "./_validate.ts";
 
-export type { StressRunner } from "./_runs.ts";
 export type {
   StressControl,
   StressFailures,
@@ -32,7 +31,39 @@ export type {
   StressSecond,
 } from "../servers/stress.ts";
 
-/** Options of {@linkcode serveGui}. */
+/**
+ * The function that performs a run: {@linkcode runStress} from `servers/` by default. Tests
+ * and embedders may pass their own to {@linkcode serveGui}, e.g. to add headers or a timeout.
+ *
+ * @example Add a request timeout to every run
+ * ```ts
+ * import { serveGui, type StressRunner } from "@tandem/tandem/gui-web";
+ * import { runStress } from "@tandem/tandem/servers";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const withTimeout: StressRunner = (options, control) =>
+ *   runStress({ ...options, timeout: 2_000 }, control);
+ * await using gui = serveGui({ port: 0, runStress: withTimeout });
+ * assertEquals(gui.stats.runs, 0);
+ * ```
+ */
+export type StressRunner = (
+  options: StressOptions,
+  control?: StressControl,
+) => Promise<StressReport>;
+
+/**
+ * Options of {@linkcode serveGui}.
+ *
+ * @example Tighter caps on a free port
+ * ```ts
+ * import { serveGui } from "@tandem/tandem/gui-web";
+ * import { assertMatch } from "@std/assert";
+ *
+ * await using gui = serveGui({ port: 0, maxRequests: 10_000, maxConcurrency: 64 });
+ * assertMatch(gui.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+ * ```
+ */
 export interface ServeGuiOptions {
   /**
    * The host name or address to bind to. Anything but loopback exposes a tool that sends
@@ -101,7 +132,18 @@ export interface ServeGuiOptions {
   runStress?: StressRunner;
 }
 
-/** Counts of the server's runs and open event streams. */
+/**
+ * Counts of the server's runs and open event streams.
+ *
+ * @example A new server has nothing running
+ * ```ts
+ * import { serveGui } from "@tandem/tandem/gui-web";
+ * import { assertEquals } from "@std/assert";
+ *
+ * await using gui = serveGui({ port: 0 });
+ * assertEquals(gui.stats, { runs: 0, activeRuns: 0, watchers: 0 });
+ * ```
+ */
 export interface GuiStats {
   /** Runs kept, running or ended. */
   runs: number;
@@ -111,7 +153,23 @@ export interface GuiStats {
   watchers: number;
 }
 
-/** A running GUI server. */
+/**
+ * A running GUI server.
+ *
+ * @example Stop it with an AbortSignal
+ * ```ts
+ * import { serveGui } from "@tandem/tandem/gui-web";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const controller = new AbortController();
+ * const gui = serveGui({ port: 0, signal: controller.signal });
+ * const page = await fetch(gui.url);
+ * assertEquals(page.status, 200);
+ * await page.body?.cancel();
+ * controller.abort();
+ * await gui.finished;
+ * ```
+ */
 export interface GuiServer extends AsyncDisposable {
   /** The address the server listens on. */
   readonly addr: Deno.NetAddr;
@@ -201,7 +259,11 @@ interface Limits {
   maxConcurrency: number;
 }
 
-async function createRun(request: Request, registry: Registry, limits: Limits): Promise<Response> {
+async function createRun(
+  request: Request,
+  registry: RunRegistry,
+  limits: Limits,
+): Promise<Response> {
   const type = request.headers.get("content-type") ?? "";
   if (!/^application\/json\s*(;|$)/i.test(type)) {
     return json(415, {
@@ -231,7 +293,7 @@ async function createRun(request: Request, registry: Registry, limits: Limits): 
   }
 }
 
-function events(request: Request, registry: Registry, id: string): Response {
+function events(request: Request, registry: RunRegistry, id: string): Response {
   const run = registry.get(id);
   if (run === undefined) return json(404, { error: `Cannot find run: '${id}'` });
   const header = request.headers.get("last-event-id");
@@ -250,7 +312,7 @@ function events(request: Request, registry: Registry, id: string): Response {
   });
 }
 
-function describe(registry: Registry, id: string): Response {
+function describe(registry: RunRegistry, id: string): Response {
   const run = registry.get(id);
   if (run === undefined) return json(404, { error: `Cannot find run: '${id}'` });
   return json(200, {
@@ -262,7 +324,7 @@ function describe(registry: Registry, id: string): Response {
   });
 }
 
-function cancel(registry: Registry, id: string): Response {
+function cancel(registry: RunRegistry, id: string): Response {
   const run = registry.get(id);
   if (run === undefined) return json(404, { error: `Cannot find run: '${id}'` });
   const running = run.state === "running";

@@ -5,6 +5,7 @@
 
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { chromium, CHROMIUM_FLAGS, findChromium } from "./_playwright.ts";
+import type { Page } from "playwright-core";
 import { serveGui } from "../../gui_web/gui_server.ts";
 
 const BROWSER_TIMEOUT_MS = 90_000;
@@ -27,6 +28,7 @@ declare const document: {
   getElementById(id: string): PageCanvas;
 };
 declare const window: { scrollTo(x: number, y: number): void };
+declare const location: { hash: string };
 
 const chromiumPath = await findChromium();
 if (chromiumPath === undefined) {
@@ -39,6 +41,33 @@ if (chromiumPath === undefined) {
  * A target on 127.0.0.1 that answers the first `free` requests at once and holds every
  * later one until `open()` is called, so the test can see a run midway without timing.
  */
+/** The progress bar's value and max. */
+function progressValue(page: Page): Promise<number[]> {
+  return page.evaluate(() => {
+    const bar = document.querySelector("progress");
+    return [bar.value, bar.max];
+  });
+}
+
+/**
+ * Resolves once the bar's max is `max` and its value is in [low, high]. Polls with
+ * page.evaluate: page.waitForFunction compiles its predicate with `new Function`, which the
+ * page's Content-Security-Policy (rightly) forbids.
+ */
+async function progressBetween(page: Page, max: number, low: number, high: number) {
+  const end = Date.now() + BROWSER_TIMEOUT_MS;
+  while (true) {
+    const [value, limit] = await progressValue(page);
+    if (limit === max && value >= low && value <= high) return;
+    if (Date.now() > end) {
+      throw new Error(
+        `Progress stayed at ${value} of ${limit}: expected ${low}..${high} of ${max}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 function gatedTarget(free: number) {
   let served = 0;
   const gate = Promise.withResolvers<void>();
@@ -74,37 +103,18 @@ Deno.test({
     });
     const problems: string[] = [];
     try {
-      const page = context.pages()[0] ?? await context.newPage();
-      page.setDefaultTimeout(BROWSER_TIMEOUT_MS);
-      page.on("console", (message) => {
-        if (message.type() === "error") problems.push(`console: ${message.text()}`);
-      });
-      page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+      const watch = (page: Page) => {
+        page.setDefaultTimeout(BROWSER_TIMEOUT_MS);
+        page.on("console", (message) => {
+          if (message.type() === "error") problems.push(`console: ${message.text()}`);
+        });
+        page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+        return page;
+      };
+      const page = watch(context.pages()[0] ?? await context.newPage());
       await page.goto(gui.url);
       const submit = page.getByRole("button", { name: "Submit", exact: true });
       const cancel = page.getByRole("button", { name: "Cancel", exact: true });
-      const progressValue = () =>
-        page.evaluate(() => {
-          const bar = document.querySelector("progress");
-          return [bar.value, bar.max];
-        });
-      // Resolves once the bar's max is `max` and its value is in [low, high]. Polls with
-      // page.evaluate: page.waitForFunction compiles its predicate with `new Function`,
-      // which the page's Content-Security-Policy (rightly) forbids.
-      const progressBetween = async (max: number, low: number, high: number) => {
-        const end = Date.now() + BROWSER_TIMEOUT_MS;
-        while (true) {
-          const [value, limit] = await progressValue();
-          if (limit === max && value >= low && value <= high) return;
-          if (Date.now() > end) {
-            throw new Error(
-              `Progress stayed at ${value} of ${limit}: expected ${low}..${high} of ${max}`,
-            );
-          }
-          await new Promise((resolve) => setTimeout(resolve, 25));
-        }
-      };
-
       await t.step("an invalid field shows the API's error next to it", async () => {
         await page.getByLabel("URL", { exact: true }).fill("ftp://127.0.0.1/");
         // Chromium logs a 4xx answer to fetch as a console error: expected here only.
@@ -130,16 +140,26 @@ Deno.test({
         await cancel.waitFor();
         assertEquals(await page.locator("#url-error").textContent(), "");
         // The target holds requests after the first 300: the bar stops midway.
-        await progressBetween(2000, 250, 1999);
-        const [midway, max] = await progressValue();
+        await progressBetween(page, 2000, 250, 1999);
+        const [midway, max] = await progressValue(page);
         assert(midway > 0 && midway < max, `midway ${midway} of ${max}`);
         assertEquals(await page.locator("#status").textContent(), "running");
+        // A second tab opened on the run's link watches the same run.
+        const hash = await page.evaluate(() => location.hash);
+        assertMatch(hash, /^#run=[0-9a-f-]{36}$/);
+        const tab = watch(await context.newPage());
+        await tab.goto(gui.url + hash);
+        await progressBetween(tab, 2000, 250, 1999);
+        assertEquals(gui.stats.watchers, 2);
         first.open();
-        await progressBetween(2000, 2000, 2000);
+        await progressBetween(page, 2000, 2000, 2000);
         await page.locator("#report").waitFor({ state: "visible" });
         await submit.waitFor();
         assertEquals(await page.locator("#status").textContent(), "done");
         assertEquals(await page.locator("#completed").textContent(), "2,000 / 2,000");
+        await tab.locator("#status").filter({ hasText: "done" }).waitFor();
+        assertEquals(await tab.locator("#completed").textContent(), "2,000 / 2,000");
+        await tab.close();
         const codes = await page.locator("#status-codes tbody").textContent();
         assertMatch(codes ?? "", /200/);
         const latency = await page.locator("#latency tbody td").allTextContents();
@@ -170,11 +190,11 @@ Deno.test({
         await page.getByLabel("Requests", { exact: true }).fill("5000");
         await submit.click();
         await cancel.waitFor();
-        await progressBetween(5000, 150, 4999);
+        await progressBetween(page, 5000, 150, 4999);
         await cancel.click();
         await page.locator("#status").filter({ hasText: "cancelled" }).waitFor();
         await submit.waitFor();
-        const [value, max] = await progressValue();
+        const [value, max] = await progressValue(page);
         assert(value < max, `a cancelled run stops short: ${value} of ${max}`);
         assertEquals(gui.stats.activeRuns, 0);
       });

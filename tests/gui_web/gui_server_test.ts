@@ -232,6 +232,24 @@ Deno.test("serveGui() refuses a foreign Host header (DNS rebinding)", async (t) 
   assertEquals(fake.started, 0);
 });
 
+Deno.test("GET /api/runs/:id/events sends progress events even while the runner is silent", async () => {
+  // This fake never calls onProgress: the server's own ticker keeps the page informed.
+  const fake = fakeStress({ tickMs: 60_000 });
+  await using server = gui({ runStress: fake.runStress, progressIntervalMs: 20 });
+  const id = await startRun(server);
+  await using events = await EventClient.open(server, id);
+  const ids: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const event = await events.next();
+    assertEquals(event?.event, "progress");
+    assertEquals(JSON.parse(event!.data!).total, 100);
+    ids.push(Number(event!.id));
+  }
+  for (let i = 1; i < ids.length; i++) assert(ids[i] > ids[i - 1], `ids increase: ${ids}`);
+  fake.release();
+  assertEquals((await events.untilFinal()).at(-1)!.event, "done");
+});
+
 Deno.test("GET /api/runs/:id/events lets several tabs watch one run", async () => {
   const fake = fakeStress();
   await using server = gui({ runStress: fake.runStress, progressIntervalMs: 20 });
