@@ -6,6 +6,8 @@ const MIN_BUFFER = 2 * 1024;
 /** Largest read buffer, reached after reads that fill the buffer. */
 const MAX_BUFFER = 64 * 1024;
 
+const IDLE_MESSAGE = new TextEncoder().encode("idle timeout\n");
+
 /** Why a connection ended. */
 export type EchoCloseReason = "eof" | "error" | "idle" | "shutdown";
 
@@ -44,7 +46,7 @@ export class EchoConnection {
   #stopping = false;
   #farewell: Promise<void> | undefined;
   #closed = false;
-  #goodbye = "";
+  #goodbye: Uint8Array = new Uint8Array();
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(conn: Deno.TcpConn, options: EchoConnectionOptions) {
@@ -91,28 +93,36 @@ export class EchoConnection {
 
   /**
    * Stops echoing: sends `message` once no echo write is in flight, then closes.
-   * A goodbye that cannot be written within `graceMs` (the client does not read)
-   * is dropped and the connection closed anyway.
+   * With `graceMs`, a goodbye not written by then (the client does not read) is
+   * dropped and the connection closed anyway; without it the caller must call
+   * {@linkcode EchoConnection.forceClose} when it stops waiting.
    */
-  stop(reason: EchoCloseReason, message: string, graceMs: number): void {
+  stop(reason: EchoCloseReason, message: Uint8Array, graceMs?: number): void {
     if (this.#stopping || this.#closed) return;
     this.#stopping = true;
     this.reason = reason;
     this.#goodbye = message;
     this.#clearIdleTimer();
-    this.#graceTimer = setTimeout(() => {
-      this.#graceTimer = undefined;
-      this.#close();
-    }, graceMs);
+    if (graceMs !== undefined) {
+      this.#graceTimer = setTimeout(() => {
+        this.#graceTimer = undefined;
+        this.#close();
+      }, graceMs);
+    }
     // Blocked in a read: no echo in flight, so say goodbye now. The pending
     // read fails once the connection closes and `run` then returns.
     if (!this.#writing) void this.#sayGoodbye();
   }
 
+  /** Closes the connection now, goodbye written or not. */
+  forceClose(): void {
+    this.#close();
+  }
+
   #sayGoodbye(): Promise<void> {
     this.#farewell ??= (async () => {
       try {
-        await this.#writeAll(new TextEncoder().encode(this.#goodbye), false);
+        await this.#writeAll(this.#goodbye, false);
       } catch {
         // The client is gone or the grace period ran out.
       }
@@ -139,7 +149,7 @@ export class EchoConnection {
       this.#idleTimer = undefined;
       const idle = performance.now() - this.#lastActivity;
       if (idle >= this.#idleTimeout) {
-        this.stop("idle", "idle timeout\n", 100);
+        this.stop("idle", IDLE_MESSAGE, 100);
       } else {
         this.#armIdleTimer(this.#idleTimeout - idle);
       }

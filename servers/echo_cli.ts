@@ -41,7 +41,9 @@ export interface EchoCliOptions {
   stderr?: (line: string) => void;
 }
 
-/** The most a graceful shutdown may take before the CLI gives up waiting. */
+/** How long clients get to take their `shutting down` line before being closed. */
+const SHUTDOWN_GRACE_MS = 700;
+/** The most a graceful shutdown may take before the CLI exits anyway. */
 const EXIT_DEADLINE_MS = 900;
 
 const USAGE = `Usage: deno task echo [options]
@@ -129,6 +131,7 @@ export async function main(args: string[], options: EchoCliOptions = {}): Promis
       port: settings.port,
       maxConnections: settings.maxConnections,
       idleTimeout: settings.idleTimeout,
+      shutdownGrace: SHUTDOWN_GRACE_MS,
       onConnect: ({ remoteAddr }) =>
         log(`+ ${formatAddress(remoteAddr)} connected (${server.connections} open)`),
       onDisconnect: ({ remoteAddr, reason, bytes, durationMs }) =>

@@ -220,10 +220,18 @@ class EchoServerImpl implements EchoServer {
       if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer);
       this.#retryTimer = undefined;
       this.#wakeAccept?.();
-      for (const connection of this.#open) {
-        connection.stop("shutdown", ECHO_SHUTDOWN_MESSAGE, this.#config.shutdownGrace);
+      const goodbye = new TextEncoder().encode(ECHO_SHUTDOWN_MESSAGE);
+      for (const connection of this.#open) connection.stop("shutdown", goodbye);
+      // One deadline for all goodbyes: a client that does not read cannot hold
+      // the shutdown up.
+      const deadline = setTimeout(() => {
+        for (const connection of this.#open) connection.forceClose();
+      }, this.#config.shutdownGrace);
+      try {
+        await this.finished;
+      } finally {
+        clearTimeout(deadline);
       }
-      await this.finished;
     })();
     return this.#shutdownPromise;
   }

@@ -1,0 +1,194 @@
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
+import { main } from "../../servers/echo_cli.ts";
+import { serveEcho } from "../../servers/echo_server.ts";
+
+const ROOT = new URL("../../", import.meta.url);
+const decoder = new TextDecoder();
+
+interface Captured {
+  code: number;
+  stdout: string[];
+  stderr: string[];
+}
+
+async function runMain(args: string[], controller = new AbortController()): Promise<Captured> {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const code = await main(args, {
+    signals: [],
+    signal: controller.signal,
+    stdout: (line) => stdout.push(line),
+    stderr: (line) => stderr.push(line),
+  });
+  return { code, stdout, stderr };
+}
+
+async function readToEnd(conn: Deno.Conn): Promise<string> {
+  let text = "";
+  const buffer = new Uint8Array(1024);
+  while (true) {
+    const n = await conn.read(buffer);
+    if (n === null) return text;
+    text += decoder.decode(buffer.subarray(0, n));
+  }
+}
+
+/** Reads lines from a child's stdout, one at a time. */
+function lineReader(stream: ReadableStream<Uint8Array>): () => Promise<string | undefined> {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  return async () => {
+    while (!buffered.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) {
+        reader.releaseLock();
+        const rest = buffered;
+        buffered = "";
+        return rest === "" ? undefined : rest;
+      }
+      buffered += value;
+    }
+    const end = buffered.indexOf("\n");
+    const line = buffered.slice(0, end);
+    buffered = buffered.slice(end + 1);
+    return line;
+  };
+}
+
+function spawnTask(args: string[]): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["task", "-q", "echo", ...args],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+Deno.test("main() rejects an unknown flag with one line and exit code 2", async () => {
+  const { code, stdout, stderr } = await runMain(["--bogus"]);
+  assertEquals(code, 2);
+  assertEquals(stdout, []);
+  assertEquals(stderr, ["echo: Unknown flag '--bogus': try 'deno task echo --help'"]);
+});
+
+Deno.test("main() rejects bad flag values and stray arguments", async () => {
+  const cases: [string[], string][] = [
+    [["--port", "70000"], "Flag '--port' must be an integer from 0 to 65535: received '70000'"],
+    [["--port=abc"], "Flag '--port' must be an integer from 0 to 65535: received 'abc'"],
+    [
+      ["--max-connections", "0"],
+      "Flag '--max-connections' must be a positive integer: received '0'",
+    ],
+    [
+      ["--idle-timeout=-1"],
+      "Flag '--idle-timeout' must be a non-negative number of seconds: received '-1'",
+    ],
+    [["--host="], "Flag '--host' needs a value: received ''"],
+    [["extra"], "Unexpected argument 'extra'"],
+  ];
+  for (const [args, detail] of cases) {
+    const { code, stderr } = await runMain(args);
+    assertEquals(code, 2, args.join(" "));
+    assertEquals(stderr, [`echo: ${detail}: try 'deno task echo --help'`]);
+  }
+});
+
+Deno.test("main() prints usage for --help", async () => {
+  const { code, stdout } = await runMain(["--help"]);
+  assertEquals(code, 0);
+  assertStringIncludes(stdout[0], "Usage: deno task echo");
+  assertStringIncludes(stdout[0], "--idle-timeout SECONDS");
+});
+
+Deno.test("main() reports a port in use in one line and exits 1", async () => {
+  await using other = serveEcho({ port: 0 });
+  const { code, stderr } = await runMain(["--port", String(other.addr.port)]);
+  assertEquals(code, 1);
+  assertEquals(stderr, [
+    `echo: Cannot serve echo on '127.0.0.1:${other.addr.port}' as the address is already in use`,
+  ]);
+});
+
+Deno.test("main() logs the address, connects and disconnects, then stops", async () => {
+  const controller = new AbortController();
+  const stdout: string[] = [];
+  let resolveListening: (port: number) => void;
+  const listening = new Promise<number>((resolve) => resolveListening = resolve);
+  const code = main(["--port", "0", "--max-connections", "5", "--idle-timeout", "30"], {
+    signals: [],
+    signal: controller.signal,
+    stdout: (line) => {
+      stdout.push(line);
+      const match = line.match(/^Echo server listening on 127\.0\.0\.1:(\d+)/);
+      if (match) resolveListening(Number(match[1]));
+    },
+  });
+  const port = await listening;
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(new TextEncoder().encode("hi"));
+  const buffer = new Uint8Array(2);
+  assertEquals(await conn.read(buffer), 2);
+  controller.abort();
+  assertEquals(await readToEnd(conn), "shutting down\n");
+  conn.close();
+  assertEquals(await code, 0);
+  assertMatch(stdout[1], /^\+ 127\.0\.0\.1:\d+ connected \(1 open\)$/);
+  assertEquals(stdout[2], "Shutting down (aborted): closing 1 connection(s)");
+  assertMatch(stdout[3], /^- 127\.0\.0\.1:\d+ shutdown: 2 B echoed in \d+\.\d s \(0 open\)$/);
+  assertEquals(stdout[4], "Stopped");
+});
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.test(`deno task echo shuts down gracefully on ${signal} and exits 0`, async () => {
+    const child = spawnTask(["--port", "0"]);
+    const nextLine = lineReader(child.stdout);
+    const first = await nextLine();
+    const match = first?.match(/^Echo server listening on 127\.0\.0\.1:(\d+)/);
+    if (!match) throw new Error(`Unexpected first line: ${first}`);
+    const port = Number(match[1]);
+    const clients = await Promise.all(
+      [1, 2, 3].map(() => Deno.connect({ hostname: "127.0.0.1", port })),
+    );
+    for (const conn of clients) {
+      await conn.write(new TextEncoder().encode("ping\n"));
+      const buffer = new Uint8Array(5);
+      assertEquals(await conn.read(buffer), 5);
+    }
+    child.kill(signal);
+    for (const conn of clients) {
+      assertEquals(await readToEnd(conn), "shutting down\n");
+      conn.close();
+    }
+    const lines: string[] = [];
+    for (let line = await nextLine(); line !== undefined; line = await nextLine()) {
+      lines.push(line);
+    }
+    const status = await child.status;
+    const stderr = decoder.decode(await new Response(child.stderr).arrayBuffer());
+    assertEquals(status.code, 0, stderr);
+    assertEquals(stderr, "");
+    assert(lines.includes(`Shutting down (${signal}): closing 3 connection(s)`), lines.join("\n"));
+    assertEquals(lines.at(-1), "Stopped");
+  });
+}
+
+Deno.test("deno task echo refuses a host beyond loopback in one line", async () => {
+  const child = spawnTask(["--host", "192.0.2.1", "--port", "0"]);
+  const { code, stdout, stderr } = await child.output();
+  assertEquals(code, 1);
+  assertEquals(decoder.decode(stdout), "");
+  const lines = decoder.decode(stderr).trimEnd().split("\n");
+  assertEquals(lines, [
+    "echo: Cannot serve echo on '192.0.2.1:0' as net access to it is not granted: run with '--allow-net=192.0.2.1'",
+  ]);
+});
+
+Deno.test("deno task echo rejects a bad flag in one line", async () => {
+  const { code, stderr } = await spawnTask(["--prot", "1"]).output();
+  assertEquals(code, 2);
+  assertEquals(
+    decoder.decode(stderr),
+    "echo: Unknown flag '--prot': try 'deno task echo --help'\n",
+  );
+});
