@@ -272,7 +272,9 @@ async function createRun(
   }
   const text = await readBody(request);
   if (text === undefined) {
-    return json(413, { error: `Cannot start run as the body exceeds ${MAX_BODY_BYTES} bytes` });
+    return json(413, {
+      error: `Cannot start run as the body is too large: over ${MAX_BODY_BYTES} bytes`,
+    });
   }
   const checked = validateRunRequest(text, limits);
   if (!checked.ok) return json(400, { error: checked.error, field: checked.field });
