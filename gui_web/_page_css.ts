@@ -24,7 +24,14 @@ body { margin: 0; }
 .top h1 { margin: 0; font-size: 1.15rem; font-weight: 650; letter-spacing: 0.01em; }
 .logo { color: var(--accent); }
 .sub { color: var(--muted); font-weight: 500; }
-main { max-width: 1040px; margin: 0 auto; padding: 18px 24px 8px; display: grid; gap: 16px; }
+main {
+  max-width: 1040px;
+  margin: 0 auto;
+  padding: 18px 24px 8px;
+  display: grid;
+  grid-template-columns: minmax(0, 1fr);
+  gap: 16px;
+}
 .card {
   background: var(--card);
   border: 1px solid var(--line);
@@ -109,14 +116,21 @@ progress::-moz-progress-bar { background: var(--accent); border-radius: 6px; }
 .figures div { padding: 8px 10px; border-radius: 8px; background: var(--bg); }
 .figures dt { font-size: 0.75rem; color: var(--muted); text-transform: uppercase; letter-spacing: 0.04em; }
 .figures dd { margin: 2px 0 0; font-size: 1.15rem; font-weight: 650; font-variant-numeric: tabular-nums; }
-.tables { display: grid; grid-template-columns: 2fr 1fr 1fr; gap: 16px; margin-top: 14px; align-items: start; }
+.tables {
+  display: grid;
+  grid-template-columns: minmax(0, 2fr) minmax(0, 1fr) minmax(0, 1fr);
+  gap: 16px;
+  margin-top: 14px;
+  align-items: start;
+}
+.scroll { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; font-size: 0.9rem; }
 caption { text-align: left; font-weight: 650; font-size: 0.85rem; padding-bottom: 6px; }
 th, td { text-align: right; padding: 5px 8px; border-bottom: 1px solid var(--line); }
 th { font-size: 0.75rem; color: var(--muted); font-weight: 600; text-transform: uppercase; }
 th:first-child, td:first-child { text-align: left; }
 #latency th, #latency td { text-align: right; }
-.charts { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; margin-top: 14px; }
+.charts { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 16px; margin-top: 14px; }
 figure { margin: 0; min-width: 0; }
 canvas { display: block; width: 100%; height: 220px; border-radius: 8px; background: #fbfcfe; border: 1px solid var(--line); }
 figcaption { font-size: 0.8rem; color: var(--muted); margin-top: 4px; text-align: center; }
@@ -127,6 +141,7 @@ code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; 
   #run-form { grid-template-columns: 1fr 1fr; }
   .field-url { grid-column: 1 / -1; }
   .actions { padding-top: 0; }
-  .tables, .charts { grid-template-columns: 1fr; }
+  main { padding: 12px; }
+  .tables, .charts { grid-template-columns: minmax(0, 1fr); }
 }
 `;

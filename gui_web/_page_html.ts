@@ -75,21 +75,21 @@ export function pageHtml(limits: PageLimits): string {
     <h2 id="report-title">Report</h2>
     <dl class="figures" id="summary"></dl>
     <div class="tables">
-      <table id="latency">
+      <div class="scroll"><table id="latency">
         <caption>Latency (ms)</caption>
         <thead><tr><th>min</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th></tr></thead>
         <tbody><tr></tr></tbody>
-      </table>
-      <table id="status-codes">
+      </table></div>
+      <div class="scroll"><table id="status-codes">
         <caption>Status codes</caption>
         <thead><tr><th>code</th><th>count</th></tr></thead>
         <tbody></tbody>
-      </table>
-      <table id="failures">
+      </table></div>
+      <div class="scroll"><table id="failures">
         <caption>Failures by cause</caption>
         <thead><tr><th>cause</th><th>count</th></tr></thead>
         <tbody></tbody>
-      </table>
+      </table></div>
     </div>
     <div class="charts">
       <figure>

@@ -248,7 +248,7 @@ export const PAGE_JS = `"use strict";
   function short(value) {
     if (value >= 1e6) return num(value / 1e6, value % 1e6 ? 1 : 0) + "M";
     if (value >= 1e4) return num(value / 1e3, value % 1e3 ? 1 : 0) + "k";
-    if (value >= 100 || value === 0) return num(value);
+    if (value >= 100 || Number.isInteger(value)) return num(value);
     return num(value, value >= 10 ? 1 : 2);
   }
   function axes(c, yMax) {
