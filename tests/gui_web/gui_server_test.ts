@@ -57,6 +57,19 @@ Deno.test("serveGui() serves the page, its script and its style", async () => {
   await missing.body?.cancel();
 });
 
+Deno.test("serveGui() serves a script that parses and a page that loads nothing remote", async () => {
+  await using server = gui({ runStress: fakeStress().runStress });
+  const script = await (await fetch(new URL("/app.js", server.url))).text();
+  // Compiles without running: a syntax error in the embedded script fails here even
+  // where the browser test is skipped.
+  new Function(script);
+  const html = await (await fetch(server.url)).text();
+  const css = await (await fetch(new URL("/app.css", server.url))).text();
+  for (const text of [html, css, script]) {
+    assert(!/(src|href)="?https?:|url\(["']?https?:|@import/.test(text), "no remote resources");
+  }
+});
+
 Deno.test("serveGui() throws RangeError for a bad port or limit", () => {
   for (const options of [{ port: -1 }, { port: 70000 }, { port: 1.5 }, { maxRequests: 0 }]) {
     let thrown: unknown;
@@ -380,6 +393,19 @@ Deno.test("serveGui() keeps a bounded number of ended runs", async () => {
   assertEquals(await status(ids[0]), 404);
   assertEquals(await status(ids[3]), 200);
   assert(server.stats.runs <= 3);
+});
+
+Deno.test("serveGui() forgets ended runs after retainMs", async () => {
+  const fake = fakeStress({ perTick: 100 });
+  await using server = gui({ runStress: fake.runStress, retainMs: 0 });
+  const id = await startRun(server, { url: "http://127.0.0.1:9/", requests: 10, concurrency: 1 });
+  await until(() => server.stats.activeRuns === 0);
+  const ended = Date.now();
+  await until(() => Date.now() > ended);
+  const response = await fetch(new URL(`/api/runs/${id}`, server.url));
+  assertEquals(response.status, 404);
+  await response.body?.cancel();
+  assertEquals(server.stats.runs, 0);
 });
 
 Deno.test("GuiServer.shutdown() cancels runs and ends every watcher", async () => {
