@@ -5,6 +5,10 @@
  */
 
 import { lastBoundary } from "./_whitespace.ts";
+import type { TextSource } from "./text_chunks.ts";
+
+/** A fixed chunk size, or one chosen from the number of bytes already yielded. */
+export type ChunkSize = number | ((offset: number) => number);
 
 /** Reads bytes into `into` and returns how many, or `null` at the end. */
 export type ByteReader = (into: Uint8Array) => Promise<number | null> | number | null;
@@ -17,9 +21,11 @@ export type ByteReader = (into: Uint8Array) => Promise<number | null> | number |
  */
 export async function* chunkAtWhitespace(
   read: ByteReader,
-  chunkBytes: number,
+  chunkBytes: ChunkSize,
 ): AsyncGenerator<Uint8Array> {
-  let buf = new Uint8Array(chunkBytes);
+  const size = typeof chunkBytes === "number" ? () => chunkBytes : chunkBytes;
+  let offset = 0;
+  let buf = new Uint8Array(size(0));
   let filled = 0;
   while (true) {
     const n = await read(buf.subarray(filled));
@@ -35,13 +41,50 @@ export async function* chunkAtWhitespace(
       continue;
     }
     const tail = filled - cut;
-    const next = new Uint8Array(chunkBytes + tail);
+    offset += cut;
+    const next = new Uint8Array(Math.max(1, size(offset)) + tail);
     next.set(buf.subarray(cut, filled));
     yield buf.subarray(0, cut);
     buf = next;
     filled = tail;
   }
   if (filled > 0) yield buf.subarray(0, filled);
+}
+
+/**
+ * Chunks of a {@linkcode TextSource} (see `textChunks`): a file is read piece by piece
+ * straight into the chunk buffers; anything else is copied from its pieces.
+ */
+export async function* chunkSource(
+  source: TextSource,
+  chunkBytes: ChunkSize,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<Uint8Array> {
+  signal?.throwIfAborted();
+  const path = filePath(source);
+  if (path !== undefined) {
+    const info = await Deno.stat(path);
+    if (info.isDirectory) {
+      throw new TypeError(`Cannot read text as the path is a directory: '${String(path)}'`);
+    }
+    using file = await Deno.open(path, { read: true });
+    const read = async (into: Uint8Array): Promise<number | null> => {
+      signal?.throwIfAborted();
+      return await file.read(into);
+    };
+    yield* chunkAtWhitespace(read, chunkBytes);
+    return;
+  }
+  const reader = pieceReader(toPieces(source));
+  try {
+    const read = async (into: Uint8Array): Promise<number | null> => {
+      signal?.throwIfAborted();
+      return await reader.read(into);
+    };
+    yield* chunkAtWhitespace(read, chunkBytes);
+  } finally {
+    await reader.close();
+  }
 }
 
 /** A {@linkcode ByteReader} over a sequence of byte pieces (copies them). */
@@ -89,4 +132,45 @@ function describe(value: unknown): string {
   if (value === null) return "null";
   if (typeof value === "object") return (value as object).constructor?.name ?? "object";
   return typeof value === "string" ? "string" : `${typeof value} '${String(value)}'`;
+}
+
+/** The file a source names, if it names one. */
+export function filePath(source: TextSource): string | URL | undefined {
+  if (source instanceof URL) return source;
+  if (
+    typeof source === "object" && source !== null && "path" in source &&
+    !(Symbol.iterator in source) && !(Symbol.asyncIterator in source)
+  ) {
+    return source.path;
+  }
+  return undefined;
+}
+
+function toPieces(source: TextSource): AsyncIterable<Uint8Array> | Iterable<Uint8Array> {
+  const encoder = new TextEncoder();
+  if (typeof source === "string") return [encoder.encode(source)];
+  if (source instanceof Uint8Array) return [source];
+  if (typeof source !== "object" || source === null) {
+    throw new TypeError(
+      `Cannot read text as the source is not a string, bytes, file or stream: received ${
+        source === null ? "null" : typeof source
+      }`,
+    );
+  }
+  if (Symbol.asyncIterator in source) return source as AsyncIterable<Uint8Array>;
+  if (Symbol.iterator in source) {
+    return (function* () {
+      let first = true;
+      for (const item of source as Iterable<string | Uint8Array>) {
+        if (typeof item === "string") {
+          if (!first) yield encoder.encode("\n");
+          yield encoder.encode(item);
+        } else yield item;
+        first = false;
+      }
+    })();
+  }
+  throw new TypeError(
+    "Cannot read text as the source is not a string, bytes, file or stream: received object",
+  );
 }

@@ -281,7 +281,9 @@ export class WordTable {
       arena.set(this.#arena.subarray(0, this.#used));
       this.#arena = arena;
     }
-    this.#arena.set(src.subarray(s, e), this.#used);
+    const arena = this.#arena;
+    if (len > 32) arena.set(src.subarray(s, e), this.#used);
+    else for (let i = s, j = this.#used; i < e; i++, j++) arena[j] = src[i]; // no view
     const m = 4 * k;
     this.#meta[m] = this.#used;
     this.#meta[m + 1] = len;

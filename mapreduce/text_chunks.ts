@@ -4,7 +4,7 @@
  * @module
  */
 
-import { chunkAtWhitespace, pieceReader } from "./_chunker.ts";
+import { chunkSource } from "./_chunker.ts";
 
 /**
  * Where text comes from: a `string` (the text itself), a `Uint8Array` of UTF-8 bytes,
@@ -77,70 +77,5 @@ export async function* textChunks(
       }`,
     );
   }
-  const signal = options.signal;
-  signal?.throwIfAborted();
-  const path = filePath(source);
-  if (path !== undefined) {
-    const info = await Deno.stat(path);
-    if (info.isDirectory) {
-      throw new TypeError(`Cannot read text as the path is a directory: '${String(path)}'`);
-    }
-    using file = await Deno.open(path, { read: true });
-    const read = async (into: Uint8Array): Promise<number | null> => {
-      signal?.throwIfAborted();
-      return await file.read(into);
-    };
-    yield* chunkAtWhitespace(read, chunkBytes);
-    return;
-  }
-  const reader = pieceReader(toPieces(source));
-  try {
-    const read = async (into: Uint8Array): Promise<number | null> => {
-      signal?.throwIfAborted();
-      return await reader.read(into);
-    };
-    yield* chunkAtWhitespace(read, chunkBytes);
-  } finally {
-    await reader.close();
-  }
-}
-
-function filePath(source: TextSource): string | URL | undefined {
-  if (source instanceof URL) return source;
-  if (
-    typeof source === "object" && source !== null && "path" in source &&
-    !(Symbol.iterator in source) && !(Symbol.asyncIterator in source)
-  ) {
-    return source.path;
-  }
-  return undefined;
-}
-
-function toPieces(source: TextSource): AsyncIterable<Uint8Array> | Iterable<Uint8Array> {
-  const encoder = new TextEncoder();
-  if (typeof source === "string") return [encoder.encode(source)];
-  if (source instanceof Uint8Array) return [source];
-  if (typeof source !== "object" || source === null) {
-    throw new TypeError(
-      `Cannot read text as the source is not a string, bytes, file or stream: received ${
-        source === null ? "null" : typeof source
-      }`,
-    );
-  }
-  if (Symbol.asyncIterator in source) return source as AsyncIterable<Uint8Array>;
-  if (Symbol.iterator in source) {
-    return (function* () {
-      let first = true;
-      for (const item of source as Iterable<string | Uint8Array>) {
-        if (typeof item === "string") {
-          if (!first) yield encoder.encode("\n");
-          yield encoder.encode(item);
-        } else yield item;
-        first = false;
-      }
-    })();
-  }
-  throw new TypeError(
-    "Cannot read text as the source is not a string, bytes, file or stream: received object",
-  );
+  yield* chunkSource(source, chunkBytes, options.signal);
 }

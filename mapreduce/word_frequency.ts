@@ -9,7 +9,8 @@ import type { ChunkCounts } from "./_word_table.ts";
 import { WordTable } from "./_word_table.ts";
 import { mapReduce } from "./map_reduce.ts";
 import { poolCounters } from "./_pool_counters.ts";
-import { DEFAULT_CHUNK_BYTES, textChunks, type TextSource } from "./text_chunks.ts";
+import { DEFAULT_CHUNK_BYTES, type TextSource } from "./text_chunks.ts";
+import { type ChunkSize, chunkSource, filePath } from "./_chunker.ts";
 
 /** Progress of {@linkcode wordFrequency}, reported after each merged chunk. */
 export interface WordFrequencyProgress {
@@ -31,7 +32,7 @@ export interface WordFrequencyOptions {
   /**
    * Target chunk size in bytes (chunks end at whitespace boundaries).
    *
-   * @default {4 MiB; for a file, its size / (4 × workers), between 4 and 16 MiB}
+   * @default {4 MiB; for a file, what is left / (2 × workers), between 4 and 16 MiB}
    */
   chunkBytes?: number;
   /** Aborting stops reading, cancels the chunks in flight and rejects with the reason. */
@@ -113,10 +114,19 @@ export async function wordFrequency(
     );
   }
   const { signal, onProgress } = options;
-  const chunks = textChunks(source, {
-    chunkBytes: options.chunkBytes ?? await defaultChunkBytes(source, workers),
+  const chunkBytes = options.chunkBytes;
+  if (chunkBytes !== undefined && (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1)) {
+    throw new RangeError(
+      `Cannot count words as 'chunkBytes' must be a positive integer: received ${
+        String(chunkBytes)
+      }`,
+    );
+  }
+  const chunks = chunkSource(
+    source,
+    chunkBytes ?? await defaultChunkBytes(source, workers),
     signal,
-  });
+  );
   const table = new WordTable();
   let bytes = 0;
   try {
@@ -175,23 +185,21 @@ export async function wordFrequency(
 }
 
 /**
- * 4 MiB; for a file, about four chunks per worker (fewer, bigger chunks mean fewer
- * per-chunk results to merge), between 4 and 16 MiB.
+ * 4 MiB; for a file, chunks that shrink as the end nears (guided self-scheduling): the
+ * rest / (2 × workers), between 4 and 16 MiB. Big chunks early mean few per-chunk
+ * results to merge; small ones late keep the workers finishing together.
  */
-async function defaultChunkBytes(source: TextSource, workers: number): Promise<number> {
-  const path = source instanceof URL
-    ? source
-    : typeof source === "object" && source !== null && "path" in source
-    ? source.path
-    : undefined;
+async function defaultChunkBytes(source: TextSource, workers: number): Promise<ChunkSize> {
+  const path = filePath(source);
   if (path === undefined || workers === 0) return DEFAULT_CHUNK_BYTES;
   let size: number;
   try {
     size = (await Deno.stat(path)).size;
   } catch {
-    return DEFAULT_CHUNK_BYTES; // textChunks reports the error
+    return DEFAULT_CHUNK_BYTES; // reading it reports the error
   }
-  return Math.min(16 << 20, Math.max(DEFAULT_CHUNK_BYTES, Math.ceil(size / (4 * workers))));
+  return (offset) =>
+    Math.min(16 << 20, Math.max(DEFAULT_CHUNK_BYTES, Math.ceil((size - offset) / (2 * workers))));
 }
 
 function transform(
