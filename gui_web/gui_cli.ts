@@ -18,9 +18,9 @@ const USAGE = `Usage: deno task gui [--port 8000] [--host 127.0.0.1] [--allow-ho
 
 Serves the load tester's web GUI and prints the URL to open. Ctrl+C stops it.
 
-  -p, --port N         port to listen on (0 picks a free one)      default 8000
-      --host NAME      host name or address to bind to              default 127.0.0.1
-      --allow-host H   also accept requests for Host H (repeatable)
+  -p, --port N         port to listen on, 0 for any free one (default 8000)
+      --host NAME      host name or address to bind to (default 127.0.0.1)
+      --allow-host H   also accept requests whose Host header is H (repeatable)
   -h, --help           show this help
 
 The GUI may only stress hosts that --allow-net grants; 'deno task gui' grants loopback.`;
