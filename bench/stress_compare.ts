@@ -1,0 +1,330 @@
+/**
+ * Tandem's stress tester against wrk and autocannon, on the same nginx target, in the
+ * same run: requests/s ratios, requests per CPU-second (user + sys of each client
+ * process, from `/usr/bin/time`), agreement with nginx's own request counter
+ * (`stub_status`), and the cost of the live progress bar (a real TTY via `script`).
+ *
+ * Run it with `deno task bench:stress` (it takes the machine-wide bench lock).
+ * Needs Debian's `nginx-light`, `wrk`, `npx` (autocannon@8 on Node 20), `script`.
+ *
+ * @module
+ */
+
+const ROOT = new URL("../", import.meta.url);
+const SECONDS = 5;
+const CONNECTIONS = 50;
+const BODY = "hello world\n";
+const decoder = new TextDecoder();
+
+interface Measured {
+  name: string;
+  rps: number;
+  requests: number;
+  cpuSeconds: number;
+  wallSeconds: number;
+  nginxCounted: number;
+  inFlightWindow: number;
+  goal: boolean;
+}
+
+interface Nginx {
+  url: string;
+  version: string;
+  stub(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+async function startNginx(): Promise<Nginx> {
+  const dir = await Deno.makeTempDir({ prefix: "tandem-nginx-" });
+  const port = freePort();
+  const conf = `worker_processes 1;
+daemon off;
+master_process on;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 100000000;
+  keepalive_timeout 120s;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  server {
+    listen 127.0.0.1:${port};
+    location = /nginx_status { stub_status; }
+    location / { default_type text/plain; return 200 "${BODY.replace("\n", "\\n")}"; }
+  }
+}
+`;
+  await Deno.writeTextFile(`${dir}/nginx.conf`, conf);
+  const child = new Deno.Command("nginx", {
+    args: ["-p", dir, "-c", `${dir}/nginx.conf`, "-e", `${dir}/error.log`],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const url = `http://127.0.0.1:${port}/`;
+  const deadline = Date.now() + 10_000;
+  while (true) {
+    try {
+      const response = await fetch(url);
+      await response.body?.cancel();
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        child.kill("SIGKILL");
+        throw new Error(`Cannot start nginx: ${await Deno.readTextFile(`${dir}/error.log`)}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  const versionOut = await new Deno.Command("nginx", { args: ["-v"] }).output();
+  return {
+    url,
+    version: decoder.decode(versionOut.stderr).trim().replace("nginx version: ", ""),
+    async stub(): Promise<number> {
+      const text = await (await fetch(`${url}nginx_status`)).text();
+      // "server accepts handled requests\n A H R"; the status request itself counts.
+      return Number(text.split("\n")[2].trim().split(/\s+/)[2]);
+    },
+    async stop(): Promise<void> {
+      child.kill("SIGQUIT"); // nginx's graceful stop, sent to the master's PID
+      await child.status;
+      await child.stderr.cancel();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+/** Runs a command under `/usr/bin/time`; returns its output and user+sys seconds. */
+async function timed(
+  args: string[],
+): Promise<{ stdout: string; stderr: string; cpu: number; wall: number; code: number }> {
+  const out = await new Deno.Command("/usr/bin/time", {
+    args: ["-f", "TANDEM_TIME %U %S %e", ...args],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).output();
+  const stderr = decoder.decode(out.stderr);
+  const match = /TANDEM_TIME ([\d.]+) ([\d.]+) ([\d.]+)/.exec(stderr);
+  if (!match) throw new Error(`Cannot measure '${args.join(" ")}': ${stderr}`);
+  return {
+    stdout: decoder.decode(out.stdout),
+    stderr,
+    cpu: Number(match[1]) + Number(match[2]),
+    wall: Number(match[3]),
+    code: out.code,
+  };
+}
+
+async function measure(
+  nginx: Nginx,
+  name: string,
+  args: string[],
+  parse: (stdout: string) => { rps: number; requests: number },
+  goal = true,
+): Promise<Measured> {
+  const before = await nginx.stub();
+  const run = await timed(args);
+  const after = await nginx.stub();
+  let parsed: { rps: number; requests: number };
+  try {
+    parsed = parse(run.stdout);
+  } catch (error) {
+    throw new Error(`Cannot parse the output of ${name}: ${error}\n${run.stdout}\n${run.stderr}`);
+  }
+  const measured = {
+    name,
+    ...parsed,
+    cpuSeconds: run.cpu,
+    wallSeconds: run.wall,
+    nginxCounted: after - before - 1,
+    inFlightWindow: CONNECTIONS,
+    goal,
+  };
+  console.error(
+    `  ${name}: ${Math.round(measured.rps)} req/s, ${measured.cpuSeconds.toFixed(2)} CPU s`,
+  );
+  return measured;
+}
+
+const deno = Deno.execPath();
+const tandem = (url: string, extra: string[]): string[] => [
+  deno,
+  "run",
+  "--allow-net=127.0.0.1",
+  "--allow-read=servers,sync",
+  "servers/stress_cli.ts",
+  url,
+  "-d",
+  `${SECONDS}s`,
+  "-c",
+  String(CONNECTIONS),
+  ...extra,
+];
+const parseTandemJson = (stdout: string) => {
+  const report = JSON.parse(stdout);
+  return { rps: report.rps, requests: report.requests };
+};
+const parseTandemText = (stdout: string) => {
+  const number = (re: RegExp): number => Number(re.exec(stdout)![1].replaceAll(",", ""));
+  return {
+    rps: number(/Throughput ([\d,.]+) req\/s/),
+    requests: number(/Requests\s+([\d,]+) sent/),
+  };
+};
+
+function fmt(n: number, digits = 0): string {
+  return n.toLocaleString("en-US", {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
+}
+
+if (import.meta.main) {
+  // Warm npx's cache so that the timed autocannon run does not download it.
+  await new Deno.Command("npx", { args: ["-y", "autocannon@8", "--version"], stdout: "null" })
+    .output();
+  const nginx = await startNginx();
+  const results: Measured[] = [];
+  try {
+    console.error(`nginx ${nginx.version} on ${nginx.url}; ${SECONDS} s per client`);
+    results.push(
+      await measure(
+        nginx,
+        `wrk -t2 -c${CONNECTIONS} -d${SECONDS}s`,
+        ["wrk", "-t2", `-c${CONNECTIONS}`, `-d${SECONDS}s`, nginx.url],
+        (out) => ({
+          rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]),
+          requests: Number(/(\d+) requests in/.exec(out)![1]),
+        }),
+      ),
+    );
+    results.push(
+      await measure(
+        nginx,
+        `autocannon@8 -c ${CONNECTIONS} -d ${SECONDS}`,
+        [
+          "npx",
+          "-y",
+          "autocannon@8",
+          "-c",
+          String(CONNECTIONS),
+          "-d",
+          String(SECONDS),
+          "--json",
+          nginx.url,
+        ],
+        (out) => {
+          const report = JSON.parse(out.slice(out.indexOf("{")));
+          return {
+            rps: report.requests.total / report.duration,
+            requests: report.requests.sent ?? report.requests.total,
+          };
+        },
+      ),
+    );
+    results.push(
+      await measure(
+        nginx,
+        `tandem -c ${CONNECTIONS} --json (progress off)`,
+        tandem(nginx.url, ["--json"]),
+        parseTandemJson,
+      ),
+    );
+    results.push(
+      await measure(
+        nginx,
+        `tandem -c ${CONNECTIONS} (progress bar on a TTY)`,
+        ["script", "-qfec", tandem(nginx.url, []).join(" "), "/dev/null"],
+        parseTandemText,
+      ),
+    );
+    results.push(
+      await measure(
+        nginx,
+        `tandem -c ${CONNECTIONS} -w 2 --json`,
+        tandem(nginx.url, ["-w", "2", "--json"]),
+        parseTandemJson,
+        false,
+      ),
+    );
+    results.push(
+      await measure(
+        nginx,
+        `tandem -c ${CONNECTIONS} --pipeline 8 --json`,
+        tandem(nginx.url, ["--pipeline", "8", "--json"]),
+        parseTandemJson,
+        false,
+      ),
+    );
+  } finally {
+    await nginx.stop();
+  }
+
+  const [wrk, autocannon, off, on] = results;
+  const perCpu = (m: Measured): number => m.requests / m.cpuSeconds;
+  const lines: string[] = [];
+  lines.push(
+    `Tandem stress vs wrk and autocannon: nginx ${nginx.version} (1 worker, ${BODY.length}-byte body, ` +
+      `access log off) on 127.0.0.1, ${CONNECTIONS} connections, ${SECONDS} s each, one run.`,
+  );
+  lines.push(
+    `Machine: ${navigator.hardwareConcurrency} cores shared with other work; nginx runs on the same cores.`,
+  );
+  lines.push("");
+  const header = ["client", "req/s", "requests", "CPU s", "req/CPU-s", "nginx count", "Δ"];
+  const rows = results.map((m) => [
+    m.name,
+    fmt(m.rps),
+    fmt(m.requests),
+    m.cpuSeconds.toFixed(2),
+    fmt(perCpu(m)),
+    fmt(m.nginxCounted),
+    fmt(m.nginxCounted - m.requests),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join("  ");
+  lines.push(line(header));
+  for (const row of rows) lines.push(line(row));
+  lines.push("");
+  const ratio = (label: string, value: number, goal: number): string =>
+    `${label.padEnd(40)} ${value.toFixed(2)}×  (goal ≥ ${goal}×: ${
+      value >= goal ? "met" : "NOT met"
+    })`;
+  lines.push(ratio("req/s, tandem / wrk", off.rps / wrk.rps, 1.0));
+  lines.push(ratio("req/s, tandem / autocannon", off.rps / autocannon.rps, 2));
+  lines.push(ratio("requests per CPU-second, tandem / wrk", perCpu(off) / perCpu(wrk), 0.6));
+  lines.push(ratio("req/s, progress bar on / off", on.rps / off.rps, 0.95));
+  const tandemRuns = results.filter((m) => m.name.startsWith("tandem"));
+  const agree = tandemRuns.every((m) =>
+    Math.abs(m.nginxCounted - m.requests) <= m.inFlightWindow * 8
+  );
+  lines.push(
+    `nginx stub_status vs tandem's 'requests': ${
+      tandemRuns.map((m) => `Δ ${m.nginxCounted - m.requests}`).join(", ")
+    } (in-flight window: ${CONNECTIONS} connections × pipeline) ${agree ? "agree" : "DISAGREE"}`,
+  );
+  console.log(lines.join("\n"));
+  try {
+    await Deno.mkdir(new URL("bench/results/", ROOT), { recursive: true });
+    await Deno.writeTextFile(
+      new URL("bench/results/stress_compare.json", ROOT),
+      JSON.stringify({ date: new Date().toISOString(), nginx: nginx.version, results }, null, 2),
+    );
+  } catch {
+    // results are printed above; the file is a convenience
+  }
+}
