@@ -428,10 +428,11 @@ export async function runEngine(
     const now = performance.now();
     if (state.stopped) inFlight += count;
     else if (state.timedOut) fail(TIMEOUT, count, now);
-    else {
-      const cause = classifyConnectError(error);
-      fail(cause === OTHER ? RESET : cause, count, now);
-    }
+    else if (
+      error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted
+    ) {
+      fail(RESET, count, now); // closed under a pending read or write
+    } else fail(classifyConnectError(error), count, now);
     state.timedOut = false;
   };
 
