@@ -52,6 +52,7 @@ export class Runner {
   #queue: unknown[] = [];
   #head = 0;
   #draining = false;
+  #loadError: unknown;
 
   /**
    * @param post Sends a message to the main side.
@@ -61,9 +62,11 @@ export class Runner {
     post: Post,
     ctl: Int32Array = new Int32Array(CTL_RING + CTL_RING_MASK + 1),
     preloaded?: Record<string, unknown>,
+    loadError?: unknown,
   ) {
     this.#post = post;
     this.#module = preloaded;
+    this.#loadError = loadError;
     this.#state = { id: 0, ctl, name: "", context: undefined };
     (globalThis as Record<symbol, unknown>)[CONTEXT_KEY] = this.#state;
   }
@@ -113,6 +116,7 @@ export class Runner {
     if (message.ctl) this.#state.ctl = new Int32Array(message.ctl);
     this.#moduleUrl = message.module;
     try {
+      if (this.#loadError !== undefined) throw this.#loadError;
       if (message.module !== undefined && this.#module === undefined) {
         this.#module = await import(message.module);
       }

@@ -1,11 +1,25 @@
 /**
- * Private: the entry point of every `WorkerPool` worker.
+ * Private: the entry point of every `WorkerPool` worker. The task module's URL
+ * comes in this module's URL hash, so that it loads in parallel with the runner.
  *
  * @module
  */
 
-import { MSG_CLOSING, serializeError } from "./_protocol.ts";
-import { Runner } from "./_runner.ts";
+// Keep messages that arrive while the modules load.
+const early: unknown[] = [];
+(self as unknown as { onmessage: (event: MessageEvent) => void }).onmessage = (event) =>
+  early.push(event.data);
+
+const hash = new URL(import.meta.url).hash;
+const taskModule = hash.length > 1 ? decodeURIComponent(hash.slice(1)) : undefined;
+const [{ Runner }, { MSG_CLOSING, serializeError }, loaded] = await Promise.all([
+  import("./_runner.ts"),
+  import("./_protocol.ts"),
+  taskModule === undefined ? undefined : import(taskModule).then(
+    (m) => ({ module: m as Record<string, unknown> }),
+    (error) => ({ error }),
+  ),
+]);
 
 const scope = self as unknown as {
   postMessage(message: unknown): void;
@@ -14,7 +28,12 @@ const scope = self as unknown as {
   addEventListener(type: string, listener: (event: Event) => void): void;
 };
 
-const runner = new Runner((message) => scope.postMessage(message));
+const runner = new Runner(
+  (message) => scope.postMessage(message),
+  undefined,
+  loaded && "module" in loaded ? loaded.module : undefined,
+  loaded && "error" in loaded ? loaded.error : undefined,
+);
 
 // `self.close()` ends a worker without any event in the main thread: announce it.
 const close = scope.close.bind(scope);
@@ -44,3 +63,4 @@ scope.addEventListener("unhandledrejection", (event) => {
 });
 
 scope.onmessage = (event: MessageEvent) => runner.handle(event.data);
+for (const message of early) runner.handle(message as Parameters<typeof runner.handle>[0]);

@@ -31,9 +31,17 @@ import type {
 
 const WORKER_MAIN = new URL("./_worker_main.ts", import.meta.url);
 
-function workerChannel(name: string, events: ChannelEvents): Channel {
+function workerChannel(module: string | undefined) {
+  // The worker loads the task module at once, in parallel with its own code.
+  const entry = module === undefined
+    ? WORKER_MAIN
+    : new URL(`#${encodeURIComponent(module)}`, WORKER_MAIN);
+  return (name: string, events: ChannelEvents): Channel => startWorker(entry, name, events);
+}
+
+function startWorker(entry: URL, name: string, events: ChannelEvents): Channel {
   const ctl = new Int32Array(new SharedArrayBuffer(CTL_LENGTH * 4));
-  const worker = new Worker(WORKER_MAIN, { type: "module", name });
+  const worker = new Worker(entry, { type: "module", name });
   worker.onmessage = (event: MessageEvent) => events.message(event.data);
   worker.onerror = (event: ErrorEvent) => {
     event.preventDefault();
@@ -112,9 +120,9 @@ export class WorkerPool<M = Record<string, TaskFunction>> implements AsyncDispos
   constructor(moduleOrOptions?: string | URL | PoolOptions, options?: PoolOptions) {
     if (typeof moduleOrOptions === "string" || moduleOrOptions instanceof URL) {
       const url = resolveModule(moduleOrOptions, "pool");
-      this.#core = new PoolCore(workerChannel, url.href, options);
+      this.#core = new PoolCore(workerChannel(url.href), url.href, options);
     } else {
-      this.#core = new PoolCore(workerChannel, undefined, moduleOrOptions);
+      this.#core = new PoolCore(workerChannel(undefined), undefined, moduleOrOptions);
     }
   }
 
