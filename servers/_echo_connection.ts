@@ -47,6 +47,9 @@ export class EchoConnection {
   #farewell: Promise<void> | undefined;
   #closed = false;
   #goodbye: Uint8Array = new Uint8Array();
+  #closeAfterGoodbye = false;
+  #goodbyeSettled = Promise.withResolvers<void>();
+  #closedSignal = Promise.withResolvers<void>();
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(conn: Deno.TcpConn, options: EchoConnectionOptions) {
@@ -86,24 +89,29 @@ export class EchoConnection {
     this.#writing = false;
     if (this.#stopping) {
       await this.#sayGoodbye();
+      await this.#closedSignal.promise;
     } else {
       this.#close();
     }
   }
 
   /**
-   * Stops echoing: sends `message` once no echo write is in flight, then closes.
-   * With `graceMs`, a goodbye not written by then (the client does not read) is
-   * dropped and the connection closed anyway; without it the caller must call
-   * {@linkcode EchoConnection.forceClose} when it stops waiting.
+   * Stops echoing and sends `message` once no echo write is in flight. With
+   * `graceMs`, closes right after the goodbye, or after `graceMs` if it cannot
+   * be written (the client does not read). Without it the connection stays open
+   * until {@linkcode EchoConnection.forceClose}, so that a server shutting down
+   * can write every goodbye before it spends time closing.
+   *
+   * @returns A promise that settles once the goodbye is written or given up.
    */
-  stop(reason: EchoCloseReason, message: Uint8Array, graceMs?: number): void {
-    if (this.#stopping || this.#closed) return;
+  stop(reason: EchoCloseReason, message: Uint8Array, graceMs?: number): Promise<void> {
+    if (this.#stopping || this.#closed) return this.#goodbyeSettled.promise;
     this.#stopping = true;
     this.reason = reason;
     this.#goodbye = message;
     this.#clearIdleTimer();
     if (graceMs !== undefined) {
+      this.#closeAfterGoodbye = true;
       this.#graceTimer = setTimeout(() => {
         this.#graceTimer = undefined;
         this.#close();
@@ -112,6 +120,7 @@ export class EchoConnection {
     // Blocked in a read: no echo in flight, so say goodbye now. The pending
     // read fails once the connection closes and `run` then returns.
     if (!this.#writing) void this.#sayGoodbye();
+    return this.#goodbyeSettled.promise;
   }
 
   /** Closes the connection now, goodbye written or not. */
@@ -124,9 +133,10 @@ export class EchoConnection {
       try {
         await this.#writeAll(this.#goodbye, false);
       } catch {
-        // The client is gone or the grace period ran out.
+        // The client is gone or the connection was closed first.
       }
-      this.#close();
+      this.#goodbyeSettled.resolve();
+      if (this.#closeAfterGoodbye) this.#close();
     })();
     return this.#farewell;
   }
@@ -164,6 +174,8 @@ export class EchoConnection {
   #close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#goodbyeSettled.resolve();
+    this.#closedSignal.resolve();
     this.#clearIdleTimer();
     if (this.#graceTimer !== undefined) clearTimeout(this.#graceTimer);
     this.#graceTimer = undefined;

@@ -14,7 +14,7 @@
  */
 
 import { parseArgs } from "@std/cli/parse-args";
-import { serveEcho } from "./echo_server.ts";
+import { type EchoConnectionInfo, type EchoDisconnectInfo, serveEcho } from "./echo_server.ts";
 import { formatAddress } from "./_echo_format.ts";
 
 /** Options of {@linkcode main}, for running the CLI inside a program or a test. */
@@ -123,8 +123,19 @@ export async function main(args: string[], options: EchoCliOptions = {}): Promis
     return 2;
   }
 
-  const log = settings.quiet ? () => {} : stdout;
   let server: ReturnType<typeof serveEcho>;
+  const hooks = settings.quiet ? {} : {
+    onConnect: ({ remoteAddr }: EchoConnectionInfo) =>
+      stdout(`+ ${formatAddress(remoteAddr)} connected (${server.connections} open)`),
+    onDisconnect: ({ remoteAddr, reason, bytes, durationMs }: EchoDisconnectInfo) =>
+      stdout(
+        `- ${formatAddress(remoteAddr)} ${reason}: ${bytes} B echoed in ${
+          (durationMs / 1000).toFixed(1)
+        } s (${server.connections} open)`,
+      ),
+    onReject: (remoteAddr: Deno.NetAddr) =>
+      stdout(`! ${formatAddress(remoteAddr)} turned away: ${server.connections} open`),
+  };
   try {
     server = serveEcho({
       hostname: settings.host,
@@ -132,16 +143,7 @@ export async function main(args: string[], options: EchoCliOptions = {}): Promis
       maxConnections: settings.maxConnections,
       idleTimeout: settings.idleTimeout,
       shutdownGrace: SHUTDOWN_GRACE_MS,
-      onConnect: ({ remoteAddr }) =>
-        log(`+ ${formatAddress(remoteAddr)} connected (${server.connections} open)`),
-      onDisconnect: ({ remoteAddr, reason, bytes, durationMs }) =>
-        log(
-          `- ${formatAddress(remoteAddr)} ${reason}: ${bytes} B echoed in ${
-            (durationMs / 1000).toFixed(1)
-          } s (${server.connections} open)`,
-        ),
-      onReject: (remoteAddr) =>
-        log(`! ${formatAddress(remoteAddr)} turned away: ${server.connections} open`),
+      ...hooks,
     });
   } catch (error) {
     stderr(`echo: ${error instanceof Error ? error.message : String(error)}`);

@@ -27,9 +27,38 @@ import { formatAddress, formatHost } from "./_echo_format.ts";
 
 export type { EchoCloseReason };
 
-/** The line every connected client receives when the server shuts down. */
+/**
+ * The line every connected client receives when the server shuts down.
+ *
+ * @example Recognise the goodbye
+ * ```ts
+ * import { ECHO_SHUTDOWN_MESSAGE } from "@tandem/tandem/servers";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(ECHO_SHUTDOWN_MESSAGE, "shutting down\n");
+ * ```
+ */
 export const ECHO_SHUTDOWN_MESSAGE = "shutting down\n";
-/** The line a client receives when {@linkcode EchoServerOptions.maxConnections} are open. */
+
+/**
+ * The line a client receives when {@linkcode EchoServerOptions.maxConnections}
+ * connections are open already; it is then closed.
+ *
+ * @example Be turned away
+ * ```ts
+ * import { ECHO_BUSY_MESSAGE, serveEcho } from "@tandem/tandem/servers";
+ * import { assertEquals } from "@std/assert";
+ *
+ * await using server = serveEcho({ port: 0, maxConnections: 1 });
+ * using first = await Deno.connect(server.addr);
+ * await first.write(new Uint8Array([1]));
+ * await first.read(new Uint8Array(1)); // the first client is being served
+ * using second = await Deno.connect(server.addr);
+ * const buffer = new Uint8Array(64);
+ * const n = await second.read(buffer);
+ * assertEquals(new TextDecoder().decode(buffer.subarray(0, n ?? 0)), ECHO_BUSY_MESSAGE);
+ * ```
+ */
 export const ECHO_BUSY_MESSAGE = "too many connections\n";
 
 /** A connection as reported to {@linkcode EchoServerOptions.onConnect}. */
@@ -220,18 +249,20 @@ class EchoServerImpl implements EchoServer {
       if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer);
       this.#retryTimer = undefined;
       this.#wakeAccept?.();
+      // Goodbyes first, all of them, then the closes: closing costs more than
+      // writing a line, and a client must not miss its line because others
+      // were being closed. One deadline for all: a client that does not read
+      // cannot hold the shutdown up.
       const goodbye = new TextEncoder().encode(ECHO_SHUTDOWN_MESSAGE);
-      for (const connection of this.#open) connection.stop("shutdown", goodbye);
-      // One deadline for all goodbyes: a client that does not read cannot hold
-      // the shutdown up.
-      const deadline = setTimeout(() => {
-        for (const connection of this.#open) connection.forceClose();
-      }, this.#config.shutdownGrace);
-      try {
-        await this.finished;
-      } finally {
-        clearTimeout(deadline);
-      }
+      const goodbyes = [...this.#open].map((connection) => connection.stop("shutdown", goodbye));
+      let deadline: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.all(goodbyes),
+        new Promise((resolve) => deadline = setTimeout(resolve, this.#config.shutdownGrace)),
+      ]);
+      clearTimeout(deadline);
+      for (const connection of this.#open) connection.forceClose();
+      await this.finished;
     })();
     return this.#shutdownPromise;
   }
