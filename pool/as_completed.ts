@@ -5,12 +5,36 @@
  * @module
  */
 
-/** One outcome yielded by `asCompleted(…, { settled: true })`. */
+/**
+ * One outcome yielded by `asCompleted(…, { settled: true })`.
+ *
+ * @example Handle each outcome
+ * ```ts
+ * import { asCompleted, type SettledResult } from "@tandem/tandem/pool";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const seen: SettledResult<number>[] = await Array.fromAsync(
+ *   asCompleted([Promise.resolve(1)], { settled: true }),
+ * );
+ * assertEquals(seen, [{ index: 0, status: "fulfilled", value: 1 }]);
+ * ```
+ */
 export type SettledResult<T> =
   | { index: number; status: "fulfilled"; value: T }
   | { index: number; status: "rejected"; reason: unknown };
 
-/** Options of {@linkcode asCompleted}. */
+/**
+ * Options of {@linkcode asCompleted}.
+ *
+ * @example Bound the wait
+ * ```ts
+ * import { asCompleted, type AsCompletedOptions } from "@tandem/tandem/pool";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const options: AsCompletedOptions = { timeout: 1_000 };
+ * assertEquals(await Array.fromAsync(asCompleted([1, 2], options)), [1, 2]);
+ * ```
+ */
 export interface AsCompletedOptions {
   /** Aborting throws the signal's reason from the iterator. */
   signal?: AbortSignal;
@@ -29,13 +53,36 @@ export interface AsCompletedOptions {
   settled?: boolean;
 }
 
-/** Options of {@linkcode asCompleted} with `settled: true`. */
+/**
+ * Options of {@linkcode asCompleted} with `settled: true`.
+ *
+ * @example Ask for records
+ * ```ts
+ * import { asCompleted, type AsCompletedSettledOptions } from "@tandem/tandem/pool";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const options: AsCompletedSettledOptions = { settled: true };
+ * const [record] = await Array.fromAsync(asCompleted([Promise.reject(new Error("x"))], options));
+ * assertEquals(record.status, "rejected");
+ * ```
+ */
 export interface AsCompletedSettledOptions extends AsCompletedOptions {
   /** Yield settled records. */
   settled: true;
 }
 
-/** What `asCompleted` accepts: an iterable or async iterable of promises, tasks or values. */
+/**
+ * What `asCompleted` accepts: an iterable or async iterable of promises, tasks or values.
+ *
+ * @example Any iterable of promises
+ * ```ts
+ * import { asCompleted, type AsCompletedSource } from "@tandem/tandem/pool";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const source: AsCompletedSource<number> = new Set([Promise.resolve(5)]);
+ * assertEquals(await Array.fromAsync(asCompleted(source)), [5]);
+ * ```
+ */
 export type AsCompletedSource<T> = Iterable<T | PromiseLike<T>> | AsyncIterable<T | PromiseLike<T>>;
 
 /**

@@ -10,7 +10,19 @@ import { mapResults } from "./_map.ts";
 import { Task, type TaskHandle, type TaskState } from "./task.ts";
 import type { MapOptions, ShutdownOptions, SubmitOptions, TaskFunction } from "./types.ts";
 
-/** Options of an {@linkcode AsyncPool}. */
+/**
+ * Options of an {@linkcode AsyncPool}.
+ *
+ * @example Limit concurrency
+ * ```ts
+ * import { AsyncPool, type AsyncPoolOptions } from "@tandem/tandem/pool";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const options: AsyncPoolOptions = { concurrency: 30, taskTimeout: 10_000 };
+ * await using pool = new AsyncPool(options);
+ * assertEquals(pool.stats.concurrency, 30);
+ * ```
+ */
 export interface AsyncPoolOptions {
   /**
    * Most tasks running at once.
@@ -32,7 +44,21 @@ export interface AsyncPoolOptions {
   taskTimeout?: number;
 }
 
-/** What an `AsyncPool` task sees as `this` (declare `function (this: AsyncTaskContext, …)`). */
+/**
+ * What an `AsyncPool` task sees as `this` (declare `function (this: AsyncTaskContext, …)`).
+ *
+ * @example Use the task signal
+ * ```ts
+ * import { AsyncPool, type AsyncTaskContext } from "@tandem/tandem/pool";
+ * import { assertEquals } from "@std/assert";
+ *
+ * await using pool = new AsyncPool({ concurrency: 2 });
+ * const task = pool.submit(function (this: AsyncTaskContext) {
+ *   return this.signal.aborted;
+ * }, []);
+ * assertEquals(await task, false);
+ * ```
+ */
 export interface AsyncTaskContext {
   /** The task id. */
   readonly id: number;
@@ -40,7 +66,19 @@ export interface AsyncTaskContext {
   readonly signal: AbortSignal;
 }
 
-/** A snapshot of an `AsyncPool`'s counters. */
+/**
+ * A snapshot of an `AsyncPool`'s counters.
+ *
+ * @example Read the counters
+ * ```ts
+ * import { AsyncPool } from "@tandem/tandem/pool";
+ * import { assertEquals } from "@std/assert";
+ *
+ * await using pool = new AsyncPool({ concurrency: 2 });
+ * await pool.submit(() => 1, []);
+ * assertEquals(pool.stats.completed, 1);
+ * ```
+ */
 export interface AsyncPoolStats {
   /** The concurrency limit. */
   concurrency: number;

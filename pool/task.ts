@@ -5,12 +5,39 @@
  * @module
  */
 
-/** Where a task is in its life. */
+/**
+ * Where a task is in its life.
+ *
+ * @example Read a task state
+ * ```ts
+ * import { WorkerPool, type TaskState } from "@tandem/tandem/pool";
+ * import { assertEquals } from "@std/assert";
+ *
+ * await using pool = new WorkerPool({ size: 1 });
+ * const task = pool.submit(() => 1, []);
+ * await task;
+ * const state: TaskState = task.state;
+ * assertEquals(state, "fulfilled");
+ * ```
+ */
 export type TaskState = "queued" | "running" | "fulfilled" | "rejected" | "cancelled";
 
 /**
  * What an executor implements behind a {@linkcode Task}. Only executors create
  * tasks; user code never needs this interface.
+ *
+ * @example A handle that is already fulfilled
+ * ```ts
+ * import { Task, type TaskHandle } from "@tandem/tandem/pool";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const handle: TaskHandle<number> = {
+ *   state: "fulfilled",
+ *   promise: () => Promise.resolve(1),
+ *   cancel: () => false,
+ * };
+ * assertEquals(await new Task(1, handle), 1);
+ * ```
  */
 export interface TaskHandle<T> {
   /** The current state. */

@@ -4,30 +4,101 @@
  * @module
  */
 
-/** Any function a pool can run. */
+/**
+ * Any function a pool can run.
+ *
+ * @example Any function is a task function
+ * ```ts
+ * import type { TaskFunction } from "@tandem/tandem/pool";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const double: TaskFunction = (x: number) => 2 * x;
+ * assertEquals(double(2), 4);
+ * ```
+ */
 // deno-lint-ignore no-explicit-any
 export type TaskFunction = (...args: any[]) => unknown;
 
-/** The names of the function exports of a task module `M`. */
+/**
+ * The names of the function exports of a task module `M`.
+ *
+ * @example Only function exports are task names
+ * ```ts
+ * import type { TaskName } from "@tandem/tandem/pool";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const tasks = { add: (a: number, b: number) => a + b, version: "1" };
+ * const name: TaskName<typeof tasks> = "add"; // "version" would not compile
+ * assertEquals(name, "add");
+ * ```
+ */
 export type TaskName<M> =
   & {
     [K in keyof M]: M[K] extends TaskFunction ? K : never;
   }[keyof M]
   & string;
 
-/** The argument tuple of export `K` of module `M`. */
+/**
+ * The argument tuple of export `K` of module `M`.
+ *
+ * @example The arguments of an export
+ * ```ts
+ * import type { TaskArgs } from "@tandem/tandem/pool";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const tasks = { add: (a: number, b: number) => a + b };
+ * const args: TaskArgs<typeof tasks, "add"> = [1, 2];
+ * assertEquals(tasks.add(...args), 3);
+ * ```
+ */
 export type TaskArgs<M, K extends keyof M> = M[K] extends TaskFunction ? Parameters<M[K]>
   : never;
 
-/** The (awaited) result of export `K` of module `M`. */
+/**
+ * The (awaited) result of export `K` of module `M`.
+ *
+ * @example The awaited result of an export
+ * ```ts
+ * import type { TaskResult } from "@tandem/tandem/pool";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const tasks = { later: async (s: string) => await Promise.resolve(s) };
+ * const result: TaskResult<typeof tasks, "later"> = "a string, not a promise";
+ * assertEquals(typeof result, "string");
+ * ```
+ */
 export type TaskResult<M, K extends keyof M> = M[K] extends TaskFunction ? Awaited<ReturnType<M[K]>>
   : never;
 
-/** The single input of export `K` of `M` when used by `map`. */
+/**
+ * The single input of export `K` of `M` when used by `map`.
+ *
+ * @example The input of an export used by map
+ * ```ts
+ * import type { TaskInput } from "@tandem/tandem/pool";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const tasks = { square: (x: number) => x * x };
+ * const input: TaskInput<typeof tasks, "square"> = 3;
+ * assertEquals(tasks.square(input), 9);
+ * ```
+ */
 export type TaskInput<M, K extends keyof M> = TaskArgs<M, K> extends [infer A, ...unknown[]] ? A
   : never;
 
-/** Options of `WorkerPool` and `ProcessPool`. */
+/**
+ * Options of `WorkerPool` and `ProcessPool`.
+ *
+ * @example Configure a pool
+ * ```ts
+ * import { WorkerPool, type PoolOptions } from "@tandem/tandem/pool";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const options: PoolOptions = { size: 2, taskTimeout: 10_000, maxQueue: 1_000 };
+ * await using pool = new WorkerPool(options);
+ * assertEquals(pool.size, 2);
+ * ```
+ */
 export interface PoolOptions {
   /**
    * Number of workers.
@@ -92,7 +163,19 @@ export interface PoolOptions {
   name?: string;
 }
 
-/** Options of one `submit`. */
+/**
+ * Options of one `submit`.
+ *
+ * @example Give a task a deadline
+ * ```ts
+ * import { WorkerPool, type SubmitOptions } from "@tandem/tandem/pool";
+ * import { assertEquals } from "@std/assert";
+ *
+ * await using pool = new WorkerPool({ size: 1 });
+ * const options: SubmitOptions = { timeout: 5_000, signal: AbortSignal.timeout(10_000) };
+ * assertEquals(await pool.submit((x: number) => x + 1, [1], options), 2);
+ * ```
+ */
 export interface SubmitOptions {
   /** Aborting cancels the task. */
   signal?: AbortSignal;
@@ -102,7 +185,20 @@ export interface SubmitOptions {
   transfer?: Transferable[];
 }
 
-/** Options of `map`. */
+/**
+ * Options of `map`.
+ *
+ * @example Batch inputs
+ * ```ts
+ * import { WorkerPool, type MapOptions } from "@tandem/tandem/pool";
+ * import { assertEquals } from "@std/assert";
+ *
+ * await using pool = new WorkerPool({ size: 2 });
+ * const options: MapOptions = { chunkSize: 2, ordered: true };
+ * const out = await Array.fromAsync(pool.map((x: number) => -x, [1, 2, 3], options));
+ * assertEquals(out, [-1, -2, -3]);
+ * ```
+ */
 export interface MapOptions {
   /**
    * Yield results in input order (`true`) or as they complete (`false`).
@@ -120,7 +216,20 @@ export interface MapOptions {
   signal?: AbortSignal;
 }
 
-/** Options of `shutdown`. */
+/**
+ * Options of `shutdown`.
+ *
+ * @example Shut down, waiting at most 5 s
+ * ```ts
+ * import { WorkerPool } from "@tandem/tandem/pool";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const pool = new WorkerPool({ size: 1 });
+ * pool.submit(() => 1, []);
+ * await pool.shutdown({ wait: true, cancelPending: false, timeout: 5_000 });
+ * assertEquals(pool.stats.workers, 0);
+ * ```
+ */
 export interface ShutdownOptions {
   /**
    * Wait for queued and running tasks; with `false`, every unfinished task
@@ -143,7 +252,21 @@ export interface ShutdownOptions {
   timeout?: number;
 }
 
-/** A snapshot of a pool's counters. */
+/**
+ * A snapshot of a pool's counters.
+ *
+ * @example Check that every worker ended
+ * ```ts
+ * import { WorkerPool } from "@tandem/tandem/pool";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const pool = new WorkerPool({ size: 1 });
+ * await pool.submit(() => 1, []);
+ * await pool.shutdown();
+ * const { completed, workers } = pool.stats;
+ * assertEquals([completed, workers], [1, 0]);
+ * ```
+ */
 export interface PoolStats {
   /** The configured number of workers. */
   size: number;

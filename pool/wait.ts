@@ -4,10 +4,34 @@
  * @module
  */
 
-/** When {@linkcode wait} returns. */
+/**
+ * When {@linkcode wait} returns.
+ *
+ * @example Pick a condition
+ * ```ts
+ * import { type ReturnWhen, wait } from "@tandem/tandem/pool";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const returnWhen: ReturnWhen = "FIRST_EXCEPTION";
+ * const { done } = await wait([Promise.reject(new Error("x"))], { returnWhen });
+ * assertEquals(done.size, 1);
+ * ```
+ */
 export type ReturnWhen = "FIRST_COMPLETED" | "FIRST_EXCEPTION" | "ALL_COMPLETED";
 
-/** Options of {@linkcode wait}. */
+/**
+ * Options of {@linkcode wait}.
+ *
+ * @example Wait at most 1 s
+ * ```ts
+ * import { wait, type WaitOptions } from "@tandem/tandem/pool";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const options: WaitOptions = { timeout: 1_000 };
+ * const { pending } = await wait([Promise.resolve(1)], options);
+ * assertEquals(pending.size, 0);
+ * ```
+ */
 export interface WaitOptions {
   /**
    * `"FIRST_COMPLETED"`: as soon as one settles; `"FIRST_EXCEPTION"`: as soon as one
@@ -26,7 +50,19 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
-/** The result of {@linkcode wait}: the given promises or tasks, split. */
+/**
+ * The result of {@linkcode wait}: the given promises or tasks, split.
+ *
+ * @example Split done and pending
+ * ```ts
+ * import { wait, type WaitResult } from "@tandem/tandem/pool";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const one = Promise.resolve(1);
+ * const result: WaitResult<Promise<number>> = await wait([one]);
+ * assertEquals([...result.done], [one]);
+ * ```
+ */
 export interface WaitResult<P> {
   /** Those that settled. */
   done: Set<P>;
