@@ -80,6 +80,22 @@ Deno.bench({
   },
 });
 
+Deno.bench({
+  group: "tiny tasks",
+  name: "ProcessPool.submit, size 2",
+  ...BENCH,
+  async fn(b) {
+    const pool = new ProcessPool<Tasks>(TASKS, { size: 2 });
+    await Promise.all([pool.submit("inc", [0]), pool.submit("inc", [1])]);
+    b.start();
+    const tasks = new Array(TINY);
+    for (let i = 0; i < TINY; i++) tasks[i] = pool.submit("inc", [i]);
+    for (let i = 0; i < TINY; i++) await tasks[i];
+    b.end();
+    await pool.shutdown();
+  },
+});
+
 // --- map: 1,000,000 inputs in chunks of 100 ---
 
 Deno.bench({

@@ -80,6 +80,7 @@ class Slot {
   head = 0;
   known = new Set<number>();
   dispatched = 0;
+  lastAt = 0;
   retiring = false;
   dead = false;
   ready = false;
@@ -269,6 +270,7 @@ export class PoolCore {
   #terminated = 0;
   #flush = () => this.#dispatch();
   #closing = new Set<Promise<void>>();
+  #avgTaskMs = 0;
 
   constructor(factory: ChannelFactory, module: string | undefined, options: PoolOptions = {}) {
     this.#factory = factory;
@@ -470,6 +472,13 @@ export class PoolCore {
     return true;
   }
 
+  /** Tasks one worker may hold: about 4 ms of work, between 2 and `WORKER_CAP`. */
+  #cap(): number {
+    const avg = this.#avgTaskMs;
+    if (avg <= 0) return WORKER_CAP;
+    return Math.max(2, Math.min(WORKER_CAP, Math.round(4 / avg)));
+  }
+
   #spawn(): Slot {
     const slot = new Slot(this.#nextSlot, `${this.name}-${this.#nextSlot}`);
     this.#nextSlot++;
@@ -499,26 +508,39 @@ export class PoolCore {
       let want = this.#pending.length - this.#pendingHead - idle;
       while (want-- > 0 && this.#slots.length < this.size) this.#spawn();
     }
+    const cap = this.#cap();
     for (;;) {
-      const pendingCount = this.#pending.length - this.#pendingHead;
-      if (pendingCount === 0) break;
-      let eligible = 0;
-      let best: Slot | undefined;
+      if (this.#pending.length === this.#pendingHead) break;
+      // Least-loaded first; jobs are dealt round-robin so that long tasks hidden in a
+      // burst of tiny ones spread over the workers instead of piling onto one.
+      const targets: Slot[] = [];
       for (const slot of this.#slots) {
-        if (slot.retiring || slot.dead || slot.load >= WORKER_CAP) continue;
-        eligible++;
-        if (best === undefined || slot.load < best.load) best = slot;
+        if (slot.retiring || slot.dead || slot.load >= cap) continue;
+        targets.push(slot);
       }
-      if ((best === undefined || best.load > 0) && this.#slots.length < this.size) {
-        best = this.#spawn();
-        eligible++;
+      if (targets.length === 0) break;
+      targets.sort((a, b) => a.load - b.load);
+      const room = targets.map((slot) =>
+        Math.min(cap - slot.load, BATCH_MAX, this.#maxTasksPerWorker - slot.dispatched)
+      );
+      const batches: Job[][] = targets.map(() => []);
+      let open = 0;
+      for (const r of room) if (r > 0) open++;
+      const pending = this.#pending;
+      let i = this.#pendingHead;
+      let k = 0;
+      while (open > 0 && i < pending.length) {
+        const job = pending[i++];
+        if (job.outcome !== O_PENDING) continue;
+        while (room[k] === 0) k = (k + 1) % targets.length;
+        batches[k].push(job);
+        if (--room[k] === 0) open--;
+        k = (k + 1) % targets.length;
       }
-      if (best === undefined) break;
-      let n = Math.min(WORKER_CAP - best.load, BATCH_MAX, Math.ceil(pendingCount / eligible));
-      if (this.#maxTasksPerWorker !== Infinity) {
-        n = Math.min(n, this.#maxTasksPerWorker - best.dispatched);
+      this.#pendingHead = i;
+      for (let t = 0; t < targets.length; t++) {
+        if (batches[t].length > 0) this.#send(targets[t], batches[t]);
       }
-      this.#send(best, n);
     }
     if (this.#pendingHead > 0 && this.#pendingHead === this.#pending.length) {
       this.#pending = [];
@@ -529,17 +551,11 @@ export class PoolCore {
     }
   }
 
-  #send(slot: Slot, n: number): void {
-    const pending = this.#pending;
+  #send(slot: Slot, batch: Job[]): void {
     const q: unknown[] = [];
     let fns: [number, string, string][] | undefined;
     let transfer: Transferable[] | undefined;
-    const batch: Job[] = [];
-    let i = this.#pendingHead;
-    while (batch.length < n && i < pending.length) {
-      const job = pending[i++];
-      if (job.outcome !== O_PENDING) continue;
-      batch.push(job);
+    for (const job of batch) {
       q.push(job.id, job.kind, job.ref, job.args);
       if (typeof job.ref === "number" && !slot.known.has(job.ref)) {
         slot.known.add(job.ref);
@@ -547,7 +563,6 @@ export class PoolCore {
       }
       if (job.transfer !== undefined) (transfer ??= []).push(...job.transfer);
     }
-    this.#pendingHead = i;
     if (batch.length === 0) return;
     try {
       slot.ch.post(fns ? { t: MSG_RUN, fns, q } : { t: MSG_RUN, q }, transfer ?? EMPTY_TRANSFER);
@@ -588,6 +603,7 @@ export class PoolCore {
       clearTimeout(slot.idleTimer);
       slot.idleTimer = undefined;
     }
+    if (slot.load === 0) slot.lastAt = performance.now();
     slot.dispatched += batch.length;
     if (slot.dispatched >= this.#maxTasksPerWorker) slot.retiring = true;
     for (const job of batch) {
@@ -654,6 +670,12 @@ export class PoolCore {
 
   #onResults(slot: Slot, r: unknown[]): void {
     const inflight = slot.inflight;
+    if (r.length > 0) {
+      const now = performance.now();
+      const perTask = (now - slot.lastAt) / (r.length / 3);
+      slot.lastAt = now;
+      this.#avgTaskMs = this.#avgTaskMs === 0 ? perTask : this.#avgTaskMs * 0.7 + perTask * 0.3;
+    }
     for (let i = 0; i < r.length; i += 3) {
       const id = r[i] as number;
       let job: Job | undefined = inflight[slot.head];
