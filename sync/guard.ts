@@ -26,20 +26,37 @@ export interface LockGuard extends Disposable, AsyncDisposable {
   release(): void;
 }
 
-/** Builds a guard that calls `release` once. */
-export function makeGuard(release: () => void): LockGuard {
-  let done = false;
-  const once = (): void => {
-    if (done) return;
-    done = true;
-    release();
-  };
-  return {
-    release: once,
-    [Symbol.dispose]: once,
-    [Symbol.asyncDispose]: (): Promise<void> => {
-      once();
-      return Promise.resolve();
-    },
-  };
+/** Anything a guard can release. */
+interface Releasable {
+  release(): void;
+}
+
+/** A guard as a small class instance (cheaper than closures in hot loops). */
+class Guard implements LockGuard {
+  #target: Releasable | undefined;
+
+  constructor(target: Releasable) {
+    this.#target = target;
+  }
+
+  release(): void {
+    const target = this.#target;
+    if (target === undefined) return;
+    this.#target = undefined;
+    target.release();
+  }
+
+  [Symbol.dispose](): void {
+    this.release();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    this.release();
+    return Promise.resolve();
+  }
+}
+
+/** Builds a guard that calls `target.release()` once. */
+export function makeGuard(target: Releasable): LockGuard {
+  return new Guard(target);
 }

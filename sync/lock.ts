@@ -257,7 +257,7 @@ export class Lock {
    */
   hold(timeoutMs?: number): LockGuard {
     if (!this.acquire(timeoutMs)) throw timeoutError("lock", timeoutMs);
-    return makeGuard(() => this.release());
+    return makeGuard(this);
   }
 
   /**
@@ -283,7 +283,7 @@ export class Lock {
    */
   async holdAsync(timeoutMs?: number, options?: AcquireOptions): Promise<LockGuard> {
     if (!(await this.acquireAsync(timeoutMs, options))) throw timeoutError("lock", timeoutMs);
-    return makeGuard(() => this.release());
+    return makeGuard(this);
   }
 
   /**

@@ -192,7 +192,16 @@ export class RLock {
    * ```
    */
   acquire(timeoutMs?: number): boolean {
-    if (this.tryAcquire()) return true;
+    const i32 = this.#i32;
+    const v = Atomics.compareExchange(i32, STATE, 0, THREAD_ID);
+    if (v === 0) {
+      i32[COUNT] = 1;
+      return true;
+    }
+    if ((v & OWNER_MASK) === THREAD_ID) {
+      i32[COUNT]++;
+      return true;
+    }
     if (!this.#core.acquireSlow(toTimeout("acquire lock", timeoutMs))) return false;
     this.#i32[COUNT] = 1;
     return true;
@@ -245,12 +254,23 @@ export class RLock {
    */
   release(): void {
     const i32 = this.#i32;
+    const count = i32[COUNT];
+    if (count === 1) {
+      // Common case: one level held by us and no waiters: one CAS checks both.
+      if (Atomics.compareExchange(i32, STATE, THREAD_ID, 0) === THREAD_ID) {
+        i32[COUNT] = 0;
+        return;
+      }
+    }
     if ((Atomics.load(i32, STATE) & OWNER_MASK) !== THREAD_ID) {
       this.#core.releaseSlow(true); // throws the right error
       return;
     }
-    if (--i32[COUNT] > 0) return;
-    if (Atomics.compareExchange(i32, STATE, THREAD_ID, 0) === THREAD_ID) return;
+    if (count > 1) {
+      i32[COUNT] = count - 1;
+      return;
+    }
+    i32[COUNT] = 0;
     this.#core.releaseSlow(true);
   }
 
@@ -277,7 +297,7 @@ export class RLock {
    */
   hold(timeoutMs?: number): LockGuard {
     if (!this.acquire(timeoutMs)) throw timeoutError("lock", timeoutMs);
-    return makeGuard(() => this.release());
+    return makeGuard(this);
   }
 
   /**
@@ -302,7 +322,7 @@ export class RLock {
    */
   async holdAsync(timeoutMs?: number, options?: AcquireOptions): Promise<LockGuard> {
     if (!(await this.acquireAsync(timeoutMs, options))) throw timeoutError("lock", timeoutMs);
-    return makeGuard(() => this.release());
+    return makeGuard(this);
   }
 
   /**

@@ -242,7 +242,7 @@ export class Semaphore {
    */
   hold(timeoutMs?: number): LockGuard {
     if (!this.acquire(timeoutMs)) throw timeoutError("semaphore", timeoutMs);
-    return makeGuard(() => this.release());
+    return makeGuard(this);
   }
 
   /**
@@ -269,6 +269,6 @@ export class Semaphore {
     if (!(await this.acquireAsync(timeoutMs, options))) {
       throw timeoutError("semaphore", timeoutMs);
     }
-    return makeGuard(() => this.release());
+    return makeGuard(this);
   }
 }

@@ -59,6 +59,8 @@ export class SharedValue<T extends SharedNumberType = SharedNumberType> {
   /** The lock for compound updates (Python's `get_lock()`). */
   readonly lock: Lock;
   readonly #cells: Cells;
+  /** The integer view (undefined for float64), for the fast `value` accessors. */
+  #int: Int32Array | undefined;
 
   /**
    * Creates a shared value.
@@ -84,6 +86,7 @@ export class SharedValue<T extends SharedNumberType = SharedNumberType> {
         throw new TypeError("Cannot rehydrate SharedValue as its memory has no valid type code");
       }
       this.#cells = makeCells(type, this.buffer, HEADER, 1);
+      this.#int = intView(this.#cells);
       return;
     }
     const type = checkTypeName("SharedValue", arg);
@@ -91,6 +94,7 @@ export class SharedValue<T extends SharedNumberType = SharedNumberType> {
     new Int32Array(this.buffer)[TYPE] = TYPE_CODES[type];
     this.lock = new Lock();
     this.#cells = makeCells(type, this.buffer, HEADER, 1);
+    this.#int = intView(this.#cells);
     if (second !== undefined) {
       checkElement("create SharedValue", type, second);
       store(this.#cells, 0, second as number | bigint, "create SharedValue");
@@ -149,12 +153,16 @@ export class SharedValue<T extends SharedNumberType = SharedNumberType> {
    * ```
    */
   get value(): SharedElement<T> {
+    const int = this.#int;
+    if (int !== undefined) return Atomics.load(int, 0) as SharedElement<T>;
     return load(this.#cells, 0) as SharedElement<T>;
   }
 
   /** @throws {TypeError} If the value has the wrong type. */
   set value(value: SharedElement<T>) {
-    store(this.#cells, 0, value, "set SharedValue.value");
+    const int = this.#int;
+    if (int !== undefined && typeof value === "number") Atomics.store(int, 0, value);
+    else store(this.#cells, 0, value, "set SharedValue.value");
   }
 
   /**
@@ -248,4 +256,9 @@ export class SharedValue<T extends SharedNumberType = SharedNumberType> {
       "compare-exchange SharedValue",
     ) as SharedElement<T>;
   }
+}
+
+/** The Int32/Uint32 view for number-typed integer cells (BigInt64 is left to `load`). */
+function intView(cells: Cells): Int32Array | undefined {
+  return cells.type === "int32" || cells.type === "uint32" ? cells.view as Int32Array : undefined;
 }

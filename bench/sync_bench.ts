@@ -1,0 +1,102 @@
+// Uncontended costs of the sync/ locks against a bare three-state futex lock written
+// here (Atomics.compareExchange + Atomics.sub/notify), the yardstick.
+// Each iteration runs OPS acquire/release pairs, so divide the time by OPS (printed
+// at the end as ns per pair and as ratios).
+//
+//   flock /tmp/tandem-bench.lock deno bench bench/sync_bench.ts
+import { Lock, RLock, Semaphore } from "../sync/mod.ts";
+
+const OPS = 1_000;
+
+/** The bare futex lock: 0 free, 1 locked, 2 locked with waiters. */
+class BareFutexLock {
+  readonly #i32 = new Int32Array(new SharedArrayBuffer(4));
+
+  acquire(): void {
+    const i32 = this.#i32;
+    let c = Atomics.compareExchange(i32, 0, 0, 1);
+    if (c === 0) return;
+    if (c !== 2) c = Atomics.exchange(i32, 0, 2);
+    while (c !== 0) {
+      Atomics.wait(i32, 0, 2);
+      c = Atomics.exchange(i32, 0, 2);
+    }
+  }
+
+  release(): void {
+    const i32 = this.#i32;
+    if (Atomics.sub(i32, 0, 1) !== 1) {
+      Atomics.store(i32, 0, 0);
+      Atomics.notify(i32, 0, 1);
+    }
+  }
+}
+
+const bare = new BareFutexLock();
+const lock = new Lock();
+const fair = new Lock({ fifo: true });
+const rlock = new RLock();
+const semaphore = new Semaphore(1);
+let sink = 0;
+const section = (): void => {
+  sink++;
+};
+
+const group = "uncontended acquire+release (x1000)";
+
+Deno.bench({ name: "bare futex lock", group, baseline: true }, () => {
+  for (let i = 0; i < OPS; i++) {
+    bare.acquire();
+    bare.release();
+  }
+});
+
+Deno.bench({ name: "Lock acquire/release", group }, () => {
+  for (let i = 0; i < OPS; i++) {
+    lock.acquire();
+    lock.release();
+  }
+});
+
+Deno.bench({ name: "Lock fifo acquire/release", group }, () => {
+  for (let i = 0; i < OPS; i++) {
+    fair.acquire();
+    fair.release();
+  }
+});
+
+Deno.bench({ name: "RLock acquire/release", group }, () => {
+  for (let i = 0; i < OPS; i++) {
+    rlock.acquire();
+    rlock.release();
+  }
+});
+
+Deno.bench({ name: "Lock.withLock(fn)", group }, () => {
+  for (let i = 0; i < OPS; i++) lock.withLock(section);
+});
+
+Deno.bench({ name: "Lock.hold() with using", group }, () => {
+  for (let i = 0; i < OPS; i++) {
+    using _guard = lock.hold();
+    sink++;
+  }
+});
+
+Deno.bench({ name: "Semaphore acquire/release", group }, () => {
+  for (let i = 0; i < OPS; i++) {
+    semaphore.acquire();
+    semaphore.release();
+  }
+});
+
+Deno.bench({ name: "await Lock.acquireAsync()/release", group }, async () => {
+  for (let i = 0; i < OPS; i++) {
+    await lock.acquireAsync();
+    lock.release();
+  }
+});
+
+globalThis.addEventListener("unload", () => {
+  if (sink < 0) console.log(sink);
+});

@@ -1,0 +1,83 @@
+// Worker for bench/sync_workers_bench.ts.
+import { reviveShared } from "../sync/mod.ts";
+import type { Lock, Semaphore, SharedArray, SharedValue } from "../sync/mod.ts";
+
+interface Scope {
+  onmessage: ((event: MessageEvent) => void) | null;
+  postMessage(message: unknown): void;
+}
+const scope = self as unknown as Scope;
+
+/** Bare futex lock over word 0 of an Int32Array (same as in sync_bench.ts). */
+function bareAcquire(i32: Int32Array): void {
+  let c = Atomics.compareExchange(i32, 0, 0, 1);
+  if (c === 0) return;
+  if (c !== 2) c = Atomics.exchange(i32, 0, 2);
+  while (c !== 0) {
+    Atomics.wait(i32, 0, 2);
+    c = Atomics.exchange(i32, 0, 2);
+  }
+}
+
+function bareRelease(i32: Int32Array): void {
+  if (Atomics.sub(i32, 0, 1) !== 1) {
+    Atomics.store(i32, 0, 0);
+    Atomics.notify(i32, 0, 1);
+  }
+}
+
+scope.onmessage = (event: MessageEvent) => {
+  const message = reviveShared(event.data) as {
+    op: string;
+    n: number;
+    lock: Lock;
+    counter: SharedValue<"int32">;
+    raw: SharedArray<"int32">;
+    bare: SharedArray<"int32">;
+    flags: SharedArray<"int32">;
+    times: SharedArray<"float64">;
+    held: Semaphore;
+  };
+  const { op, n } = message;
+  if (op === "lockRaw") {
+    const lock = message.lock;
+    const view = message.raw.view;
+    for (let i = 0; i < n; i++) {
+      lock.acquire();
+      view[0]++;
+      lock.release();
+    }
+  } else if (op === "lockValue") {
+    const counter = message.counter;
+    const lock = counter.lock;
+    for (let i = 0; i < n; i++) {
+      lock.acquire();
+      counter.value = counter.value + 1;
+      lock.release();
+    }
+  } else if (op === "bare") {
+    const word = message.bare.view;
+    const view = message.raw.view;
+    for (let i = 0; i < n; i++) {
+      bareAcquire(word);
+      view[0]++;
+      bareRelease(word);
+    }
+  } else if (op === "latency") {
+    // `held` gets a permit when the worker holds the lock; flags: [1] round the main
+    // thread waits for, [2] round the main thread is done with.
+    const lock = message.lock;
+    const flags = message.flags.view;
+    const times = message.times.view;
+    for (let round = 1; round <= n; round++) {
+      lock.acquire();
+      message.held.release();
+      while (Atomics.load(flags, 1) !== round) Atomics.wait(flags, 1, round - 1, 1000);
+      times[round - 1] = performance.timeOrigin + performance.now();
+      lock.release();
+      // Wait until the main thread took and released the lock.
+      while (Atomics.load(flags, 2) !== round) Atomics.wait(flags, 2, round - 1, 1000);
+    }
+  }
+  scope.postMessage("done");
+};
