@@ -4,7 +4,8 @@
  * process, from `/usr/bin/time`), agreement with nginx's own request counter
  * (`stub_status`), and the cost of the live progress bar (a real TTY via `script`).
  *
- * Run it with `deno task bench:stress` (it takes the machine-wide bench lock).
+ * Run it with `deno task bench:stress [ROUNDS]` (default 3 rounds; it takes the
+ * machine-wide bench lock).
  * Needs Debian's `nginx-light`, `wrk`, `npx` (autocannon@8 on Node 20), `script`.
  *
  * @module
@@ -90,7 +91,7 @@ http {
   const versionOut = await new Deno.Command("nginx", { args: ["-v"] }).output();
   return {
     url,
-    version: decoder.decode(versionOut.stderr).trim().replace("nginx version: ", ""),
+    version: decoder.decode(versionOut.stderr).trim().replace("nginx version: nginx/", ""),
     async stub(): Promise<number> {
       const text = await (await fetch(`${url}nginx_status`)).text();
       // "server accepts handled requests\n A H R"; the status request itself counts.
@@ -192,26 +193,55 @@ function fmt(n: number, digits = 0): string {
   });
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
 if (import.meta.main) {
+  const rounds = Number(Deno.args[0] ?? 3);
   // Warm npx's cache so that the timed autocannon run does not download it.
   await new Deno.Command("npx", { args: ["-y", "autocannon@8", "--version"], stdout: "null" })
     .output();
   const nginx = await startNginx();
-  const results: Measured[] = [];
+  const wrk: Measured[] = [];
+  const off: Measured[] = [];
+  const on: Measured[] = [];
+  const extra: Measured[] = [];
   try {
     console.error(`nginx ${nginx.version} on ${nginx.url}; ${SECONDS} s per client`);
-    results.push(
-      await measure(
-        nginx,
-        `wrk -t2 -c${CONNECTIONS} -d${SECONDS}s`,
-        ["wrk", "-t2", `-c${CONNECTIONS}`, `-d${SECONDS}s`, nginx.url],
-        (out) => ({
-          rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]),
-          requests: Number(/(\d+) requests in/.exec(out)![1]),
-        }),
-      ),
-    );
-    results.push(
+    // wrk and Tandem alternate, so that each ratio compares runs made seconds apart.
+    for (let round = 0; round < rounds; round++) {
+      wrk.push(
+        await measure(
+          nginx,
+          `wrk -t2 -c${CONNECTIONS} -d${SECONDS}s`,
+          ["wrk", "-t2", `-c${CONNECTIONS}`, `-d${SECONDS}s`, nginx.url],
+          (out) => ({
+            rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]),
+            requests: Number(/(\d+) requests in/.exec(out)![1]),
+          }),
+        ),
+      );
+      off.push(
+        await measure(
+          nginx,
+          `tandem -c ${CONNECTIONS} --json (progress off)`,
+          tandem(nginx.url, ["--json"]),
+          parseTandemJson,
+        ),
+      );
+      on.push(
+        await measure(
+          nginx,
+          `tandem -c ${CONNECTIONS} (progress bar on a TTY)`,
+          ["script", "-qfec", tandem(nginx.url, []).join(" "), "/dev/null"],
+          parseTandemText,
+        ),
+      );
+    }
+    extra.push(
       await measure(
         nginx,
         `autocannon@8 -c ${CONNECTIONS} -d ${SECONDS}`,
@@ -235,23 +265,7 @@ if (import.meta.main) {
         },
       ),
     );
-    results.push(
-      await measure(
-        nginx,
-        `tandem -c ${CONNECTIONS} --json (progress off)`,
-        tandem(nginx.url, ["--json"]),
-        parseTandemJson,
-      ),
-    );
-    results.push(
-      await measure(
-        nginx,
-        `tandem -c ${CONNECTIONS} (progress bar on a TTY)`,
-        ["script", "-qfec", tandem(nginx.url, []).join(" "), "/dev/null"],
-        parseTandemText,
-      ),
-    );
-    results.push(
+    extra.push(
       await measure(
         nginx,
         `tandem -c ${CONNECTIONS} -w 2 --json`,
@@ -260,7 +274,7 @@ if (import.meta.main) {
         false,
       ),
     );
-    results.push(
+    extra.push(
       await measure(
         nginx,
         `tandem -c ${CONNECTIONS} --pipeline 8 --json`,
@@ -273,15 +287,17 @@ if (import.meta.main) {
     await nginx.stop();
   }
 
-  const [wrk, autocannon, off, on] = results;
+  const autocannon = extra[0];
+  const results = [...wrk, ...off, ...on, ...extra];
   const perCpu = (m: Measured): number => m.requests / m.cpuSeconds;
   const lines: string[] = [];
   lines.push(
     `Tandem stress vs wrk and autocannon: nginx ${nginx.version} (1 worker, ${BODY.length}-byte body, ` +
-      `access log off) on 127.0.0.1, ${CONNECTIONS} connections, ${SECONDS} s each, one run.`,
+      `access log off) on 127.0.0.1, ${CONNECTIONS} connections, ${SECONDS} s per run.`,
   );
   lines.push(
-    `Machine: ${navigator.hardwareConcurrency} cores shared with other work; nginx runs on the same cores.`,
+    `Machine: ${navigator.hardwareConcurrency} cores shared with other work and with nginx; ` +
+      `wrk and Tandem alternate for ${rounds} rounds, ratios are medians of per-round ratios.`,
   );
   lines.push("");
   const header = ["client", "req/s", "requests", "CPU s", "req/CPU-s", "nginx count", "Δ"];
@@ -300,22 +316,34 @@ if (import.meta.main) {
   lines.push(line(header));
   for (const row of rows) lines.push(line(row));
   lines.push("");
-  const ratio = (label: string, value: number, goal: number): string =>
-    `${label.padEnd(40)} ${value.toFixed(2)}×  (goal ≥ ${goal}×: ${
+  const ratio = (label: string, values: number[], goal: number): string => {
+    const value = median(values);
+    const each = values.length > 1 ? ` [${values.map((v) => v.toFixed(2)).join(", ")}]` : "";
+    return `${label.padEnd(40)} ${value.toFixed(2)}×${each}  (goal ≥ ${goal}×: ${
       value >= goal ? "met" : "NOT met"
     })`;
-  lines.push(ratio("req/s, tandem / wrk", off.rps / wrk.rps, 1.0));
-  lines.push(ratio("req/s, tandem / autocannon", off.rps / autocannon.rps, 2));
-  lines.push(ratio("requests per CPU-second, tandem / wrk", perCpu(off) / perCpu(wrk), 0.6));
-  lines.push(ratio("req/s, progress bar on / off", on.rps / off.rps, 0.95));
+  };
+  const perRound = (f: (i: number) => number): number[] => wrk.map((_, i) => f(i));
+  lines.push(ratio("req/s, tandem / wrk", perRound((i) => off[i].rps / wrk[i].rps), 1.0));
+  lines.push(
+    ratio("req/s, tandem / autocannon", [median(off.map((m) => m.rps)) / autocannon.rps], 2),
+  );
+  lines.push(
+    ratio(
+      "requests per CPU-second, tandem / wrk",
+      perRound((i) => perCpu(off[i]) / perCpu(wrk[i])),
+      0.6,
+    ),
+  );
+  lines.push(ratio("req/s, progress bar on / off", perRound((i) => on[i].rps / off[i].rps), 0.95));
   const tandemRuns = results.filter((m) => m.name.startsWith("tandem"));
   const agree = tandemRuns.every((m) =>
     Math.abs(m.nginxCounted - m.requests) <= m.inFlightWindow * 8
   );
   lines.push(
-    `nginx stub_status vs tandem's 'requests': ${
-      tandemRuns.map((m) => `Δ ${m.nginxCounted - m.requests}`).join(", ")
-    } (in-flight window: ${CONNECTIONS} connections × pipeline) ${agree ? "agree" : "DISAGREE"}`,
+    `nginx stub_status minus tandem's 'requests': ${
+      [...new Set(tandemRuns.map((m) => m.nginxCounted - m.requests))].join(", ")
+    } (in-flight window: ${CONNECTIONS} connections × pipeline): ${agree ? "agree" : "DISAGREE"}`,
   );
   console.log(lines.join("\n"));
   try {

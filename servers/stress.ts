@@ -369,6 +369,7 @@ function histogramBuckets(
  * @throws {Deno.errors.NotCapable} When net permission for the target, or read permission
  * for the worker modules, is missing.
  * @throws {DOMException} `AbortError` (the signal's reason) when the signal was already aborted.
+ * @throws {Error} What `onProgress` threw (the run stops), or when a Worker fails.
  *
  * @example Stress a local server with 200 requests
  * ```ts
@@ -405,6 +406,7 @@ export async function runStress(
   const seconds = new TimelineCollector();
   const results: EngineResult[] = [];
   let progressTimer: ReturnType<typeof setInterval> | undefined;
+  let callbackError: { error: unknown } | undefined;
   const onAbort = (): void => {
     Atomics.store(progress, PROGRESS.stop, 1);
   };
@@ -475,10 +477,20 @@ export async function runStress(
       };
     };
     if (onProgress) {
-      progressTimer = setInterval(() => onProgress(snapshot()), PROGRESS_INTERVAL_MS);
+      progressTimer = setInterval(() => {
+        try {
+          onProgress(snapshot());
+        } catch (error) {
+          // A throwing callback stops the run; runStress then rejects with its error.
+          callbackError ??= { error };
+          clearInterval(progressTimer);
+          onAbort();
+        }
+      }, PROGRESS_INTERVAL_MS);
     }
 
     results.push(...await Promise.all(done));
+    if (callbackError) throw callbackError.error;
     const endPerf = performance.now();
     const endEpoch = Date.now();
     clearInterval(progressTimer);

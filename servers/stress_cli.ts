@@ -26,7 +26,8 @@ function usageFailure(message: string): number {
 
 function terminalWidth(): number {
   try {
-    return Deno.consoleSize().columns;
+    const { columns } = Deno.consoleSize();
+    return columns >= 40 ? columns : 80;
   } catch {
     return 80;
   }

@@ -258,3 +258,18 @@ Deno.test("runStress() rejects bad options before sending anything", async () =>
   assertEquals(target.received(), 0);
   assertEquals(liveWorkers.count, 0);
 });
+
+Deno.test("runStress() stops and rejects when onProgress throws", async () => {
+  await using target = startRawTarget();
+  await assertRejects(
+    () =>
+      runStress({ url: target.url, duration: 60_000, concurrency: 2 }, {
+        onProgress: () => {
+          throw new Error("callback broke");
+        },
+      }),
+    Error,
+    "callback broke",
+  );
+  assertEquals(liveWorkers.count, 0);
+});
