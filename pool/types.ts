@@ -287,3 +287,75 @@ export interface PoolStats {
   /** Workers ended so far. */
   terminated: number;
 }
+
+/**
+ * A permission: `true` for all, or a list of allowed values (paths, hosts, names).
+ *
+ * @example Allow a list or everything
+ * ```ts
+ * import type { PermissionValue } from "@tandem/tandem/pool";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const hosts: PermissionValue = ["127.0.0.1:8080"];
+ * assertEquals(Array.isArray(hosts), true);
+ * ```
+ */
+export type PermissionValue = boolean | string[];
+
+/**
+ * Deno permissions of a `ProcessPool`'s workers, mapped to `--allow-*` flags.
+ *
+ * @example A sandbox that may only reach one host
+ * ```ts
+ * import type { ProcessPermissions } from "@tandem/tandem/pool";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const permissions: ProcessPermissions = { net: ["127.0.0.1:8080"], env: false };
+ * assertEquals(permissions.net, ["127.0.0.1:8080"]);
+ * ```
+ */
+export interface ProcessPermissions {
+  /** `--allow-read` (loading the task module and its imports needs none). */
+  read?: PermissionValue;
+  /** `--allow-write`. */
+  write?: PermissionValue;
+  /** `--allow-net`. */
+  net?: PermissionValue;
+  /** `--allow-env`. */
+  env?: PermissionValue;
+  /** `--allow-run`. */
+  run?: PermissionValue;
+  /** `--allow-sys`. */
+  sys?: PermissionValue;
+  /** `--allow-ffi`. */
+  ffi?: PermissionValue;
+  /** `--allow-import`. */
+  import?: PermissionValue;
+}
+
+/**
+ * Options of a {@linkcode ProcessPool}.
+ *
+ * @example Cap memory and grant permissions
+ * ```ts
+ * import { ProcessPool, type ProcessPoolOptions } from "@tandem/tandem/pool";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const options: ProcessPoolOptions = { size: 1, maxMemoryMb: 128, permissions: {} };
+ * await using pool = new ProcessPool(options);
+ * assertEquals(pool.size, 1);
+ * ```
+ */
+export interface ProcessPoolOptions extends PoolOptions {
+  /**
+   * The workers' permissions: none by default (the task module and its static
+   * imports load without any).
+   *
+   * @default {{}}
+   */
+  permissions?: ProcessPermissions;
+  /** Heap cap of each worker in MiB (`--v8-flags=--max-old-space-size`). */
+  maxMemoryMb?: number;
+  /** Extra arguments for `deno run` (before the script), e.g. `["--no-config"]`. */
+  denoArgs?: string[];
+}

@@ -12,52 +12,8 @@
  * @module
  */
 
-import { type Channel, type ChannelEvents, PoolCore } from "./_pool_core.ts";
-import { resolveModule } from "./_module_url.ts";
-import { CTL_LENGTH, MSG_RESULTS } from "./_protocol.ts";
-import type { Task } from "./task.ts";
-import type {
-  MapOptions,
-  PoolOptions,
-  PoolStats,
-  ShutdownOptions,
-  SubmitOptions,
-  TaskArgs,
-  TaskFunction,
-  TaskInput,
-  TaskName,
-  TaskResult,
-} from "./types.ts";
-
-const WORKER_MAIN = new URL("./_worker_main.ts", import.meta.url);
-
-function workerChannel(module: string | undefined) {
-  // The worker loads the task module at once, in parallel with its own code.
-  const entry = module === undefined
-    ? WORKER_MAIN
-    : new URL(`#${encodeURIComponent(module)}`, WORKER_MAIN);
-  return (name: string, events: ChannelEvents): Channel => startWorker(entry, name, events);
-}
-
-function startWorker(entry: URL, name: string, events: ChannelEvents): Channel {
-  const ctl = new Int32Array(new SharedArrayBuffer(CTL_LENGTH * 4));
-  const worker = new Worker(entry, { type: "module", name });
-  worker.onmessage = (event: MessageEvent) => events.message(event.data);
-  worker.onerror = (event: ErrorEvent) => {
-    event.preventDefault();
-    events.exit(`uncaught ${event.message ?? "error"}`);
-  };
-  worker.onmessageerror = () => {
-    events.message({ t: MSG_RESULTS, r: [] });
-  };
-  return {
-    post: (message, transfer) => worker.postMessage(message, transfer),
-    kill: () => worker.terminate(),
-    ctl,
-    hardKill: false,
-    kind: "worker",
-  };
-}
+import { PoolExecutor } from "./pool_executor.ts";
+import type { PoolOptions, TaskFunction } from "./types.ts";
 
 /**
  * A pool of module Web Workers.
@@ -98,9 +54,7 @@ function startWorker(entry: URL, name: string, events: ChannelEvents): Channel {
  * assertEquals(await pool.submit("add", [1, 2]), 3);
  * ```
  */
-export class WorkerPool<M = Record<string, TaskFunction>> implements AsyncDisposable {
-  #core: PoolCore;
-
+export class WorkerPool<M = Record<string, TaskFunction>> extends PoolExecutor<M> {
   /**
    * Creates a pool for the exports of a task module.
    *
@@ -118,134 +72,6 @@ export class WorkerPool<M = Record<string, TaskFunction>> implements AsyncDispos
    */
   constructor(options?: PoolOptions);
   constructor(moduleOrOptions?: string | URL | PoolOptions, options?: PoolOptions) {
-    if (typeof moduleOrOptions === "string" || moduleOrOptions instanceof URL) {
-      const url = resolveModule(moduleOrOptions, "pool");
-      this.#core = new PoolCore(workerChannel(url.href), url.href, options);
-    } else {
-      this.#core = new PoolCore(workerChannel(undefined), undefined, moduleOrOptions);
-    }
-  }
-
-  /**
-   * The configured number of workers.
-   *
-   * @returns The pool size.
-   */
-  get size(): number {
-    return this.#core.size;
-  }
-
-  /**
-   * A snapshot of the pool's counters; `workers` is 0 once every worker ended.
-   *
-   * @returns The counters.
-   */
-  get stats(): PoolStats {
-    return this.#core.stats;
-  }
-
-  /**
-   * Runs an export of the task module in a worker.
-   *
-   * @param name The export's name.
-   * @param args Its arguments.
-   * @param options `signal`, `timeout`, `transfer`.
-   * @returns The task; a failure rejects it (never throws here).
-   * @throws {TypeError} When `args` is not an array.
-   * @throws {RangeError} When `timeout` is negative.
-   */
-  submit<K extends TaskName<M>>(
-    name: K,
-    args: TaskArgs<M, K>,
-    options?: SubmitOptions,
-  ): Task<TaskResult<M, K>>;
-  /**
-   * Runs a self-contained function in a worker (sent as source, so it must not
-   * use variables from outside its body).
-   *
-   * @param fn The function.
-   * @param args Its arguments.
-   * @param options `signal`, `timeout`, `transfer`.
-   * @returns The task; a failure rejects it.
-   * @throws {TypeError} When `fn` is native or bound.
-   */
-  submit<F extends TaskFunction>(
-    fn: F,
-    args: Parameters<F>,
-    options?: SubmitOptions,
-  ): Task<Awaited<ReturnType<F>>>;
-  submit(
-    nameOrFn: string | TaskFunction,
-    args: readonly unknown[],
-    options?: SubmitOptions,
-  ): Task<unknown> {
-    return this.#core.submit(nameOrFn, args, options);
-  }
-
-  /**
-   * Maps every input through an export (Python's `Executor.map`): each input is
-   * the single argument. Inputs are consumed lazily, `chunkSize` per message.
-   *
-   * @param name The export's name.
-   * @param inputs An iterable or async iterable of inputs.
-   * @param options `ordered`, `chunkSize`, `signal`.
-   * @returns An async iterable of the results; the first failure is thrown at its turn.
-   * @throws {RangeError} When `chunkSize` is not a positive integer.
-   */
-  map<K extends TaskName<M>>(
-    name: K,
-    inputs: Iterable<TaskInput<M, K>> | AsyncIterable<TaskInput<M, K>>,
-    options?: MapOptions,
-  ): AsyncIterableIterator<TaskResult<M, K>>;
-  /**
-   * Maps every input through a self-contained function.
-   *
-   * @param fn The function.
-   * @param inputs An iterable or async iterable of inputs.
-   * @param options `ordered`, `chunkSize`, `signal`.
-   * @returns An async iterable of the results.
-   * @throws {RangeError} When `chunkSize` is not a positive integer.
-   */
-  map<I, R>(
-    fn: (input: I) => R,
-    inputs: Iterable<I> | AsyncIterable<I>,
-    options?: MapOptions,
-  ): AsyncIterableIterator<Awaited<R>>;
-  map(
-    nameOrFn: string | TaskFunction,
-    inputs: Iterable<unknown> | AsyncIterable<unknown>,
-    options?: MapOptions,
-  ): AsyncIterableIterator<unknown> {
-    return this.#core.map(nameOrFn, inputs, options);
-  }
-
-  /**
-   * Resolves when the queue is below `maxQueue` (at once without it): await it
-   * before `submit` to wait instead of being rejected.
-   *
-   * @returns A promise that resolves when a task can be queued.
-   */
-  whenReady(): Promise<void> {
-    return this.#core.whenReady();
-  }
-
-  /**
-   * Shuts the pool down: `submit` rejects from now on; waits for the tasks (up to
-   * `timeout`), then ends every worker. Always settles in bounded time.
-   *
-   * @param options `wait`, `cancelPending`, `timeout`.
-   * @returns A promise that resolves once every worker ended.
-   */
-  shutdown(options?: ShutdownOptions): Promise<void> {
-    return this.#core.shutdown(options);
-  }
-
-  /**
-   * Shuts down on scope exit (`await using pool = …`), as `shutdown()` does.
-   *
-   * @returns A promise that resolves once every worker ended.
-   */
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.#core.shutdown();
+    super("worker", moduleOrOptions, options);
   }
 }

@@ -1,0 +1,137 @@
+/**
+ * Private: a `ProcessPool` worker seen from the main side (a `deno` subprocess
+ * speaking framed structured clone over stdin/stdout).
+ *
+ * @module
+ */
+
+import { encodeFrame, FrameDecoder } from "./_frames.ts";
+import type { Channel, ChannelEvents, ChannelFactory } from "./_pool_core.ts";
+import type { ProcessPoolOptions } from "./types.ts";
+
+const PROCESS_MAIN = new URL("./_process_main.ts", import.meta.url);
+
+/**
+ * Builds the `deno run` flags for a pool's workers.
+ *
+ * @param module The task module URL.
+ * @param options The pool options.
+ * @returns The flags.
+ */
+export function denoFlags(options: ProcessPoolOptions): string[] {
+  const flags = ["--no-prompt", "--no-lock"];
+  const permissions = options.permissions ?? {};
+  for (const name of ["read", "write", "net", "env", "run", "sys", "ffi", "import"] as const) {
+    const value = permissions[name];
+    if (value === true) flags.push(`--allow-${name}`);
+    else if (Array.isArray(value) && value.length > 0) {
+      flags.push(`--allow-${name}=${value.join(",")}`);
+    } else if (value !== undefined && value !== false && !Array.isArray(value)) {
+      throw new TypeError(
+        `Cannot create process pool as permission '${name}' must be a boolean or a list: received ${typeof value}`,
+      );
+    }
+  }
+  if (options.maxMemoryMb !== undefined) {
+    const mb = options.maxMemoryMb;
+    if (!Number.isInteger(mb) || mb < 8) {
+      throw new RangeError(
+        `Cannot create process pool as 'maxMemoryMb' must be an integer of at least 8: received ${mb}`,
+      );
+    }
+    flags.push(`--v8-flags=--max-old-space-size=${mb}`);
+  }
+  return [...flags, ...(options.denoArgs ?? [])];
+}
+
+/** Makes the channel factory of a process pool. */
+export function processChannel(
+  flags: string[],
+  module: URL | undefined,
+  memoryCapped: boolean,
+): ChannelFactory {
+  // The task module is imported statically by the entry point: loading it and its
+  // own imports needs no read permission.
+  const entry = module === undefined ? PROCESS_MAIN.href : "data:application/typescript," +
+    encodeURIComponent(
+      `import * as m from ${JSON.stringify(module.href)};\n` +
+        `import { startProcessWorker } from ${JSON.stringify(PROCESS_MAIN.href)};\n` +
+        `await startProcessWorker(m);\n`,
+    );
+  return (name: string, events: ChannelEvents): Channel => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", ...flags, entry, name],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    let killed = false;
+    let stderrTail = "";
+    const readStdout = (async () => {
+      const decoder = new FrameDecoder();
+      try {
+        for await (const chunk of child.stdout) {
+          for (const message of decoder.push(chunk)) {
+            if (!killed) events.message(message as { t: number });
+          }
+        }
+      } catch { /* the pipe broke: the exit status tells why */ }
+    })();
+    const readStderr = (async () => {
+      const text = new TextDecoder();
+      try {
+        for await (const chunk of child.stderr) {
+          if (!killed) await Deno.stderr.write(chunk).catch(() => 0);
+          stderrTail = (stderrTail + text.decode(chunk, { stream: true })).slice(-2000);
+        }
+      } catch { /* ignore */ }
+    })();
+    const closed = (async () => {
+      const status = await child.status;
+      await Promise.all([readStdout, readStderr]);
+      await writer.close().catch(() => {});
+      if (!killed) {
+        killed = true;
+        const oom = /out of memory|heap limit/i.test(stderrTail);
+        const how = status.signal
+          ? `killed by ${status.signal}`
+          : `exited with code ${status.code}`;
+        const line = oom ? "" : /(?:^|\n)(error[^\n]*)/i.exec(stderrTail)?.[1];
+        const detail = line ? `: ${line}` : "";
+        events.exit(
+          `${how}${
+            oom ? " (out of memory)" : memoryCapped && status.signal ? " (out of memory?)" : ""
+          }${detail}`,
+        );
+      }
+    })();
+    return {
+      post(message: unknown): void {
+        let frame: Uint8Array;
+        try {
+          frame = encodeFrame(message);
+        } catch (error) {
+          throw new DOMException(
+            error instanceof Error ? error.message : String(error),
+            "DataCloneError",
+          );
+        }
+        writer.write(frame).catch(() => {});
+      },
+      kill(): Promise<void> {
+        if (!killed) {
+          killed = true;
+          try {
+            child.kill("SIGKILL");
+          } catch { /* already exited */ }
+        }
+        return closed;
+      },
+      ctl: undefined,
+      hardKill: true,
+      kind: "process",
+    };
+  };
+}
