@@ -28,6 +28,7 @@ import {
   type SerializedError,
 } from "./_protocol.ts";
 import { BrokenPoolError } from "./broken_pool_error.ts";
+import { O_CANCELLED, O_FULFILLED, O_PENDING, O_REJECTED, Outcome } from "./_outcome.ts";
 import { Task, type TaskHandle, type TaskState } from "./task.ts";
 import type {
   MapOptions,
@@ -67,11 +68,6 @@ export interface Channel {
 /** Creates a channel. */
 export type ChannelFactory = (name: string, events: ChannelEvents) => Channel;
 
-const O_PENDING = 0;
-const O_FULFILLED = 1;
-const O_REJECTED = 2;
-const O_CANCELLED = 3;
-
 class Slot {
   readonly id: number;
   readonly name: string;
@@ -108,7 +104,7 @@ class Slot {
   }
 }
 
-class Job implements TaskHandle<unknown> {
+class Job extends Outcome implements TaskHandle<unknown> {
   readonly id: number;
   readonly core: PoolCore;
   kind: number;
@@ -121,11 +117,6 @@ class Job implements TaskHandle<unknown> {
   onAbort: (() => void) | undefined;
   slot: Slot | undefined;
   timer: ReturnType<typeof setTimeout> | undefined;
-  outcome = O_PENDING;
-  value: unknown;
-  #promise: Promise<unknown> | undefined;
-  #resolve: ((value: unknown) => void) | undefined;
-  #reject: ((reason: unknown) => void) | undefined;
 
   constructor(
     core: PoolCore,
@@ -136,6 +127,7 @@ class Job implements TaskHandle<unknown> {
     args: unknown[],
     timeout: number,
   ) {
+    super();
     this.core = core;
     this.id = id;
     this.kind = kind;
@@ -151,31 +143,11 @@ class Job implements TaskHandle<unknown> {
   }
 
   get state(): TaskState {
-    switch (this.outcome) {
-      case O_FULFILLED:
-        return "fulfilled";
-      case O_REJECTED:
-        return "rejected";
-      case O_CANCELLED:
-        return "cancelled";
-    }
+    const settled = this.settledState();
+    if (settled !== undefined) return settled;
     const slot = this.slot;
     if (slot === undefined) return "queued";
     return slot.running() === this ? "running" : "queued";
-  }
-
-  promise(): Promise<unknown> {
-    if (this.#promise === undefined) {
-      if (this.outcome === O_FULFILLED) this.#promise = Promise.resolve(this.value);
-      else if (this.outcome !== O_PENDING) this.#promise = Promise.reject(this.value);
-      else {
-        this.#promise = new Promise((resolve, reject) => {
-          this.#resolve = resolve;
-          this.#reject = reject;
-        });
-      }
-    }
-    return this.#promise;
   }
 
   cancel(reason?: unknown): boolean {
@@ -188,9 +160,7 @@ class Job implements TaskHandle<unknown> {
 
   /** Settles once; returns false when already settled. */
   settle(outcome: number, value: unknown): boolean {
-    if (this.outcome !== O_PENDING) return false;
-    this.outcome = outcome;
-    this.value = value;
+    if (!this.publish(outcome, value)) return false;
     this.args = EMPTY;
     this.transfer = undefined;
     if (this.timer !== undefined) {
@@ -202,8 +172,6 @@ class Job implements TaskHandle<unknown> {
       this.onAbort = undefined;
       this.signal = undefined;
     }
-    if (outcome === O_FULFILLED) this.#resolve?.(value);
-    else this.#reject?.(value);
     return true;
   }
 }

@@ -7,6 +7,7 @@
  */
 
 import { mapResults } from "./_map.ts";
+import { O_CANCELLED, O_FULFILLED, O_PENDING, O_REJECTED, Outcome } from "./_outcome.ts";
 import { Task, type TaskHandle, type TaskState } from "./task.ts";
 import type { MapOptions, ShutdownOptions, SubmitOptions, TaskFunction } from "./types.ts";
 
@@ -94,28 +95,18 @@ export interface AsyncPoolStats {
   cancelled: number;
 }
 
-const PENDING = 0;
-const FULFILLED = 1;
-const REJECTED = 2;
-const CANCELLED = 3;
-
-class AsyncJob implements TaskHandle<unknown> {
+class AsyncJob extends Outcome implements TaskHandle<unknown> {
   readonly id: number;
   fn: TaskFunction;
   args: unknown[];
   timeout: number;
-  outcome = PENDING;
   started = false;
-  value: unknown;
   controller: AbortController | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   timer: ReturnType<typeof setTimeout> | undefined;
   pool: AsyncPool;
   onSettle: (job: AsyncJob) => void;
-  #promise: Promise<unknown> | undefined;
-  #resolve: ((value: unknown) => void) | undefined;
-  #reject: ((reason: unknown) => void) | undefined;
 
   constructor(
     pool: AsyncPool,
@@ -125,6 +116,7 @@ class AsyncJob implements TaskHandle<unknown> {
     timeout: number,
     onSettle: (job: AsyncJob) => void,
   ) {
+    super();
     this.pool = pool;
     this.id = id;
     this.fn = fn;
@@ -134,45 +126,22 @@ class AsyncJob implements TaskHandle<unknown> {
   }
 
   get state(): TaskState {
-    if (this.outcome === PENDING) return this.started ? "running" : "queued";
-    return this.outcome === FULFILLED
-      ? "fulfilled"
-      : this.outcome === REJECTED
-      ? "rejected"
-      : "cancelled";
-  }
-
-  promise(): Promise<unknown> {
-    if (this.#promise === undefined) {
-      if (this.outcome === FULFILLED) this.#promise = Promise.resolve(this.value);
-      else if (this.outcome !== PENDING) this.#promise = Promise.reject(this.value);
-      else {
-        this.#promise = new Promise((resolve, reject) => {
-          this.#resolve = resolve;
-          this.#reject = reject;
-        });
-      }
-    }
-    return this.#promise;
+    return this.settledState() ?? (this.started ? "running" : "queued");
   }
 
   cancel(reason?: unknown): boolean {
     return this.settle(
-      CANCELLED,
+      O_CANCELLED,
       reason ?? new DOMException(`Task ${this.id} was cancelled`, "AbortError"),
     );
   }
 
   settle(outcome: number, value: unknown): boolean {
-    if (this.outcome !== PENDING) return false;
-    this.outcome = outcome;
-    this.value = value;
+    if (!this.publish(outcome, value)) return false;
     clearTimeout(this.timer);
     if (this.onAbort) this.signal!.removeEventListener("abort", this.onAbort);
     this.onAbort = undefined;
-    if (outcome !== FULFILLED) this.controller?.abort(value);
-    if (outcome === FULFILLED) this.#resolve?.(value);
-    else this.#reject?.(value);
+    if (outcome !== O_FULFILLED) this.controller?.abort(value);
     this.onSettle(this);
     return true;
   }
@@ -214,8 +183,8 @@ export class AsyncPool implements AsyncDisposable {
   #idle: (() => void)[] = [];
   #onSettle = (job: AsyncJob) => {
     this.#outstanding--;
-    if (job.outcome === FULFILLED) this.#completed++;
-    else if (job.outcome === REJECTED) this.#failed++;
+    if (job.outcome === O_FULFILLED) this.#completed++;
+    else if (job.outcome === O_REJECTED) this.#failed++;
     else this.#cancelled++;
     if (this.#outstanding === 0) {
       const idle = this.#idle;
@@ -301,14 +270,14 @@ export class AsyncPool implements AsyncDisposable {
     );
     this.#outstanding++;
     if (this.#closed) {
-      job.settle(REJECTED, new TypeError("Cannot submit task as the pool is shut down"));
+      job.settle(O_REJECTED, new TypeError("Cannot submit task as the pool is shut down"));
       return task;
     }
     if (
       this.#running >= this.#concurrency && this.#outstanding - 1 - this.#running >= this.#maxQueue
     ) {
       job.settle(
-        REJECTED,
+        O_REJECTED,
         new RangeError(`Cannot submit task as the queue is full: 'maxQueue' is ${this.#maxQueue}`),
       );
       return task;
@@ -316,11 +285,11 @@ export class AsyncPool implements AsyncDisposable {
     const signal = options?.signal;
     if (signal) {
       if (signal.aborted) {
-        job.settle(CANCELLED, signal.reason);
+        job.settle(O_CANCELLED, signal.reason);
         return task;
       }
       job.signal = signal;
-      job.onAbort = () => job.settle(CANCELLED, signal.reason);
+      job.onAbort = () => job.settle(O_CANCELLED, signal.reason);
       signal.addEventListener("abort", job.onAbort, { once: true });
     }
     this.#queue.push(job);
@@ -331,7 +300,7 @@ export class AsyncPool implements AsyncDisposable {
   #pump(): void {
     while (this.#running < this.#concurrency && this.#queue.length > 0) {
       const job = this.#queue.shift()!;
-      if (job.outcome !== PENDING) continue;
+      if (job.outcome !== O_PENDING) continue;
       this.#start(job);
     }
   }
@@ -343,7 +312,7 @@ export class AsyncPool implements AsyncDisposable {
     if (job.timeout !== Infinity) {
       job.timer = setTimeout(() => {
         job.settle(
-          REJECTED,
+          O_REJECTED,
           new DOMException(`Task ${job.id} timed out after ${job.timeout} ms`, "TimeoutError"),
         );
       }, job.timeout);
@@ -352,9 +321,9 @@ export class AsyncPool implements AsyncDisposable {
     const run = async () => {
       try {
         const value = await job.fn.apply(context, job.args);
-        job.settle(FULFILLED, value);
+        job.settle(O_FULFILLED, value);
       } catch (error) {
-        job.settle(REJECTED, error);
+        job.settle(O_REJECTED, error);
       } finally {
         this.#running--;
         this.#pump();
@@ -415,7 +384,7 @@ export class AsyncPool implements AsyncDisposable {
     if (options.cancelPending || !wait) {
       for (const job of this.#queue) {
         job.settle(
-          CANCELLED,
+          O_CANCELLED,
           new DOMException(`Task ${job.id} was cancelled by shutdown`, "AbortError"),
         );
       }
@@ -435,7 +404,7 @@ export class AsyncPool implements AsyncDisposable {
     }
     for (const job of this.#queue) {
       job.settle(
-        CANCELLED,
+        O_CANCELLED,
         new DOMException(`Task ${job.id} was cancelled by shutdown`, "AbortError"),
       );
     }
