@@ -4,8 +4,9 @@
  * @module
  */
 
-/** A submitted chunk: something awaitable that can be cancelled. */
-export interface ChunkTask extends PromiseLike<unknown> {
+/** A submitted chunk: a native promise of its results, and a way to cancel it. */
+export interface ChunkTask {
+  promise(): Promise<unknown>;
   cancel(reason?: unknown): boolean;
 }
 
@@ -103,7 +104,8 @@ class MapIterator implements AsyncIterableIterator<unknown> {
       if (this.#signal !== undefined && this.#abort === undefined) this.#listen(this.#signal);
       for (;;) {
         this.#signal?.throwIfAborted();
-        await this.#fill();
+        if (this.#sync === undefined) await this.#fill();
+        else this.#fillSync();
         let chunk: unknown[] | undefined;
         if (this.#ordered) {
           if (this.#inflightHead === this.#inflight.length) break;
@@ -113,8 +115,11 @@ class MapIterator implements AsyncIterableIterator<unknown> {
             this.#inflight = this.#inflight.slice(this.#inflightHead);
             this.#inflightHead = 0;
           }
-          chunk = (this.#abort ? await Promise.race([task, this.#abort]) : await task) as unknown[];
-          await this.#fill();
+          const promise = task.promise();
+          chunk =
+            (this.#abort ? await Promise.race([promise, this.#abort]) : await promise) as unknown[];
+          if (this.#async !== undefined) await this.#fill();
+          else this.#fillSync();
         } else {
           if (this.#error) throw this.#error.reason;
           if (this.#completed.length === 0) {
@@ -149,57 +154,73 @@ class MapIterator implements AsyncIterableIterator<unknown> {
     this.#abort.catch(() => {});
   }
 
-  async #fill(): Promise<void> {
-    if (this.#sourceDone) return;
+  #open(): void {
+    if (this.#sync === undefined && this.#async === undefined) {
+      const inputs = this.#inputs as Iterable<unknown> & AsyncIterable<unknown>;
+      if (typeof inputs[Symbol.iterator] === "function") this.#sync = inputs[Symbol.iterator]();
+      else this.#async = inputs[Symbol.asyncIterator]();
+    }
+  }
+
+  /** Submits chunks from a sync source until the window is full. */
+  #fillSync(): void {
     const size = this.#chunkSize;
+    const it = this.#sync!;
     while (!this.#sourceDone && this.#inflightCount() < this.#window) {
       const chunk: unknown[] = [];
-      if (this.#sync === undefined && this.#async === undefined) {
-        const inputs = this.#inputs as Iterable<unknown> & AsyncIterable<unknown>;
-        if (typeof inputs[Symbol.iterator] === "function") this.#sync = inputs[Symbol.iterator]();
-        else this.#async = inputs[Symbol.asyncIterator]();
-      }
-      if (this.#sync !== undefined) {
-        const it = this.#sync;
-        while (chunk.length < size) {
-          const r = it.next();
-          if (r.done) {
-            this.#sourceDone = true;
-            break;
-          }
-          chunk.push(r.value);
+      while (chunk.length < size) {
+        const r = it.next();
+        if (r.done) {
+          this.#sourceDone = true;
+          break;
         }
-      } else {
-        const it = this.#async!;
-        while (chunk.length < size) {
-          const r = await it.next();
-          if (r.done) {
-            this.#sourceDone = true;
-            break;
-          }
-          chunk.push(r.value);
-        }
+        chunk.push(r.value);
       }
       if (chunk.length === 0) break;
-      const task = this.#submit(chunk);
-      if (this.#ordered) {
-        this.#inflight.push(task);
-      } else {
-        this.#running++;
-        this.#live.add(task);
-        task.then((value) => {
-          this.#live.delete(task);
-          this.#running--;
-          this.#completed.push(value as unknown[]);
-          this.#wake?.();
-        }, (reason) => {
-          this.#live.delete(task);
-          this.#running--;
-          this.#error ??= { reason };
-          this.#wake?.();
-        });
-      }
+      this.#track(this.#submit(chunk));
     }
+  }
+
+  /** Submits chunks until the window is full (any source). */
+  async #fill(): Promise<void> {
+    if (this.#sourceDone) return;
+    this.#open();
+    if (this.#sync !== undefined) return this.#fillSync();
+    const size = this.#chunkSize;
+    const it = this.#async!;
+    while (!this.#sourceDone && this.#inflightCount() < this.#window) {
+      const chunk: unknown[] = [];
+      while (chunk.length < size) {
+        const r = await it.next();
+        if (r.done) {
+          this.#sourceDone = true;
+          break;
+        }
+        chunk.push(r.value);
+      }
+      if (chunk.length === 0) break;
+      this.#track(this.#submit(chunk));
+    }
+  }
+
+  #track(task: ChunkTask): void {
+    if (this.#ordered) {
+      this.#inflight.push(task);
+      return;
+    }
+    this.#running++;
+    this.#live.add(task);
+    task.promise().then((value) => {
+      this.#live.delete(task);
+      this.#running--;
+      this.#completed.push(value as unknown[]);
+      this.#wake?.();
+    }, (reason) => {
+      this.#live.delete(task);
+      this.#running--;
+      this.#error ??= { reason };
+      this.#wake?.();
+    });
   }
 
   #inflightCount(): number {

@@ -304,8 +304,18 @@ export class PoolCore {
     fnOrName: string | TaskFunction,
     args: readonly unknown[],
     options: SubmitOptions | undefined,
-    kind: number = KIND_CALL,
   ): Task<unknown> {
+    const job = this.submitJob(fnOrName, args, options, KIND_CALL);
+    return new Task<unknown>(job.id, job);
+  }
+
+  /** Submits a task and returns its job (for `map`, which needs no `Task`). */
+  submitJob(
+    fnOrName: string | TaskFunction,
+    args: readonly unknown[],
+    options: SubmitOptions | undefined,
+    kind: number,
+  ): Job {
     const id = this.#nextId++;
     let ref: string | number;
     let label: string;
@@ -328,7 +338,6 @@ export class PoolCore {
       ? this.#taskTimeout
       : checkMs(options.timeout, "timeout", Infinity);
     const job = new Job(this, id, kind, ref, label, args as unknown[], timeout);
-    const task = new Task<unknown>(id, job);
     this.#outstanding++;
     if (this.#closed || this.#broken) {
       this.#finish(
@@ -336,7 +345,7 @@ export class PoolCore {
         O_REJECTED,
         this.#broken ?? new TypeError(`Cannot submit task '${label}' as the pool is shut down`),
       );
-      return task;
+      return job;
     }
     if (this.#maxQueue !== Infinity && this.#outstanding - this.size > this.#maxQueue) {
       this.#finish(
@@ -346,7 +355,7 @@ export class PoolCore {
           `Cannot submit task '${label}' as the queue is full: 'maxQueue' is ${this.#maxQueue}`,
         ),
       );
-      return task;
+      return job;
     }
     if (options !== undefined) {
       if (options.transfer !== undefined) job.transfer = options.transfer;
@@ -354,7 +363,7 @@ export class PoolCore {
       if (signal !== undefined) {
         if (signal.aborted) {
           this.#finish(job, O_CANCELLED, signal.reason);
-          return task;
+          return job;
         }
         job.signal = signal;
         job.onAbort = () => this.cancel(job, signal.reason, O_CANCELLED);
@@ -366,7 +375,7 @@ export class PoolCore {
       this.#flushScheduled = true;
       queueMicrotask(this.#flush);
     }
-    return task;
+    return job;
   }
 
   /** Resolves when the queue has room (always at once without `maxQueue`). */
@@ -852,11 +861,11 @@ export class PoolCore {
     }
     if (this.#closed) throw new TypeError("Cannot map as the pool is shut down");
     return mapResults(
-      (chunk: unknown[]) => this.submit(fnOrName, [chunk], undefined, KIND_MAP),
+      (chunk: unknown[]) => this.submitJob(fnOrName, [chunk], undefined, KIND_MAP),
       inputs,
       chunkSize,
       options.ordered ?? true,
-      Math.max(this.size * 16, 32),
+      Math.max(this.size * 64, 128),
       options.signal,
     );
   }

@@ -362,7 +362,10 @@ export class AsyncPool implements AsyncDisposable {
       return out;
     };
     return mapResults(
-      (chunk) => this.submit(runChunk, [chunk as I[]]),
+      (chunk) => {
+        const task = this.submit(runChunk, [chunk as I[]]);
+        return { promise: () => task.then(), cancel: (reason) => task.cancel(reason) };
+      },
       inputs,
       chunkSize,
       options.ordered ?? true,
