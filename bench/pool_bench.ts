@@ -162,6 +162,21 @@ Deno.bench({
 
 Deno.bench({
   group: "cpu 8 x count(50M)",
+  name: "raw 2 workers, postMessage (the parallel ceiling here)",
+  n: 3,
+  warmup: 1,
+  async fn(b) {
+    const workers = await startRaw(2);
+    await rawPipelined(workers, 2, () => ({ count: 1e6 }));
+    b.start();
+    await rawPipelined(workers, CPU_TASKS, () => ({ count: CPU_N }));
+    b.end();
+    for (const w of workers) w.terminate();
+  },
+});
+
+Deno.bench({
+  group: "cpu 8 x count(50M)",
   name: "WorkerPool, size 2",
   n: 3,
   warmup: 1,

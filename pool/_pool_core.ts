@@ -896,5 +896,3 @@ function cloneError(job: Job, error: unknown): Error {
     "DataCloneError",
   );
 }
-
-export { KIND_CALL, KIND_MAP };

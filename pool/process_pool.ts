@@ -7,7 +7,8 @@
  * imports load without any), and optionally a heap cap.
  *
  * Data crosses the pipe as `node:v8` structured-clone frames. The workers' console
- * output goes to this process's stderr. `sync/` objects cannot be shared with a
+ * output goes to this process's stderr (a task must not write to `Deno.stdout`
+ * itself: that is the pipe). `sync/` objects cannot be shared with a
  * process (no shared memory): use `WorkerPool` for them.
  *
  * @module
