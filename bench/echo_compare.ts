@@ -183,16 +183,17 @@ if (ROUNDS > 0) {
   );
 }
 
-// --- Idle connections ---------------------------------------------------------
-if (IDLE > 0) {
+// --- Idle connections, then Ctrl+C --------------------------------------------
+/** Holds `count` connections open against a fresh Tandem server, then sends it SIGINT. */
+async function idleThenStop(count: number, measureRss: boolean): Promise<void> {
   const server = await start("tandem", Deno.execPath(), tandemArgs);
   await new Promise((resolve) => setTimeout(resolve, 300));
-  const before = await rssKiB(server.child.pid);
+  const before = measureRss ? await rssKiB(server.child.pid) : 0;
   const conns: Deno.TcpConn[] = [];
   const one = new Uint8Array([0x2a]);
   const t0 = performance.now();
-  while (conns.length < IDLE) {
-    const batch = Math.min(500, IDLE - conns.length);
+  while (conns.length < count) {
+    const batch = Math.min(500, count - conns.length);
     conns.push(
       ...await Promise.all(Array.from({ length: batch }, async () => {
         const conn = await Deno.connect({ hostname: HOST, port: server.port });
@@ -205,23 +206,17 @@ if (IDLE > 0) {
     );
   }
   const connectMs = performance.now() - t0;
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-  const after = await rssKiB(server.child.pid);
-  console.log(
-    `Idle: ${IDLE.toLocaleString("en-US")} connections held open (set up in ${
-      (connectMs / 1000).toFixed(1)
-    } s)`,
-  );
-  console.log(`server RSS   before ${mib(before)}, with connections ${mib(after)} (goal < 200 MB)`);
-  console.log(
-    `per conn     ${((after - before) / IDLE).toFixed(1)} KiB (RSS growth / connections)`,
-  );
+  const label = `${count.toLocaleString("en-US")} clients`;
+  if (measureRss) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const after = await rssKiB(server.child.pid);
+    console.log(`Idle: ${label} held open (set up in ${(connectMs / 1000).toFixed(1)} s)`);
+    console.log(`server RSS   before ${mib(before)}, with them ${mib(after)} (goal < 200 MB)`);
+    console.log(
+      `per conn     ${((after - before) / count).toFixed(1)} KiB (RSS growth / connections)`,
+    );
+  }
   const exit = await stop(server);
-  console.log(
-    `SIGINT with ${IDLE.toLocaleString("en-US")} clients: exit code ${exit.code} after ${
-      Math.round(exit.ms)
-    } ms`,
-  );
   let goodbyes = 0;
   const buffer = new Uint8Array(64);
   for (const conn of conns) {
@@ -232,10 +227,13 @@ if (IDLE > 0) {
     conn.close();
   }
   console.log(
-    `goodbyes     ${goodbyes.toLocaleString("en-US")} of ${
-      IDLE.toLocaleString("en-US")
-    } clients received 'shutting down'`,
+    `SIGINT with ${label.padStart(14)}: exit code ${exit.code} after ${
+      Math.round(exit.ms)
+    } ms (goal < 1000), ${goodbyes.toLocaleString("en-US")} received 'shutting down'`,
   );
 }
+
+if (IDLE > 0) await idleThenStop(IDLE, true);
+await idleThenStop(100, false);
 
 await Deno.remove(dir, { recursive: true });
