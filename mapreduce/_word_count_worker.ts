@@ -16,5 +16,16 @@ const table = new WordTable();
 export function countChunk(bytes: Uint8Array): ChunkCounts {
   table.clear();
   table.countWords(bytes);
+  release(bytes);
   return table.toChunkCounts();
+}
+
+/**
+ * Frees a chunk's memory now rather than at the next garbage collection, which may come
+ * only after many chunks (V8 collects by heap pressure; buffers live outside the heap).
+ * Detaching the buffer drops the last reference to its backing store.
+ */
+export function release(bytes: Uint8Array): void {
+  const buffer = bytes.buffer;
+  if (buffer instanceof ArrayBuffer && !buffer.detached) buffer.transfer(0);
 }

@@ -9,6 +9,7 @@ import type { ChunkCounts } from "./_word_table.ts";
 import { WordTable } from "./_word_table.ts";
 import { mapReduce } from "./map_reduce.ts";
 import { poolCounters } from "./_pool_counters.ts";
+import { release } from "./_word_count_worker.ts";
 import { DEFAULT_CHUNK_BYTES, type TextSource } from "./text_chunks.ts";
 import { type ChunkSize, chunkSource, filePath } from "./_chunker.ts";
 
@@ -32,7 +33,7 @@ export interface WordFrequencyOptions {
   /**
    * Target chunk size in bytes (chunks end at whitespace boundaries).
    *
-   * @default {4 MiB; for a file, what is left / (2 × workers), between 4 and 16 MiB}
+   * @default {4 MiB; for a file, what is left / (2 × workers), between 4 and 8 MiB}
    */
   chunkBytes?: number;
   /** Aborting stops reading, cancels the chunks in flight and rejects with the reason. */
@@ -138,6 +139,7 @@ export async function wordFrequency(
         signal?.throwIfAborted();
         table.countWords(chunk);
         bytes += chunk.length;
+        release(chunk);
         onProgress?.({ bytes, words: table.total });
       };
       if (!first.done) count(first.value);
@@ -186,7 +188,7 @@ export async function wordFrequency(
 
 /**
  * 4 MiB; for a file, chunks that shrink as the end nears (guided self-scheduling): the
- * rest / (2 × workers), between 4 and 16 MiB. Big chunks early mean few per-chunk
+ * rest / (2 × workers), between 4 and 8 MiB. Big chunks early mean few per-chunk
  * results to merge; small ones late keep the workers finishing together.
  */
 async function defaultChunkBytes(source: TextSource, workers: number): Promise<ChunkSize> {
@@ -199,7 +201,7 @@ async function defaultChunkBytes(source: TextSource, workers: number): Promise<C
     return DEFAULT_CHUNK_BYTES; // reading it reports the error
   }
   return (offset) =>
-    Math.min(16 << 20, Math.max(DEFAULT_CHUNK_BYTES, Math.ceil((size - offset) / (2 * workers))));
+    Math.min(8 << 20, Math.max(DEFAULT_CHUNK_BYTES, Math.ceil((size - offset) / (2 * workers))));
 }
 
 function transform(
