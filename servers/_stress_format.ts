@@ -158,9 +158,11 @@ export function formatReport(report: StressReport, width = 80): string {
       );
     });
   }
-  if (report.timeline.length > 1) {
-    const peak = Math.max(...report.timeline.map((s) => s.completed));
-    const spark = report.timeline.slice(-Math.max(10, width - 24)).map((s) =>
+  // The last, partial second would draw as a dip that is not one.
+  const whole = report.timeline.filter((s) => s.second < Math.floor(report.durationMs / 1000));
+  if (whole.length > 1) {
+    const peak = Math.max(...whole.map((s) => s.completed));
+    const spark = whole.slice(-Math.max(10, width - 24)).map((s) =>
       SPARKS[peak > 0 ? Math.min(7, Math.floor((s.completed / peak) * 7.99)) : 0]
     ).join("");
     lines.push("");
