@@ -5,30 +5,20 @@
 //
 //   flock /tmp/tandem-bench.lock deno bench bench/sync_bench.ts
 import { Lock, RLock, Semaphore } from "../sync/mod.ts";
+import { bareAcquire, bareRelease } from "./sync_bare_lock.ts";
 
 const OPS = 1_000;
 
-/** The bare futex lock: 0 free, 1 locked, 2 locked with waiters. */
+/** The bare futex lock (see sync_bare_lock.ts). */
 class BareFutexLock {
   readonly #i32 = new Int32Array(new SharedArrayBuffer(4));
 
   acquire(): void {
-    const i32 = this.#i32;
-    let c = Atomics.compareExchange(i32, 0, 0, 1);
-    if (c === 0) return;
-    if (c !== 2) c = Atomics.exchange(i32, 0, 2);
-    while (c !== 0) {
-      Atomics.wait(i32, 0, 2);
-      c = Atomics.exchange(i32, 0, 2);
-    }
+    bareAcquire(this.#i32);
   }
 
   release(): void {
-    const i32 = this.#i32;
-    if (Atomics.sub(i32, 0, 1) !== 1) {
-      Atomics.store(i32, 0, 0);
-      Atomics.notify(i32, 0, 1);
-    }
+    bareRelease(this.#i32);
   }
 }
 

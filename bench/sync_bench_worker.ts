@@ -1,30 +1,13 @@
 // Worker for bench/sync_workers_bench.ts.
 import { reviveShared } from "../sync/mod.ts";
-import type { Lock, Semaphore, SharedArray, SharedValue } from "../sync/mod.ts";
+import { bareAcquire, bareRelease } from "./sync_bare_lock.ts";
+import type { Barrier, Lock, Semaphore, SharedArray, SharedValue } from "../sync/mod.ts";
 
 interface Scope {
   onmessage: ((event: MessageEvent) => void) | null;
   postMessage(message: unknown): void;
 }
 const scope = self as unknown as Scope;
-
-/** Bare futex lock over word 0 of an Int32Array (same as in sync_bench.ts). */
-function bareAcquire(i32: Int32Array): void {
-  let c = Atomics.compareExchange(i32, 0, 0, 1);
-  if (c === 0) return;
-  if (c !== 2) c = Atomics.exchange(i32, 0, 2);
-  while (c !== 0) {
-    Atomics.wait(i32, 0, 2);
-    c = Atomics.exchange(i32, 0, 2);
-  }
-}
-
-function bareRelease(i32: Int32Array): void {
-  if (Atomics.sub(i32, 0, 1) !== 1) {
-    Atomics.store(i32, 0, 0);
-    Atomics.notify(i32, 0, 1);
-  }
-}
 
 scope.onmessage = (event: MessageEvent) => {
   const message = reviveShared(event.data) as {
@@ -37,6 +20,9 @@ scope.onmessage = (event: MessageEvent) => {
     flags: SharedArray<"int32">;
     times: SharedArray<"float64">;
     held: Semaphore;
+    shares: SharedArray<"int32">;
+    index: number;
+    barrier: Barrier;
   };
   const { op, n } = message;
   if (op === "lockRaw") {
@@ -62,6 +48,28 @@ scope.onmessage = (event: MessageEvent) => {
       bareAcquire(word);
       view[0]++;
       bareRelease(word);
+    }
+  } else if (op === "share") {
+    // Take the lock until the shared total reaches n; count this worker's share.
+    const lock = message.lock;
+    const view = message.raw.view;
+    const shares = message.shares.view;
+    const index = message.index;
+    message.barrier.wait();
+    for (;;) {
+      lock.acquire();
+      const done = view[0] >= n;
+      if (!done) {
+        view[0]++;
+        shares[index]++;
+        // shares[2] = last holder + 1, shares[3] = number of hand-overs.
+        if (shares[2] !== index + 1) {
+          if (shares[2] !== 0) shares[3]++;
+          shares[2] = index + 1;
+        }
+      }
+      lock.release();
+      if (done) break;
     }
   } else if (op === "latency") {
     // `held` gets a permit when the worker holds the lock; flags: [1] round the main

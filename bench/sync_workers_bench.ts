@@ -7,7 +7,7 @@
 // Throughput = 2,000,000 / time; the count is checked after every iteration.
 // The latency bench prints the median time from a worker's release() to the main
 // thread's acquireAsync() resolving (clocks: performance.timeOrigin + now()).
-import { Lock, Semaphore, SharedArray, SharedValue } from "../sync/mod.ts";
+import { Barrier, Lock, Semaphore, SharedArray, SharedValue } from "../sync/mod.ts";
 
 const N = 1_000_000;
 const WORKER = new URL("./sync_bench_worker.ts", import.meta.url);
@@ -42,14 +42,50 @@ Deno.bench({ name: "Lock, SharedValue.value counter", group, n: 5, warmup: 1 }, 
   await contendedWith(b, "lockValue", undefined, counter);
 });
 
+const FAIR_TOTAL = 20_000;
+const fairGroup = "fairness: 2 workers share 20,000 lock-guarded increments";
+
+for (const fifo of [false, true]) {
+  Deno.bench({
+    name: fifo ? "Lock fifo (handoff)" : "Lock barging (default)",
+    group: fairGroup,
+    baseline: !fifo,
+    n: 3,
+    warmup: 1,
+  }, async (b) => {
+    const workers = await start(2);
+    const lock = new Lock({ fifo });
+    const raw = new SharedArray("int32", 1);
+    const shares = new SharedArray("int32", 4);
+    const barrier = new Barrier(2);
+    try {
+      // Load the worker modules first, then start both together at the barrier.
+      await Promise.all(workers.map((w) => run(w, { op: "bare", n: 0, raw, bare: raw })));
+      b.start();
+      await Promise.all(
+        workers.map((w, index) =>
+          run(w, { op: "share", n: FAIR_TOTAL, lock, raw, shares, index, barrier })
+        ),
+      );
+      b.end();
+    } finally {
+      for (const w of workers) w.terminate();
+    }
+    const [a, c, , switches] = shares.toArray();
+    console.log(
+      `${fifo ? "fifo" : "barging"}: shares ${a} / ${c}, lock changed hands ${switches} times`,
+    );
+  });
+}
+
 async function contendedWith(
   b: Deno.BenchContext,
   op: string,
   raw = new SharedArray("int32", 1),
   counter = new SharedValue("int32", 0),
+  lock = new Lock(),
 ): Promise<void> {
   const workers = await start(2);
-  const lock = new Lock();
   const bare = new SharedArray("int32", 1);
   const message = (n: number) => ({ op, n, lock, counter, raw, bare });
   try {
@@ -67,7 +103,6 @@ async function contendedWith(
 }
 
 const ROUNDS = 2_000;
-const latencies: number[] = [];
 
 Deno.bench(
   { name: "acquireAsync wake-up after a worker's release (x2000)", n: 1, warmup: 0 },
@@ -77,6 +112,7 @@ Deno.bench(
     const flags = new SharedArray("int32", 3);
     const times = new SharedArray("float64", ROUNDS);
     const held = new Semaphore(0);
+    const latencies: number[] = [];
     const done = run(worker, { op: "latency", n: ROUNDS, lock, flags, times, held });
     try {
       for (let round = 1; round <= ROUNDS; round++) {
