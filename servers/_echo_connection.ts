@@ -2,7 +2,7 @@
 // timeout and a goodbye on shutdown. Private to `echo_server.ts`.
 
 /** Smallest read buffer; an idle connection holds only this much. */
-const MIN_BUFFER = 2 * 1024;
+const MIN_BUFFER = 1024;
 /** Largest read buffer, reached after reads that fill the buffer. */
 const MAX_BUFFER = 64 * 1024;
 
@@ -48,8 +48,9 @@ export class EchoConnection {
   #closed = false;
   #goodbye: Uint8Array = new Uint8Array();
   #closeAfterGoodbye = false;
-  #goodbyeSettled = Promise.withResolvers<void>();
-  #closedSignal = Promise.withResolvers<void>();
+  // Made on shutdown only: an idle connection should cost as little as possible.
+  #goodbyeSettled: PromiseWithResolvers<void> | undefined;
+  #closedSignal: PromiseWithResolvers<void> | undefined;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(conn: Deno.TcpConn, options: EchoConnectionOptions) {
@@ -89,7 +90,7 @@ export class EchoConnection {
     this.#writing = false;
     if (this.#stopping) {
       await this.#sayGoodbye();
-      await this.#closedSignal.promise;
+      if (!this.#closed) await (this.#closedSignal ??= Promise.withResolvers()).promise;
     } else {
       this.#close();
     }
@@ -105,6 +106,8 @@ export class EchoConnection {
    * @returns A promise that settles once the goodbye is written or given up.
    */
   stop(reason: EchoCloseReason, message: Uint8Array, graceMs?: number): Promise<void> {
+    this.#goodbyeSettled ??= Promise.withResolvers();
+    if (this.#closed) this.#goodbyeSettled.resolve();
     if (this.#stopping || this.#closed) return this.#goodbyeSettled.promise;
     this.#stopping = true;
     this.reason = reason;
@@ -135,7 +138,7 @@ export class EchoConnection {
       } catch {
         // The client is gone or the connection was closed first.
       }
-      this.#goodbyeSettled.resolve();
+      this.#goodbyeSettled?.resolve();
       if (this.#closeAfterGoodbye) this.#close();
     })();
     return this.#farewell;
@@ -174,8 +177,8 @@ export class EchoConnection {
   #close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#goodbyeSettled.resolve();
-    this.#closedSignal.resolve();
+    this.#goodbyeSettled?.resolve();
+    this.#closedSignal?.resolve();
     this.#clearIdleTimer();
     if (this.#graceTimer !== undefined) clearTimeout(this.#graceTimer);
     this.#graceTimer = undefined;
