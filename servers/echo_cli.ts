@@ -156,7 +156,8 @@ export async function main(args: string[], options: EchoCliOptions = {}): Promis
     if (stoppedBy !== "") return;
     stoppedBy = why;
     stopRequested.resolve();
-    stdout(`Shutting down (${why}): closing ${server.connections} connection(s)`);
+    const open = server.connections;
+    stdout(`Shutting down (${why}): closing ${open} connection${open === 1 ? "" : "s"}`);
     void server.shutdown();
   };
   const handlers = signals.map((name) => {

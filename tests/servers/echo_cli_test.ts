@@ -134,7 +134,7 @@ Deno.test("main() logs the address, connects and disconnects, then stops", async
   conn.close();
   assertEquals(await code, 0);
   assertMatch(stdout[1], /^\+ 127\.0\.0\.1:\d+ connected \(1 open\)$/);
-  assertEquals(stdout[2], "Shutting down (aborted): closing 1 connection(s)");
+  assertEquals(stdout[2], "Shutting down (aborted): closing 1 connection");
   assertMatch(stdout[3], /^- 127\.0\.0\.1:\d+ shutdown: 2 B echoed in \d+\.\d s \(0 open\)$/);
   assertEquals(stdout[4], "Stopped");
 });
@@ -168,7 +168,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     const stderr = decoder.decode(await new Response(child.stderr).arrayBuffer());
     assertEquals(status.code, 0, stderr);
     assertEquals(stderr, "");
-    assert(lines.includes(`Shutting down (${signal}): closing 3 connection(s)`), lines.join("\n"));
+    assert(lines.includes(`Shutting down (${signal}): closing 3 connections`), lines.join("\n"));
     assertEquals(lines.at(-1), "Stopped");
   });
 }
