@@ -456,14 +456,21 @@ export class PoolCore {
     return Math.max(2, Math.min(WORKER_CAP, Math.round(4 / avg)));
   }
 
-  #spawn(): Slot {
+  /** Starts a worker; when that is impossible (e.g. no permission), breaks the pool. */
+  #spawn(): boolean {
     const slot = new Slot(this.#nextSlot, `${this.name}-${this.#nextSlot}`);
     this.#nextSlot++;
+    try {
+      slot.ch = this.#factory(slot.name, {
+        message: (message) => this.#onMessage(slot, message),
+        exit: (reason) => this.#onExit(slot, reason),
+      });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.#break(new BrokenPoolError(`Cannot start a worker: ${message}`, { cause: error }));
+      return false;
+    }
     this.#started++;
-    slot.ch = this.#factory(slot.name, {
-      message: (message) => this.#onMessage(slot, message),
-      exit: (reason) => this.#onExit(slot, reason),
-    });
     this.#slots.push(slot);
     slot.ch.post({
       t: MSG_INIT,
@@ -473,7 +480,7 @@ export class PoolCore {
       ctl: slot.ch.ctl?.buffer,
       name: slot.name,
     }, []);
-    return slot;
+    return true;
   }
 
   #dispatch(): void {
@@ -483,7 +490,9 @@ export class PoolCore {
       let idle = 0;
       for (const slot of this.#slots) if (slot.load === 0 && !slot.retiring) idle++;
       let want = this.#pending.length - this.#pendingHead - idle;
-      while (want-- > 0 && this.#slots.length < this.size) this.#spawn();
+      while (want-- > 0 && this.#slots.length < this.size) {
+        if (!this.#spawn()) return;
+      }
     }
     const cap = this.#cap();
     for (;;) {

@@ -73,3 +73,19 @@ Deno.test("ProcessPool maxMemoryMb fails a task that runs out of memory, and onl
     await closed(pool);
   }
 });
+
+Deno.test({
+  name: "ProcessPool.submit() rejects with BrokenPoolError when processes cannot start",
+  permissions: { read: true, run: false, env: true },
+  async fn() {
+    const pool = tasksPool({ size: 1 });
+    try {
+      const error = await rejection(pool.submit("add", [1, 2]));
+      assertInstanceOf(error, Error);
+      assertEquals(error.name, "BrokenPoolError");
+      assertStringIncludes(error.message, "Cannot start a worker");
+    } finally {
+      await closed(pool);
+    }
+  },
+});
