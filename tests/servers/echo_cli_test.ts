@@ -192,3 +192,19 @@ Deno.test("deno task echo rejects a bad flag in one line", async () => {
     "echo: Unknown flag '--prot': try 'deno task echo --help'\n",
   );
 });
+
+Deno.test("main() listens on IPv6 loopback and prints the address in brackets", async () => {
+  const controller = new AbortController();
+  const stdout: string[] = [];
+  const code = await main(["--host", "::1", "--port", "0", "--quiet"], {
+    signals: [],
+    signal: controller.signal,
+    stdout: (line) => {
+      stdout.push(line);
+      controller.abort();
+    },
+  });
+  assertEquals(code, 0);
+  assertMatch(stdout[0], /^Echo server listening on \[::1\]:\d+ \(press Ctrl\+C to stop\)$/);
+  assertEquals(stdout.slice(1), ["Shutting down (aborted): closing 0 connections", "Stopped"]);
+});

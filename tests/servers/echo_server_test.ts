@@ -23,11 +23,15 @@ function prng(seed: number): () => number {
   };
 }
 
-async function waitFor(what: string, condition: () => boolean): Promise<void> {
+async function waitFor(
+  what: string,
+  condition: () => boolean,
+  intervalMs = 10,
+): Promise<void> {
   const start = Date.now();
   while (!condition()) {
     if (Date.now() - start > DEADLINE_MS) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 
@@ -149,10 +153,18 @@ Deno.test("serveEcho() stops reading from a client that never reads", async () =
   await using server = serveEcho({ port: 0 });
   const hog = await Deno.connect(server.addr);
   const { sent, pending } = await writeUntilStalled(hog);
-  const received = server.bytesReceived;
+  assert(sent > 0, "the client could not write at all");
+  // On a loaded machine a slow server can look stalled: wait until it really
+  // stopped reading (nothing read for a whole second) before judging it.
+  let received = -1;
+  await waitFor("the server to stop reading", () => {
+    const now = server.bytesReceived;
+    const steady = now === received;
+    received = now;
+    return steady;
+  }, 1000);
   // Backpressure: at most one 64 KiB read buffer is waiting to be written back.
   assert(received - server.bytesSent <= 64 * 1024, `${received - server.bytesSent} bytes held`);
-  assert(sent > 0, "the client could not write at all");
   await new Promise((resolve) => setTimeout(resolve, 500));
   assertEquals(server.bytesReceived, received, "the server read from a stalled client");
 
