@@ -1,0 +1,171 @@
+// Interleaved comparison of pool/ against raw baselines: every round runs each
+// contender once, in turn, so that load from other processes hits all of them
+// alike; the script prints medians and ratios of medians.
+//
+//   flock /tmp/tandem-bench.lock deno run -A bench/pool_compare.ts [rounds]
+import { ProcessPool, WorkerPool } from "../pool/mod.ts";
+import { count } from "./pool_bench_tasks.ts";
+
+const TASKS = new URL("./pool_bench_tasks.ts", import.meta.url);
+const RAW = new URL("./pool_raw_worker.ts", import.meta.url);
+type Tasks = typeof import("./pool_bench_tasks.ts");
+
+const ROUNDS = Number(Deno.args[0] ?? 5);
+const TINY = 100_000;
+const MAP_INPUTS = 1_000_000;
+const CPU_N = 50_000_000;
+
+function startRaw(n: number): Promise<Worker[]> {
+  const workers = Array.from({ length: n }, () => new Worker(RAW, { type: "module" }));
+  return Promise.all(workers.map((w) =>
+    new Promise<Worker>((resolve) => {
+      w.onmessage = () => resolve(w);
+      w.postMessage(0);
+    })
+  ));
+}
+
+function rawRound(
+  workers: Worker[],
+  total: number,
+  message: (i: number) => unknown,
+): Promise<void> {
+  return new Promise((resolve) => {
+    let received = 0;
+    for (const w of workers) {
+      w.onmessage = () => {
+        if (++received === total) resolve();
+      };
+    }
+    for (let i = 0; i < total; i++) workers[i % workers.length].postMessage(message(i));
+  });
+}
+
+function* numbers(n: number): Generator<number> {
+  for (let i = 0; i < n; i++) yield i;
+}
+
+async function time(fn: () => unknown): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+const raw = await startRaw(2);
+const pool = new WorkerPool<Tasks>(TASKS, { size: 2 });
+const processes = new ProcessPool<Tasks>(TASKS, { size: 2 });
+for (const p of [pool, processes]) {
+  await Promise.all([p.submit("count", [1e6]), p.submit("count", [1e6])]);
+}
+await rawRound(raw, 2, () => ({ count: 1e6 }));
+
+const t: Record<string, number[]> = {};
+const add = (name: string, ms: number) => (t[name] ??= []).push(ms);
+
+for (let round = 0; round < ROUNDS; round++) {
+  add("tiny: raw pipelined", await time(() => rawRound(raw, TINY, (i) => i)));
+  add(
+    "tiny: WorkerPool",
+    await time(() => Promise.all(Array.from({ length: TINY }, (_, i) => pool.submit("inc", [i])))),
+  );
+  add(
+    "tiny: ProcessPool",
+    await time(() =>
+      Promise.all(Array.from({ length: TINY }, (_, i) => processes.submit("inc", [i])))
+    ),
+  );
+  add(
+    "map: raw batched",
+    await time(() => {
+      const chunks = MAP_INPUTS / 100;
+      return rawRound(raw, chunks, (c) => Array.from({ length: 100 }, (_, k) => c * 100 + k));
+    }),
+  );
+  add(
+    "map: WorkerPool",
+    await time(async () => {
+      let sum = 0;
+      for await (const v of pool.map("inc", numbers(MAP_INPUTS), { chunkSize: 100 })) sum += v;
+      return sum;
+    }),
+  );
+  add(
+    "cpu: one thread",
+    await time(() => {
+      for (let i = 0; i < 8; i++) count(CPU_N);
+    }),
+  );
+  add("cpu: raw 2 workers", await time(() => rawRound(raw, 8, () => ({ count: CPU_N }))));
+  add(
+    "cpu: WorkerPool",
+    await time(() => Promise.all(Array.from({ length: 8 }, () => pool.submit("count", [CPU_N])))),
+  );
+  await Promise.all(Array.from({ length: TINY }, (_, i) => pool.submit("inc", [i])));
+  add(
+    "cpu: WorkerPool after burst",
+    await time(() => Promise.all(Array.from({ length: 8 }, () => pool.submit("count", [CPU_N])))),
+  );
+  add(
+    "cpu: ProcessPool",
+    await time(() =>
+      Promise.all(Array.from({ length: 8 }, () => processes.submit("count", [CPU_N])))
+    ),
+  );
+  add(
+    "seq: WorkerPool 2,000",
+    await time(async () => {
+      for (let i = 0; i < 2_000; i++) await pool.submit("inc", [i]);
+    }),
+  );
+  add(
+    "seq: ProcessPool 2,000",
+    await time(async () => {
+      for (let i = 0; i < 2_000; i++) await processes.submit("inc", [i]);
+    }),
+  );
+  add("start: raw Worker + round trip", await time(async () => (await startRaw(1))[0].terminate()));
+  add(
+    "start: WorkerPool first result",
+    await time(async () => {
+      const fresh = new WorkerPool<Tasks>(TASKS, { size: 2 });
+      await fresh.submit("inc", [0]);
+      await fresh.shutdown();
+    }),
+  );
+}
+for (const w of raw) w.terminate();
+await pool.shutdown();
+await processes.shutdown();
+
+const m = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, median(v)]));
+for (const [k, v] of Object.entries(m)) {
+  console.log(`${k.padEnd(34)} ${v.toFixed(1).padStart(8)} ms`);
+}
+const r = (a: string, b: string) => (m[a] / m[b]).toFixed(2);
+console.log(`
+tiny tasks: WorkerPool is ${
+  r("tiny: raw pipelined", "tiny: WorkerPool")
+}x the raw loop (goal >= 0.8); ${
+  Math.round(TINY / m["tiny: WorkerPool"] * 1000)
+} tasks/s; ProcessPool ${Math.round(TINY / m["tiny: ProcessPool"] * 1000)} tasks/s
+map chunkSize 100: ${
+  Math.round(MAP_INPUTS / m["map: WorkerPool"] * 1000)
+} inputs/s (goal >= 1,500,000); raw batched ${
+  Math.round(MAP_INPUTS / m["map: raw batched"] * 1000)
+}/s
+cpu speedup vs one thread: WorkerPool ${r("cpu: one thread", "cpu: WorkerPool")}x, after burst ${
+  r("cpu: one thread", "cpu: WorkerPool after burst")
+}x, ProcessPool ${r("cpu: one thread", "cpu: ProcessPool")}x, raw 2 workers ${
+  r("cpu: one thread", "cpu: raw 2 workers")
+}x (goal >= 1.9)
+per-task round trip: WorkerPool ${
+  (m["seq: WorkerPool 2,000"] / 2000 * 1000).toFixed(0)
+} us, ProcessPool ${(m["seq: ProcessPool 2,000"] / 2000 * 1000).toFixed(0)} us
+first result: ${
+  r("start: WorkerPool first result", "start: raw Worker + round trip")
+}x raw (goal <= 1.5)
+(${ROUNDS} interleaved rounds, medians; machine shared with other work: load average ${
+  Deno.loadavg().map((x) => x.toFixed(1)).join(" ")
+})`);
