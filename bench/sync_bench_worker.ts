@@ -50,26 +50,22 @@ scope.onmessage = (event: MessageEvent) => {
       bareRelease(word);
     }
   } else if (op === "share") {
-    // Take the lock until the shared total reaches n; count this worker's share.
+    // n lock-guarded increments; shares[index] counts this worker's, shares[2] holds
+    // the last holder + 1 and shares[3] counts how often the lock changed hands.
     const lock = message.lock;
     const view = message.raw.view;
     const shares = message.shares.view;
     const index = message.index;
     message.barrier.wait();
-    for (;;) {
+    for (let i = 0; i < n; i++) {
       lock.acquire();
-      const done = view[0] >= n;
-      if (!done) {
-        view[0]++;
-        shares[index]++;
-        // shares[2] = last holder + 1, shares[3] = number of hand-overs.
-        if (shares[2] !== index + 1) {
-          if (shares[2] !== 0) shares[3]++;
-          shares[2] = index + 1;
-        }
+      view[0]++;
+      shares[index]++;
+      if (shares[2] !== index + 1) {
+        if (shares[2] !== 0) shares[3]++;
+        shares[2] = index + 1;
       }
       lock.release();
-      if (done) break;
     }
   } else if (op === "latency") {
     // `held` gets a permit when the worker holds the lock; flags: [1] round the main

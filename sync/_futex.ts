@@ -33,6 +33,8 @@ export function ownedHere(i32: Int32Array): boolean {
   return v !== 0 && (v & OWNER_MASK) === THREAD_ID;
 }
 const FLAG_FIFO = 1;
+/** Longest sleep on a HANDOFF state before taking it anyway, in ms. */
+const HANDOFF_WAIT_MS = 10;
 
 /**
  * Shared futex lock logic used by `Lock`, `RLock` and `Condition`.
@@ -91,7 +93,10 @@ export class FutexCore {
       if (v === 0) return true;
       const remaining = deadline - performance.now();
       if (remaining <= 0) return false;
-      woken = Atomics.wait(i32, STATE, v, remaining) !== "not-equal";
+      // A handoff meant for a waiter that gave up would strand the lock: wait on it
+      // for a bounded time, then take it as if woken.
+      const slice = v === HANDOFF ? Math.min(remaining, HANDOFF_WAIT_MS) : remaining;
+      woken = Atomics.wait(i32, STATE, v, slice) !== "not-equal";
     }
   }
 
@@ -142,7 +147,11 @@ export class FutexCore {
       if ((v & WAITERS) !== 0 && this.fifo) {
         if (Atomics.compareExchange(i32, STATE, v, HANDOFF) !== v) continue;
         if (Atomics.notify(i32, STATE, 1) === 0) {
-          Atomics.compareExchange(i32, STATE, HANDOFF, 0);
+          // Nobody was asleep yet: free the lock, and wake anyone who fell asleep on
+          // HANDOFF in between.
+          if (Atomics.compareExchange(i32, STATE, HANDOFF, 0) === HANDOFF) {
+            Atomics.notify(i32, STATE, 1);
+          }
         }
         return;
       }

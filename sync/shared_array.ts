@@ -38,8 +38,10 @@ const MAX_LENGTH = 2 ** 28;
  * A fixed-length array of `int32`, `uint32`, `float64` or `bigint64` in a
  * `SharedArrayBuffer`, shared by every thread it is posted to. `get`/`set` are atomic;
  * `add`, `sub`, `exchange` and `compareExchange` are atomic read-modify-writes of one
- * element. {@linkcode SharedArray.view} is the raw typed array over the same memory,
- * the fastest access (use `Atomics.*` on it for atomicity). Iterable; hold
+ * element. Index it with `get(i)` / `set(i, v)` / `at(i)`, or with `view[i]`:
+ * {@linkcode SharedArray.view} is the raw typed array over the same memory, the fastest
+ * access (use `Atomics.*` on it for atomicity). A `SharedArray` is not a `Proxy`, since a
+ * `Proxy` cannot be posted to a worker. Iterable; hold
  * {@linkcode SharedArray.lock} for multi-element updates.
  *
  * @typeParam T The element type name.
@@ -218,6 +220,29 @@ export class SharedArray<T extends SharedNumberType = SharedNumberType>
   get(index: number): SharedElement<T> {
     this.#check(index, "read SharedArray element");
     return load(this.#cells, index) as SharedElement<T>;
+  }
+
+  /**
+   * Reads element `index` atomically, counting from the end when negative (like
+   * `Array.prototype.at`).
+   *
+   * @param index The element index; -1 is the last element.
+   * @returns The element, or `undefined` when out of range.
+   *
+   * @example Last element
+   * ```ts
+   * import { SharedArray } from "@tandem/tandem/sync";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const a = new SharedArray("int32", [1, 2, 3]);
+   * assertEquals(a.at(-1), 3);
+   * assertEquals(a.at(3), undefined);
+   * ```
+   */
+  at(index: number): SharedElement<T> | undefined {
+    const i = Math.trunc(index) + (index < 0 ? this.#length : 0);
+    if (!(i >= 0 && i < this.#length)) return undefined;
+    return load(this.#cells, i) as SharedElement<T>;
   }
 
   /**

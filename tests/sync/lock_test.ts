@@ -139,3 +139,19 @@ Deno.test("Lock with fifo: true guards increments from 4 workers exactly", async
   );
   assertEquals(counter.value, 80_000);
 });
+
+Deno.test("Lock.acquire() in a worker blocks while the main thread holds the lock", async () => {
+  const lock = new Lock();
+  const worker = new TestWorker();
+  try {
+    lock.acquire();
+    assertEquals(await worker.call("acquireTimeout", { lock, timeoutMs: 30 }), false);
+    const waiting = worker.call("acquireTimeout", { lock, timeoutMs: 60_000 });
+    setTimeout(() => lock.release(), 20);
+    assertEquals(await waiting, true);
+    assertFalse(lock.locked);
+  } finally {
+    worker.terminate();
+  }
+  assert(worker.terminated);
+});

@@ -10,6 +10,8 @@ Deno.test("SharedArray.from() rehydrates a clone that shares memory, type and le
   assertEquals(original.get(1), 2.5);
   assertEquals([...original], [0.5, 2.5]);
   assertEquals(original.toArray(), [0.5, 2.5]);
+  assertEquals(original.at(-2), 0.5);
+  assertEquals(original.at(-3), undefined);
 });
 
 Deno.test("SharedArray.view is the raw typed array over the same memory", () => {

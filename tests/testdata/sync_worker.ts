@@ -47,6 +47,12 @@ const commands: Record<string, (command: Command) => unknown> = {
     lock.acquire();
     return "held";
   },
+  acquireTimeout(command) {
+    const lock = command.lock as Lock;
+    const acquired = lock.acquire(command.timeoutMs as number);
+    if (acquired) lock.release();
+    return acquired;
+  },
   release(command) {
     (command.lock as Lock).release();
     return "released";
