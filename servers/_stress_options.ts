@@ -5,22 +5,7 @@
  */
 
 import { encodeRequest } from "./_http_request.ts";
-
-/** The options of {@linkcode normalizeStressOptions}; see `StressOptions`. */
-export interface RawStressOptions {
-  url: string | URL;
-  requests?: number;
-  duration?: number;
-  concurrency?: number;
-  workers?: number;
-  rate?: number;
-  method?: string;
-  headers?: HeadersInit;
-  body?: string | Uint8Array;
-  timeout?: number;
-  pipeline?: number;
-  caCerts?: string[];
-}
+import type { StressOptions } from "./stress.ts";
 
 /** Checked options with every default filled in. */
 export interface NormalizedStressOptions {
@@ -94,7 +79,7 @@ function checkPositive(name: string, value: number | undefined, max: number): vo
  * @throws {TypeError} When the URL is malformed or not `http:`/`https:`, or options clash.
  * @throws {RangeError} When a number is out of range.
  */
-export function normalizeStressOptions(options: RawStressOptions): NormalizedStressOptions {
+export function normalizeStressOptions(options: StressOptions): NormalizedStressOptions {
   let url: URL;
   try {
     url = new URL(options.url);
