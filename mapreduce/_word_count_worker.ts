@@ -9,15 +9,14 @@ import { type ChunkCounts, WordTable } from "./_word_table.ts";
 const table = new WordTable();
 
 /**
- * Counts the words of one chunk (which starts and ends at whitespace boundaries) and
- * returns them compactly: joined word bytes plus typed arrays of lengths, hashes and
- * counts, so that the main thread merges without decoding or hashing again.
+ * Counts the words of one chunk (which starts and ends at whitespace boundaries) into
+ * this worker's long-lived table and returns what changed, compactly: the words new to
+ * this worker, and this chunk's counts by entry number (see {@linkcode ChunkCounts}).
  */
 export function countChunk(bytes: Uint8Array): ChunkCounts {
-  table.clear();
   table.countWords(bytes);
   release(bytes);
-  return table.toChunkCounts();
+  return table.takeCounts();
 }
 
 /**

@@ -14,22 +14,44 @@
 import { BYTE_CLASS, multiByteSpaceLength, SPACE, WORD } from "./_whitespace.ts";
 
 /**
- * The compact, transferable word counts of one chunk: the distinct words' bytes joined
- * in `words`, and per word its byte length, hash and count (parallel arrays).
+ * The compact, transferable result of counting one chunk with a long-lived table (one
+ * per worker): the words the table saw for the first time since its previous result
+ * (bytes joined in `words`, with their lengths and hashes), then this chunk's counts by
+ * the table's entry number. The merging table keeps, per source, which of its own
+ * entries each source entry is, so a known word costs one array lookup to merge: no
+ * hashing, no byte comparison, no decoding.
  */
 export interface ChunkCounts {
-  /** The distinct words' UTF-8 bytes, one after the other. */
+  /** Identifies the table that made this result. */
+  source: string;
+  /** Position of this result among its source's results (0, 1, 2, …). */
+  seq: number;
+  /** The source's entry number of the first new word. */
+  first: number;
+  /** The new words' UTF-8 bytes, one after the other. */
   words: Uint8Array;
-  /** Byte length of each word in `words`. */
+  /** Byte length of each new word. */
   lengths: Uint32Array;
-  /** The table's hash of each word (so merging does not hash again). */
+  /** The hash of each new word (so merging does not hash again). */
   hashes: Int32Array;
-  /** How often each word occurred. */
+  /** Source entry numbers of the words counted in this chunk. */
+  ids: Uint32Array;
+  /** How often each of those occurred in this chunk. */
   counts: Uint32Array;
-  /** Total number of words (the sum of `counts`). */
+  /** Words in this chunk (the sum of `counts`). */
   total: number;
-  /** Bytes of input counted. */
+  /** Bytes of input in this chunk. */
   bytes: number;
+}
+
+/** Per source table: its entry number → this table's entry number. */
+interface SourceMap {
+  map: Int32Array;
+  size: number;
+  /** The `seq` of the next result to merge. */
+  next: number;
+  /** Results that arrived before an earlier one of the same source. */
+  early: ChunkCounts[];
 }
 
 const FNV_OFFSET = 0x811c9dc5 | 0;
@@ -54,6 +76,14 @@ export class WordTable {
   #used = 0;
   #total = 0;
   #bytes = 0;
+  // What takeCounts() reported already.
+  #id = crypto.randomUUID();
+  #sentSize = 0;
+  #sent = new Float64Array(0);
+  #sentTotal = 0;
+  #sentBytes = 0;
+  #seq = 0;
+  #sources = new Map<string, SourceMap>();
 
   /** Number of distinct words. */
   get size(): number {
@@ -65,13 +95,20 @@ export class WordTable {
     return this.#total;
   }
 
-  /** Empties the table, keeping its memory. */
+  /** Empties the table (it becomes a new source for {@linkcode WordTable.merge}). */
   clear(): void {
     this.#slots.fill(0);
     this.#size = 0;
     this.#used = 0;
     this.#total = 0;
     this.#bytes = 0;
+    this.#id = crypto.randomUUID();
+    this.#sentSize = 0;
+    this.#sent.fill(0);
+    this.#sentTotal = 0;
+    this.#sentBytes = 0;
+    this.#seq = 0;
+    this.#sources.clear();
   }
 
   /**
@@ -148,74 +185,143 @@ export class WordTable {
     this.#bytes += end - start;
   }
 
-  /** Adds the counts of one chunk's result. */
+  /**
+   * Adds the counts of one chunk's result. Results of one source must all be merged
+   * (in any order: one that comes before an earlier one waits for it).
+   */
   merge(part: ChunkCounts): void {
-    const { words, lengths, hashes, counts } = part;
-    let slots = this.#slots;
-    let mask = this.#mask;
-    let meta = this.#meta;
-    let mine = this.#counts;
-    let arena = this.#arena;
-    let s = 0;
-    for (let k = 0; k < lengths.length; k++) {
-      const len = lengths[k];
-      const e = s + len;
-      const h = hashes[k];
-      let slot = (h ^ (h >>> 15)) & mask;
-      for (;;) {
-        const idx = slots[2 * slot + 1];
-        if (idx === 0) {
-          this.#insert(words, s, e, h, counts[k], slot);
-          slots = this.#slots;
-          mask = this.#mask;
-          meta = this.#meta;
-          mine = this.#counts;
-          arena = this.#arena;
-          break;
-        }
-        if (slots[2 * slot] === h) {
-          const m = 4 * (idx - 1);
-          if (meta[m + 1] === len) {
-            let off = meta[m];
-            let j = s;
-            while (j < e && arena[off] === words[j]) {
-              j++;
-              off++;
-            }
-            if (j === e) {
-              mine[idx - 1] += counts[k];
-              break;
-            }
-          }
-        }
-        slot = (slot + 1) & mask;
+    let source = this.#sources.get(part.source);
+    if (source === undefined) {
+      source = {
+        map: new Int32Array(Math.max(1024, part.first + part.lengths.length)),
+        size: 0,
+        next: 0,
+        early: [],
+      };
+      this.#sources.set(part.source, source);
+    }
+    if (part.seq > source.next) {
+      source.early.push(part);
+      return;
+    }
+    if (part.seq < source.next || part.first !== source.size) {
+      throw new RangeError(
+        `Cannot merge word counts as a result was merged twice: received result ${part.seq}`,
+      );
+    }
+    this.#apply(part, source);
+    for (let i = 0; i < source.early.length; i++) {
+      const next = source.early[i];
+      if (next.seq === source.next) {
+        source.early.splice(i, 1);
+        this.#apply(next, source);
+        i = -1;
       }
+    }
+  }
+
+  #apply(part: ChunkCounts, source: SourceMap): void {
+    const { words, lengths, hashes, ids, counts } = part;
+    const end = part.first + lengths.length;
+    if (end > source.map.length) {
+      const map = new Int32Array(Math.max(end, source.map.length * 2));
+      map.set(source.map);
+      source.map = map;
+    }
+    const map = source.map;
+    let s = 0;
+    for (let j = 0; j < lengths.length; j++) {
+      const e = s + lengths[j];
+      map[part.first + j] = this.#entry(words, s, e, hashes[j]);
       s = e;
     }
+    source.size = end;
+    source.next++;
+    const mine = this.#counts;
+    for (let i = 0; i < ids.length; i++) mine[map[ids[i]]] += counts[i];
     this.#total += part.total;
     this.#bytes += part.bytes;
   }
 
-  /** The table's contents as a compact, transferable {@linkcode ChunkCounts}. */
-  toChunkCounts(): ChunkCounts {
-    const n = this.#size;
+  /** The entry of word `src[s, e)` with hash `h`, inserted with count 0 if new. */
+  #entry(src: Uint8Array, s: number, e: number, h: number): number {
+    const len = e - s;
+    const slots = this.#slots;
+    const mask = this.#mask;
     const meta = this.#meta;
-    const lengths = new Uint32Array(n);
-    const hashes = new Int32Array(n);
-    const counts = new Uint32Array(n);
-    for (let k = 0; k < n; k++) {
-      lengths[k] = meta[4 * k + 1];
-      counts[k] = this.#counts[k];
-      hashes[k] = meta[4 * k + 2];
+    const arena = this.#arena;
+    let slot = (h ^ (h >>> 15)) & mask;
+    for (;;) {
+      const idx = slots[2 * slot + 1];
+      if (idx === 0) break;
+      if (slots[2 * slot] === h) {
+        const m = 4 * (idx - 1);
+        if (meta[m + 1] === len) {
+          let off = meta[m];
+          let j = s;
+          while (j < e && arena[off] === src[j]) {
+            j++;
+            off++;
+          }
+          if (j === e) return idx - 1;
+        }
+      }
+      slot = (slot + 1) & mask;
     }
-    return {
-      words: this.#arena.slice(0, this.#used),
+    this.#insert(src, s, e, h, 0, slot);
+    return this.#size - 1;
+  }
+
+  /**
+   * What this table counted since the previous call, as a compact, transferable
+   * {@linkcode ChunkCounts} (the first call reports everything).
+   */
+  takeCounts(): ChunkCounts {
+    const n = this.#size;
+    const first = this.#sentSize;
+    const meta = this.#meta;
+    const lengths = new Uint32Array(n - first);
+    const hashes = new Int32Array(n - first);
+    for (let k = first; k < n; k++) {
+      lengths[k - first] = meta[4 * k + 1];
+      hashes[k - first] = meta[4 * k + 2];
+    }
+    const from = first < n ? meta[4 * first] : this.#used;
+    const words = this.#arena.slice(from, this.#used);
+    if (this.#sent.length < this.#counts.length) {
+      const sent = new Float64Array(this.#counts.length);
+      sent.set(this.#sent);
+      this.#sent = sent;
+    }
+    const counts = this.#counts;
+    const sent = this.#sent;
+    let changed = 0;
+    for (let k = 0; k < n; k++) if (counts[k] !== sent[k]) changed++;
+    const ids = new Uint32Array(changed);
+    const deltas = new Uint32Array(changed);
+    for (let k = 0, i = 0; k < n; k++) {
+      if (counts[k] !== sent[k]) {
+        ids[i] = k;
+        deltas[i++] = counts[k] - sent[k];
+        sent[k] = counts[k];
+      }
+    }
+    const part: ChunkCounts = {
+      source: this.#id,
+      seq: this.#seq++,
+      first,
+      words,
       lengths,
       hashes,
-      counts,
-      total: this.#total,
-      bytes: this.#bytes,
+      ids,
+      counts: deltas,
+      total: this.#total - this.#sentTotal,
+      bytes: this.#bytes - this.#sentBytes,
     };
+    this.#sentSize = n;
+    this.#sentTotal = this.#total;
+    this.#sentBytes = this.#bytes;
+    return part;
   }
 
   /** Decodes each distinct word once and returns word → count. */

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "@std/assert";
+import { assert, assertEquals, assertThrows } from "@std/assert";
 import { WordTable } from "../../mapreduce/_word_table.ts";
 import { corpus, referenceCount, sorted } from "./_reference.ts";
 
@@ -50,25 +50,49 @@ Deno.test("WordTable.toMap() decodes invalid bytes per word, even when they join
   assertEquals([...words], [["\ufffd", 1], ["\ufffd\ufffd", 1], ["ok", 1]]);
 });
 
-Deno.test("WordTable.merge() of chunk results equals counting everything at once", () => {
+Deno.test("WordTable.merge() of chunk results equals counting everything at once", async (t) => {
   const bytes = corpus(300_000);
   const whole = new WordTable();
   whole.countWords(bytes);
-  const merged = new WordTable();
-  const part = new WordTable();
-  let start = 0;
-  for (let i = 0; i < bytes.length; i++) {
+  const expected = sorted(referenceCount(bytes));
+  const lines: [number, number][] = [];
+  for (let start = 0, i = 0; i < bytes.length; i++) {
     if (bytes[i] === 0x0a) {
-      part.clear();
-      part.countWords(bytes, start, i + 1);
-      merged.merge(part.toChunkCounts());
+      lines.push([start, i + 1]);
       start = i + 1;
     }
   }
-  assertEquals(start, bytes.length);
-  assertEquals(merged.total, whole.total);
-  assertEquals(merged.size, whole.size);
-  assertEquals(sorted(merged.toMap()), sorted(referenceCount(bytes)));
+  const check = (merged: WordTable) => {
+    assertEquals(merged.total, whole.total);
+    assertEquals(merged.size, whole.size);
+    assertEquals(sorted(merged.toMap()), expected);
+  };
+  await t.step("a fresh table per chunk", () => {
+    const merged = new WordTable();
+    for (const [start, end] of lines) {
+      const part = new WordTable();
+      part.countWords(bytes, start, end);
+      merged.merge(part.takeCounts());
+    }
+    check(merged);
+  });
+  await t.step("three long-lived tables, results merged out of order", () => {
+    const merged = new WordTable();
+    const sources = [new WordTable(), new WordTable(), new WordTable()];
+    const results = lines.map(([start, end], i) => {
+      const source = sources[i % 3];
+      source.countWords(bytes, start, end);
+      return source.takeCounts();
+    });
+    // Shuffle deterministically: later results of a source may arrive first.
+    for (let i = results.length - 1; i > 0; i--) {
+      const j = (i * 7919) % (i + 1);
+      [results[i], results[j]] = [results[j], results[i]];
+    }
+    for (const part of results) merged.merge(part);
+    check(merged);
+    assertThrows(() => merged.merge(results[0]), RangeError, "merged twice");
+  });
   assert(whole.size > 4000, "the table grew through several rehashes");
 });
 
