@@ -10,7 +10,7 @@ import {
 } from "@std/assert";
 import { BrokenPoolError, type PoolOptions, type Task } from "../../pool/mod.ts";
 import type { ProcessPool, WorkerPool } from "../../pool/mod.ts";
-import { seededRandom, within } from "./_helpers.ts";
+import { seededRandom, until, within } from "./_helpers.ts";
 
 export const TASKS: URL = new URL("../testdata/pool_tasks.ts", import.meta.url);
 export type Tasks = typeof import("../testdata/pool_tasks.ts");
@@ -255,8 +255,7 @@ export function faultTests(kind: PoolKind): void {
       assertEquals(queued.state, "cancelled");
       assertEquals((await rejection(queued) as Error).name, "AbortError");
       // Let the stuck task start.
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      assertEquals(running.state, "running");
+      await until(() => running.state === "running", 20_000, "the stuck task to run");
       assert(running.cancel(new Error("stop now")));
       assertEquals(running.state, "cancelled");
       assertEquals((await rejection(running) as Error).message, "stop now");
