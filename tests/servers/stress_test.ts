@@ -167,7 +167,7 @@ Deno.test("runStress() ends a duration run on time against a stalling target", a
   await using target = startRawTarget(() => "stall");
   const report = await runStress({
     url: target.url,
-    duration: 300,
+    duration: 1_000,
     concurrency: 4,
     timeout: 60_000,
   });
