@@ -7,7 +7,9 @@
  * returns, but the thread keeps running (and keeps the process alive) until its
  * code returns to the event loop. So a task that may run long should poll
  * `getTaskContext()?.signal.aborted`; the pool sets it on cancel and timeout and
- * only then ends the worker. For a hard guarantee use `ProcessPool`.
+ * only then ends the worker. For a hard guarantee use `ProcessPool`. Likewise a
+ * worker that runs out of memory takes the whole Deno process down (there is no
+ * per-worker heap limit): `ProcessPool`'s `maxMemoryMb` contains it.
  *
  * @module
  */
