@@ -337,6 +337,12 @@ export async function runEngine(
         let intended = now;
         if (interval > 0) {
           intended = startPerf + nextArrival++ * interval;
+          if (intended >= deadline) {
+            // Its time falls after the end of the run: it is not sent.
+            remaining++;
+            sent--;
+            break;
+          }
           while (intended > now && !stopRequested()) {
             await new Promise((resolve) => setTimeout(resolve, Math.min(50, intended - now)));
             now = performance.now();

@@ -273,3 +273,17 @@ Deno.test("runStress() stops and rejects when onProgress throws", async () => {
   );
   assertEquals(liveWorkers.count, 0);
 });
+
+Deno.test("runStress() sends only what a rate allows within a duration", async () => {
+  await using target = startRawTarget();
+  const report = await runStress({
+    url: target.url,
+    duration: 1_000,
+    concurrency: 8,
+    rate: 20,
+  });
+  assertEquals(assertAccounted(report), 0);
+  // 20 requests are due in the second (at 0, 50, …, 950 ms); a stalled machine may send fewer.
+  assert(report.requests <= 20 && report.requests >= 15, `sent ${report.requests}`);
+  assertEquals(target.received(), report.requests);
+});
