@@ -8,7 +8,8 @@
 import { BYTES, FutexCore, newLockBuffer, STATE, timeoutError } from "./_futex.ts";
 import { bufferFrom, toTimeout } from "./_shared.ts";
 import { THREAD_ID } from "./_thread.ts";
-import { type LockGuard, makeGuard } from "./guard.ts";
+import { makeGuard } from "./_guard.ts";
+import type { LockGuard } from "./guard.ts";
 
 /** Options for {@linkcode Lock}. */
 export interface LockOptions {

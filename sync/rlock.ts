@@ -15,7 +15,8 @@ import {
 } from "./_futex.ts";
 import { bufferFrom, toTimeout } from "./_shared.ts";
 import { THREAD_ID } from "./_thread.ts";
-import { type LockGuard, makeGuard } from "./guard.ts";
+import { makeGuard } from "./_guard.ts";
+import type { LockGuard } from "./guard.ts";
 import type { AcquireOptions, LockOptions } from "./lock.ts";
 
 /**

@@ -8,7 +8,8 @@ import { timeoutError } from "./_futex.ts";
 import { BOUND, BYTES, VALUE, WAITERS } from "./_semaphore_layout.ts";
 import { allocate, bufferFrom, describe, type KindName, toTimeout } from "./_shared.ts";
 import { untilAsync, untilSync } from "./_wait.ts";
-import { type LockGuard, makeGuard } from "./guard.ts";
+import { makeGuard } from "./_guard.ts";
+import type { LockGuard } from "./guard.ts";
 import type { AcquireOptions } from "./lock.ts";
 
 /**

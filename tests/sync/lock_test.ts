@@ -155,3 +155,36 @@ Deno.test("Lock.acquire() in a worker blocks while the main thread holds the loc
   }
   assert(worker.terminated);
 });
+
+/** Waits until a thread sleeps on the lock (its WAITERS bit, bit 30 of word 1, is set). */
+async function untilWaiter(lock: Lock): Promise<void> {
+  const word = new Int32Array(lock.buffer);
+  while ((Atomics.load(word, 1) & (1 << 30)) === 0) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+Deno.test("Lock with fifo: true hands the lock to the waiter instead of a barging thread", async (t) => {
+  for (const fifo of [false, true]) {
+    await t.step(fifo ? "fifo: the releasing thread cannot take it back" : "barging", async () => {
+      const lock = new Lock({ fifo });
+      const worker = new TestWorker();
+      try {
+        lock.acquire();
+        const waiting = worker.call("acquireTimeout", { lock, timeoutMs: 60_000 });
+        await untilWaiter(lock);
+        lock.release();
+        if (fifo) {
+          assertFalse(lock.tryAcquire());
+        } else {
+          // Barging: whoever comes first takes it; the sleeper may still be waking.
+          if (lock.tryAcquire()) lock.release();
+        }
+        assertEquals(await waiting, true);
+      } finally {
+        worker.terminate();
+      }
+      assert(worker.terminated);
+    });
+  }
+});
