@@ -27,6 +27,8 @@ interface Measure {
   words: number;
   distinct: number;
   rssMB?: number;
+  /** User + system CPU seconds of the whole subprocess (all its runs). */
+  cpuSeconds?: number;
 }
 
 const HERE = new URL(".", import.meta.url);
@@ -49,7 +51,7 @@ async function child(mode: string, path: string, runs: number): Promise<void> {
 
 async function timed(cmd: string, args: string[]): Promise<Measure> {
   const out = await new Deno.Command("/usr/bin/time", {
-    args: ["-f", "maxrss_kb=%M", cmd, ...args],
+    args: ["-f", "maxrss_kb=%M cpu=%U+%S", cmd, ...args],
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -59,7 +61,19 @@ async function timed(cmd: string, args: string[]): Promise<Measure> {
   const result = JSON.parse(stdout[stdout.length - 1]) as Measure;
   const rss = stderr.match(/maxrss_kb=(\d+)/);
   if (rss) result.rssMB = Number(rss[1]) / 1024;
+  const cpu = stderr.match(/cpu=([\d.]+)\+([\d.]+)/);
+  if (cpu) result.cpuSeconds = Number(cpu[1]) + Number(cpu[2]);
   return result;
+}
+
+async function loadAverage(): Promise<string> {
+  try {
+    const out = await new Deno.Command("cat", { args: ["/proc/loadavg"], stdout: "piped" })
+      .output();
+    return new TextDecoder().decode(out.stdout).split(" ").slice(0, 3).join(" ");
+  } catch {
+    return "unknown";
+  }
 }
 
 function python(path: string, runs: number): Promise<Measure>[] {
@@ -107,7 +121,8 @@ async function main(): Promise<void> {
     const mbs = (m: Measure) => size / 1e6 / m.seconds;
     console.log(
       `wordcount on a ${(size / 1e6).toFixed(1)} MB Zipf corpus (50,000-word vocabulary), ` +
-        `best of ${runs}; ${navigator.hardwareConcurrency} cores, machine shared`,
+        `best of ${runs}; ${navigator.hardwareConcurrency} cores, machine shared ` +
+        `(load average ${await loadAverage()})`,
     );
     const pyRuns: Measure[] = [];
     for (const run of python(path, runs)) pyRuns.push(await run);
@@ -126,6 +141,12 @@ async function main(): Promise<void> {
       `${(mbs(two) / mbs(py)).toFixed(2)}× Python, ${
         (mbs(two) / mbs(single)).toFixed(2)
       }× own single thread`,
+    );
+    const cpuPerRun = (m: Measure) => (m.cpuSeconds ?? NaN) / (runs + 2);
+    console.log(
+      `  CPU per run: 1 thread ${cpuPerRun(single).toFixed(2)} s, 2 workers ${
+        cpuPerRun(two).toFixed(2)
+      } s (${((cpuPerRun(two) / cpuPerRun(single) - 1) * 100).toFixed(0)}% parallel overhead)`,
     );
     const same = [single, two].every((m) => m.words === py.words && m.distinct === py.distinct);
     console.log(
@@ -155,6 +176,7 @@ async function main(): Promise<void> {
           }`,
       );
     }
+    console.log(`  load average at the end: ${await loadAverage()}`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
