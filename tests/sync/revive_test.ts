@@ -1,5 +1,16 @@
 import { assert, assertEquals, assertStrictEquals } from "@std/assert";
-import { Lock, reviveShared, SharedArray, SharedValue } from "../../sync/mod.ts";
+import {
+  Barrier,
+  BoundedSemaphore,
+  Condition,
+  Event,
+  Lock,
+  reviveShared,
+  RLock,
+  Semaphore,
+  SharedArray,
+  SharedValue,
+} from "../../sync/mod.ts";
 
 Deno.test("reviveShared() returns primitives and plain data unchanged", () => {
   assertStrictEquals(reviveShared(1), 1);
@@ -46,4 +57,30 @@ Deno.test("reviveShared() leaves live primitives and untagged buffers alone", ()
   assertStrictEquals(reviveShared(lock), lock);
   const plain = { buffer: new SharedArrayBuffer(8) };
   assertStrictEquals(reviveShared(plain), plain);
+});
+
+Deno.test("reviveShared() rehydrates every kind of primitive to its own class", () => {
+  const all = {
+    lock: new Lock({ fifo: true }),
+    rlock: new RLock(),
+    semaphore: new Semaphore(2),
+    bounded: new BoundedSemaphore(1),
+    condition: new Condition(new RLock()),
+    event: new Event(),
+    barrier: new Barrier(2),
+    value: new SharedValue("bigint64", 1n),
+    array: new SharedArray("uint32", 2),
+  };
+  const revived = reviveShared(structuredClone(all));
+  for (const [key, original] of Object.entries(all)) {
+    const copy = (revived as Record<string, unknown>)[key];
+    assertStrictEquals(Object.getPrototypeOf(copy), Object.getPrototypeOf(original), key);
+    assertStrictEquals((copy as { buffer: unknown }).buffer instanceof SharedArrayBuffer, true);
+  }
+  assert(revived.lock.fifo);
+  assert(revived.condition.lock instanceof RLock);
+  revived.event.set();
+  assert(all.event.isSet());
+  revived.semaphore.acquire();
+  assertEquals(all.semaphore.value, 1);
 });

@@ -1,5 +1,12 @@
-import { assert, assertEquals, assertFalse, assertMatch, assertThrows } from "@std/assert";
-import { RLock } from "../../sync/mod.ts";
+import {
+  assert,
+  assertEquals,
+  assertFalse,
+  assertMatch,
+  assertRejects,
+  assertThrows,
+} from "@std/assert";
+import { OwnerDiedError, RLock } from "../../sync/mod.ts";
 import { TestWorker } from "./_workers.ts";
 
 Deno.test("RLock.acquire() recurses to depth 1,000 in a worker", async () => {
@@ -57,4 +64,19 @@ Deno.test("RLock counts per owner and frees at zero", async () => {
   assert(lock.owned);
   assertEquals(lock.count, 1);
   copy.release();
+});
+
+Deno.test("RLock.acquireAsync() reports an owner that died holding it", async () => {
+  const lock = new RLock();
+  const worker = new TestWorker();
+  try {
+    assertEquals(await worker.call("hold", { lock }), "held");
+  } finally {
+    worker.terminate();
+  }
+  assert(worker.terminated);
+  await assertRejects(() => lock.acquireAsync(30_000), OwnerDiedError);
+  assert(await lock.acquireAsync(1000));
+  assertEquals(lock.count, 1);
+  lock.release();
 });
