@@ -7,12 +7,21 @@
 
 import { deserialize, serialize } from "node:v8";
 
-/** Encodes one message as a frame: a 4-byte little-endian length, then the data. */
+/** The first 4 bytes of every frame, to notice bytes that are not ours. */
+const MAGIC = 0x544e4446; // "FDNT" little-endian
+const HEADER = 8;
+
+/**
+ * Encodes one message as a frame: a 4-byte magic number, a 4-byte little-endian
+ * length, then the `node:v8` serialized data.
+ */
 export function encodeFrame(message: unknown): Uint8Array {
   const body = serialize(message);
-  const frame = new Uint8Array(4 + body.length);
-  new DataView(frame.buffer).setUint32(0, body.length, true);
-  frame.set(body, 4);
+  const frame = new Uint8Array(HEADER + body.length);
+  const view = new DataView(frame.buffer);
+  view.setUint32(0, MAGIC, true);
+  view.setUint32(4, body.length, true);
+  frame.set(body, HEADER);
   return frame;
 }
 
@@ -21,7 +30,11 @@ export class FrameDecoder {
   #buffer: Uint8Array = new Uint8Array(0);
   #length = 0;
 
-  /** Adds bytes; returns the messages completed by them. */
+  /**
+   * Adds bytes; returns the messages completed by them.
+   *
+   * @throws {TypeError} When the stream holds something that is not a frame.
+   */
   push(chunk: Uint8Array): unknown[] {
     if (this.#length === 0) {
       this.#buffer = chunk;
@@ -40,11 +53,14 @@ export class FrameDecoder {
     const out: unknown[] = [];
     let offset = 0;
     const view = new DataView(this.#buffer.buffer, this.#buffer.byteOffset, this.#length);
-    while (this.#length - offset >= 4) {
-      const size = view.getUint32(offset, true);
-      if (this.#length - offset - 4 < size) break;
-      out.push(deserialize(this.#buffer.subarray(offset + 4, offset + 4 + size)));
-      offset += 4 + size;
+    while (this.#length - offset >= HEADER) {
+      if (view.getUint32(offset, true) !== MAGIC) {
+        throw new TypeError("Cannot decode the stream as it holds bytes that are not a frame");
+      }
+      const size = view.getUint32(offset + 4, true);
+      if (this.#length - offset - HEADER < size) break;
+      out.push(deserialize(this.#buffer.subarray(offset + HEADER, offset + HEADER + size)));
+      offset += HEADER + size;
     }
     if (offset === this.#length) {
       this.#length = 0;

@@ -69,6 +69,7 @@ export function processChannel(
     const writer = child.stdin.getWriter();
     let killed = false;
     let stderrTail = "";
+    let corrupted = false;
     const readStdout = (async () => {
       const decoder = new FrameDecoder();
       try {
@@ -77,7 +78,15 @@ export function processChannel(
             if (!killed) events.message(message as { t: number });
           }
         }
-      } catch { /* the pipe broke: the exit status tells why */ }
+      } catch {
+        // Bytes that are not our frames (a task wrote to stdout): the pipe is lost.
+        if (!killed) {
+          corrupted = true;
+          try {
+            child.kill("SIGKILL");
+          } catch { /* already exited */ }
+        }
+      }
     })();
     const readStderr = (async () => {
       const text = new TextDecoder();
@@ -95,7 +104,9 @@ export function processChannel(
       if (!killed) {
         killed = true;
         const oom = /out of memory|heap limit/i.test(stderrTail);
-        const how = status.signal
+        const how = corrupted
+          ? "it wrote to stdout, which carries the pool's messages"
+          : status.signal
           ? `killed by ${status.signal}`
           : `exited with code ${status.code}`;
         const line = oom ? "" : /(?:^|\n)(error[^\n]*)/i.exec(stderrTail)?.[1];

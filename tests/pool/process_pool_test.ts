@@ -89,3 +89,14 @@ Deno.test({
     }
   },
 });
+
+Deno.test("ProcessPool.submit() fails a task that corrupts stdout, and only it", async () => {
+  const pool = tasksPool({ size: 1 });
+  try {
+    const error = await within(rejection(pool.submit("writeStdout", [])), 30_000, "the task");
+    assertStringIncludes(error.message, "stdout");
+    assertEquals(await within(pool.submit("add", [1, 2]), 30_000, "the next task"), 3);
+  } finally {
+    await closed(pool);
+  }
+});

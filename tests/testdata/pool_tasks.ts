@@ -124,3 +124,8 @@ export function bumpShared(counter: SharedValue<"int32">, times: number): boolea
 export function makeShared(initial: number): SharedValue<"int32"> {
   return new SharedValue("int32", initial);
 }
+
+export function writeStdout(): number {
+  Deno.stdout.writeSync(new TextEncoder().encode("garbage that is not a frame\n".repeat(10)));
+  return 1;
+}
