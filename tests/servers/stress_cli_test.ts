@@ -5,9 +5,9 @@ import { raw, startRawTarget } from "./stress_targets.ts";
 const ROOT = new URL("../../", import.meta.url);
 const PERMISSIONS = ["--allow-net=127.0.0.1,localhost,[::1]", "--allow-read=servers,sync"];
 
-function command(args: string[]): Deno.Command {
+function command(args: string[], permissions = PERMISSIONS): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMISSIONS, "servers/stress_cli.ts", ...args],
+    args: ["run", ...permissions, "servers/stress_cli.ts", ...args],
     cwd: ROOT,
     stdin: "null",
     stdout: "piped",
@@ -135,4 +135,33 @@ Deno.test("stress_cli stops on SIGINT with a partial report and exits with 130",
   assertStringIncludes(stdout, "Stopped early (Ctrl+C)");
   const sent = Number(/Requests\s+([\d,]+) sent/.exec(stdout)?.[1].replaceAll(",", ""));
   assert(sent > 0 && sent <= target.received() + 2, stdout);
+});
+
+Deno.test("stress_cli sends a body file with the method and headers given", async () => {
+  const bodies: string[] = [];
+  await using server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    async (request) => {
+      bodies.push(`${request.method} ${request.headers.get("x-run")} ${await request.text()}`);
+      return new Response("ok");
+    },
+  );
+  const file = await Deno.makeTempFile({ suffix: ".json" });
+  try {
+    await Deno.writeTextFile(file, '{"hello":"world"}');
+    const url = `http://127.0.0.1:${server.addr.port}/`;
+    const args = [url, "-n", "10", "-c", "2", "-m", "PUT", "-H", "X-Run: 7", "--body-file", file];
+    const denied = await cli(args);
+    assertEquals(denied.code, 2);
+    assertStringIncludes(denied.stderr, `run with --allow-read=${file}`);
+    const { code, stdout } = await command(
+      [...args, "--json"],
+      [PERMISSIONS[0], `--allow-read=servers,sync,${file}`],
+    ).output();
+    assertEquals(code, 0);
+    assertEquals((JSON.parse(new TextDecoder().decode(stdout)) as StressReport).successes, 10);
+    assertEquals(bodies, Array(10).fill('PUT 7 {"hello":"world"}'));
+  } finally {
+    await Deno.remove(file);
+  }
 });
