@@ -874,7 +874,11 @@ export class PoolCore {
       inputs,
       chunkSize,
       options.ordered ?? true,
-      Math.max(this.size * 64, 128),
+      // Enough chunks in flight to keep every worker fed, within `maxQueue`.
+      Math.max(
+        1,
+        Math.min(Math.max(this.size * 64, 128), this.#maxQueue + this.size - this.#outstanding),
+      ),
       options.signal,
     );
   }

@@ -267,3 +267,13 @@ Deno.test("WorkerPool passes sync/ objects as working objects both ways", async 
     await closed(pool);
   }
 });
+
+Deno.test("WorkerPool.map() stays within maxQueue", async () => {
+  const pool = tasksPool({ size: 2, maxQueue: 3 });
+  try {
+    const inputs = Array.from({ length: 200 }, (_, i) => i);
+    assertEquals(await Array.fromAsync(pool.map("inc", inputs)), inputs.map((i) => i + 1));
+  } finally {
+    await closed(pool);
+  }
+});
