@@ -43,6 +43,13 @@ export interface AsyncPoolOptions {
    * @default {Infinity}
    */
   taskTimeout?: number;
+  /**
+   * Milliseconds `shutdown()` and `[Symbol.asyncDispose]` wait for unfinished tasks
+   * before they cancel them.
+   *
+   * @default {30000}
+   */
+  shutdownTimeout?: number;
 }
 
 /**
@@ -172,8 +179,10 @@ export class AsyncPool implements AsyncDisposable {
   #concurrency: number;
   #maxQueue: number;
   #taskTimeout: number;
+  #shutdownTimeout: number;
   #queue: AsyncJob[] = [];
   #running = 0;
+  #active = new Set<AsyncJob>();
   #nextId = 1;
   #closed = false;
   #outstanding = 0;
@@ -211,6 +220,12 @@ export class AsyncPool implements AsyncDisposable {
     if (!(this.#maxQueue >= 0)) {
       throw new RangeError(
         `Cannot create pool as 'maxQueue' must be non-negative: received ${this.#maxQueue}`,
+      );
+    }
+    this.#shutdownTimeout = options.shutdownTimeout ?? 30_000;
+    if (!(this.#shutdownTimeout >= 0)) {
+      throw new RangeError(
+        `Cannot create pool as 'shutdownTimeout' must be a non-negative number of milliseconds: received ${this.#shutdownTimeout}`,
       );
     }
     this.#taskTimeout = options.taskTimeout ?? Infinity;
@@ -307,6 +322,7 @@ export class AsyncPool implements AsyncDisposable {
 
   #start(job: AsyncJob): void {
     this.#running++;
+    this.#active.add(job);
     job.started = true;
     const controller = job.controller = new AbortController();
     if (job.timeout !== Infinity) {
@@ -325,6 +341,7 @@ export class AsyncPool implements AsyncDisposable {
       } catch (error) {
         job.settle(O_REJECTED, error);
       } finally {
+        this.#active.delete(job);
         this.#running--;
         this.#pump();
       }
@@ -375,8 +392,9 @@ export class AsyncPool implements AsyncDisposable {
   }
 
   /**
-   * Stops accepting tasks and waits (up to `timeout`) for the rest; then cancels
-   * what is left. Always settles in bounded time when `timeout` is finite.
+   * Stops accepting tasks and waits (up to `timeout`, by default the pool's
+   * `shutdownTimeout`) for the rest; then rejects what is left and aborts the
+   * signals of running tasks. Always settles in bounded time.
    *
    * @param options `wait`, `cancelPending`, `timeout`.
    * @returns A promise that resolves when no task is left.
@@ -398,9 +416,8 @@ export class AsyncPool implements AsyncDisposable {
       await Promise.race([
         new Promise<void>((resolve) => this.#idle.push(resolve)),
         new Promise<void>((resolve) => {
-          if (options.timeout !== undefined && options.timeout !== Infinity) {
-            timer = setTimeout(resolve, options.timeout);
-          }
+          const timeout = options.timeout ?? this.#shutdownTimeout;
+          if (timeout !== Infinity) timer = setTimeout(resolve, timeout);
         }),
       ]);
       clearTimeout(timer);
@@ -412,6 +429,15 @@ export class AsyncPool implements AsyncDisposable {
       );
     }
     this.#queue = [];
+    // What still runs is rejected and its signal aborted.
+    for (const job of [...this.#active]) {
+      job.settle(
+        wait ? O_REJECTED : O_CANCELLED,
+        wait
+          ? new DOMException(`Task ${job.id} was stopped as the pool shut down`, "TimeoutError")
+          : new DOMException(`Task ${job.id} was cancelled by shutdown`, "AbortError"),
+      );
+    }
   }
 
   /**
