@@ -87,6 +87,23 @@ Deno.test("wordcount CLI rejects bad flags with exit code 2", async () => {
   assert(help.stdout.startsWith("Usage: deno task wordcount FILE"));
 });
 
+Deno.test("wordcount CLI reads stdin for '-'", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-prompt", "--allow-read", CLI.href, "-", "--json", "--top", "1"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(SEED));
+  await writer.close();
+  const out = await child.output();
+  assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+  const report = JSON.parse(new TextDecoder().decode(out.stdout));
+  assertEquals(report.top, [{ word: "the", count: 5 }]);
+  assertEquals(report.totalWords, 23);
+});
+
 Deno.test("wordcount CLI counts an empty file as zero words", async () => {
   await withTempDir(async (dir) => {
     await Deno.writeTextFile(`${dir}/empty.txt`, "");
