@@ -125,15 +125,18 @@ for (let round = 0; round < ROUNDS; round++) {
       for (let i = 0; i < 2_000; i++) await processes.submit("inc", [i]);
     }),
   );
-  add("start: raw Worker + round trip", await time(async () => (await startRaw(1))[0].terminate()));
+  let started: Worker[] = [];
+  add("start: raw Worker + round trip", await time(async () => started = await startRaw(1)));
+  started[0].terminate();
+  let fresh: WorkerPool<Tasks> | undefined;
   add(
     "start: WorkerPool first result",
-    await time(async () => {
-      const fresh = new WorkerPool<Tasks>(TASKS, { size: 2 });
-      await fresh.submit("inc", [0]);
-      await fresh.shutdown();
+    await time(() => {
+      fresh = new WorkerPool<Tasks>(TASKS, { size: 2 });
+      return fresh.submit("inc", [0]);
     }),
   );
+  await fresh?.shutdown();
 }
 for (const w of raw) w.terminate();
 await pool.shutdown();

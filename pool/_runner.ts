@@ -6,7 +6,6 @@
  * @module
  */
 
-import { reviveShared } from "../sync/revive.ts";
 import {
   CTL_CURRENT,
   CTL_RING,
@@ -26,6 +25,13 @@ import {
 } from "./_protocol.ts";
 
 const CONTEXT_KEY = Symbol.for("tandem.pool.taskContext");
+
+// `sync/` is loaded in the background so that it does not delay a worker's first
+// task: only a task with object arguments waits for it.
+let revive: (<T>(value: T) => T) | undefined;
+const reviveLoaded: Promise<void> = import("../sync/revive.ts").then((m) => {
+  revive = m.reviveShared;
+});
 const FLUSH_EVERY = 3 * 512;
 const FLUSH_AFTER_MS = 2;
 
@@ -127,7 +133,8 @@ export class Runner {
             `Cannot run initializer as module '${message.module}' has no exported function '${message.initializer}'`,
           );
         }
-        await init(...(reviveShared(message.initArgs) ?? []));
+        if (message.initArgs.length > 0 && revive === undefined) await reviveLoaded;
+        await init(...(message.initArgs.length > 0 ? revive!(message.initArgs) : []));
       }
       this.#post({ t: MSG_READY });
     } catch (error) {
@@ -201,7 +208,10 @@ export class Runner {
         const fn = resolved.fn;
         for (let a = 0; a < args.length; a++) {
           const arg = args[a];
-          if (typeof arg === "object" && arg !== null) args[a] = reviveShared(arg);
+          if (typeof arg === "object" && arg !== null) {
+            if (revive === undefined) await reviveLoaded;
+            args[a] = revive!(arg);
+          }
         }
         let value: unknown;
         if (kind === KIND_CALL) {
