@@ -5,7 +5,7 @@
  *
  * Layout, chosen so that counting a known word touches about three cache lines: `#slots`
  * holds `(hash, entry + 1)` pairs (linear probing, load ≤ 1/2); `#meta` holds
- * `(offset, length, hash)` per entry (with `#counts` alongside) in first-seen order; `#arena` holds the
+ * `(offset, length, hash, recent count)` per entry (with `#counts` alongside) in first-seen order; `#arena` holds the
  * words' bytes back to back.
  *
  * @module
@@ -76,6 +76,7 @@ export class WordTable {
   #used = 0;
   #total = 0;
   #bytes = 0;
+  #pending = 0; // words counted in #meta since the last #flush()
   // What takeCounts() reported already.
   #id = crypto.randomUUID();
   #sentSize = 0;
@@ -102,6 +103,7 @@ export class WordTable {
     this.#used = 0;
     this.#total = 0;
     this.#bytes = 0;
+    this.#pending = 0;
     this.#id = crypto.randomUUID();
     this.#sentSize = 0;
     this.#sent.fill(0);
@@ -120,7 +122,6 @@ export class WordTable {
     let slots = this.#slots;
     let mask = this.#mask;
     let meta = this.#meta;
-    let counts = this.#counts;
     let arena = this.#arena;
     let i = start;
     let words = 0;
@@ -159,7 +160,6 @@ export class WordTable {
           slots = this.#slots;
           mask = this.#mask;
           meta = this.#meta;
-          counts = this.#counts;
           arena = this.#arena;
           break;
         }
@@ -173,7 +173,7 @@ export class WordTable {
               off++;
             }
             if (j === i) {
-              counts[idx - 1]++;
+              meta[m + 3]++; // same cache line as offset and length; see #flush()
               break;
             }
           }
@@ -183,6 +183,23 @@ export class WordTable {
     }
     this.#total += words;
     this.#bytes += end - start;
+    // Fold the Int32 counts into #counts long before one could overflow.
+    this.#pending += words;
+    if (this.#pending > 0x3fffffff) this.#flush();
+  }
+
+  /** Moves the hot Int32 counts (`#meta[4k + 3]`) into `#counts`. */
+  #flush(): void {
+    const meta = this.#meta;
+    const counts = this.#counts;
+    for (let k = 0; k < this.#size; k++) {
+      const m = 4 * k + 3;
+      if (meta[m] !== 0) {
+        counts[k] += meta[m];
+        meta[m] = 0;
+      }
+    }
+    this.#pending = 0;
   }
 
   /**
@@ -277,6 +294,7 @@ export class WordTable {
    * {@linkcode ChunkCounts} (the first call reports everything).
    */
   takeCounts(): ChunkCounts {
+    this.#flush();
     const n = this.#size;
     const first = this.#sentSize;
     const meta = this.#meta;
@@ -326,6 +344,7 @@ export class WordTable {
 
   /** Decodes each distinct word once and returns word → count. */
   toMap(): Map<string, number> {
+    this.#flush();
     const map = new Map<string, number>();
     const n = this.#size;
     const meta = this.#meta;
@@ -394,6 +413,7 @@ export class WordTable {
     this.#meta[m] = this.#used;
     this.#meta[m + 1] = len;
     this.#meta[m + 2] = h;
+    this.#meta[m + 3] = 0;
     this.#counts[k] = n;
     this.#used += len;
     this.#size = k + 1;
