@@ -4,7 +4,7 @@
 // at the end as ns per pair and as ratios).
 //
 //   flock /tmp/tandem-bench.lock deno bench bench/sync_bench.ts
-import { Lock, RLock, Semaphore } from "../sync/mod.ts";
+import { Lock, reviveShared, RLock, Semaphore, SharedValue } from "../sync/mod.ts";
 import { bareAcquire, bareRelease } from "./sync_bare_lock.ts";
 
 const OPS = 1_000;
@@ -85,6 +85,23 @@ Deno.bench({ name: "await Lock.acquireAsync()/release", group }, async () => {
     await lock.acquireAsync();
     lock.release();
   }
+});
+
+const revive = "reviveShared() of cloned task arguments (x1000)";
+const numbers = structuredClone([1, 2, "three"]);
+const record = structuredClone([{ id: 1, name: "a", tags: ["x", "y"] }]);
+const withValue = structuredClone([new SharedValue("int32", 0), 5]);
+
+Deno.bench({ name: "revive [1, 2, 'three']", group: revive, baseline: true }, () => {
+  for (let i = 0; i < OPS; i++) reviveShared(numbers);
+});
+
+Deno.bench({ name: "revive [{ id, name, tags: [...] }]", group: revive }, () => {
+  for (let i = 0; i < OPS; i++) reviveShared(record);
+});
+
+Deno.bench({ name: "revive [cloned SharedValue, 5]", group: revive }, () => {
+  for (let i = 0; i < OPS; i++) reviveShared(withValue.slice());
 });
 
 globalThis.addEventListener("unload", () => {

@@ -85,7 +85,7 @@ function walk(value: object, seen: Map<object, unknown> | undefined): unknown {
   }
   // A container: visit its items once, remembering what each object became.
   if (seen === undefined) {
-    if (Array.isArray(value) && !hasObject(value)) return value;
+    if (Array.isArray(value) ? !hasObject(value) : isFlatRecord(value)) return value;
     seen = new Map();
   }
   seen.set(value, value);
@@ -133,4 +133,14 @@ function hasObject(items: unknown[]): boolean {
     if (typeof item === "object" && item !== null) return true;
   }
   return false;
+}
+
+function isFlatRecord(value: object): boolean {
+  if (value instanceof Map || value instanceof Set) return false;
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    const item = record[key];
+    if (typeof item === "object" && item !== null) return false;
+  }
+  return true;
 }

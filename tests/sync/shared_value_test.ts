@@ -53,8 +53,9 @@ Deno.test("SharedValue.value read-modify-write without a lock can lose updates",
     await Promise.all(
       workers.all.map((w) => w.call("increment", { counter, n: INCREMENTS, mode: "none" })),
     );
+    // Lost updates make it smaller, never larger (how much smaller depends on timing).
     assert(counter.value <= WORKERS * INCREMENTS);
-    assert(counter.value >= INCREMENTS);
+    assert(counter.value > 0);
   });
 });
 
