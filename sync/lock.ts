@@ -41,9 +41,10 @@ export interface AcquireOptions {
  * `Atomics.wait` there) but freezes its event loop while it waits: prefer
  * {@linkcode Lock.acquireAsync} on the main thread.
  *
- * If the thread holding the lock dies, an asynchronous waiter notices within about
- * 100 ms (the dead worker's Web Lock `tandem.thread.<id>` is gone) and the next acquirer
- * gets an {@linkcode OwnerDiedError}; see the README.
+ * If the worker holding the lock dies, an asynchronous waiter notices within about
+ * 200–300 ms (the dead worker's Web Lock `tandem.thread.<id>` is gone) and the next
+ * acquirer gets an {@linkcode OwnerDiedError}; a blocking waiter alone cannot check
+ * (its event loop is blocked), so give it a timeout. See the README.
  *
  * @example Guarding a critical section
  * ```ts
