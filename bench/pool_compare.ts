@@ -4,46 +4,16 @@
 //
 //   flock /tmp/tandem-bench.lock deno run -A bench/pool_compare.ts [rounds]
 import { ProcessPool, WorkerPool } from "../pool/mod.ts";
+import { numbers, rawChunk, rawPipelined as rawRound, startRaw } from "./pool_bench_raw.ts";
 import { count } from "./pool_bench_tasks.ts";
 
 const TASKS = new URL("./pool_bench_tasks.ts", import.meta.url);
-const RAW = new URL("./pool_raw_worker.ts", import.meta.url);
 type Tasks = typeof import("./pool_bench_tasks.ts");
 
 const ROUNDS = Number(Deno.args[0] ?? 5);
 const TINY = 100_000;
 const MAP_INPUTS = 1_000_000;
 const CPU_N = 50_000_000;
-
-function startRaw(n: number): Promise<Worker[]> {
-  const workers = Array.from({ length: n }, () => new Worker(RAW, { type: "module" }));
-  return Promise.all(workers.map((w) =>
-    new Promise<Worker>((resolve) => {
-      w.onmessage = () => resolve(w);
-      w.postMessage(0);
-    })
-  ));
-}
-
-function rawRound(
-  workers: Worker[],
-  total: number,
-  message: (i: number) => unknown,
-): Promise<void> {
-  return new Promise((resolve) => {
-    let received = 0;
-    for (const w of workers) {
-      w.onmessage = () => {
-        if (++received === total) resolve();
-      };
-    }
-    for (let i = 0; i < total; i++) workers[i % workers.length].postMessage(message(i));
-  });
-}
-
-function* numbers(n: number): Generator<number> {
-  for (let i = 0; i < n; i++) yield i;
-}
 
 async function time(fn: () => unknown): Promise<number> {
   const start = performance.now();
@@ -80,7 +50,7 @@ for (let round = 0; round < ROUNDS; round++) {
     "map: raw batched",
     await time(() => {
       const chunks = MAP_INPUTS / 100;
-      return rawRound(raw, chunks, (c) => Array.from({ length: 100 }, (_, k) => c * 100 + k));
+      return rawRound(raw, chunks, rawChunk);
     }),
   );
   add(

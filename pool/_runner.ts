@@ -26,12 +26,15 @@ import {
 
 const CONTEXT_KEY = Symbol.for("tandem.pool.taskContext");
 
-// `sync/` is loaded in the background so that it does not delay a worker's first
-// task: only a task with object arguments waits for it.
+// `sync/` loads once the first tasks ran (or when a task has object arguments), so
+// that it does not delay a worker's first result.
 let revive: (<T>(value: T) => T) | undefined;
-const reviveLoaded: Promise<void> = import("../sync/revive.ts").then((m) => {
-  revive = m.reviveShared;
-});
+let reviveLoading: Promise<void> | undefined;
+function loadRevive(): Promise<void> {
+  return reviveLoading ??= import("../sync/revive.ts").then((m) => {
+    revive = m.reviveShared;
+  });
+}
 const FLUSH_EVERY = 3 * 512;
 const FLUSH_AFTER_MS = 2;
 
@@ -133,7 +136,7 @@ export class Runner {
             `Cannot run initializer as module '${message.module}' has no exported function '${message.initializer}'`,
           );
         }
-        if (message.initArgs.length > 0 && revive === undefined) await reviveLoaded;
+        if (message.initArgs.length > 0 && revive === undefined) await loadRevive();
         await init(...(message.initArgs.length > 0 ? revive!(message.initArgs) : []));
       }
       this.#post({ t: MSG_READY });
@@ -209,7 +212,7 @@ export class Runner {
         for (let a = 0; a < args.length; a++) {
           const arg = args[a];
           if (typeof arg === "object" && arg !== null) {
-            if (revive === undefined) await reviveLoaded;
+            if (revive === undefined) await loadRevive();
             args[a] = revive!(arg);
           }
         }
@@ -258,6 +261,7 @@ export class Runner {
     this.#head = 0;
     if (out.length > 0) this.#flush(out);
     this.#draining = false;
+    if (revive === undefined) loadRevive().catch(() => {});
   }
 
   #flush(out: unknown[]): unknown[] {
