@@ -11,8 +11,8 @@ export const PAGE_CSS = `:root {
   --accent: #2f6fed;
   --accent-ink: #ffffff;
   --danger: #c62d3a;
-  --ok: #1f8a53;
-  --warn: #b7791f;
+  --ok: #16693d;
+  --warn: #8a5a12;
   font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
   color: var(--ink);
   background: var(--bg);
@@ -89,7 +89,7 @@ button.cancel { background: var(--danger); }
   background: var(--line);
   color: var(--muted);
 }
-.status[data-state="running"] { background: #e4edff; color: var(--accent); }
+.status[data-state="running"] { background: #e4edff; color: #1f55c9; }
 .status[data-state="done"] { background: #e1f4ea; color: var(--ok); }
 .status[data-state="cancelled"] { background: #fdf1dd; color: var(--warn); }
 .status[data-state="error"] { background: #fde6e8; color: var(--danger); }

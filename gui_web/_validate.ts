@@ -24,6 +24,8 @@ export type RunValidation =
 
 function quote(value: unknown): string {
   if (typeof value === "string") return `'${value.length > 80 ? value.slice(0, 80) + "…" : value}'`;
+  // JSON.stringify writes Infinity (from a literal such as 1e400) as "null".
+  if (typeof value === "number") return `'${value}'`;
   try {
     return `'${JSON.stringify(value)}'`;
   } catch {

@@ -70,6 +70,37 @@ Deno.test("serveGui() serves a script that parses and a page that loads nothing 
   }
 });
 
+/** WCAG 2 contrast ratio of two `#rrggbb` colours. */
+function contrast(a: string, b: string): number {
+  const luminance = (hex: string) => {
+    const [r, g, b] = [1, 3, 5].map((i) => {
+      const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const [high, low] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (high + 0.05) / (low + 0.05);
+}
+
+Deno.test("serveGui() styles every status badge with AA contrast", async () => {
+  await using server = gui({ runStress: fakeStress().runStress });
+  const css = await (await fetch(new URL("/app.css", server.url))).text();
+  const vars = new Map(
+    [...css.matchAll(/(--[\w-]+):\s*(#[0-9a-f]{6});/gi)].map((m) => [m[1], m[2]]),
+  );
+  const resolve = (value: string) => vars.get(value.replace(/^var\((--[\w-]+)\)$/, "$1")) ?? value;
+  const badges = [...css.matchAll(
+    /\.status\[data-state="(\w+)"\] \{ background: ([^;]+); color: ([^;]+); \}/g,
+  )];
+  assertEquals(badges.map((m) => m[1]).sort(), ["cancelled", "done", "error", "running"]);
+  for (const [, state, background, color] of badges) {
+    const ratio = contrast(resolve(color), resolve(background));
+    // The badge is small bold text: WCAG AA asks for 4.5:1.
+    assert(ratio >= 4.5, `the '${state}' badge has contrast ${ratio.toFixed(2)}: expected 4.5`);
+  }
+});
+
 Deno.test("serveGui() throws RangeError for a bad port or limit", () => {
   for (const options of [{ port: -1 }, { port: 70000 }, { port: 1.5 }, { maxRequests: 0 }]) {
     let thrown: unknown;
@@ -134,6 +165,12 @@ Deno.test("POST /api/runs answers 400 with the field for bad input", async (t) =
     ["fractional requests", { ...ok, requests: 1.5 }, "requests", /must be an integer/],
     ["requests as a string", { ...ok, requests: "10" }, "requests", /must be an integer/],
     ["requests above the cap", { ...ok, requests: 1001 }, "requests", /between 1 and 1000/],
+    [
+      "requests beyond any number",
+      '{"url":"http://127.0.0.1:9/","requests":1e400,"concurrency":1}',
+      "requests",
+      /must be an integer: received 'Infinity'/,
+    ],
     ["zero concurrency", { ...ok, concurrency: 0 }, "concurrency", /between 1 and 50/],
     ["concurrency above the cap", { ...ok, concurrency: 51 }, "concurrency", /between 1 and 50/],
     ["missing concurrency", { url: ok.url, requests: 10 }, "concurrency", /must be an integer/],
