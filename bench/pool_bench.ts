@@ -61,19 +61,25 @@ Deno.bench({
   name: "raw pipelined postMessage, 2 workers",
   baseline: true,
   ...BENCH,
-  fn: (b) => onRaw(b, (workers) => rawPipelined(workers, TINY, (i) => i)),
+  async fn(b) {
+    await onRaw(b, (workers) => rawPipelined(workers, TINY, (i) => i));
+  },
 });
 Deno.bench({
   group: "tiny tasks",
   name: "WorkerPool.submit, size 2",
   ...BENCH,
-  fn: (b) => onPool(b, "worker", tiny),
+  async fn(b) {
+    await onPool(b, "worker", tiny);
+  },
 });
 Deno.bench({
   group: "tiny tasks",
   name: "ProcessPool.submit, size 2",
   ...BENCH,
-  fn: (b) => onPool(b, "process", tiny),
+  async fn(b) {
+    await onPool(b, "process", tiny);
+  },
 });
 
 // --- map: 1,000,000 inputs in chunks of 100 ---
@@ -82,18 +88,21 @@ Deno.bench({
   name: "raw batched postMessage, 2 workers",
   baseline: true,
   ...BENCH,
-  fn: (b) => onRaw(b, (workers) => rawPipelined(workers, MAP_INPUTS / 100, rawChunk)),
+  async fn(b) {
+    await onRaw(b, (workers) => rawPipelined(workers, MAP_INPUTS / 100, rawChunk));
+  },
 });
 Deno.bench({
   group: "map chunkSize 100",
   name: "WorkerPool.map, size 2",
   ...BENCH,
-  fn: (b) =>
-    onPool(b, "worker", async (pool) => {
+  async fn(b) {
+    await onPool(b, "worker", async (pool) => {
       let sum = 0;
       for await (const v of pool.map("inc", numbers(MAP_INPUTS), { chunkSize: 100 })) sum += v;
       if (sum === 0) throw new Error("no results");
-    }),
+    });
+  },
 });
 
 // --- CPU-bound: 8 × count(50M) ---
@@ -110,25 +119,33 @@ Deno.bench({
   group: "cpu 8 x count(50M)",
   name: "raw 2 workers, postMessage (the parallel ceiling here)",
   ...BENCH,
-  fn: (b) => onRaw(b, (workers) => rawPipelined(workers, CPU_TASKS, () => ({ count: CPU_N }))),
+  async fn(b) {
+    await onRaw(b, (workers) => rawPipelined(workers, CPU_TASKS, () => ({ count: CPU_N })));
+  },
 });
 Deno.bench({
   group: "cpu 8 x count(50M)",
   name: "WorkerPool, size 2",
   ...BENCH,
-  fn: (b) => onPool(b, "worker", cpu),
+  async fn(b) {
+    await onPool(b, "worker", cpu);
+  },
 });
 Deno.bench({
   group: "cpu 8 x count(50M)",
   name: "WorkerPool, size 2, right after 100,000 tiny tasks",
   ...BENCH,
-  fn: (b) => onPool(b, "worker", cpu, tiny),
+  async fn(b) {
+    await onPool(b, "worker", cpu, tiny);
+  },
 });
 Deno.bench({
   group: "cpu 8 x count(50M)",
   name: "ProcessPool, size 2",
   ...BENCH,
-  fn: (b) => onPool(b, "process", cpu),
+  async fn(b) {
+    await onPool(b, "process", cpu);
+  },
 });
 
 // --- worker start: first result of a fresh pool ---
@@ -168,11 +185,15 @@ Deno.bench({
   name: "WorkerPool, one task at a time",
   baseline: true,
   ...BENCH,
-  fn: (b) => onPool(b, "worker", sequential),
+  async fn(b) {
+    await onPool(b, "worker", sequential);
+  },
 });
 Deno.bench({
   group: "per-task overhead (sequential)",
   name: "ProcessPool, one task at a time",
   ...BENCH,
-  fn: (b) => onPool(b, "process", sequential),
+  async fn(b) {
+    await onPool(b, "process", sequential);
+  },
 });
