@@ -14,6 +14,8 @@ export const PAGE_JS = `"use strict";
   var statusEl = byId("status");
   var runId = null;
   var source = null;
+  var shownReport = null;
+  var redrawing = 0;
 
   function num(value, digits) {
     if (typeof value !== "number" || !isFinite(value)) return "–";
@@ -77,6 +79,7 @@ export const PAGE_JS = `"use strict";
   }
 
   function resetView() {
+    shownReport = null;
     byId("report").hidden = true;
     showProgress({ completed: 0, total: 0, errors: 0, rps: 0, elapsedMs: 0 });
   }
@@ -148,20 +151,23 @@ export const PAGE_JS = `"use strict";
     });
   }
 
+  // The run goes on and is still watched: offer Cancel again, unless it ended meanwhile.
+  function cancelFailed(message) {
+    if (source) setRunning(true);
+    showError(null, message);
+  }
+
   function cancel() {
     if (!runId) return;
     button.disabled = true;
     button.textContent = "Cancelling";
     fetch("/api/runs/" + encodeURIComponent(runId), { method: "DELETE" }).then(function (response) {
-      if (!response.ok) {
-        return response.json().then(function (data) {
-          setRunning(false);
-          showError(null, data.error || "Cannot cancel the run: " + response.status);
-        });
-      }
+      if (response.ok) return;
+      return response.json().then(function (data) {
+        cancelFailed(data.error || "Cannot cancel the run: " + response.status);
+      });
     }).catch(function (error) {
-      button.disabled = false;
-      showError(null, "Cannot reach the server: " + error.message);
+      cancelFailed("Cannot reach the server: " + error.message);
     });
   }
 
@@ -185,6 +191,7 @@ export const PAGE_JS = `"use strict";
   }
 
   function showReport(r) {
+    shownReport = r;
     var section = byId("report");
     section.hidden = false;
     var failed = sum(r.failures);
@@ -218,9 +225,20 @@ export const PAGE_JS = `"use strict";
       return r.failures[cause] > 0;
     }).sort().map(function (cause) { return [cause, num(r.failures[cause])]; });
     fill(byId("failures"), causes.length ? causes : [["none", "0"]]);
+    drawCharts(r);
+  }
+  function drawCharts(r) {
     drawHistogram(byId("histogram-chart"), r.histogram || []);
     drawTimeline(byId("timeline-chart"), r.timeline || []);
   }
+  // The canvases are sized to their box when drawn: draw again when the window changes.
+  window.addEventListener("resize", function () {
+    if (!shownReport || redrawing) return;
+    redrawing = requestAnimationFrame(function () {
+      redrawing = 0;
+      if (shownReport) drawCharts(shownReport);
+    });
+  });
 
   function setup(canvas) {
     var ratio = window.devicePixelRatio || 1;

@@ -19,6 +19,7 @@ interface PageProgress {
 interface PageCanvas {
   width: number;
   height: number;
+  clientWidth: number;
   getContext(kind: "2d"): {
     getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
   };
@@ -26,8 +27,9 @@ interface PageCanvas {
 declare const document: {
   querySelector(selector: "progress"): PageProgress;
   getElementById(id: string): PageCanvas;
+  documentElement: { scrollWidth: number };
 };
-declare const window: { scrollTo(x: number, y: number): void };
+declare const window: { scrollTo(x: number, y: number): void; devicePixelRatio: number };
 declare const location: { hash: string };
 
 const chromiumPath = await findChromium();
@@ -64,6 +66,28 @@ async function progressBetween(page: Page, max: number, low: number, high: numbe
         `Progress stayed at ${value} of ${limit}: expected ${low}..${high} of ${max}`,
       );
     }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Each chart canvas's drawn width and the width its box asks for, in device pixels. */
+function canvasWidths(page: Page): Promise<{ drawn: number; box: number }[]> {
+  return page.evaluate(() =>
+    ["histogram-chart", "timeline-chart"].map((id) => {
+      const canvas = document.getElementById(id);
+      return {
+        drawn: canvas.width,
+        box: Math.round(canvas.clientWidth * window.devicePixelRatio),
+      };
+    })
+  );
+}
+
+/** Polls `check` until it answers true, failing after the browser timeout. */
+async function until(check: () => Promise<boolean>): Promise<void> {
+  const end = Date.now() + BROWSER_TIMEOUT_MS;
+  while (!await check()) {
+    if (Date.now() > end) throw new Error("Timed out waiting for the page");
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
@@ -185,12 +209,45 @@ Deno.test({
         assert((await Deno.stat(shot)).size > 1000);
       });
 
+      await t.step("a narrow window redraws the charts at their new size", async () => {
+        const wide = await canvasWidths(page);
+        await page.setViewportSize({ width: 360, height: 800 });
+        await until(async () => {
+          const [histogram, timeline] = await canvasWidths(page);
+          return histogram.drawn === histogram.box && timeline.drawn === timeline.box &&
+            histogram.box < wide[0].box;
+        });
+        assertEquals(await page.evaluate(() => document.documentElement.scrollWidth), 360);
+        await page.setViewportSize({ width: 1100, height: 900 });
+      });
+
       await t.step("a run cancelled midway shows cancelled", async () => {
         await page.getByLabel("URL", { exact: true }).fill(second.url);
         await page.getByLabel("Requests", { exact: true }).fill("5000");
         await submit.click();
         await cancel.waitFor();
         await progressBetween(page, 5000, 150, 4999);
+        // A refused DELETE leaves the run going, shows why, and offers Cancel again.
+        await page.route(
+          "**/api/runs/*",
+          (route) =>
+            route.request().method() === "DELETE"
+              ? route.fulfill({
+                status: 503,
+                contentType: "application/json",
+                body: JSON.stringify({ error: "Cannot cancel: test says no" }),
+              })
+              : route.continue(),
+        );
+        await cancel.click();
+        await page.locator("#form-error").filter({ hasText: "test says no" }).waitFor();
+        await cancel.waitFor();
+        assert(await cancel.isEnabled(), "Cancel is offered again");
+        assertEquals(await page.locator("#status").textContent(), "running");
+        await page.unroute("**/api/runs/*");
+        // Chromium logs the refused DELETE as a console error: expected here only.
+        const others = problems.filter((problem) => !/status of 503/.test(problem));
+        problems.splice(0, problems.length, ...others);
         await cancel.click();
         await page.locator("#status").filter({ hasText: "cancelled" }).waitFor();
         await submit.waitFor();
