@@ -11,6 +11,7 @@ import { runStress, type StressProgress, type StressReport } from "./stress.ts";
 import { parseStressArgs, USAGE, UsageError } from "./_stress_args.ts";
 import { formatCount, formatProgress, formatReport } from "./_stress_format.ts";
 import { DEFAULT_DURATION_MS } from "./_stress_options.ts";
+import { interruptHandler } from "./_stress_interrupt.ts";
 import { startTarget, type Target } from "./_target.ts";
 
 const encoder = new TextEncoder();
@@ -80,12 +81,7 @@ async function main(args: string[]): Promise<number> {
   }
 
   const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = (): void => {
-    interrupts++;
-    if (interrupts > 1) Deno.exit(130);
-    controller.abort();
-  };
+  const onSigint = interruptHandler(controller, () => Deno.exit(130));
   Deno.addSignalListener("SIGINT", onSigint);
 
   const tty = !json && Deno.stderr.isTerminal();
