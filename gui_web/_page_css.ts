@@ -74,6 +74,7 @@ button {
 button:hover { filter: brightness(1.07); }
 button:focus-visible { outline: 2px solid var(--ink); outline-offset: 2px; }
 button.cancel { background: var(--danger); }
+button[aria-disabled="true"] { opacity: 0.75; cursor: progress; }
 .error { margin: 0; min-height: 1em; font-size: 0.82rem; color: var(--danger); }
 .error:empty { min-height: 0; }
 .form-error { grid-column: 1 / -1; }

@@ -15,6 +15,7 @@ export const PAGE_JS = `"use strict";
   var runId = null;
   var source = null;
   var shownReport = null;
+  var busy = false;
   var redrawing = 0;
 
   function num(value, digits) {
@@ -45,8 +46,15 @@ export const PAGE_JS = `"use strict";
     statusEl.dataset.state = state;
     statusEl.textContent = text || state;
   }
+  // Busy while a request is out. The button is never disabled: that would drop keyboard
+  // focus, so Enter or Space could not press Cancel right after Submit.
+  function setBusy(value) {
+    busy = value;
+    if (value) button.setAttribute("aria-disabled", "true");
+    else button.removeAttribute("aria-disabled");
+  }
   function setRunning(running) {
-    button.disabled = false;
+    setBusy(false);
     button.textContent = running ? "Cancel" : "Submit";
     button.classList.toggle("cancel", running);
     FIELDS.forEach(function (name) { byId(name).readOnly = running; });
@@ -129,7 +137,7 @@ export const PAGE_JS = `"use strict";
 
   function start() {
     clearErrors();
-    button.disabled = true;
+    setBusy(true);
     var body = { url: value("url"), requests: value("requests"), concurrency: value("concurrency") };
     fetch("/api/runs", {
       method: "POST",
@@ -137,7 +145,7 @@ export const PAGE_JS = `"use strict";
       body: JSON.stringify(body),
     }).then(function (response) {
       return response.json().then(function (data) {
-        button.disabled = false;
+        setBusy(false);
         if (response.status !== 201) {
           showError(data.field, data.error || "The server refused the run: " + response.status);
           return;
@@ -146,7 +154,7 @@ export const PAGE_JS = `"use strict";
         watch(data.id);
       });
     }).catch(function (error) {
-      button.disabled = false;
+      setBusy(false);
       showError(null, "Cannot reach the server: " + error.message);
     });
   }
@@ -154,12 +162,13 @@ export const PAGE_JS = `"use strict";
   // The run goes on and is still watched: offer Cancel again, unless it ended meanwhile.
   function cancelFailed(message) {
     if (source) setRunning(true);
+    else setBusy(false);
     showError(null, message);
   }
 
   function cancel() {
     if (!runId) return;
-    button.disabled = true;
+    setBusy(true);
     button.textContent = "Cancelling";
     fetch("/api/runs/" + encodeURIComponent(runId), { method: "DELETE" }).then(function (response) {
       if (response.ok) return;
@@ -173,6 +182,7 @@ export const PAGE_JS = `"use strict";
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
+    if (busy) return;
     if (source) cancel(); else start();
   });
 
