@@ -358,6 +358,7 @@ function methodNotAllowed(allow: string): Response {
  * @returns The running server; dispose of it or call `shutdown()` to stop it.
  * @throws {RangeError} When `port` or a limit is out of range.
  * @throws {Deno.errors.AddrInUse} When the port is taken.
+ * @throws {Deno.errors.NotCapable} When `--allow-net` does not grant `hostname`.
  *
  * @example Start a run through the API
  * ```ts

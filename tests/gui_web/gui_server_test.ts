@@ -116,6 +116,20 @@ Deno.test("serveGui() throws RangeError for a bad port or limit", () => {
   }
 });
 
+Deno.test({
+  name: "serveGui() throws NotCapable for an address --allow-net does not grant",
+  permissions: { net: ["127.0.0.1"] },
+  fn() {
+    let thrown: unknown;
+    try {
+      serveGui({ hostname: "0.0.0.0", port: 0 });
+    } catch (error) {
+      thrown = error;
+    }
+    assert(thrown instanceof Deno.errors.NotCapable, `got ${thrown}`);
+  },
+});
+
 Deno.test("POST /api/runs streams progress events then one final done event", async () => {
   const fake = fakeStress({ perTick: 5, tickMs: 15 });
   await using server = gui({ runStress: fake.runStress, progressIntervalMs: 20 });
