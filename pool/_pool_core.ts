@@ -28,6 +28,7 @@ import {
   type SerializedError,
 } from "./_protocol.ts";
 import { BrokenPoolError } from "./broken_pool_error.ts";
+import { checkDelay } from "./_delay.ts";
 import { O_CANCELLED, O_FULFILLED, O_PENDING, O_REJECTED, Outcome } from "./_outcome.ts";
 import { Task, type TaskHandle, type TaskState } from "./task.ts";
 import type {
@@ -178,14 +179,13 @@ class Job extends Outcome implements TaskHandle<unknown> {
 
 const EMPTY: unknown[] = [];
 
-function checkMs(value: number | undefined, what: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || Number.isNaN(value) || value < 0) {
-    throw new RangeError(
-      `Cannot use '${what}' as it must be a non-negative number of milliseconds: received ${value}`,
-    );
-  }
-  return value;
+function checkMs(
+  value: number | undefined,
+  what: string,
+  fallback: number,
+  infinite = true,
+): number {
+  return checkDelay(value, what, "Cannot create pool", fallback, infinite);
 }
 
 function checkCount(value: number | undefined, what: string, fallback: number): number {
@@ -256,7 +256,7 @@ export class PoolCore {
     this.#idleTimeout = checkMs(options.idleTimeout, "idleTimeout", Infinity);
     this.#taskTimeout = checkMs(options.taskTimeout, "taskTimeout", Infinity);
     this.#shutdownTimeout = checkMs(options.shutdownTimeout, "shutdownTimeout", 30_000);
-    this.#cancelGrace = checkMs(options.cancelGrace, "cancelGrace", 100);
+    this.#cancelGrace = checkMs(options.cancelGrace, "cancelGrace", 100, false);
     if (options.initializer !== undefined && module === undefined) {
       throw new TypeError(
         `Cannot create pool with initializer '${options.initializer}' as it has no task module`,
@@ -336,7 +336,7 @@ export class PoolCore {
     }
     const timeout = options?.timeout === undefined
       ? this.#taskTimeout
-      : checkMs(options.timeout, "timeout", Infinity);
+      : checkDelay(options.timeout, "timeout", "Cannot submit task", Infinity);
     const job = new Job(this, id, kind, ref, label, args as unknown[], timeout);
     this.#outstanding++;
     if (this.#closed || this.#broken) {
@@ -810,7 +810,12 @@ export class PoolCore {
   /** Shuts the pool down. */
   async shutdown(options: ShutdownOptions = {}): Promise<void> {
     const wait = options.wait ?? true;
-    const timeout = checkMs(options.timeout, "timeout", this.#shutdownTimeout);
+    const timeout = checkDelay(
+      options.timeout,
+      "timeout",
+      "Cannot shut down",
+      this.#shutdownTimeout,
+    );
     this.#closed = true;
     if (options.cancelPending || !wait) {
       for (let i = this.#pendingHead; i < this.#pending.length; i++) {

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { checkDelay } from "./_delay.ts";
+
 /**
  * One outcome yielded by `asCompleted(…, { settled: true })`.
  *
@@ -94,7 +96,7 @@ export type AsCompletedSource<T> = Iterable<T | PromiseLike<T>> | AsyncIterable<
  * @param options `signal`, `timeout`, `settled`.
  * @returns An async iterator of values (or settled records).
  * @throws {DOMException} `TimeoutError` when `timeout` passes, or the signal's reason.
- * @throws {RangeError} When `timeout` is negative.
+ * @throws {RangeError} When `timeout` is not 0 to 2³¹−1 ms or `Infinity`.
  *
  * @example Fastest first
  * ```ts
@@ -141,12 +143,7 @@ export function asCompleted<T>(
   promises: AsCompletedSource<T>,
   options: AsCompletedOptions = {},
 ): AsyncIterableIterator<T | SettledResult<T>> {
-  const timeout = options.timeout ?? Infinity;
-  if (typeof timeout !== "number" || Number.isNaN(timeout) || timeout < 0) {
-    throw new RangeError(
-      `Cannot iterate as 'timeout' must be a non-negative number of milliseconds: received ${timeout}`,
-    );
-  }
+  const timeout = checkDelay(options.timeout, "timeout", "Cannot iterate", Infinity);
   if (
     promises === null || typeof promises !== "object" ||
     typeof (promises as Iterable<T>)[Symbol.iterator] !== "function" &&

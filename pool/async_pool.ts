@@ -6,6 +6,7 @@
  * @module
  */
 
+import { checkDelay } from "./_delay.ts";
 import { mapResults } from "./_map.ts";
 import { O_CANCELLED, O_FULFILLED, O_PENDING, O_REJECTED, Outcome } from "./_outcome.ts";
 import { Task, type TaskHandle, type TaskState } from "./task.ts";
@@ -206,7 +207,8 @@ export class AsyncPool implements AsyncDisposable {
    * Creates an in-thread pool.
    *
    * @param options `concurrency`, `maxQueue`, `taskTimeout`.
-   * @throws {RangeError} When `concurrency` is not a positive integer.
+   * @throws {RangeError} When `concurrency` is not a positive integer, or a timeout is not
+   * 0 to 2³¹−1 ms or `Infinity`.
    */
   constructor(options: AsyncPoolOptions = {}) {
     const concurrency = options.concurrency ?? 10;
@@ -222,18 +224,18 @@ export class AsyncPool implements AsyncDisposable {
         `Cannot create pool as 'maxQueue' must be non-negative: received ${this.#maxQueue}`,
       );
     }
-    this.#shutdownTimeout = options.shutdownTimeout ?? 30_000;
-    if (!(this.#shutdownTimeout >= 0)) {
-      throw new RangeError(
-        `Cannot create pool as 'shutdownTimeout' must be a non-negative number of milliseconds: received ${this.#shutdownTimeout}`,
-      );
-    }
-    this.#taskTimeout = options.taskTimeout ?? Infinity;
-    if (!(this.#taskTimeout >= 0)) {
-      throw new RangeError(
-        `Cannot create pool as 'taskTimeout' must be a non-negative number of milliseconds: received ${this.#taskTimeout}`,
-      );
-    }
+    this.#shutdownTimeout = checkDelay(
+      options.shutdownTimeout,
+      "shutdownTimeout",
+      "Cannot create pool",
+      30_000,
+    );
+    this.#taskTimeout = checkDelay(
+      options.taskTimeout,
+      "taskTimeout",
+      "Cannot create pool",
+      Infinity,
+    );
   }
 
   /**
@@ -260,6 +262,7 @@ export class AsyncPool implements AsyncDisposable {
    * @param options `signal`, `timeout`.
    * @returns The task.
    * @throws {TypeError} When `fn` is not a function or `args` not an array.
+   * @throws {RangeError} When `timeout` is not 0 to 2³¹−1 ms or `Infinity`.
    */
   submit<F extends TaskFunction>(
     fn: F,
@@ -272,12 +275,12 @@ export class AsyncPool implements AsyncDisposable {
     if (!Array.isArray(args)) {
       throw new TypeError(`Cannot submit task as 'args' must be an array: received ${typeof args}`);
     }
-    const timeout = options?.timeout ?? this.#taskTimeout;
-    if (!(timeout >= 0)) {
-      throw new RangeError(
-        `Cannot submit task as 'timeout' must be a non-negative number of milliseconds: received ${timeout}`,
-      );
-    }
+    const timeout = checkDelay(
+      options?.timeout,
+      "timeout",
+      "Cannot submit task",
+      this.#taskTimeout,
+    );
     const job = new AsyncJob(this, this.#nextId++, fn, args, timeout, this.#onSettle);
     const task = new Task<Awaited<ReturnType<F>>>(
       job.id,
@@ -400,6 +403,12 @@ export class AsyncPool implements AsyncDisposable {
    * @returns A promise that resolves when no task is left.
    */
   async shutdown(options: ShutdownOptions = {}): Promise<void> {
+    const timeout = checkDelay(
+      options.timeout,
+      "timeout",
+      "Cannot shut down",
+      this.#shutdownTimeout,
+    );
     this.#closed = true;
     const wait = options.wait ?? true;
     if (options.cancelPending || !wait) {
@@ -416,7 +425,6 @@ export class AsyncPool implements AsyncDisposable {
       await Promise.race([
         new Promise<void>((resolve) => this.#idle.push(resolve)),
         new Promise<void>((resolve) => {
-          const timeout = options.timeout ?? this.#shutdownTimeout;
           if (timeout !== Infinity) timer = setTimeout(resolve, timeout);
         }),
       ]);

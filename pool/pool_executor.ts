@@ -95,7 +95,7 @@ export abstract class PoolExecutor<M = Record<string, TaskFunction>> implements 
    * @param options `signal`, `timeout`, `transfer`.
    * @returns The task; a failure rejects it (never throws here).
    * @throws {TypeError} When `args` is not an array.
-   * @throws {RangeError} When `timeout` is negative.
+   * @throws {RangeError} When `timeout` is not 0 to 2³¹−1 ms or `Infinity`.
    */
   submit<K extends TaskName<M>>(
     name: K,

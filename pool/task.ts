@@ -92,9 +92,18 @@ export class Task<T> implements PromiseLike<T> {
   }
 
   /**
-   * Cancels the task. A queued task is removed from the queue; a running one is
-   * rejected at once and asked to stop (its `TaskContext.signal` aborts); the
-   * executor ends or replaces the worker if the task does not stop soon.
+   * Cancels the task. A queued task is removed from the queue. A running one is
+   * rejected at once and asked to stop (its `TaskContext.signal` aborts); other
+   * tasks go on. Then:
+   *
+   * - `ProcessPool`: its process is killed at once and replaced.
+   * - `WorkerPool`: if the task has not returned within the pool's `cancelGrace`
+   *   (100 ms by default), its worker is ended and replaced, and the tasks queued
+   *   behind it move to other workers. A task that returns in time (it polled the
+   *   signal) keeps its worker: it stopped cleanly, and ending the worker would only
+   *   cost a restart and a new `initializer` run, since Deno 2.9.6 cannot stop a
+   *   thread in synchronous code any sooner than the task itself does.
+   * - `AsyncPool`: the function's signal aborts; it runs on until it notices.
    *
    * @param reason The rejection reason; defaults to an `AbortError` `DOMException`.
    * @returns `true` if the task was unsettled and is now cancelled.

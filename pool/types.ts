@@ -150,7 +150,10 @@ export interface PoolOptions {
   shutdownTimeout?: number;
   /**
    * Milliseconds a cancelled or timed-out running task gets to notice its
-   * `TaskContext.signal` and return before its worker is ended and replaced.
+   * `TaskContext.signal` and return before its worker is ended and replaced (the
+   * task itself rejects at once). A task that returns in time keeps its worker.
+   * `ProcessPool` kills a running task's process without waiting. From 0 to
+   * 2³¹−1; `Infinity` is refused (a task that never returns would hold its worker).
    *
    * @default {100}
    */

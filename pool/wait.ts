@@ -4,6 +4,8 @@
  * @module
  */
 
+import { delayError } from "./_delay.ts";
+
 /**
  * When {@linkcode wait} returns.
  *
@@ -78,7 +80,7 @@ export interface WaitResult<P> {
  * @param tasks The promises or tasks.
  * @param options `returnWhen`, `timeout`, `signal`.
  * @returns The sets of done and pending items.
- * @throws {RangeError} When `timeout` is negative or `returnWhen` is unknown.
+ * @throws {RangeError} When `timeout` is not 0 to 2³¹−1 ms or `Infinity`, or `returnWhen` is unknown.
  *
  * @example Wait for the first to finish
  * ```ts
@@ -107,13 +109,8 @@ export function wait<P extends PromiseLike<unknown>>(
     );
   }
   const timeout = options.timeout ?? Infinity;
-  if (typeof timeout !== "number" || Number.isNaN(timeout) || timeout < 0) {
-    return Promise.reject(
-      new RangeError(
-        `Cannot wait as 'timeout' must be a non-negative number of milliseconds: received ${timeout}`,
-      ),
-    );
-  }
+  const timeoutError = delayError(timeout, "timeout", "Cannot wait");
+  if (timeoutError) return Promise.reject(timeoutError);
   const items = [...tasks];
   const done = new Set<P>();
   const pending = new Set<P>(items);

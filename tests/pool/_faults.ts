@@ -234,11 +234,22 @@ export function faultTests(kind: PoolKind): void {
     assertThrows(() => kind.make({ taskTimeout: -1 }), RangeError, "'taskTimeout'");
     assertThrows(() => kind.make({ idleTimeout: -5 }), RangeError, "'idleTimeout'");
     assertThrows(() => kind.make({ maxTasksPerWorker: 0 }), RangeError, "'maxTasksPerWorker'");
+    // `setTimeout` fires at once beyond 2³¹−1 ms, so such a timeout would expire at once.
+    assertThrows(
+      () => kind.make({ taskTimeout: 2 ** 31 }),
+      RangeError,
+      "'taskTimeout' must be a number of milliseconds from 0 to 2147483647 or Infinity: received 2147483648",
+    );
+    assertThrows(() => kind.make({ idleTimeout: 3e9 }), RangeError, "'idleTimeout'");
+    assertThrows(() => kind.make({ shutdownTimeout: 3e9 }), RangeError, "'shutdownTimeout'");
+    assertThrows(() => kind.make({ cancelGrace: Infinity }), RangeError, "'cancelGrace'");
     const pool = kind.make();
     try {
       assertThrows(() => pool.submit("add", [1, 2], { timeout: -1 }), RangeError, "'timeout'");
+      assertThrows(() => pool.submit("add", [1, 2], { timeout: 3e9 }), RangeError, "'timeout'");
       assertThrows(() => pool.map("inc", [1], { chunkSize: 0 }), RangeError, "'chunkSize'");
       await assertRejects(() => pool.shutdown({ timeout: -1 }), RangeError, "'timeout'");
+      await assertRejects(() => pool.shutdown({ timeout: 2 ** 31 }), RangeError, "'timeout'");
     } finally {
       await closed(pool);
     }

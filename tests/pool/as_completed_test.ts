@@ -1,4 +1,4 @@
-import { assertEquals, assertRejects } from "@std/assert";
+import { assertEquals, assertRejects, assertThrows } from "@std/assert";
 import { asCompleted } from "../../pool/mod.ts";
 
 function later<T>(value: T, ms: number): { promise: Promise<T>; cancel(): void } {
@@ -53,6 +53,11 @@ Deno.test("asCompleted() throws a TimeoutError for what is still pending", async
   assertEquals((error as DOMException).name, "TimeoutError");
   assertEquals(seen, ["fast"]);
   slow.cancel();
+});
+
+Deno.test("asCompleted() refuses a timeout that setTimeout cannot honour", () => {
+  assertThrows(() => asCompleted([], { timeout: -1 }), RangeError, "'timeout'");
+  assertThrows(() => asCompleted([], { timeout: 3e9 }), RangeError, "from 0 to 2147483647");
 });
 
 Deno.test("asCompleted() stops on abort and leaves no unhandled rejection after break", async () => {

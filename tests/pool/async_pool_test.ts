@@ -78,6 +78,14 @@ Deno.test("AsyncPool.submit() times out and rejects beyond maxQueue", async () =
   assertThrows(() => new AsyncPool({ concurrency: 0 }), RangeError, "'concurrency'");
 });
 
+Deno.test("AsyncPool refuses timeouts that setTimeout cannot honour", async () => {
+  assertThrows(() => new AsyncPool({ taskTimeout: 3e9 }), RangeError, "'taskTimeout'");
+  assertThrows(() => new AsyncPool({ shutdownTimeout: -1 }), RangeError, "'shutdownTimeout'");
+  await using pool = new AsyncPool({ concurrency: 1 });
+  assertThrows(() => pool.submit(() => 1, [], { timeout: 2 ** 31 }), RangeError, "'timeout'");
+  await assertRejects(() => pool.shutdown({ timeout: NaN }), RangeError, "'timeout'");
+});
+
 Deno.test("AsyncPool.shutdown() settles in bounded time and rejects later submits", async () => {
   const pool = new AsyncPool({ concurrency: 1 });
   const stuck = pool.submit(() => new Promise<never>(() => {}), []);

@@ -48,6 +48,7 @@ Deno.test("wait() returns what is done when the timeout passes", async () => {
   assertEquals(pending.size, 1);
   slow.cancel();
   await assertRejects(() => wait([], { timeout: -1 }), RangeError, "'timeout'");
+  await assertRejects(() => wait([], { timeout: 2 ** 31 }), RangeError, "from 0 to 2147483647");
   await assertRejects(
     () => wait([], { returnWhen: "SOMETIMES" as "ALL_COMPLETED" }),
     RangeError,

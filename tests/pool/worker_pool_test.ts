@@ -237,6 +237,23 @@ Deno.test("WorkerPool.submit() lets a task see its cooperative signal", async ()
   }
 });
 
+Deno.test("WorkerPool.cancel() replaces the worker of a task that does not return within cancelGrace", async () => {
+  const pool = tasksPool({ size: 1, cancelGrace: 50 });
+  try {
+    // `delayed` ignores the signal; it waits on a timer, so ending its worker stops it.
+    const task = pool.submit("delayed", ["late", 60_000]);
+    const next = pool.submit("add", [2, 2]);
+    await until(() => task.state === "running", 20_000, "the task to run");
+    task.cancel();
+    assertEquals(task.state, "cancelled");
+    assertEquals(await within(next, 20_000, "the task queued behind it"), 4);
+    assertEquals(pool.stats.started, 2);
+    assertEquals(pool.stats.terminated, 1);
+  } finally {
+    await closed(pool);
+  }
+});
+
 Deno.test("asCompleted() yields WorkerPool tasks as they complete", async () => {
   const pool = tasksPool();
   try {
