@@ -251,6 +251,11 @@ export class PoolCore {
     }
     this.size = size;
     this.name = options.name ?? "tandem";
+    if (typeof this.name !== "string") {
+      throw new TypeError(
+        `Cannot create pool as 'name' must be a string: received ${typeof this.name}`,
+      );
+    }
     this.#maxQueue = checkCount(options.maxQueue, "maxQueue", Infinity);
     this.#maxTasksPerWorker = checkCount(options.maxTasksPerWorker, "maxTasksPerWorker", Infinity);
     this.#idleTimeout = checkMs(options.idleTimeout, "idleTimeout", Infinity);
@@ -281,12 +286,18 @@ export class PoolCore {
 
   get stats(): PoolStats {
     let busy = 0;
-    for (const slot of this.#slots) if (slot.load > 0) busy++;
+    let running = 0;
+    for (const slot of this.#slots) {
+      if (slot.load === 0) continue;
+      busy++;
+      // A worker may still be busy with a task that was cancelled: that one is settled.
+      if (slot.running()?.outcome === O_PENDING) running++;
+    }
     return {
       size: this.size,
       workers: this.#slots.length,
       busy,
-      queued: this.#outstanding - busy,
+      queued: this.#outstanding - running,
       completed: this.#completed,
       failed: this.#failed,
       cancelled: this.#cancelled,

@@ -191,6 +191,7 @@ async function* run<T>(
   };
   let yielded = 0;
   let asyncSource: AsyncIterator<T | PromiseLike<T>> | undefined;
+  let pulling = false;
   try {
     signal?.throwIfAborted();
     signal?.addEventListener("abort", onAbort, { once: true });
@@ -214,14 +215,22 @@ async function* run<T>(
       (async () => {
         try {
           for (;;) {
+            pulling = true;
             const r = await source.next();
-            if (r.done || stopped) break;
+            pulling = false;
+            if (r.done) break;
+            if (stopped) {
+              // Arrived after the consumer left: nobody awaits it.
+              Promise.resolve(r.value).catch(() => {});
+              break;
+            }
             track(r.value);
             notify();
           }
         } catch (reason) {
           sourceError = { reason };
         }
+        pulling = false;
         sourceDone = true;
         notify();
       })();
@@ -244,6 +253,13 @@ async function* run<T>(
     stopped ??= { reason: undefined };
     clearTimeout(timer);
     signal?.removeEventListener("abort", onAbort);
-    if (!sourceDone) await asyncSource?.return?.();
+    if (!sourceDone && asyncSource?.return) {
+      // While a `next()` is pending, an async generator only returns once it settles,
+      // which may be never: close the source without waiting for it then.
+      if (pulling) {
+        const source = asyncSource;
+        (async () => await source.return!())().catch(() => {});
+      } else await asyncSource.return();
+    }
   }
 }

@@ -48,7 +48,9 @@ export abstract class PoolExecutor<M = Record<string, TaskFunction>> implements 
    * @param kind `"worker"` for Web Workers, `"process"` for `deno` subprocesses.
    * @param moduleOrOptions The task module, or the options of a pool without one.
    * @param options The options when a module is given.
-   * @throws {TypeError} When the module file does not exist.
+   * @throws {TypeError} When the module file does not exist, or `name` or `initArgs`
+   * has the wrong type.
+   * @throws {DOMException} `DataCloneError` when `initArgs` cannot be sent to a worker.
    * @throws {RangeError} When an option is out of range.
    */
   protected constructor(

@@ -53,7 +53,9 @@ export class ProcessPool<M = Record<string, TaskFunction>> extends PoolExecutor<
    *
    * @param module The task module's URL, or a path relative to the working directory.
    * @param options The pool options, `permissions` and `maxMemoryMb`.
-   * @throws {TypeError} When the module file does not exist or a permission is malformed.
+   * @throws {TypeError} When the module file does not exist, a permission is malformed,
+   * or `name` or `initArgs` has the wrong type.
+   * @throws {DOMException} `DataCloneError` when `initArgs` cannot be sent to a worker.
    * @throws {RangeError} When `size`, `maxMemoryMb` or another option is out of range.
    */
   constructor(module: string | URL, options?: ProcessPoolOptions);
@@ -61,6 +63,8 @@ export class ProcessPool<M = Record<string, TaskFunction>> extends PoolExecutor<
    * Creates a process pool for self-contained functions.
    *
    * @param options The pool options.
+   * @throws {TypeError} When `initializer` is given (it needs a module), or `name` or
+   * `initArgs` has the wrong type.
    * @throws {RangeError} When an option is out of range.
    */
   constructor(options?: ProcessPoolOptions);

@@ -62,7 +62,9 @@ export class WorkerPool<M = Record<string, TaskFunction>> extends PoolExecutor<M
    *
    * @param module The task module's URL, or a path relative to the working directory.
    * @param options The pool options.
-   * @throws {TypeError} When the module file does not exist.
+   * @throws {TypeError} When the module file does not exist, or `name` or `initArgs`
+   * has the wrong type.
+   * @throws {DOMException} `DataCloneError` when `initArgs` cannot be sent to a worker.
    * @throws {RangeError} When `size` or another option is out of range.
    */
   constructor(module: string | URL, options?: PoolOptions);
@@ -70,6 +72,8 @@ export class WorkerPool<M = Record<string, TaskFunction>> extends PoolExecutor<M
    * Creates a pool for self-contained functions.
    *
    * @param options The pool options.
+   * @throws {TypeError} When `initializer` is given (it needs a module), or `name` or
+   * `initArgs` has the wrong type.
    * @throws {RangeError} When `size` or another option is out of range.
    */
   constructor(options?: PoolOptions);

@@ -243,6 +243,7 @@ export function faultTests(kind: PoolKind): void {
     assertThrows(() => kind.make({ idleTimeout: 3e9 }), RangeError, "'idleTimeout'");
     assertThrows(() => kind.make({ shutdownTimeout: 3e9 }), RangeError, "'shutdownTimeout'");
     assertThrows(() => kind.make({ cancelGrace: Infinity }), RangeError, "'cancelGrace'");
+    assertThrows(() => kind.make({ name: 7 as unknown as string }), TypeError, "'name'");
     const pool = kind.make();
     try {
       assertThrows(() => pool.submit("add", [1, 2], { timeout: -1 }), RangeError, "'timeout'");

@@ -55,6 +55,32 @@ Deno.test("asCompleted() throws a TimeoutError for what is still pending", async
   slow.cancel();
 });
 
+Deno.test("asCompleted() returns at once on break while an async source is still pulling", async () => {
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => open = resolve);
+  let closed!: () => void;
+  const sourceClosed = new Promise<void>((resolve) => closed = resolve);
+  let gateOpened = false;
+  async function* source(): AsyncGenerator<number> {
+    try {
+      yield 1;
+      await gate;
+      yield Promise.reject(new Error("late")) as unknown as number;
+    } finally {
+      closed();
+    }
+  }
+  for await (const value of asCompleted(source())) {
+    assertEquals(value, 1);
+    break;
+  }
+  // The loop ended although the source is still waiting on its gate.
+  assertEquals(gateOpened, false);
+  gateOpened = true;
+  open();
+  await sourceClosed;
+});
+
 Deno.test("asCompleted() refuses a timeout that setTimeout cannot honour", () => {
   assertThrows(() => asCompleted([], { timeout: -1 }), RangeError, "'timeout'");
   assertThrows(() => asCompleted([], { timeout: 3e9 }), RangeError, "from 0 to 2147483647");
