@@ -5,6 +5,7 @@
  */
 
 import { lastBoundary } from "./_whitespace.ts";
+import { StreamIterator, untilAborted } from "./_stream_iterator.ts";
 import type { TextSource } from "./text_chunks.ts";
 
 /** A fixed chunk size, or one chosen from the number of bytes already yielded. */
@@ -75,33 +76,42 @@ export async function* chunkSource(
     yield* chunkAtWhitespace(read, chunkBytes);
     return;
   }
-  const reader = pieceReader(toPieces(source));
+  const reader = pieceReader(toPieces(source), signal);
   try {
-    const read = async (into: Uint8Array): Promise<number | null> => {
-      signal?.throwIfAborted();
-      return await reader.read(into);
-    };
-    yield* chunkAtWhitespace(read, chunkBytes);
+    yield* chunkAtWhitespace(reader.read, chunkBytes);
   } finally {
     await reader.close();
   }
 }
 
-/** A {@linkcode ByteReader} over a sequence of byte pieces (copies them). */
+/**
+ * A {@linkcode ByteReader} over a sequence of byte pieces (copies them). An abort
+ * rejects a pending read at once; `close()` cancels a stream even mid-read, and does
+ * not wait behind a generator's pending `next()`.
+ */
 export function pieceReader(
   pieces: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  signal?: AbortSignal,
 ): { read: ByteReader; close: () => Promise<void> } {
-  const iterator: AsyncIterator<Uint8Array> | Iterator<Uint8Array> = Symbol.asyncIterator in pieces
-    ? pieces[Symbol.asyncIterator]()
-    : (pieces as Iterable<Uint8Array>)[Symbol.iterator]();
+  const iterator: AsyncIterator<Uint8Array> | Iterator<Uint8Array> =
+    pieces instanceof ReadableStream
+      ? new StreamIterator(pieces)
+      : Symbol.asyncIterator in pieces
+      ? pieces[Symbol.asyncIterator]()
+      : (pieces as Iterable<Uint8Array>)[Symbol.iterator]();
   let piece: Uint8Array | undefined;
   let offset = 0;
   let done = false;
+  let pending = false;
   return {
     read: async (into) => {
+      signal?.throwIfAborted();
       while (piece === undefined || offset >= piece.length) {
         if (done) return null;
-        const next = await iterator.next();
+        const nextPromise = Promise.resolve(iterator.next());
+        pending = true;
+        nextPromise.then(() => pending = false, () => pending = false);
+        const next = await untilAborted(nextPromise, signal);
         if (next.done) {
           done = true;
           return null;
@@ -122,7 +132,8 @@ export function pieceReader(
     close: async () => {
       if (!done) {
         done = true;
-        await iterator.return?.();
+        const closing = Promise.resolve(iterator.return?.()).catch(() => {});
+        if (!pending || iterator instanceof StreamIterator) await closing;
       }
     },
   };

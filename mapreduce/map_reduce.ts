@@ -5,6 +5,7 @@
  */
 
 import { WorkerPool } from "../pool/worker_pool.ts";
+import { StreamIterator } from "./_stream_iterator.ts";
 
 /** A task that {@linkcode MapReducePool.submit} returns: awaitable and cancellable. */
 export interface MapReduceTask<T> extends PromiseLike<T> {
@@ -179,6 +180,7 @@ export async function mapReduce<I, P, A = P>(options: MapReduceOptions<I, P, A>)
   let hasAccumulator = options.initial !== undefined;
   let accumulator = options.initial as A;
   let exhausted = false;
+  const reading = { pending: false };
   try {
     let index = 0;
     while (true) {
@@ -193,7 +195,12 @@ export async function mapReduce<I, P, A = P>(options: MapReduceOptions<I, P, A>)
       if (failure !== undefined) throw failure.error;
       if (exhausted && inFlight.size === 0) break;
       if (!exhausted && inFlight.size < limit) {
-        const next = await nextOrAbort(iterator, () => failure !== undefined, (w) => wake = w);
+        const next = await nextOrAbort(
+          iterator,
+          () => failure !== undefined,
+          (w) => wake = w,
+          reading,
+        );
         if (next === undefined) continue; // failed or aborted while reading
         if (next.done) {
           exhausted = true;
@@ -219,7 +226,7 @@ export async function mapReduce<I, P, A = P>(options: MapReduceOptions<I, P, A>)
     }
   } catch (error) {
     for (const task of inFlight) task.cancel(error);
-    if (!exhausted) await iterator.return?.().catch(() => {});
+    if (!exhausted) await closeIterator(iterator, reading.pending);
     throw error;
   } finally {
     signal?.removeEventListener("abort", onAbort);
@@ -239,8 +246,11 @@ async function nextOrAbort<I>(
   iterator: AsyncIterator<I>,
   stopped: () => boolean,
   setWake: (wake: () => void) => void,
+  reading: { pending: boolean },
 ): Promise<IteratorResult<I> | undefined> {
   const next = iterator.next();
+  reading.pending = true;
+  next.then(() => reading.pending = false, () => reading.pending = false);
   while (true) {
     const result = await Promise.race([
       next,
@@ -254,9 +264,25 @@ async function nextOrAbort<I>(
   }
 }
 
+/**
+ * Closes the input after a failure. While a `next()` is still pending, a generator's
+ * `return()` waits behind it (possibly forever, for a stalled source), so it is then
+ * requested without waiting; a stream's reader is cancelled at once either way.
+ */
+async function closeIterator<I>(iterator: AsyncIterator<I>, pending: boolean): Promise<void> {
+  let closing: Promise<unknown> | undefined;
+  try {
+    closing = Promise.resolve(iterator.return?.()).catch(() => {});
+  } catch {
+    return;
+  }
+  if (!pending || iterator instanceof StreamIterator) await closing;
+}
+
 function toAsyncIterator<I>(
   input: Iterable<I> | AsyncIterable<I> | ReadableStream<I>,
 ): AsyncIterator<I> {
+  if (input instanceof ReadableStream) return new StreamIterator(input);
   if (input !== null && typeof input === "object") {
     if (Symbol.asyncIterator in input) return (input as AsyncIterable<I>)[Symbol.asyncIterator]();
     if (Symbol.iterator in input) {

@@ -183,3 +183,45 @@ Deno.test("mapReduce() validates its options", async () => {
     7,
   );
 });
+
+Deno.test("mapReduce() rejects on abort while the input is stalled", async (t) => {
+  const pool = new WorkerPool<Tasks>(TASKS, { size: 1 });
+  const reason = new DOMException("stalled", "AbortError");
+  const sum = (acc: number, part: number) => acc + part;
+  try {
+    await t.step("a generator that never yields again", async () => {
+      const controller = new AbortController();
+      const input = (async function* () {
+        yield [1];
+        controller.abort(reason); // while mapReduce awaits the next chunk
+        await new Promise<never>(() => {});
+      })();
+      const error = await assertRejects(() =>
+        mapReduce({ pool, input, map: "sum", reduce: sum, initial: 0, signal: controller.signal })
+      );
+      assertEquals(error, reason);
+    });
+    await t.step("a stream that never closes, which is cancelled", async () => {
+      const controller = new AbortController();
+      let pulls = 0;
+      let cancelled = false;
+      const input = new ReadableStream<number[]>({
+        pull(c) {
+          if (++pulls === 1) c.enqueue([1]);
+          else controller.abort(reason); // and leave the read pending
+        },
+        cancel() {
+          cancelled = true;
+        },
+      }, { highWaterMark: 0 });
+      const error = await assertRejects(() =>
+        mapReduce({ pool, input, map: "sum", reduce: sum, initial: 0, signal: controller.signal })
+      );
+      assertEquals(error, reason);
+      assert(cancelled, "the stream was cancelled");
+    });
+  } finally {
+    await pool.shutdown();
+  }
+  assertEquals(pool.stats.workers, 0);
+});

@@ -161,3 +161,35 @@ Deno.test("wordFrequency() rejects with the abort reason and terminates its work
   assertWorkersTerminated();
   await assertRejects(() => wordFrequency("a b", { signal: AbortSignal.abort(reason) }));
 });
+
+Deno.test("wordFrequency() rejects on abort while its stream is stalled, and cancels it", async (t) => {
+  for (const workers of [0, 2]) {
+    await t.step(`${workers} workers`, async () => {
+      const controller = new AbortController();
+      const reason = new DOMException("stalled", "AbortError");
+      let cancelled = false;
+      const piece = new TextEncoder().encode("a b c ".repeat(1000));
+      // Two pieces, then no more data and no end: a pipe whose writer went quiet.
+      const stream = new ReadableStream<Uint8Array>({
+        start(c) {
+          c.enqueue(piece);
+          c.enqueue(piece.slice());
+        },
+        cancel() {
+          cancelled = true;
+        },
+      });
+      const error = await assertRejects(() =>
+        wordFrequency(stream, {
+          workers,
+          chunkBytes: 1000,
+          signal: controller.signal,
+          onProgress: () => controller.abort(reason),
+        })
+      );
+      assertEquals(error, reason);
+      assert(cancelled, "the stream was cancelled");
+      assertWorkersTerminated();
+    });
+  }
+});
