@@ -7,7 +7,7 @@
 
 import { parseArgs } from "@std/cli/parse-args";
 import type { StressOptions } from "./stress.ts";
-import { normalizeStressOptions } from "./_stress_options.ts";
+import { MAX_DURATION_MS, normalizeStressOptions } from "./_stress_options.ts";
 
 /** Bad usage: the CLI prints the message and a usage hint, and exits with 2. */
 export class UsageError extends Error {
@@ -65,6 +65,16 @@ export interface StressArgs {
   bodyFile: string | undefined;
 }
 
+const ALIASES: Record<string, string> = {
+  n: "requests",
+  d: "duration",
+  c: "concurrency",
+  w: "workers",
+  m: "method",
+  H: "header",
+  h: "help",
+};
+
 interface ParsedFlags {
   _: (string | number)[];
   requests?: string;
@@ -99,6 +109,9 @@ export function parseDuration(flag: string, text: string): number {
     throw new UsageError(
       `Cannot parse '${flag}' as a positive duration like 500ms, 10s or 2m: received '${text}'`,
     );
+  }
+  if (ms > MAX_DURATION_MS) {
+    throw new UsageError(`Cannot parse '${flag}' as a duration of at most 24h: received '${text}'`);
   }
   return ms;
 }
@@ -139,15 +152,7 @@ export function parseStressArgs(args: string[]): StressArgs {
     ],
     boolean: ["json", "accept-failures", "help"],
     collect: ["header"],
-    alias: {
-      n: "requests",
-      d: "duration",
-      c: "concurrency",
-      w: "workers",
-      m: "method",
-      H: "header",
-      h: "help",
-    },
+    alias: ALIASES,
     unknown: (arg: string) => {
       if (arg.startsWith("-") && arg !== "-") unknown.push(arg);
       return !arg.startsWith("-");
@@ -186,8 +191,11 @@ export function parseStressArgs(args: string[]): StressArgs {
     headers.push([header.slice(0, colon).trim(), header.slice(colon + 1).trim()]);
   }
   for (const [name, text] of Object.entries(flags)) {
-    if (typeof text === "string" && text === "" && name !== "body") {
-      throw new UsageError(`Cannot parse '--${name}' as it has no value`);
+    // Each value is there under its long name and its alias: name the flag as typed.
+    if (text === "" && name !== "body" && name.length > 1) {
+      const alias = Object.entries(ALIASES).find(([, long]) => long === name)?.[0];
+      const typed = alias !== undefined && args.includes(`-${alias}`) ? `-${alias}` : `--${name}`;
+      throw new UsageError(`Cannot parse '${typed}' as it has no value`);
     }
   }
   const ownTarget = positional.length === 0;

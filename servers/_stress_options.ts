@@ -35,7 +35,8 @@ export const DEFAULT_CONCURRENCY = 50;
 export const DEFAULT_TIMEOUT_MS = 5_000;
 
 const MAX_REQUESTS = 1e9;
-const MAX_DURATION_MS = 24 * 3600 * 1000;
+/** Longest `duration` and `timeout`, in ms (24 hours). */
+export const MAX_DURATION_MS = 24 * 3600 * 1000;
 const MAX_CONCURRENCY = 10_000;
 const MAX_WORKERS = 64;
 const MAX_RATE = 10_000_000;
@@ -53,9 +54,18 @@ export function defaultWorkers(): number {
   return Math.max(1, Math.min(8, Math.floor(cores / 2)));
 }
 
+function checkNumber(name: string, value: unknown): void {
+  if (typeof value !== "number") {
+    throw new TypeError(
+      `Cannot run stress as '${name}' must be a number: received ${typeof value} '${value}'`,
+    );
+  }
+}
+
 function checkInteger(name: string, value: number | undefined, max: number): void {
   if (value === undefined) return;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > max) {
+  checkNumber(name, value);
+  if (!Number.isInteger(value) || value < 1 || value > max) {
     throw new RangeError(
       `Cannot run stress as '${name}' must be an integer from 1 to ${max}: received '${value}'`,
     );
@@ -64,7 +74,8 @@ function checkInteger(name: string, value: number | undefined, max: number): voi
 
 function checkPositive(name: string, value: number | undefined, max: number): void {
   if (value === undefined) return;
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0 || value > max) {
+  checkNumber(name, value);
+  if (!Number.isFinite(value) || value <= 0 || value > max) {
     throw new RangeError(
       `Cannot run stress as '${name}' must be a number above 0 and at most ${max}: received '${value}'`,
     );
@@ -76,7 +87,8 @@ function checkPositive(name: string, value: number | undefined, max: number): vo
  *
  * @param options The options.
  * @returns The checked options.
- * @throws {TypeError} When the URL is malformed or not `http:`/`https:`, or options clash.
+ * @throws {TypeError} When the URL is malformed or not `http:`/`https:`, an option has the
+ * wrong type, or options clash.
  * @throws {RangeError} When a number is out of range.
  */
 export function normalizeStressOptions(options: StressOptions): NormalizedStressOptions {
@@ -123,6 +135,22 @@ export function normalizeStressOptions(options: StressOptions): NormalizedStress
     throw new TypeError(
       `Cannot run stress as a header is invalid: ${(error as Error).message}`,
     );
+  }
+  if (
+    options.body !== undefined && typeof options.body !== "string" &&
+    !(options.body instanceof Uint8Array)
+  ) {
+    throw new TypeError(
+      `Cannot run stress as 'body' must be a string or a Uint8Array: received ${
+        options.body === null ? "null" : typeof options.body
+      }`,
+    );
+  }
+  if (
+    options.caCerts !== undefined &&
+    !(Array.isArray(options.caCerts) && options.caCerts.every((c) => typeof c === "string"))
+  ) {
+    throw new TypeError("Cannot run stress as 'caCerts' must be an array of PEM strings");
   }
   const body = typeof options.body === "string"
     ? new TextEncoder().encode(options.body)

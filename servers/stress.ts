@@ -364,7 +364,8 @@ function histogramBuckets(
  * @param control An abort signal (the run then resolves with `cancelled: true`) and a
  * progress callback.
  * @returns The report.
- * @throws {TypeError} When the URL is malformed or not http(s), or options clash.
+ * @throws {TypeError} When the URL is malformed or not http(s), an option has the wrong type
+ * (e.g. `requests: "5"`, `body: null`), or options clash.
  * @throws {RangeError} When a number is out of range.
  * @throws {Deno.errors.NotCapable} When net permission for the target, or read permission
  * for the worker modules, is missing.

@@ -60,6 +60,15 @@ Deno.test("stress_cli --json prints the report as JSON only", async () => {
     assert(key in report, key);
   }
   assertEquals(Object.keys(report.latencyMs), ["min", "mean", "p50", "p90", "p99", "p999", "max"]);
+  assertEquals(
+    Object.keys(report.failures).sort(),
+    ["http4xx", "http5xx", "other", "protocol", "refused", "reset", "timeout"],
+  );
+  assert(report.timeline.length >= 1);
+  for (const second of report.timeline) {
+    assertEquals(Object.keys(second).sort(), ["completed", "failures", "p99", "second"]);
+  }
+  assertEquals(report.timeline.reduce((sum, s) => sum + s.completed, 0), 300);
 });
 
 Deno.test("stress_cli exits with 1 on failed requests unless --accept-failures", async () => {
@@ -103,6 +112,25 @@ Deno.test("stress_cli exits with 2 on bad usage without sending anything", async
     assertEquals(lines[1], "Run 'deno task stress --help' for usage.");
   }
   assertEquals(target.received(), 0);
+});
+
+Deno.test("stress_cli names the flag as typed and the limit in its units", async () => {
+  const cases: [string[], string][] = [
+    [["-m"], "stress: Cannot parse '-m' as it has no value"],
+    [["--method"], "stress: Cannot parse '--method' as it has no value"],
+    [["-c"], "stress: Cannot parse '-c' as it has no value"],
+    [["-d", "25h"], "stress: Cannot parse '-d' as a duration of at most 24h: received '25h'"],
+    [
+      ["--timeout", "48h"],
+      "stress: Cannot parse '--timeout' as a duration of at most 24h: received '48h'",
+    ],
+  ];
+  for (const [args, line] of cases) {
+    const { code, stdout, stderr } = await cli(args);
+    assertEquals(code, 2, args.join(" "));
+    assertEquals(stdout, "");
+    assertEquals(stderr.split("\n")[0], line);
+  }
 });
 
 Deno.test("stress_cli --help prints the usage", async () => {

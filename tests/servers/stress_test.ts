@@ -247,6 +247,11 @@ Deno.test("runStress() rejects bad options before sending anything", async () =>
     [{ url: target.url, rate: 5, pipeline: 2 }, TypeError],
     [{ url: target.url, method: "GE T" }, TypeError],
     [{ url: target.url, headers: { "bad header": "x" } }, TypeError],
+    [{ url: target.url, requests: "5" as unknown as number }, TypeError],
+    [{ url: target.url, timeout: null as unknown as number }, TypeError],
+    [{ url: target.url, body: null as unknown as string }, TypeError],
+    [{ url: target.url, body: 5 as unknown as string }, TypeError],
+    [{ url: target.url, caCerts: "PEM" as unknown as string[] }, TypeError],
   ];
   for (const [options, errorClass] of bad) {
     await assertRejects(() => runStress(options), errorClass);
