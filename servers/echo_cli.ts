@@ -192,6 +192,12 @@ function parseFlags(args: string[]): ParsedFlags {
     boolean: ["quiet", "help"],
     alias: { h: "help" },
     unknown: (arg: string, key?: string) => {
+      if (/^-\d/.test(arg)) {
+        // parseArgs takes `--port -1` for a flag `-1` after an empty `--port`.
+        const flag = args[args.indexOf(arg) - 1] ?? "";
+        const name = flag.startsWith("--") ? `'${flag}'` : "values";
+        throw new UsageError(`Flag ${name} must not be negative: received '${arg}'`);
+      }
       if (key === undefined) throw new UsageError(`Unexpected argument '${arg}'`);
       throw new UsageError(`Unknown flag '${arg.split("=")[0]}'`);
     },

@@ -61,7 +61,21 @@ export const ECHO_SHUTDOWN_MESSAGE = "shutting down\n";
  */
 export const ECHO_BUSY_MESSAGE = "too many connections\n";
 
-/** A connection as reported to {@linkcode EchoServerOptions.onConnect}. */
+/**
+ * A connection as reported to {@linkcode EchoServerOptions.onConnect}.
+ *
+ * @example Count the clients of each address
+ * ```ts
+ * import type { EchoConnectionInfo } from "@tandem/tandem/servers";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const perHost = new Map<string, number>();
+ * const onConnect = ({ remoteAddr }: EchoConnectionInfo) =>
+ *   perHost.set(remoteAddr.hostname, (perHost.get(remoteAddr.hostname) ?? 0) + 1);
+ * onConnect({ id: 1, remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 50000 } });
+ * assertEquals(perHost.get("127.0.0.1"), 1);
+ * ```
+ */
 export interface EchoConnectionInfo {
   /** A number unique within the server, counting from 1. */
   readonly id: number;
@@ -69,7 +83,25 @@ export interface EchoConnectionInfo {
   readonly remoteAddr: Deno.NetAddr;
 }
 
-/** A closed connection as reported to {@linkcode EchoServerOptions.onDisconnect}. */
+/**
+ * A closed connection as reported to {@linkcode EchoServerOptions.onDisconnect}.
+ *
+ * @example A log line
+ * ```ts
+ * import type { EchoDisconnectInfo } from "@tandem/tandem/servers";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const line = ({ id, reason, bytes }: EchoDisconnectInfo) => `#${id} ${reason}: ${bytes} B`;
+ * const info: EchoDisconnectInfo = {
+ *   id: 7,
+ *   remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 50000 },
+ *   bytes: 12,
+ *   durationMs: 4200,
+ *   reason: "eof",
+ * };
+ * assertEquals(line(info), "#7 eof: 12 B");
+ * ```
+ */
 export interface EchoDisconnectInfo extends EchoConnectionInfo {
   /** Bytes echoed back to the client. */
   readonly bytes: number;
@@ -82,7 +114,19 @@ export interface EchoDisconnectInfo extends EchoConnectionInfo {
   readonly reason: EchoCloseReason;
 }
 
-/** Options of {@linkcode serveEcho}. */
+/**
+ * Options of {@linkcode serveEcho}.
+ *
+ * @example At most 100 clients, each closed after a minute of silence
+ * ```ts
+ * import { type EchoServerOptions, serveEcho } from "@tandem/tandem/servers";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const options: EchoServerOptions = { port: 0, maxConnections: 100, idleTimeout: 60_000 };
+ * await using server = serveEcho(options);
+ * assertEquals(server.connections, 0);
+ * ```
+ */
 export interface EchoServerOptions {
   /**
    * The address to listen on. Listening beyond loopback needs `--allow-net` for it.
@@ -127,7 +171,21 @@ export interface EchoServerOptions {
   onReject?: (remoteAddr: Deno.NetAddr) => void;
 }
 
-/** A running echo server, as returned by {@linkcode serveEcho}. */
+/**
+ * A running echo server, as returned by {@linkcode serveEcho}.
+ *
+ * @example Stop it and wait until every connection is closed
+ * ```ts
+ * import { type EchoServer, serveEcho } from "@tandem/tandem/servers";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const server: EchoServer = serveEcho({ port: 0 });
+ * assertEquals(server.addr.hostname, "127.0.0.1");
+ * await server.shutdown();
+ * await server.finished;
+ * assertEquals(server.connections, 0);
+ * ```
+ */
 export interface EchoServer extends AsyncDisposable {
   /** The address the server listens on (with the real port when `port` was `0`). */
   readonly addr: Deno.NetAddr & { transport: "tcp" };
@@ -171,7 +229,7 @@ export interface EchoServer extends AsyncDisposable {
  *
  * @param options Where to listen, limits and hooks.
  * @returns The running server.
- * @throws {TypeError} If `hostname`, `signal` or a hook has the wrong type.
+ * @throws {TypeError} If an option has the wrong type (`port: "80"`, `signal: {}`).
  * @throws {RangeError} If `port`, `maxConnections`, `idleTimeout` or `shutdownGrace` is out of range.
  * @throws {Deno.errors.AddrInUse} If the address is already in use.
  * @throws {Deno.errors.NotCapable} If there is no net permission for the address.
@@ -375,6 +433,15 @@ function validate(options: EchoServerOptions): EchoConfig {
     throw new TypeError(
       `Cannot serve echo as 'hostname' must be a non-empty string: received ${describe(hostname)}`,
     );
+  }
+  for (
+    const [name, value] of Object.entries({ port, maxConnections, idleTimeout, shutdownGrace })
+  ) {
+    if (typeof value !== "number") {
+      throw new TypeError(
+        `Cannot serve echo as '${name}' must be a number: received ${describe(value)}`,
+      );
+    }
   }
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new RangeError(

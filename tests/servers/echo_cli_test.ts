@@ -85,6 +85,8 @@ Deno.test("main() rejects bad flag values and stray arguments", async () => {
       "Flag '--idle-timeout' must be a non-negative number of seconds: received '-1'",
     ],
     [["--host="], "Flag '--host' needs a value: received ''"],
+    [["--port", "-1"], "Flag '--port' must not be negative: received '-1'"],
+    [["--idle-timeout", "-5"], "Flag '--idle-timeout' must not be negative: received '-5'"],
     [["extra"], "Unexpected argument 'extra'"],
   ];
   for (const [args, detail] of cases) {

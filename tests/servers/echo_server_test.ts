@@ -324,7 +324,9 @@ Deno.test("serveEcho() validates its options", () => {
   const cases: [Record<string, unknown>, ErrorConstructor, string][] = [
     [{ port: 70000 }, RangeError, "'port' must be an integer from 0 to 65535: received 70000"],
     [{ port: 1.5 }, RangeError, "'port' must be an integer from 0 to 65535: received 1.5"],
-    [{ port: "80" }, RangeError, "'port' must be an integer from 0 to 65535: received '80'"],
+    [{ port: "80" }, TypeError, "'port' must be a number: received '80'"],
+    [{ maxConnections: "5" }, TypeError, "'maxConnections' must be a number: received '5'"],
+    [{ idleTimeout: null }, TypeError, "'idleTimeout' must be a number: received null"],
     [{ hostname: "" }, TypeError, "'hostname' must be a non-empty string: received ''"],
     [{ maxConnections: 0 }, RangeError, "'maxConnections' must be a positive integer: received 0"],
     [
