@@ -60,12 +60,22 @@ export function makeView(
   }
 }
 
-/** Checks that `value` fits the element type (bigint for bigint64, else number). */
+/**
+ * Checks that `value` fits the element type: a bigint for bigint64, a number for
+ * float64, an integer number for int32 and uint32 (a fraction, NaN or Infinity would be
+ * silently truncated to another value; an integer out of range wraps, as in a typed array).
+ */
 export function checkElement(what: string, type: ElementTypeName, value: unknown): void {
-  if (type === "bigint64" ? typeof value !== "bigint" : typeof value !== "number") {
+  if (
+    type === "bigint64"
+      ? typeof value !== "bigint"
+      : type === "float64"
+      ? typeof value !== "number"
+      : !Number.isInteger(value)
+  ) {
     throw new TypeError(
-      `Cannot ${what} as a '${type}' element must be a ${
-        type === "bigint64" ? "bigint" : "number"
+      `Cannot ${what} as ${type === "int32" ? "an" : "a"} '${type}' element must be ${
+        type === "bigint64" ? "a bigint" : type === "float64" ? "a number" : "an integer"
       }: received ${describe(value)}`,
     );
   }

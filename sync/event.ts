@@ -159,12 +159,12 @@ export class Event {
   waitAsync(timeoutMs?: number, options?: AcquireOptions): Promise<boolean> {
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return untilAsync(
-      this.#i32,
-      FLAG,
-      this.#check,
-      toTimeout("wait for event", timeoutMs),
-      signal,
-    );
+    let timeout: number;
+    try {
+      timeout = toTimeout("wait for event", timeoutMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return untilAsync(this.#i32, FLAG, this.#check, timeout, signal);
   }
 }

@@ -180,8 +180,9 @@ export class Lock {
    * ```
    */
   acquire(timeoutMs?: number): boolean {
+    const timeout = toTimeout("acquire lock", timeoutMs);
     if (Atomics.compareExchange(this.#i32, STATE, 0, THREAD_ID) === 0) return true;
-    return this.#core.acquireSlow(toTimeout("acquire lock", timeoutMs));
+    return this.#core.acquireSlow(timeout);
   }
 
   /**
@@ -210,10 +211,16 @@ export class Lock {
   acquireAsync(timeoutMs?: number, options?: AcquireOptions): Promise<boolean> {
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
+    let timeout: number;
+    try {
+      timeout = toTimeout("acquire lock", timeoutMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (Atomics.compareExchange(this.#i32, STATE, 0, THREAD_ID) === 0) {
       return Promise.resolve(true);
     }
-    return this.#core.acquireAsyncSlow(toTimeout("acquire lock", timeoutMs), signal);
+    return this.#core.acquireAsyncSlow(timeout, signal);
   }
 
   /**

@@ -193,6 +193,7 @@ export class RLock {
    * ```
    */
   acquire(timeoutMs?: number): boolean {
+    const timeout = toTimeout("acquire lock", timeoutMs);
     const i32 = this.#i32;
     const v = Atomics.compareExchange(i32, STATE, 0, THREAD_ID);
     if (v === 0) {
@@ -203,7 +204,7 @@ export class RLock {
       i32[COUNT]++;
       return true;
     }
-    if (!this.#core.acquireSlow(toTimeout("acquire lock", timeoutMs))) return false;
+    if (!this.#core.acquireSlow(timeout)) return false;
     this.#i32[COUNT] = 1;
     return true;
   }
@@ -231,8 +232,14 @@ export class RLock {
   acquireAsync(timeoutMs?: number, options?: AcquireOptions): Promise<boolean> {
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
+    let timeout: number;
+    try {
+      timeout = toTimeout("acquire lock", timeoutMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (this.tryAcquire()) return Promise.resolve(true);
-    return this.#core.acquireAsyncSlow(toTimeout("acquire lock", timeoutMs), signal).then(
+    return this.#core.acquireAsyncSlow(timeout, signal).then(
       (acquired) => {
         if (acquired) this.#i32[COUNT] = 1;
         return acquired;

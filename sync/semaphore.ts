@@ -145,14 +145,9 @@ export class Semaphore {
    * ```
    */
   acquire(timeoutMs?: number): boolean {
+    const timeout = toTimeout("acquire semaphore", timeoutMs);
     if (this.tryAcquire()) return true;
-    return untilSync(
-      this.#i32,
-      VALUE,
-      this.#check,
-      toTimeout("acquire semaphore", timeoutMs),
-      WAITERS,
-    );
+    return untilSync(this.#i32, VALUE, this.#check, timeout, WAITERS);
   }
 
   /**
@@ -178,15 +173,14 @@ export class Semaphore {
   acquireAsync(timeoutMs?: number, options?: AcquireOptions): Promise<boolean> {
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
+    let timeout: number;
+    try {
+      timeout = toTimeout("acquire semaphore", timeoutMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (this.tryAcquire()) return Promise.resolve(true);
-    return untilAsync(
-      this.#i32,
-      VALUE,
-      this.#check,
-      toTimeout("acquire semaphore", timeoutMs),
-      signal,
-      WAITERS,
-    );
+    return untilAsync(this.#i32, VALUE, this.#check, timeout, signal, WAITERS);
   }
 
   /**

@@ -161,7 +161,7 @@ export class SharedValue<T extends SharedNumberType = SharedNumberType> {
   /** @throws {TypeError} If the value has the wrong type. */
   set value(value: SharedElement<T>) {
     const int = this.#int;
-    if (int !== undefined && typeof value === "number") Atomics.store(int, 0, value);
+    if (int !== undefined && Number.isInteger(value)) Atomics.store(int, 0, value as number);
     else store(this.#cells, 0, value, "set SharedValue.value");
   }
 

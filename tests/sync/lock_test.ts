@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertFalse, assertRejects, assertThrows } from "@std/assert";
-import { Lock, OwnerDiedError, SharedValue } from "../../sync/mod.ts";
+import { Event, Lock, OwnerDiedError, RLock, Semaphore, SharedValue } from "../../sync/mod.ts";
 import { TestWorker, Workers } from "./_workers.ts";
 
 Deno.test("Lock.acquire() and release() toggle locked", () => {
@@ -25,6 +25,27 @@ Deno.test("Lock.acquire() rejects a negative or NaN timeout", () => {
   assertThrows(() => lock.acquire(-1), RangeError, "received -1");
   assertThrows(() => lock.acquire(NaN), RangeError, "received NaN");
   lock.release();
+});
+
+Deno.test("Lock.acquire() and acquireAsync() reject a bad timeout even when free", async () => {
+  for (const lock of [new Lock(), new RLock(), new Semaphore(1)]) {
+    const name = lock.constructor.name;
+    assertThrows(() => lock.acquire(-1), RangeError, "received -1", name);
+    // deno-lint-ignore no-explicit-any
+    assertThrows(() => lock.acquire("5" as any), RangeError, "received '5'", name);
+    await assertRejects(() => lock.acquireAsync(NaN), RangeError, "received NaN", name);
+    lock.acquire(); // still free: nothing was taken by the rejected calls
+    lock.release();
+  }
+  {
+    const lock = new Lock();
+    lock.acquire();
+    // A bad timeout rejects the promise rather than throwing synchronously.
+    const pending = lock.acquireAsync(-1);
+    await assertRejects(() => pending, RangeError, "received -1");
+    lock.release();
+  }
+  await assertRejects(() => new Event().waitAsync(-1), RangeError, "received -1");
 });
 
 Deno.test("Lock.from() gives the same lock, not a copy", () => {

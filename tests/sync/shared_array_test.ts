@@ -34,7 +34,15 @@ Deno.test("SharedArray rejects bad lengths, indexes and element types", () => {
   assertThrows(() => array.get(2), RangeError, "out of range [0, 2): received 2");
   assertThrows(() => array.set(-1, 0), RangeError);
   // deno-lint-ignore no-explicit-any
-  assertThrows(() => array.set(0, 1n as any), TypeError, "must be a number");
+  assertThrows(() => array.set(0, 1n as any), TypeError, "must be an integer");
+  assertThrows(
+    () => array.set(0, 1.5),
+    TypeError,
+    "'int32' element must be an integer: received 1.5",
+  );
+  assertThrows(() => new SharedArray("uint32", [1, NaN]), TypeError, "received NaN");
+  // deno-lint-ignore no-explicit-any
+  assertThrows(() => new SharedArray("float64", [1n as any]), TypeError, "must be a number");
   // deno-lint-ignore no-explicit-any
   assertThrows(() => new SharedArray("bigint64", [1 as any]), TypeError, "must be a bigint");
   assertThrows(() => SharedArray.from({ buffer: new SharedArrayBuffer(16) }), TypeError);

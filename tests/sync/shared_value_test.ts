@@ -95,7 +95,13 @@ Deno.test("SharedValue rejects wrong types and foreign memory", () => {
   // deno-lint-ignore no-explicit-any
   assertThrows(() => new SharedValue("bigint64", 1 as any), TypeError, "must be a bigint");
   // deno-lint-ignore no-explicit-any
-  assertThrows(() => (new SharedValue("int32") as any).add(1n), TypeError, "must be a number");
+  assertThrows(() => (new SharedValue("int32") as any).add(1n), TypeError, "must be an integer");
+  assertThrows(() => new SharedValue("int32", 1.5), TypeError, "must be an integer: received 1.5");
+  const counter = new SharedValue("uint32", 7);
+  assertThrows(() => counter.value = Infinity, TypeError, "received Infinity");
+  assertThrows(() => counter.add(0.5), TypeError, "received 0.5");
+  assertThrows(() => counter.compareExchange(7, NaN), TypeError, "received NaN");
+  assertEquals(counter.value, 7); // nothing was truncated and stored
   assertThrows(() => SharedValue.from(new Lock()), TypeError, "'Lock'");
   assertThrows(() => SharedValue.from({ buffer: new ArrayBuffer(8) }), TypeError, "buffer");
   assertThrows(() => SharedValue.from(null), TypeError);
