@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
-import { Lock, SharedValue } from "../../sync/mod.ts";
+import { Barrier, Lock, SharedValue } from "../../sync/mod.ts";
 import { Workers } from "./_workers.ts";
 
 const WORKERS = 8;
@@ -46,6 +46,16 @@ Deno.test("SharedValue.value read-modify-write without a lock can lose updates",
     counter.value = readA + 1;
     counter.value = readB + 1;
     assertEquals(counter.value, 1);
+  });
+  await t.step("2 workers that both read before either writes lose an update", async () => {
+    const counter = new SharedValue("int32", 0);
+    const barrier = new Barrier(2);
+    using workers = new Workers(2);
+    const reads = await Promise.all(
+      workers.all.map((w) => w.call("racyIncrement", { counter, barrier })),
+    );
+    assertEquals(reads, [0, 0]);
+    assertEquals(counter.value, 1); // two increments made, one lost
   });
   await t.step("8 racing workers never count more than the increments made", async () => {
     const counter = new SharedValue("int32", 0);

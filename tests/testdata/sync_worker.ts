@@ -47,6 +47,14 @@ const commands: Record<string, (command: Command) => unknown> = {
     lock.acquire();
     return "held";
   },
+  racyIncrement(command) {
+    // `value = value + 1` split at the barrier: every party reads before any writes.
+    const counter = command.counter as SharedValue<"int32">;
+    const read = counter.value;
+    (command.barrier as Barrier).wait(60_000);
+    counter.value = read + 1;
+    return read;
+  },
   acquireTimeout(command) {
     const lock = command.lock as Lock;
     const acquired = lock.acquire(command.timeoutMs as number);
