@@ -33,6 +33,9 @@ class MapIterator implements AsyncIterableIterator<unknown> {
   #sync: Iterator<unknown> | undefined;
   #async: AsyncIterator<unknown> | undefined;
   #sourceDone = false;
+  #sourceError: { reason: unknown } | undefined;
+  #pumping = false;
+  #pulling = false;
   #chunkSize: number;
   #ordered: boolean;
   #window: number;
@@ -102,13 +105,19 @@ class MapIterator implements AsyncIterableIterator<unknown> {
     if (this.#finished) return DONE;
     try {
       if (this.#signal !== undefined && this.#abort === undefined) this.#listen(this.#signal);
+      this.#open();
       for (;;) {
         this.#signal?.throwIfAborted();
-        if (this.#sync === undefined) await this.#fill();
-        else this.#fillSync();
+        this.#fill();
+        if (this.#sourceError) throw this.#sourceError.reason;
         let chunk: unknown[] | undefined;
         if (this.#ordered) {
-          if (this.#inflightHead === this.#inflight.length) break;
+          if (this.#inflightHead === this.#inflight.length) {
+            if (this.#sourceDone) break;
+            // An async source is slow to yield: wait for its next chunk.
+            await this.#sleep();
+            continue;
+          }
           const task = this.#inflight[this.#inflightHead];
           this.#inflight[this.#inflightHead++] = undefined as unknown as ChunkTask;
           if (this.#inflightHead > 256 && this.#inflightHead * 2 > this.#inflight.length) {
@@ -118,14 +127,12 @@ class MapIterator implements AsyncIterableIterator<unknown> {
           const promise = task.promise();
           chunk =
             (this.#abort ? await Promise.race([promise, this.#abort]) : await promise) as unknown[];
-          if (this.#async !== undefined) await this.#fill();
-          else this.#fillSync();
+          this.#fill();
         } else {
           if (this.#error) throw this.#error.reason;
           if (this.#completed.length === 0) {
-            if (this.#running === 0) break;
-            const woken = new Promise<void>((resolve) => this.#wake = resolve);
-            await (this.#abort ? Promise.race([woken, this.#abort]) : woken);
+            if (this.#running === 0 && this.#sourceDone) break;
+            await this.#sleep();
             continue;
           }
           chunk = this.#completed.shift()!;
@@ -181,26 +188,51 @@ class MapIterator implements AsyncIterableIterator<unknown> {
     }
   }
 
-  /** Submits chunks until the window is full (any source). */
-  async #fill(): Promise<void> {
-    if (this.#sourceDone) return;
-    this.#open();
-    if (this.#sync !== undefined) return this.#fillSync();
+  /** Submits chunks until the window is full: at once from a sync source, in the background from an async one. */
+  #fill(): void {
+    if (this.#sync !== undefined) this.#fillSync();
+    else if (!this.#pumping && !this.#sourceDone) this.#pump();
+  }
+
+  /**
+   * Pulls an async source in the background, so that results already computed
+   * are yielded while the source is slow to produce more.
+   */
+  async #pump(): Promise<void> {
+    this.#pumping = true;
     const size = this.#chunkSize;
     const it = this.#async!;
-    while (!this.#sourceDone && this.#inflightCount() < this.#window) {
-      const chunk: unknown[] = [];
-      while (chunk.length < size) {
-        const r = await it.next();
-        if (r.done) {
-          this.#sourceDone = true;
-          break;
+    try {
+      while (!this.#sourceDone && this.#inflightCount() < this.#window) {
+        const chunk: unknown[] = [];
+        while (chunk.length < size) {
+          this.#pulling = true;
+          const r = await it.next();
+          this.#pulling = false;
+          if (this.#finished) return;
+          if (r.done) {
+            this.#sourceDone = true;
+            break;
+          }
+          chunk.push(r.value);
         }
-        chunk.push(r.value);
+        if (chunk.length > 0) this.#track(this.#submit(chunk));
+        this.#wake?.();
       }
-      if (chunk.length === 0) break;
-      this.#track(this.#submit(chunk));
+    } catch (reason) {
+      this.#sourceDone = true;
+      this.#sourceError ??= { reason };
+    } finally {
+      this.#pulling = false;
+      this.#pumping = false;
+      this.#wake?.();
     }
+  }
+
+  /** Waits for a chunk, a submit or the end of the source (or the signal). */
+  async #sleep(): Promise<void> {
+    const woken = new Promise<void>((resolve) => this.#wake = resolve);
+    await (this.#abort ? Promise.race([woken, this.#abort]) : woken);
   }
 
   #track(task: ChunkTask): void {
@@ -244,7 +276,14 @@ class MapIterator implements AsyncIterableIterator<unknown> {
       this.#sourceDone = true;
       try {
         this.#sync?.return?.();
-        await this.#async?.return?.();
+        const source = this.#async;
+        if (source?.return && this.#pulling) {
+          // An async generator only returns once its pending `next()` settles, which
+          // may be never: close it without waiting then.
+          (async () => await source.return!())().catch(() => {});
+        } else {
+          await source?.return?.();
+        }
       } catch { /* the source's own cleanup failed: nothing to add */ }
     }
   }

@@ -354,7 +354,8 @@ export class AsyncPool implements AsyncDisposable {
 
   /**
    * Maps every input through `fn`, at most `concurrency` at a time, consuming
-   * `inputs` lazily.
+   * `inputs` lazily (an async iterable in the background, so results arrive while
+   * it is slow to produce more).
    *
    * @param fn The function of one input.
    * @param inputs An iterable or async iterable of inputs.

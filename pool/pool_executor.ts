@@ -129,7 +129,9 @@ export abstract class PoolExecutor<M = Record<string, TaskFunction>> implements 
 
   /**
    * Maps every input through an export (Python's `Executor.map`): each input is
-   * the single argument. Inputs are consumed lazily, `chunkSize` per message.
+   * the single argument. Inputs are consumed lazily, `chunkSize` per message; an
+   * async iterable is pulled in the background, so results arrive while it is slow
+   * to produce more.
    *
    * @param name The export's name.
    * @param inputs An iterable or async iterable of inputs.

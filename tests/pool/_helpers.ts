@@ -35,3 +35,15 @@ export async function until(check: () => boolean, ms: number, what: string): Pro
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+/** An async source of `1, 2` that waits after `1` until `open()` is called. */
+export function gatedInputs(): { inputs: AsyncGenerator<number>; open(): void } {
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => open = resolve);
+  async function* inputs(): AsyncGenerator<number> {
+    yield 1;
+    await gate;
+    yield 2;
+  }
+  return { inputs: inputs(), open: () => open() };
+}

@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertRejects, assertThrows } from "@std/assert";
 import { AsyncPool, type AsyncTaskContext } from "../../pool/mod.ts";
+import { gatedInputs } from "./_helpers.ts";
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
@@ -76,6 +77,18 @@ Deno.test("AsyncPool.submit() times out and rejects beyond maxQueue", async () =
   assertEquals((error as DOMException).name, "TimeoutError");
   assertEquals(await queued, "queued");
   assertThrows(() => new AsyncPool({ concurrency: 0 }), RangeError, "'concurrency'");
+});
+
+Deno.test("AsyncPool.map() yields results while an async source is slow to produce more", async () => {
+  await using pool = new AsyncPool({ concurrency: 2 });
+  // The source yields its second input only once the first result arrived.
+  const { inputs, open } = gatedInputs();
+  const results: number[] = [];
+  for await (const value of pool.map((x: number) => 10 * x, inputs, { ordered: false })) {
+    results.push(value);
+    open();
+  }
+  assertEquals(results, [10, 20]);
 });
 
 Deno.test("AsyncPool refuses timeouts that setTimeout cannot honour", async () => {

@@ -2,7 +2,7 @@ import { assert, assertEquals, assertInstanceOf, assertRejects } from "@std/asse
 import { asCompleted, type PoolOptions, type Task, WorkerPool } from "../../pool/mod.ts";
 import { SharedValue } from "../../sync/mod.ts";
 import { faultTests, TASKS, type Tasks } from "./_faults.ts";
-import { until, within } from "./_helpers.ts";
+import { gatedInputs, until, within } from "./_helpers.ts";
 
 function tasksPool(options: PoolOptions = {}): WorkerPool<Tasks> {
   return new WorkerPool<Tasks>(TASKS, { size: 2, ...options });
@@ -251,6 +251,22 @@ Deno.test("WorkerPool.cancel() replaces the worker of a task that does not retur
     assertEquals(await within(next, 20_000, "the task queued behind it"), 3);
     assertEquals(pool.stats.queued, 0);
     assertEquals([pool.stats.started, pool.stats.terminated], [2, 1]);
+  } finally {
+    await closed(pool);
+  }
+});
+
+Deno.test("WorkerPool.map() yields results while an async source is slow to produce more", async () => {
+  const pool = tasksPool();
+  try {
+    // The source yields its second input only once the first result arrived.
+    const { inputs, open } = gatedInputs();
+    const results: number[] = [];
+    for await (const value of pool.map("inc", inputs)) {
+      results.push(value);
+      open();
+    }
+    assertEquals(results, [2, 3]);
   } finally {
     await closed(pool);
   }
