@@ -180,7 +180,7 @@ export async function mapReduce<I, P, A = P>(options: MapReduceOptions<I, P, A>)
   let hasAccumulator = options.initial !== undefined;
   let accumulator = options.initial as A;
   let exhausted = false;
-  const reading = { pending: false };
+  let pending: Promise<IteratorResult<I>> | undefined;
   try {
     let index = 0;
     while (true) {
@@ -195,13 +195,18 @@ export async function mapReduce<I, P, A = P>(options: MapReduceOptions<I, P, A>)
       if (failure !== undefined) throw failure.error;
       if (exhausted && inFlight.size === 0) break;
       if (!exhausted && inFlight.size < limit) {
-        const next = await nextOrAbort(
-          iterator,
-          () => failure !== undefined,
-          (w) => wake = w,
-          reading,
-        );
-        if (next === undefined) continue; // failed or aborted while reading
+        // A completed task wakes this wait: its result is reduced at once, and the same
+        // pending read is awaited again (a slow input does not hold results back).
+        if (pending === undefined) {
+          pending = Promise.resolve(iterator.next());
+          pending.catch(() => {}); // a rejection is seen (and thrown) by the race below
+        }
+        const next = await Promise.race([
+          pending,
+          new Promise<undefined>((resolve) => wake = () => resolve(undefined)),
+        ]);
+        if (next === undefined) continue; // woken: a result, a failure or an abort
+        pending = undefined;
         if (next.done) {
           exhausted = true;
           continue;
@@ -226,7 +231,7 @@ export async function mapReduce<I, P, A = P>(options: MapReduceOptions<I, P, A>)
     }
   } catch (error) {
     for (const task of inFlight) task.cancel(error);
-    if (!exhausted) await closeIterator(iterator, reading.pending);
+    if (!exhausted) await closeIterator(iterator, pending !== undefined);
     throw error;
   } finally {
     signal?.removeEventListener("abort", onAbort);
@@ -236,32 +241,6 @@ export async function mapReduce<I, P, A = P>(options: MapReduceOptions<I, P, A>)
     throw new TypeError("Cannot reduce an empty input without an 'initial' accumulator");
   }
   return accumulator;
-}
-
-/**
- * Awaits the next input, or returns `undefined` early when `stopped()` turns true
- * (a wake-up for any other reason, such as a task completing, keeps waiting).
- */
-async function nextOrAbort<I>(
-  iterator: AsyncIterator<I>,
-  stopped: () => boolean,
-  setWake: (wake: () => void) => void,
-  reading: { pending: boolean },
-): Promise<IteratorResult<I> | undefined> {
-  const next = iterator.next();
-  reading.pending = true;
-  next.then(() => reading.pending = false, () => reading.pending = false);
-  while (true) {
-    const result = await Promise.race([
-      next,
-      new Promise<undefined>((resolve) => setWake(() => resolve(undefined))),
-    ]);
-    if (stopped()) {
-      next.catch(() => {});
-      return undefined;
-    }
-    if (result !== undefined) return result;
-  }
 }
 
 /**

@@ -184,6 +184,32 @@ Deno.test("mapReduce() validates its options", async () => {
   );
 });
 
+Deno.test("mapReduce() reduces a result while the input is still being read", async () => {
+  const pool = new WorkerPool<Tasks>(TASKS, { size: 1 });
+  try {
+    const { promise: firstReduced, resolve } = Promise.withResolvers<void>();
+    const input = (async function* () {
+      yield [1, 2];
+      await firstReduced; // the next chunk comes only once the first result is merged
+      yield [3];
+    })();
+    const total = await mapReduce({
+      pool,
+      input,
+      map: "sum",
+      reduce: (acc: number, part: number) => {
+        resolve();
+        return acc + part;
+      },
+      initial: 0,
+    });
+    assertEquals(total, 6);
+  } finally {
+    await pool.shutdown();
+  }
+  assertEquals(pool.stats.workers, 0);
+});
+
 Deno.test("mapReduce() rejects on abort while the input is stalled", async (t) => {
   const pool = new WorkerPool<Tasks>(TASKS, { size: 1 });
   const reason = new DOMException("stalled", "AbortError");
