@@ -64,6 +64,13 @@ export async function* chunkSource(
   signal?.throwIfAborted();
   const path = filePath(source);
   if (path !== undefined) {
+    if (path instanceof URL ? path.protocol !== "file:" : typeof path !== "string") {
+      throw new TypeError(
+        `Cannot read text as the path must be a string or a file: URL: received ${
+          path instanceof URL ? `'${path.href}'` : describe(path)
+        }`,
+      );
+    }
     const info = await Deno.stat(path);
     if (info.isDirectory) {
       throw new TypeError(`Cannot read text as the path is a directory: '${String(path)}'`);

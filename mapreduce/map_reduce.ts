@@ -100,7 +100,8 @@ export interface MapReduceOptions<I, P, A> {
  * @returns The final accumulator (`initial` when `input` is empty).
  * @throws {TypeError} If `map` is an export name and no `pool` is given, or `input` is
  * empty and there is no `initial`.
- * @throws {RangeError} If `concurrency` is not a positive integer.
+ * @throws {RangeError} If `concurrency`, or `workers` without a `pool`, is not a positive
+ * integer.
  *
  * @example The seed's word count with a self-contained function
  * ```ts
@@ -152,6 +153,16 @@ export async function mapReduce<I, P, A = P>(options: MapReduceOptions<I, P, A>)
     throw new RangeError(
       `Cannot run map-reduce as 'concurrency' must be a positive integer: received ${
         String(options.concurrency)
+      }`,
+    );
+  }
+  if (
+    options.pool === undefined && options.workers !== undefined &&
+    (!Number.isSafeInteger(options.workers) || options.workers < 1)
+  ) {
+    throw new RangeError(
+      `Cannot run map-reduce as 'workers' must be a positive integer: received ${
+        String(options.workers)
       }`,
     );
   }

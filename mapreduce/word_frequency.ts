@@ -72,7 +72,8 @@ export interface WordFrequencyOptions {
  * @returns Word → count, in first-seen order of the merged chunks.
  * @throws {RangeError} If `workers` is not a non-negative integer or `chunkBytes` not a
  * positive integer.
- * @throws {TypeError} If `source` is not a text source or is a directory.
+ * @throws {TypeError} If `source` is not a text source or is a directory, or `pattern` is
+ * not a `RegExp`.
  * @throws {Deno.errors.NotFound} If the file does not exist.
  *
  * @example The seed's four sentences
@@ -120,6 +121,14 @@ export async function wordFrequency(
     throw new RangeError(
       `Cannot count words as 'chunkBytes' must be a positive integer: received ${
         String(chunkBytes)
+      }`,
+    );
+  }
+  const { pattern } = options;
+  if (pattern !== undefined && !(pattern instanceof RegExp)) {
+    throw new TypeError(
+      `Cannot count words as 'pattern' must be a RegExp: received ${
+        typeof pattern === "string" ? `'${pattern}'` : typeof pattern
       }`,
     );
   }

@@ -169,6 +169,11 @@ Deno.test("mapReduce() validates its options", async () => {
     "received 0",
   );
   await assertRejects(
+    () => mapReduce({ input: [[1]], map: (x: number[]) => x.length, reduce, workers: 0 }),
+    RangeError,
+    "'workers' must be a positive integer: received 0",
+  );
+  await assertRejects(
     () => mapReduce({ input: 5 as unknown as number[], map: (x: number) => x, reduce }),
     TypeError,
     "not iterable",

@@ -136,6 +136,21 @@ Deno.test("wordFrequency() rejects bad options and sources", async () => {
   await assertRejects(() => wordFrequency("a", { chunkBytes: 0 }), RangeError, "received 0");
   await assertRejects(() => wordFrequency({ path: "/nonexistent/file.txt" }), Deno.errors.NotFound);
   await assertRejects(
+    () => wordFrequency("a", { pattern: "a" as unknown as RegExp }),
+    TypeError,
+    "'pattern' must be a RegExp: received 'a'",
+  );
+  await assertRejects(
+    () => wordFrequency(new URL("http://localhost/words.txt")),
+    TypeError,
+    "must be a string or a file: URL: received 'http://localhost/words.txt'",
+  );
+  await assertRejects(
+    () => wordFrequency({ path: 5 as unknown as string }),
+    TypeError,
+    "must be a string or a file: URL: received number '5'",
+  );
+  await assertRejects(
     () => wordFrequency(42 as unknown as string),
     TypeError,
     "not a string, bytes, file or stream",
