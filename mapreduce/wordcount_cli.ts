@@ -116,6 +116,9 @@ async function main(args: string[]): Promise<number> {
     alias: { h: "help" },
     default: { top: "20" },
     unknown: (arg: string) => {
+      if (/^-\d/.test(arg)) {
+        throw new UsageError(`Cannot parse flags as a count cannot be negative: received '${arg}'`);
+      }
       if (arg.startsWith("-") && arg !== "-") {
         throw new UsageError(`Cannot parse flags as the flag is unknown: '${arg}'`);
       }

@@ -82,6 +82,11 @@ Deno.test("wordcount CLI rejects bad flags with exit code 2", async () => {
     assertEquals(result.code, 2, args.join(" "));
     assertMatch(result.stderr, /^wordcount: Cannot .*\nTry 'deno task wordcount --help'\n$/);
   }
+  const negative = await run("x", "--top", "-1");
+  assertMatch(
+    negative.stderr,
+    /^wordcount: Cannot parse flags as a count cannot be negative: received '-1'\n/,
+  );
   const help = await run("--help");
   assertEquals(help.code, 0);
   assert(help.stdout.startsWith("Usage: deno task wordcount FILE"));
