@@ -328,6 +328,7 @@ export class Condition {
    * @param timeoutMs Longest total wait in milliseconds; forever when omitted.
    * @returns The last value of `predicate()` (falsy on timeout).
    * @throws {RangeError} If this thread does not hold the lock.
+   * @throws {TypeError} If `predicate` is not a function.
    *
    * @example Already true
    * ```ts
@@ -342,6 +343,7 @@ export class Condition {
    */
   waitFor<T>(predicate: () => T, timeoutMs?: number): T {
     const timeout = toTimeout("wait on condition", timeoutMs);
+    checkPredicate(predicate);
     const deadline = performance.now() + timeout;
     let result = predicate();
     while (!result) {
@@ -361,6 +363,7 @@ export class Condition {
    * @param options `signal` aborts the wait.
    * @returns A promise of the last value of `predicate()` (falsy on timeout).
    * @throws {RangeError} If this thread does not hold the lock.
+   * @throws {TypeError} If `predicate` is not a function.
    * @throws {DOMException} The signal's reason (`AbortError`) when aborted.
    *
    * @example Timing out
@@ -380,6 +383,7 @@ export class Condition {
     options?: AcquireOptions,
   ): Promise<T> {
     const timeout = toTimeout("wait on condition", timeoutMs);
+    checkPredicate(predicate);
     const deadline = performance.now() + timeout;
     let result = predicate();
     while (!result) {
@@ -438,5 +442,13 @@ export class Condition {
     this.#checkOwned("notify condition");
     Atomics.add(this.#i32, SEQ, 1);
     Atomics.notify(this.#i32, SEQ);
+  }
+}
+
+function checkPredicate(predicate: unknown): void {
+  if (typeof predicate !== "function") {
+    throw new TypeError(
+      `Cannot wait on condition as 'predicate' must be a function: received ${describe(predicate)}`,
+    );
   }
 }

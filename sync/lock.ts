@@ -297,7 +297,8 @@ export class Lock {
 
   /**
    * Runs `fn` while holding the lock (blocking acquire), releasing it afterwards even
-   * if `fn` throws. The cheapest guarded form for hot paths.
+   * if `fn` throws. The cheapest guarded form for hot paths. The lock is released as
+   * soon as `fn` returns: for an `async` function, use `withLockAsync(lock, fn)`.
    *
    * @param fn The critical section.
    * @returns What `fn` returned.

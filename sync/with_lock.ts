@@ -25,7 +25,8 @@ export interface AsyncAcquirable {
 
 /**
  * Runs `fn` holding `lock` (blocking acquire) and releases it afterwards, even if `fn`
- * throws: Python's `with lock:` without the cost of a guard object.
+ * throws: Python's `with lock:` without the cost of a guard object. The lock is released
+ * as soon as `fn` returns: for an `async` function, use {@linkcode withLockAsync}.
  *
  * @param lock The lock, semaphore or condition.
  * @param fn The critical section.

@@ -58,3 +58,21 @@ Deno.test("Condition.waitForAsync() can be aborted and keeps the lock", async ()
   assert(condition.lock.locked);
   condition.release();
 });
+
+Deno.test("Condition.waitFor() and waitForAsync() reject a predicate that is not a function", async () => {
+  const condition = new Condition();
+  condition.acquire();
+  try {
+    // deno-lint-ignore no-explicit-any
+    const notFunction = true as any;
+    assertThrows(
+      () => condition.waitFor(notFunction, 10),
+      TypeError,
+      "'predicate' must be a function: received true",
+    );
+    await assertRejects(() => condition.waitForAsync(notFunction, 10), TypeError, "received true");
+    assert(condition.lock.locked); // still held
+  } finally {
+    condition.release();
+  }
+});
