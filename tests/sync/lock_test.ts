@@ -73,8 +73,11 @@ Deno.test("Lock.acquireAsync() waits for a worker while the event loop keeps run
       }, 20)
     );
     const acquired = lock.acquireAsync(60_000);
+    let settled = false;
+    acquired.then(() => settled = true, () => settled = true);
     await timer;
     assert(timerFired);
+    assertFalse(settled, "acquireAsync() settled while the worker held the lock");
     assertEquals(await worker.call("release", { lock }), "released");
     assert(await acquired);
     lock.release();
