@@ -68,6 +68,20 @@ export function bufferFrom(message: unknown, kind: KindName, minBytes: number): 
   return buffer;
 }
 
+/**
+ * The `lock` field of a cloned value that carries its own lock (`SharedValue`,
+ * `SharedArray`), checked to be an object (`Lock.from` checks the rest).
+ */
+export function lockMessage(message: unknown, kind: KindName): unknown {
+  const lock = (message as { lock?: unknown }).lock;
+  if (lock === null || typeof lock !== "object") {
+    throw new TypeError(
+      `Cannot rehydrate ${kind} as the message has no 'lock': received ${describe(lock)}`,
+    );
+  }
+  return lock;
+}
+
 /** Converts and checks a timeout in milliseconds; `undefined` means forever. */
 export function toTimeout(what: string, timeoutMs: number | undefined): number {
   if (timeoutMs === undefined) return Infinity;

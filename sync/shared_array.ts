@@ -19,7 +19,7 @@ import {
   TYPE_CODES,
   typeName,
 } from "./_element.ts";
-import { allocate, bufferFrom, describe } from "./_shared.ts";
+import { allocate, bufferFrom, describe, lockMessage } from "./_shared.ts";
 import { Lock } from "./lock.ts";
 import type { SharedElement, SharedNumberType } from "./shared_value.ts";
 
@@ -140,7 +140,7 @@ export class SharedArray<T extends SharedNumberType = SharedNumberType>
    */
   static from<T extends SharedNumberType = SharedNumberType>(message: unknown): SharedArray<T> {
     const buffer = bufferFrom(message, "SharedArray", HEADER);
-    return new SharedArray<T>(buffer, Lock.from((message as { lock?: unknown }).lock));
+    return new SharedArray<T>(buffer, Lock.from(lockMessage(message, "SharedArray")));
   }
 
   /**

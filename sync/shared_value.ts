@@ -19,7 +19,7 @@ import {
   TYPE_CODES,
   typeName,
 } from "./_element.ts";
-import { allocate, bufferFrom } from "./_shared.ts";
+import { allocate, bufferFrom, lockMessage } from "./_shared.ts";
 import { Lock } from "./lock.ts";
 
 /** The element types of `SharedValue` and `SharedArray`. */
@@ -121,7 +121,7 @@ export class SharedValue<T extends SharedNumberType = SharedNumberType> {
    */
   static from<T extends SharedNumberType = SharedNumberType>(message: unknown): SharedValue<T> {
     const buffer = bufferFrom(message, "SharedValue", HEADER + 8);
-    return new SharedValue<T>(buffer, Lock.from((message as { lock?: unknown }).lock));
+    return new SharedValue<T>(buffer, Lock.from(lockMessage(message, "SharedValue")));
   }
 
   /**

@@ -46,4 +46,9 @@ Deno.test("SharedArray rejects bad lengths, indexes and element types", () => {
   // deno-lint-ignore no-explicit-any
   assertThrows(() => new SharedArray("bigint64", [1 as any]), TypeError, "must be a bigint");
   assertThrows(() => SharedArray.from({ buffer: new SharedArrayBuffer(16) }), TypeError);
+  assertThrows(
+    () => SharedArray.from({ buffer: array.buffer, lock: 5 }),
+    TypeError,
+    "Cannot rehydrate SharedArray as the message has no 'lock': received 5",
+  );
 });

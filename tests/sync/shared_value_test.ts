@@ -115,4 +115,10 @@ Deno.test("SharedValue rejects wrong types and foreign memory", () => {
   assertThrows(() => SharedValue.from(new Lock()), TypeError, "'Lock'");
   assertThrows(() => SharedValue.from({ buffer: new ArrayBuffer(8) }), TypeError, "buffer");
   assertThrows(() => SharedValue.from(null), TypeError);
+  const value = new SharedValue("int32", 1);
+  assertThrows(
+    () => SharedValue.from({ buffer: value.buffer }),
+    TypeError,
+    "Cannot rehydrate SharedValue as the message has no 'lock': received undefined",
+  );
 });
