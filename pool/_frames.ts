@@ -25,6 +25,16 @@ export function encodeFrame(message: unknown): Uint8Array {
   return frame;
 }
 
+/** Bytes that are not a frame; `messages` were decoded before them. */
+export class FrameError extends TypeError {
+  readonly messages: unknown[];
+  constructor(messages: unknown[]) {
+    super("Cannot decode the stream as it holds bytes that are not a frame");
+    this.name = "FrameError";
+    this.messages = messages;
+  }
+}
+
 /** Splits a byte stream into decoded messages. */
 export class FrameDecoder {
   #buffer: Uint8Array = new Uint8Array(0);
@@ -33,7 +43,8 @@ export class FrameDecoder {
   /**
    * Adds bytes; returns the messages completed by them.
    *
-   * @throws {TypeError} When the stream holds something that is not a frame.
+   * @throws {FrameError} When the stream holds something that is not a frame; its
+   * `messages` are those decoded before it.
    */
   push(chunk: Uint8Array): unknown[] {
     if (this.#length === 0) {
@@ -55,7 +66,7 @@ export class FrameDecoder {
     const view = new DataView(this.#buffer.buffer, this.#buffer.byteOffset, this.#length);
     while (this.#length - offset >= HEADER) {
       if (view.getUint32(offset, true) !== MAGIC) {
-        throw new TypeError("Cannot decode the stream as it holds bytes that are not a frame");
+        throw new FrameError(out);
       }
       const size = view.getUint32(offset + 4, true);
       if (this.#length - offset - HEADER < size) break;

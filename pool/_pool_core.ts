@@ -446,16 +446,31 @@ export class PoolCore {
       } catch { /* the process is gone */ }
     }
     // A running task gets `cancelGrace` ms to notice its signal before its worker is
-    // ended. A process's view of what runs lags behind, so a cancelled task there is
-    // killed at once when it runs, or when it is not reported within the grace.
+    // ended; a running process is killed at once.
     const running = slot.running() === job;
     if (running && slot.ch.hardKill) {
       this.#kill(slot, undefined);
-    } else if (running || slot.ch.hardKill) {
+    } else if (running) {
       job.timer = setTimeout(() => {
         job.timer = undefined;
         if (!slot.dead && slot.inflight.indexOf(job, slot.head) >= 0) this.#kill(slot, undefined);
       }, this.#cancelGrace);
+    } else if (slot.ch.hardKill) {
+      // A process reports outcomes in batches, so what it runs is only known as the
+      // oldest unreported task. Killing it for a task still queued behind others would
+      // rerun them: kill only once this task stayed the oldest for a whole grace.
+      let oldest = false;
+      const check = () => {
+        job.timer = undefined;
+        if (slot.dead || slot.inflight.indexOf(job, slot.head) < 0) return;
+        if (oldest && slot.running() === job) {
+          this.#kill(slot, undefined);
+          return;
+        }
+        oldest = slot.running() === job;
+        job.timer = setTimeout(check, this.#cancelGrace);
+      };
+      job.timer = setTimeout(check, this.#cancelGrace);
     }
     return true;
   }

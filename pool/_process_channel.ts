@@ -5,7 +5,7 @@
  * @module
  */
 
-import { encodeFrame, FrameDecoder } from "./_frames.ts";
+import { encodeFrame, FrameDecoder, FrameError } from "./_frames.ts";
 import type { Channel, ChannelEvents, ChannelFactory } from "./_pool_core.ts";
 import type { ProcessPoolOptions } from "./types.ts";
 
@@ -78,8 +78,12 @@ export function processChannel(
             if (!killed) events.message(message as { t: number });
           }
         }
-      } catch {
+      } catch (error) {
         // Bytes that are not our frames (a task wrote to stdout): the pipe is lost.
+        // What came before them still counts (e.g. the worker said it is ready).
+        if (error instanceof FrameError && !killed) {
+          for (const message of error.messages) events.message(message as { t: number });
+        }
         if (!killed) {
           corrupted = true;
           try {

@@ -96,7 +96,10 @@ export class Task<T> implements PromiseLike<T> {
    * rejected at once and asked to stop (its `TaskContext.signal` aborts); other
    * tasks go on. Then:
    *
-   * - `ProcessPool`: its process is killed at once and replaced.
+   * - `ProcessPool`: its process is killed at once and replaced. A process reports
+   *   outcomes in batches, so a task counts as running once every task before it on
+   *   that process reported; a cancelled task queued behind others is skipped, or its
+   *   process killed once it stayed the oldest unreported task for a `cancelGrace`.
    * - `WorkerPool`: if the task has not returned within the pool's `cancelGrace`
    *   (100 ms by default), its worker is ended and replaced, and the tasks queued
    *   behind it move to other workers. A task that returns in time (it polled the

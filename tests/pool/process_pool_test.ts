@@ -1,4 +1,11 @@
-import { assertEquals, assertInstanceOf, assertMatch, assertStringIncludes } from "@std/assert";
+import {
+  assertEquals,
+  assertInstanceOf,
+  assertMatch,
+  assertStringIncludes,
+  assertThrows,
+} from "@std/assert";
+import { encodeFrame, FrameDecoder, FrameError } from "../../pool/_frames.ts";
 import { ProcessPool, type ProcessPoolOptions } from "../../pool/mod.ts";
 import { faultTests, TASKS, type Tasks } from "./_faults.ts";
 import { within } from "./_helpers.ts";
@@ -27,6 +34,34 @@ faultTests({
   makeFn: (options) => new ProcessPool({ size: 1, ...options }) as unknown as ProcessPool<Tasks>,
   makeModule: (module, options) => new ProcessPool<Tasks>(module, { size: 1, ...options }),
   stuck: "spinForever",
+});
+
+Deno.test("ProcessPool.cancel() of a queued task leaves the process running the task before it", async () => {
+  const pool = tasksPool({ size: 1, cancelGrace: 200 });
+  try {
+    assertEquals(await pool.submit("add", [0, 0]), 0);
+    const long = pool.submit("spinDeaf", [1_500]);
+    const queued = pool.submit("add", [1, 1]);
+    // Both are handed to the process (in one message) before the cancel.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    queued.cancel();
+    assertEquals(await within(long, 20_000, "the long task"), "finished");
+    // The process was neither killed nor started again (which would run `long` twice).
+    assertEquals([pool.stats.started, pool.stats.terminated], [1, 0]);
+    assertEquals(queued.state, "cancelled");
+  } finally {
+    await closed(pool);
+  }
+});
+
+Deno.test("FrameDecoder.push() keeps the frames that came before bytes that are not a frame", () => {
+  const ready = encodeFrame({ t: 1 });
+  const garbage = new TextEncoder().encode("garbage that is not a frame\n");
+  const chunk = new Uint8Array(ready.length + garbage.length);
+  chunk.set(ready);
+  chunk.set(garbage, ready.length);
+  const error = assertThrows(() => new FrameDecoder().push(chunk), FrameError);
+  assertEquals(error.messages, [{ t: 1 }]);
 });
 
 Deno.test("ProcessPool.submit() runs exports and functions in subprocesses", async () => {
