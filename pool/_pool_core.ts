@@ -577,7 +577,7 @@ export class PoolCore {
     }
     if (batch.length === 0) return;
     try {
-      slot.ch.post(fns ? { t: MSG_RUN, fns, q } : { t: MSG_RUN, q }, transfer ?? EMPTY_TRANSFER);
+      slot.ch.post(runMessage(q, fns, batch), transfer ?? EMPTY_TRANSFER);
     } catch (error) {
       if (fns) { for (const f of fns) slot.known.delete(f[0]); }
       if (batch.length === 1 || !isCloneError(error)) {
@@ -598,10 +598,7 @@ export class PoolCore {
     }
     const q = [job.id, job.kind, job.ref, job.args];
     try {
-      slot.ch.post(
-        fns ? { t: MSG_RUN, fns, q } : { t: MSG_RUN, q },
-        job.transfer ?? EMPTY_TRANSFER,
-      );
+      slot.ch.post(runMessage(q, fns, [job]), job.transfer ?? EMPTY_TRANSFER);
     } catch (error) {
       this.#finish(job, O_REJECTED, cloneError(job, error));
       return;
@@ -621,7 +618,22 @@ export class PoolCore {
     for (const job of batch) {
       job.slot = slot;
       slot.inflight.push(job);
-      if (job.timeout !== Infinity && slot.ready) this.#startTimer(job);
+    }
+    this.#timeHead(slot);
+  }
+
+  /**
+   * Starts the timeout of a worker's oldest unreported task: the one it runs, as a
+   * worker reports every outcome before it starts a task that has a timeout.
+   */
+  #timeHead(slot: Slot): void {
+    if (!slot.ready) return;
+    const job = slot.inflight[slot.head];
+    if (
+      job !== undefined && job.timeout !== Infinity && job.outcome === O_PENDING &&
+      job.timer === undefined
+    ) {
+      this.#startTimer(job);
     }
   }
 
@@ -648,12 +660,7 @@ export class PoolCore {
         break;
       case MSG_READY:
         slot.ready = true;
-        for (let i = slot.head; i < slot.inflight.length; i++) {
-          const job = slot.inflight[i];
-          if (job.timeout !== Infinity && job.outcome === O_PENDING && job.timer === undefined) {
-            this.#startTimer(job);
-          }
-        }
+        this.#timeHead(slot);
         break;
       case MSG_INIT_FAILED: {
         const cause = message.e ? deserializeError(message.e as SerializedError) : message.v;
@@ -735,6 +742,7 @@ export class PoolCore {
       slot.inflight = inflight.slice(slot.head);
       slot.head = 0;
     }
+    this.#timeHead(slot);
     if (this.#pending.length > this.#pendingHead) {
       this.#dispatch();
     } else if (slot.load === 0) {
@@ -916,6 +924,22 @@ export class PoolCore {
 }
 
 const EMPTY_TRANSFER: Transferable[] = [];
+
+/** A run message; `e` asks the worker to report each outcome before the next task starts. */
+function runMessage(q: unknown[], fns: [number, string, string][] | undefined, batch: Job[]) {
+  const message: { t: number; q: unknown[]; fns?: [number, string, string][]; e?: 1 } = {
+    t: MSG_RUN,
+    q,
+  };
+  if (fns) message.fns = fns;
+  for (const job of batch) {
+    if (job.timeout !== Infinity) {
+      message.e = 1;
+      break;
+    }
+  }
+  return message;
+}
 
 function isCloneError(error: unknown): boolean {
   return error instanceof DOMException && error.name === "DataCloneError" ||

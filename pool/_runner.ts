@@ -61,6 +61,7 @@ export class Runner {
   #queue: unknown[] = [];
   #head = 0;
   #draining = false;
+  #eager = false;
   #loadError: unknown;
 
   /**
@@ -91,8 +92,11 @@ export class Runner {
   }
 
   /** Handles one message from the main side. */
-  handle(message: { t: number; fns?: [number, string, string][]; q?: unknown[] }): void {
+  handle(message: { t: number; fns?: [number, string, string][]; q?: unknown[]; e?: 1 }): void {
     if (message.t === MSG_RUN) {
+      // Tasks with a timeout: report each outcome before the next task starts, so
+      // that the pool times only the task that runs.
+      if (message.e) this.#eager = true;
       if (message.fns) {
         for (const [id, src, name] of message.fns) {
           try {
@@ -198,6 +202,10 @@ export class Runner {
         out.push(id, OUT_SKIPPED, undefined);
         continue;
       }
+      if (this.#eager && out.length > 0) {
+        out = this.#flush(out);
+        last = performance.now();
+      }
       state.id = id;
       Atomics.store(ctl, CTL_CURRENT, id);
       try {
@@ -261,6 +269,7 @@ export class Runner {
     this.#head = 0;
     if (out.length > 0) this.#flush(out);
     this.#draining = false;
+    this.#eager = false;
     if (revive === undefined) loadRevive().catch(() => {});
   }
 

@@ -136,7 +136,7 @@ export interface PoolOptions {
   idleTimeout?: number;
   /**
    * Default `timeout` of every task, in milliseconds, counted from when the task
-   * is handed to a worker.
+   * starts in its worker (not while it waits in a queue).
    *
    * @default {Infinity}
    */
@@ -182,7 +182,7 @@ export interface PoolOptions {
 export interface SubmitOptions {
   /** Aborting cancels the task. */
   signal?: AbortSignal;
-  /** Milliseconds the task may run once handed to a worker; then it rejects with a `TimeoutError`. */
+  /** Milliseconds the task may run once it starts in a worker; then it rejects with a `TimeoutError`. */
   timeout?: number;
   /** Objects in the arguments to transfer instead of copy (e.g. `ArrayBuffer`s). */
   transfer?: Transferable[];

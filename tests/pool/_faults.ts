@@ -115,6 +115,24 @@ export function faultTests(kind: PoolKind): void {
     }
   });
 
+  Deno.test(`${N}.submit() times a task from its start, not while it waits or is reported`, async () => {
+    const pool = kind.make({ size: 1 });
+    try {
+      assertEquals(await pool.submit("add", [0, 0]), 0);
+      // `quick` ends at once but its outcome used to wait for the next task of the
+      // same function; `queued` waits behind `long` longer than its own timeout.
+      const quick = pool.submit("spinDeaf", [0], { timeout: 1_500 });
+      const long = pool.submit("spinDeaf", [2_500]);
+      const queued = pool.submit("add", [1, 2], { timeout: 1_500 });
+      assertEquals(await within(quick, 20_000, "the quick task"), "finished");
+      assertEquals(await within(long, 20_000, "the long task"), "finished");
+      assertEquals(await within(queued, 20_000, "the queued task"), 3);
+      assertEquals(pool.stats.started, 1);
+    } finally {
+      await closed(pool);
+    }
+  });
+
   Deno.test(`${N}.submit() applies the pool's taskTimeout`, async () => {
     const pool = kind.make({ size: 1, taskTimeout: 100, cancelGrace: 50 });
     try {
