@@ -55,7 +55,8 @@ Options:
   --port PORT              port to listen on, 0 for any free one (default 9999)
   --max-connections N      turn away clients past N open connections (default unlimited)
   --idle-timeout SECONDS   close a connection idle this long, 0 for never (default 0)
-  --quiet                  do not log connects and disconnects
+  --quiet                  do not log connects and disconnects (on Ctrl+C, exit as
+                           soon as every connection is closed)
   -h, --help               print this help
 
 Talk to it with 'nc 127.0.0.1 9999'; stop it with Ctrl+C. The task may listen on
@@ -124,6 +125,9 @@ export async function main(args: string[], options: EchoCliOptions = {}): Promis
   }
 
   let server: ReturnType<typeof serveEcho>;
+  // Every connection is closed: with --quiet nothing is left to print, so the CLI need
+  // not wait for thousands of connection tasks to wind down.
+  const closedAll = Promise.withResolvers<void>();
   const hooks = settings.quiet ? {} : {
     onConnect: ({ remoteAddr }: EchoConnectionInfo) =>
       stdout(`+ ${formatAddress(remoteAddr)} connected (${server.connections} open)`),
@@ -143,6 +147,7 @@ export async function main(args: string[], options: EchoCliOptions = {}): Promis
       maxConnections: settings.maxConnections,
       idleTimeout: settings.idleTimeout,
       shutdownGrace: SHUTDOWN_GRACE_MS,
+      onShutdown: () => closedAll.resolve(),
       ...hooks,
     });
   } catch (error) {
@@ -177,6 +182,7 @@ export async function main(args: string[], options: EchoCliOptions = {}): Promis
   let deadline: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([
     server.finished,
+    ...(settings.quiet ? [closedAll.promise] : []),
     new Promise<void>((resolve) => deadline = setTimeout(resolve, EXIT_DEADLINE_MS)),
   ]);
   clearTimeout(deadline);

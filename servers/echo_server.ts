@@ -169,6 +169,15 @@ export interface EchoServerOptions {
   onDisconnect?: (info: EchoDisconnectInfo) => void;
   /** Called when a connection is turned away by {@linkcode EchoServerOptions.maxConnections}. */
   onReject?: (remoteAddr: Deno.NetAddr) => void;
+  /**
+   * Called once during shutdown, when every client has been sent `shutting down` (or
+   * its grace ran out) and every connection has been closed. {@linkcode EchoServer.finished}
+   * resolves later, once each connection's task has wound down and
+   * {@linkcode EchoServerOptions.onDisconnect} has run for it; with thousands of
+   * connections that takes a few hundred milliseconds, so a process with nothing left
+   * to log may exit here.
+   */
+  onShutdown?: () => void;
 }
 
 /**
@@ -320,6 +329,7 @@ class EchoServerImpl implements EchoServer {
       ]);
       clearTimeout(deadline);
       for (const connection of this.#open) connection.forceClose();
+      callHook(() => this.#options.onShutdown?.());
       await this.finished;
     })();
     return this.#shutdownPromise;
@@ -476,7 +486,7 @@ function validate(options: EchoServerOptions): EchoConfig {
       `Cannot serve echo as 'signal' must be an AbortSignal: received ${describe(signal)}`,
     );
   }
-  for (const hook of ["onConnect", "onDisconnect", "onReject"] as const) {
+  for (const hook of ["onConnect", "onDisconnect", "onReject", "onShutdown"] as const) {
     const value = options[hook];
     if (value !== undefined && typeof value !== "function") {
       throw new TypeError(

@@ -141,9 +141,10 @@ Deno.test("main() logs the address, connects and disconnects, then stops", async
   assertEquals(stdout[4], "Stopped");
 });
 
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  Deno.test(`deno task echo shuts down gracefully on ${signal} and exits 0`, async () => {
-    const child = spawnTask(["--port", "0"]);
+for (const [signal, quiet] of [["SIGINT", false], ["SIGTERM", true]] as const) {
+  const how = quiet ? " with --quiet (exits once all are closed)" : "";
+  Deno.test(`deno task echo shuts down gracefully on ${signal}${how} and exits 0`, async () => {
+    const child = spawnTask(["--port", "0", ...(quiet ? ["--quiet"] : [])]);
     const nextLine = lineReader(child.stdout);
     const first = await nextLine();
     const match = first?.match(/^Echo server listening on 127\.0\.0\.1:(\d+)/);

@@ -249,6 +249,29 @@ Deno.test("serveEcho() shuts down when its signal aborts", async () => {
   assertEquals(decoder.decode(await readToEnd(conn)), ECHO_SHUTDOWN_MESSAGE);
 });
 
+Deno.test("serveEcho() calls onShutdown once every connection is closed, before finished", async () => {
+  const events: string[] = [];
+  const server = serveEcho({
+    port: 0,
+    onShutdown: () => events.push(`onShutdown with ${server.connections} tasks left`),
+    onDisconnect: ({ reason }) => events.push(`disconnect ${reason}`),
+  });
+  const clients = await Promise.all([1, 2].map(() => Deno.connect(server.addr)));
+  for (const conn of clients) assertEquals(await roundTrip(conn, "hi"), "hi");
+  server.finished.then(() => events.push("finished"));
+  await server.shutdown();
+  assertEquals(events, [
+    "onShutdown with 2 tasks left",
+    "disconnect shutdown",
+    "disconnect shutdown",
+    "finished",
+  ]);
+  for (const conn of clients) {
+    assertEquals(decoder.decode(await readToEnd(conn)), ECHO_SHUTDOWN_MESSAGE);
+    conn.close();
+  }
+});
+
 Deno.test("serveEcho() with an aborted signal stops at once", async () => {
   const server = serveEcho({ port: 0, signal: AbortSignal.abort() });
   await server.finished;
@@ -341,6 +364,7 @@ Deno.test("serveEcho() validates its options", () => {
     ],
     [{ signal: {} }, TypeError, "'signal' must be an AbortSignal: received [object Object]"],
     [{ onConnect: 1 }, TypeError, "'onConnect' must be a function: received 1"],
+    [{ onShutdown: "exit" }, TypeError, "'onShutdown' must be a function: received 'exit'"],
   ];
   for (const [options, ErrorClass, detail] of cases) {
     assertThrows(
