@@ -335,6 +335,8 @@ export class RLock {
 
   /**
    * Runs `fn` while holding the lock (blocking acquire), releasing one level after.
+   * The level is released as soon as `fn` returns: for an `async` function, use
+   * `withLockAsync(lock, fn)`.
    *
    * @param fn The critical section.
    * @returns What `fn` returned.
