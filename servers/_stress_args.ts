@@ -127,6 +127,35 @@ function parseNumber(flag: string, text: string | undefined, integer: boolean): 
   return value;
 }
 
+const STRING_FLAGS = [
+  "requests",
+  "duration",
+  "concurrency",
+  "workers",
+  "rate",
+  "method",
+  "header",
+  "body",
+  "body-file",
+  "timeout",
+  "pipeline",
+];
+
+/** `--body ""` as `--body=`: parseArgs would take the empty value for the URL. */
+function withEmptyValues(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].startsWith("--") ? args[i].slice(2) : ALIASES[args[i].slice(1)];
+    if (args[i + 1] === "" && STRING_FLAGS.includes(name) && /^--?[^-=]+$/.test(args[i])) {
+      out.push(`--${name}=`);
+      i++;
+    } else {
+      out.push(args[i]);
+    }
+  }
+  return out;
+}
+
 /**
  * Parses and checks the command line (no traffic, no file reads).
  *
@@ -136,20 +165,8 @@ function parseNumber(flag: string, text: string | undefined, integer: boolean): 
  */
 export function parseStressArgs(args: string[]): StressArgs {
   const unknown: string[] = [];
-  const flags = parseArgs(args, {
-    string: [
-      "requests",
-      "duration",
-      "concurrency",
-      "workers",
-      "rate",
-      "method",
-      "header",
-      "body",
-      "body-file",
-      "timeout",
-      "pipeline",
-    ],
+  const flags = parseArgs(withEmptyValues(args), {
+    string: STRING_FLAGS,
     boolean: ["json", "accept-failures", "help"],
     collect: ["header"],
     alias: ALIASES,

@@ -364,8 +364,8 @@ function histogramBuckets(
  * @param control An abort signal (the run then resolves with `cancelled: true`) and a
  * progress callback.
  * @returns The report.
- * @throws {TypeError} When the URL is malformed or not http(s), an option has the wrong type
- * (e.g. `requests: "5"`, `body: null`), or options clash.
+ * @throws {TypeError} When the URL is malformed or not http(s), an option or control has the
+ * wrong type (e.g. `requests: "5"`, `body: null`, `onProgress: 5`), or options clash.
  * @throws {RangeError} When a number is out of range.
  * @throws {Deno.errors.NotCapable} When net permission for the target, or read permission
  * for the worker modules, is missing.
@@ -396,6 +396,16 @@ export async function runStress(
 ): Promise<StressReport> {
   const opts = normalizeStressOptions(options);
   const { signal, onProgress } = control;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(
+      `Cannot run stress as 'signal' must be an AbortSignal: received ${typeof signal}`,
+    );
+  }
+  if (onProgress !== undefined && typeof onProgress !== "function") {
+    throw new TypeError(
+      `Cannot run stress as 'onProgress' must be a function: received ${typeof onProgress}`,
+    );
+  }
   signal?.throwIfAborted();
   checkPermissions(opts);
 

@@ -119,6 +119,7 @@ Deno.test("stress_cli names the flag as typed and the limit in its units", async
     [["-m"], "stress: Cannot parse '-m' as it has no value"],
     [["--method"], "stress: Cannot parse '--method' as it has no value"],
     [["-c"], "stress: Cannot parse '-c' as it has no value"],
+    [["-m", ""], "stress: Cannot parse '-m' as it has no value"],
     [["-d", "25h"], "stress: Cannot parse '-d' as a duration of at most 24h: received '25h'"],
     [
       ["--timeout", "48h"],
@@ -131,6 +132,14 @@ Deno.test("stress_cli names the flag as typed and the limit in its units", async
     assertEquals(stdout, "");
     assertEquals(stderr.split("\n")[0], line);
   }
+});
+
+Deno.test('stress_cli takes --body "" as an empty body, not as the URL', async () => {
+  await using target = startRawTarget();
+  const { code, stdout, stderr } = await cli([target.url, "-m", "POST", "--body", "", "-n", "3"]);
+  assertEquals(code, 0, stderr);
+  assertStringIncludes(stdout, "3 sent, 3 ok");
+  assertEquals(target.received(), 3);
 });
 
 Deno.test("stress_cli --help prints the usage", async () => {

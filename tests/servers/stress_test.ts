@@ -263,6 +263,16 @@ Deno.test("runStress() rejects bad options before sending anything", async () =>
     () => runStress({ url: target.url }, { signal: AbortSignal.abort() }),
     DOMException,
   );
+  await assertRejects(
+    () => runStress({ url: target.url }, { onProgress: 5 as unknown as () => void }),
+    TypeError,
+    "'onProgress' must be a function",
+  );
+  await assertRejects(
+    () => runStress({ url: target.url }, { signal: {} as AbortSignal }),
+    TypeError,
+    "'signal' must be an AbortSignal",
+  );
   assertEquals(target.received(), 0);
   assertEquals(liveWorkers.count, 0);
 });
