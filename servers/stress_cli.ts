@@ -107,10 +107,12 @@ async function main(args: string[]): Promise<number> {
       error instanceof TypeError || error instanceof RangeError ||
       error instanceof Deno.errors.NotCapable
     ) {
-      if (error instanceof Deno.errors.NotCapable && parsed.options.url !== "") {
+      if (error instanceof Deno.errors.NotCapable) {
+        // The built-in target's URL changes from run to run: the command goes without it.
         const host = new URL(String(options.url)).hostname;
+        const url = parsed.ownTarget ? "" : ` ${options.url}`;
         return usageFailure(
-          `${error.message}\n  deno run --allow-net=${host} --allow-read=servers,sync servers/stress_cli.ts ${options.url}`,
+          `${error.message}\n  deno run --allow-net=${host} --allow-read=servers,sync servers/stress_cli.ts${url}`,
         );
       }
       return usageFailure(error.message);

@@ -142,6 +142,21 @@ Deno.test('stress_cli takes --body "" as an empty body, not as the URL', async (
   assertEquals(target.received(), 3);
 });
 
+Deno.test("stress_cli without read permission for its workers says how to run it", async () => {
+  for (const args of [[], ["http://127.0.0.1:1/", "-n", "3"]]) {
+    const { code, stderr } = await command(args, [PERMISSIONS[0]]).output();
+    assertEquals(code, 2);
+    const lines = new TextDecoder().decode(stderr).trimEnd().split("\n");
+    assertMatch(lines[0], /^stress: Cannot run stress as read permission for its worker modules/);
+    const url = args.length > 0 ? " http://127.0.0.1:1/" : "";
+    assertEquals(
+      lines[1],
+      `  deno run --allow-net=127.0.0.1 --allow-read=servers,sync servers/stress_cli.ts${url}`,
+    );
+    assertEquals(lines[2], "Run 'deno task stress --help' for usage.");
+  }
+});
+
 Deno.test("stress_cli --help prints the usage", async () => {
   const { code, stdout } = await cli(["--help"]);
   assertEquals(code, 0);
