@@ -57,12 +57,17 @@ function containsLower(buf: Uint8Array, from: number, to: number, lower: Uint8Ar
 
 /**
  * Parses the responses of one connection. Read into {@linkcode space}, then call
- * {@linkcode feed} with the number of bytes read; the statuses of the responses it
- * completed are in {@linkcode statuses}.
+ * {@linkcode feed} with the number of bytes read; the statuses of the `n` responses it
+ * completed are `codes[0..n)` (also as a copy in {@linkcode statuses}).
  */
 export class ResponseParser {
-  /** Status codes of the responses completed by the last `feed`/`end` call. */
-  readonly statuses: number[] = [];
+  /**
+   * Status codes of the responses completed by the last `feed`/`end` call, in its first
+   * entries (the count is what that call returned). The array is reused, never shrunk,
+   * so that parsing does not allocate.
+   */
+  readonly codes: number[] = [];
+  #count = 0;
   /** True once a response asked to close the connection (nothing more is parsed). */
   closeAfter = false;
   #buf: Uint8Array;
@@ -83,6 +88,11 @@ export class ResponseParser {
   constructor(headRequests: boolean, bufferSize = 64 * 1024) {
     this.#noBody = headRequests;
     this.#buf = new Uint8Array(bufferSize);
+  }
+
+  /** A copy of the status codes of the responses completed by the last `feed`/`end` call. */
+  get statuses(): number[] {
+    return this.codes.slice(0, this.#count);
   }
 
   /** Forgets all state, for a new connection. */
@@ -124,12 +134,12 @@ export class ResponseParser {
    */
   feed(n: number): number {
     this.#end += n;
-    this.statuses.length = 0;
+    this.#count = 0;
     const buf = this.#buf;
     while (!this.closeAfter) {
       switch (this.#state) {
         case HEAD:
-          if (!this.#parseHead()) return this.statuses.length;
+          if (!this.#parseHead()) return this.#count;
           break;
         case BODY:
         case CHUNK_DATA: {
@@ -137,7 +147,7 @@ export class ResponseParser {
           if (available < this.#remaining) {
             this.#remaining -= available;
             this.#start = this.#end;
-            return this.statuses.length;
+            return this.#count;
           }
           this.#start += this.#remaining;
           if (this.#state === BODY) this.#complete();
@@ -150,7 +160,7 @@ export class ResponseParser {
             if (this.#end - this.#start > 1024) {
               throw new ProtocolError("Cannot parse response as a chunk size line is too long");
             }
-            return this.statuses.length;
+            return this.#count;
           }
           let size = 0;
           let digits = 0;
@@ -177,7 +187,7 @@ export class ResponseParser {
         }
         case TRAILER: {
           const lf = buf.indexOf(LF, this.#start);
-          if (lf < 0 || lf >= this.#end) return this.statuses.length;
+          if (lf < 0 || lf >= this.#end) return this.#count;
           const empty = lf === this.#start || (lf === this.#start + 1 && buf[this.#start] === CR);
           this.#start = lf + 1;
           if (empty) this.#complete();
@@ -185,10 +195,10 @@ export class ResponseParser {
         }
         case BODY_TO_EOF:
           this.#start = this.#end;
-          return this.statuses.length;
+          return this.#count;
       }
     }
-    return this.statuses.length;
+    return this.#count;
   }
 
   /**
@@ -197,7 +207,7 @@ export class ResponseParser {
    * @returns 1 when that completed a response delimited by the connection's end, else 0.
    */
   end(): number {
-    this.statuses.length = 0;
+    this.#count = 0;
     if (this.#state === BODY_TO_EOF) {
       this.#complete();
       this.closeAfter = true;
@@ -207,7 +217,7 @@ export class ResponseParser {
   }
 
   #complete(): void {
-    this.statuses.push(this.#status);
+    this.codes[this.#count++] = this.#status;
     this.#state = HEAD;
     if (this.#close) this.closeAfter = true;
   }

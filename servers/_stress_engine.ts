@@ -107,12 +107,14 @@ type Conn = Deno.Conn | Deno.TlsConn;
 
 interface ConnState {
   conn: Conn | undefined;
-  /** Send times (performance.now()) of the requests in flight, oldest first. */
-  sentAt: number[];
-  /** Latency start of the requests in flight (the intended time with a rate). */
-  startAt: number[];
+  /** Send times (performance.now()) of the requests in flight: a ring from `head`. */
+  sentAt: Float64Array;
+  /** Latency start of the requests in flight (the intended time with a rate), same ring. */
+  startAt: Float64Array;
   /** Index of the oldest request in flight in `sentAt`/`startAt`. */
   head: number;
+  /** Number of requests in flight (at most the pipeline depth). */
+  count: number;
   /** The write in progress, when one did not finish at once. */
   writing: Promise<void> | undefined;
   /** The error of a failed write (the connection is then closed). */
@@ -182,6 +184,8 @@ export async function runEngine(
     const current = Math.floor((now - startPerf) / 1000);
     if (current <= second) return;
     if (secondCompleted > 0 || secondFailures > 0) {
+      // Latencies are recorded once, per second, and added to the total here.
+      histogram.merge(secondHist);
       onSecond({
         second,
         completed: secondCompleted,
@@ -193,6 +197,13 @@ export async function runEngine(
     secondCompleted = 0;
     secondFailures = 0;
     second = current;
+  };
+
+  /** Publishes the live counts (batched: the ticker calls it, and the end). */
+  const publish = (): void => {
+    Atomics.store(progress, base, sent);
+    Atomics.store(progress, base + 1, successes + failed);
+    Atomics.store(progress, base + 2, failed);
   };
 
   const stopRequested = (): boolean => stopping || Atomics.load(progress, PROGRESS.stop) === 1;
@@ -212,15 +223,11 @@ export async function runEngine(
     failed += count;
     secondFailures += count;
     secondCompleted += count;
-    Atomics.store(progress, base + 1, successes + failed);
-    Atomics.store(progress, base + 2, failed);
   };
 
   const respond = (status: number, latency: number, now: number): void => {
     if (now >= startPerf + second * 1000 + 1000) flushSecond(now);
-    const micros = latency * 1000;
-    histogram.record(micros);
-    secondHist.record(micros);
+    secondHist.record(latency * 1000);
     secondCompleted++;
     statusCounts[status]++;
     if (status < 400) {
@@ -230,9 +237,7 @@ export async function runEngine(
       failures[cause]++;
       failed++;
       secondFailures++;
-      Atomics.store(progress, base + 2, failed);
     }
-    Atomics.store(progress, base + 1, successes + failed);
   };
 
   const connect = async (): Promise<Conn> => {
@@ -259,9 +264,8 @@ export async function runEngine(
 
   /** Drops the requests in flight of a connection; returns how many there were. */
   const clearInFlight = (state: ConnState): number => {
-    const count = state.sentAt.length - state.head;
-    state.sentAt.length = 0;
-    state.startAt.length = 0;
+    const count = state.count;
+    state.count = 0;
     state.head = 0;
     return count;
   };
@@ -283,9 +287,10 @@ export async function runEngine(
   const newState = (): ConnState => {
     const state: ConnState = {
       conn: undefined,
-      sentAt: [],
-      startAt: [],
+      sentAt: new Float64Array(depth),
+      startAt: new Float64Array(depth),
       head: 0,
+      count: 0,
       writing: undefined,
       writeError: undefined,
       lastWrite: batches[0],
@@ -326,12 +331,14 @@ export async function runEngine(
       state.writeError = undefined;
       parser.reset();
     };
+    // `now` is taken once per turn: after the read (the next request is sent at once,
+    // with no await in between), or anew on the paths that waited or failed.
+    let now = performance.now();
     while (true) {
-      let now = performance.now();
       // An idle connection takes one request first (and waits for its time with a rate).
       let k = 0;
-      if (sentAt.length === state.head) {
-        if (state.head > 0) clearInFlight(state);
+      if (state.count === 0) {
+        state.head = 0;
         if (!take(now)) break;
         k = 1;
         let intended = now;
@@ -361,23 +368,24 @@ export async function runEngine(
             state.conn = undefined;
             if (stopRequested()) inFlight++;
             else fail(classifyConnectError(error), 1, performance.now());
+            now = performance.now();
             continue;
           }
           now = performance.now();
           if (interval === 0) intended = now;
         }
-        sentAt.push(now);
-        startAt.push(intended);
-      } else if (state.head >= 64) {
-        sentAt.splice(0, state.head);
-        startAt.splice(0, state.head);
-        state.head = 0;
+        sentAt[0] = now;
+        startAt[0] = intended;
+        state.count = 1;
       }
       // Fill the pipeline.
       if (interval === 0) {
-        while (sentAt.length - state.head < depth && take(now)) {
-          sentAt.push(now);
-          startAt.push(now);
+        while (state.count < depth && take(now)) {
+          let at = state.head + state.count;
+          if (at >= depth) at -= depth;
+          sentAt[at] = now;
+          startAt[at] = now;
+          state.count++;
           k++;
         }
       }
@@ -390,6 +398,7 @@ export async function runEngine(
       } catch (error) {
         settleBroken(state, error);
         closeConn();
+        now = performance.now();
         continue;
       }
       now = performance.now();
@@ -404,13 +413,20 @@ export async function runEngine(
           if (!(error instanceof ProtocolError)) throw error;
           fail(PROTOCOL, clearInFlight(state), now);
           closeConn();
+          now = performance.now();
           continue;
         }
       }
-      const statuses = parser.statuses;
+      // Responses nobody asked for (more than in flight) are not counted.
+      if (done > state.count) done = state.count;
+      const codes = parser.codes;
+      let head = state.head;
       for (let i = 0; i < done; i++) {
-        respond(statuses[i], now - startAt[state.head++], now);
+        respond(codes[i], now - startAt[head], now);
+        if (++head === depth) head = 0;
       }
+      state.head = head;
+      state.count -= done;
       if (n === null) {
         // The server closed: what is still in flight was cut off.
         if (state.writeError !== undefined) settleBroken(state, state.writeError);
@@ -423,6 +439,7 @@ export async function runEngine(
         sent -= unanswered;
         closeConn();
       }
+      if (state.conn === undefined) now = performance.now();
     }
     closeConn();
   };
@@ -460,7 +477,7 @@ export async function runEngine(
           // already closed
         }
       } else if (
-        !state.timedOut && state.sentAt.length > state.head &&
+        !state.timedOut && state.count > 0 &&
         now - state.sentAt[state.head] >= config.timeoutMs
       ) {
         state.timedOut = true;
@@ -472,9 +489,9 @@ export async function runEngine(
       }
     }
     Atomics.store(progress, base + 3, open);
+    publish();
   }, Math.max(10, Math.min(50, config.timeoutMs / 4)));
 
-  const syncSent = setInterval(() => Atomics.store(progress, base, sent), 50);
   try {
     const runs: Promise<void>[] = [];
     for (let i = 0; i < config.connections; i++) {
@@ -485,9 +502,8 @@ export async function runEngine(
     await Promise.all(runs);
   } finally {
     clearInterval(ticker);
-    clearInterval(syncSent);
   }
-  Atomics.store(progress, base, sent);
+  publish();
   Atomics.store(progress, base + 3, 0);
   flushSecond(Infinity);
   const statusCodes: Record<string, number> = {};
