@@ -208,6 +208,7 @@ if (import.meta.main) {
   const wrk: Measured[] = [];
   const off: Measured[] = [];
   const on: Measured[] = [];
+  const quiet: Measured[] = [];
   const extra: Measured[] = [];
   try {
     console.error(`nginx ${nginx.version} on ${nginx.url}; ${SECONDS} s per client`);
@@ -232,14 +233,22 @@ if (import.meta.main) {
           parseTandemJson,
         ),
       );
-      on.push(
-        await measure(
+      // The bar's cost: the same run on a pseudo-terminal (`script`) with and without the
+      // bar, in alternating order, so that the pty relay's own CPU is in both.
+      const tty = (flags: string[], name: string) =>
+        measure(
           nginx,
-          `tandem -c ${CONNECTIONS} (progress bar on a TTY)`,
-          ["script", "-qfec", tandem(nginx.url, []).join(" "), "/dev/null"],
+          `tandem -c ${CONNECTIONS} ${name}`,
+          ["script", "-qfec", tandem(nginx.url, flags).join(" "), "/dev/null"],
           parseTandemText,
-        ),
-      );
+        );
+      if (round % 2 === 0) {
+        on.push(await tty([], "(progress bar on a TTY)"));
+        quiet.push(await tty(["--quiet"], "--quiet (no bar, on a TTY)"));
+      } else {
+        quiet.push(await tty(["--quiet"], "--quiet (no bar, on a TTY)"));
+        on.push(await tty([], "(progress bar on a TTY)"));
+      }
     }
     extra.push(
       await measure(
@@ -288,7 +297,7 @@ if (import.meta.main) {
   }
 
   const autocannon = extra[0];
-  const results = [...wrk, ...off, ...on, ...extra];
+  const results = [...wrk, ...off, ...on, ...quiet, ...extra];
   const perCpu = (m: Measured): number => m.requests / m.cpuSeconds;
   const lines: string[] = [];
   lines.push(
@@ -335,7 +344,9 @@ if (import.meta.main) {
       0.6,
     ),
   );
-  lines.push(ratio("req/s, progress bar on / off", perRound((i) => on[i].rps / off[i].rps), 0.95));
+  lines.push(
+    ratio("req/s, progress bar on / off (TTY)", perRound((i) => on[i].rps / quiet[i].rps), 0.95),
+  );
   const tandemRuns = results.filter((m) => m.name.startsWith("tandem"));
   const agree = tandemRuns.every((m) =>
     Math.abs(m.nginxCounted - m.requests) <= m.inFlightWindow * 8

@@ -42,6 +42,7 @@ Options:
       --timeout T        per-request timeout (default 5s)
       --pipeline N       N requests in flight per connection (HTTP/1.1 pipelining)
       --json             print the report as JSON only
+  -q, --quiet            no live progress (the report still prints)
       --accept-failures  exit 0 even when requests failed
   -h, --help             show this help
 
@@ -57,6 +58,8 @@ export interface StressArgs {
   ownTarget: boolean;
   /** Print JSON only. */
   json: boolean;
+  /** No live progress (the report still prints). */
+  quiet: boolean;
   /** Exit 0 even when requests failed. */
   acceptFailures: boolean;
   /** Show the help. */
@@ -73,6 +76,7 @@ const ALIASES: Record<string, string> = {
   m: "method",
   H: "header",
   h: "help",
+  q: "quiet",
 };
 
 interface ParsedFlags {
@@ -89,6 +93,7 @@ interface ParsedFlags {
   timeout?: string;
   pipeline?: string;
   json: boolean;
+  quiet: boolean;
   "accept-failures": boolean;
   help: boolean;
 }
@@ -167,7 +172,7 @@ export function parseStressArgs(args: string[]): StressArgs {
   const unknown: string[] = [];
   const flags = parseArgs(withEmptyValues(args), {
     string: STRING_FLAGS,
-    boolean: ["json", "accept-failures", "help"],
+    boolean: ["json", "quiet", "accept-failures", "help"],
     collect: ["header"],
     alias: ALIASES,
     unknown: (arg: string) => {
@@ -244,6 +249,7 @@ export function parseStressArgs(args: string[]): StressArgs {
     options,
     ownTarget,
     json: flags.json,
+    quiet: flags.quiet,
     acceptFailures: flags["accept-failures"],
     help,
     bodyFile: flags["body-file"],

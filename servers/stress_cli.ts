@@ -89,7 +89,7 @@ async function main(args: string[]): Promise<number> {
   const plannedMs = options.duration ??
     (options.requests === undefined ? DEFAULT_DURATION_MS : undefined);
   let lastLine = 0;
-  const onProgress = json ? undefined : (progress: StressProgress): void => {
+  const onProgress = json || parsed.quiet ? undefined : (progress: StressProgress): void => {
     if (tty) {
       writeErr(`\r${formatProgress(progress, plannedMs, width)}\x1b[K`);
     } else if (progress.elapsedMs - lastLine >= 1000) {

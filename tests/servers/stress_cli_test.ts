@@ -35,6 +35,20 @@ Deno.test("stress_cli with no arguments stresses its own target and prints a rep
   assertStringIncludes(stderr, "req/s");
 });
 
+Deno.test("stress_cli --quiet prints the report without progress lines", async () => {
+  const progressLine = /^stress: .*req\/s/m;
+  // Progress lines come once a second when stderr is not a terminal: a 1.5 s run has one.
+  const loud = await cli(["-d", "1.5s", "-c", "2"]);
+  assertEquals(loud.code, 0, loud.stderr);
+  assertMatch(loud.stderr, progressLine);
+  for (const flag of ["--quiet", "-q"]) {
+    const { code, stdout, stderr } = await cli(["-d", "1.5s", "-c", "2", flag]);
+    assertEquals(code, 0, stderr);
+    assertEquals(progressLine.test(stderr), false, stderr);
+    assertStringIncludes(stdout, "Latency histogram (ms)");
+  }
+});
+
 Deno.test("stress_cli --json prints the report as JSON only", async () => {
   await using target = startRawTarget();
   const { code, stdout } = await cli([target.url, "-n", "300", "-c", "5", "--json"]);
