@@ -45,6 +45,8 @@ export interface EchoCliOptions {
 const SHUTDOWN_GRACE_MS = 700;
 /** The most a graceful shutdown may take before the CLI exits anyway. */
 const EXIT_DEADLINE_MS = 900;
+/** Above this many open connections at shutdown, their disconnects are not logged one by one. */
+const LOG_EACH_CLOSE_MAX = 100;
 
 const USAGE = `Usage: deno task echo [options]
 
@@ -55,8 +57,7 @@ Options:
   --port PORT              port to listen on, 0 for any free one (default 9999)
   --max-connections N      turn away clients past N open connections (default unlimited)
   --idle-timeout SECONDS   close a connection idle this long, 0 for never (default 0)
-  --quiet                  do not log connects and disconnects (on Ctrl+C, exit as
-                           soon as every connection is closed)
+  --quiet                  do not log connects and disconnects
   -h, --help               print this help
 
 Talk to it with 'nc 127.0.0.1 9999'; stop it with Ctrl+C. The task may listen on
@@ -125,18 +126,23 @@ export async function main(args: string[], options: EchoCliOptions = {}): Promis
   }
 
   let server: ReturnType<typeof serveEcho>;
-  // Every connection is closed: with --quiet nothing is left to print, so the CLI need
-  // not wait for thousands of connection tasks to wind down.
+  let stoppedBy = "";
+  // At shutdown with many clients, their disconnects are summed up by the "Shutting down"
+  // line instead of logged one by one, so the CLI can exit as soon as every connection is
+  // closed (`closedAll`) rather than wait for thousands of connection tasks to wind down.
+  let logEachClose = !settings.quiet;
   const closedAll = Promise.withResolvers<void>();
   const hooks = settings.quiet ? {} : {
     onConnect: ({ remoteAddr }: EchoConnectionInfo) =>
       stdout(`+ ${formatAddress(remoteAddr)} connected (${server.connections} open)`),
-    onDisconnect: ({ remoteAddr, reason, bytes, durationMs }: EchoDisconnectInfo) =>
+    onDisconnect: ({ remoteAddr, reason, bytes, durationMs }: EchoDisconnectInfo) => {
+      if (stoppedBy !== "" && !logEachClose) return;
       stdout(
         `- ${formatAddress(remoteAddr)} ${reason}: ${bytes} B echoed in ${
           (durationMs / 1000).toFixed(1)
         } s (${server.connections} open)`,
-      ),
+      );
+    },
     onReject: (remoteAddr: Deno.NetAddr) =>
       stdout(`! ${formatAddress(remoteAddr)} turned away: ${server.connections} open`),
   };
@@ -155,13 +161,13 @@ export async function main(args: string[], options: EchoCliOptions = {}): Promis
     return 1;
   }
 
-  let stoppedBy = "";
   const stopRequested = Promise.withResolvers<void>();
   const stop = (why: string) => {
     if (stoppedBy !== "") return;
     stoppedBy = why;
     stopRequested.resolve();
     const open = server.connections;
+    logEachClose &&= open <= LOG_EACH_CLOSE_MAX;
     stdout(`Shutting down (${why}): closing ${open} connection${open === 1 ? "" : "s"}`);
     void server.shutdown();
   };
@@ -182,7 +188,7 @@ export async function main(args: string[], options: EchoCliOptions = {}): Promis
   let deadline: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([
     server.finished,
-    ...(settings.quiet ? [closedAll.promise] : []),
+    ...(logEachClose ? [] : [closedAll.promise]),
     new Promise<void>((resolve) => deadline = setTimeout(resolve, EXIT_DEADLINE_MS)),
   ]);
   clearTimeout(deadline);

@@ -141,6 +141,37 @@ Deno.test("main() logs the address, connects and disconnects, then stops", async
   assertEquals(stdout[4], "Stopped");
 });
 
+Deno.test("main() sums up the disconnects of a shutdown with over 100 clients", async () => {
+  const controller = new AbortController();
+  const stdout: string[] = [];
+  const listening = Promise.withResolvers<number>();
+  const code = main(["--port", "0"], {
+    signals: [],
+    signal: controller.signal,
+    stdout: (line) => {
+      stdout.push(line);
+      const match = line.match(/^Echo server listening on 127\.0\.0\.1:(\d+)/);
+      if (match) listening.resolve(Number(match[1]));
+    },
+  });
+  const port = await listening.promise;
+  const clients = await Promise.all(
+    Array.from({ length: 101 }, () => Deno.connect({ hostname: "127.0.0.1", port })),
+  );
+  // Every client is registered once the server has logged its connect.
+  while (stdout.filter((line) => line.startsWith("+ ")).length < 101) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  controller.abort();
+  const goodbyes = await Promise.all(clients.map((conn) => readToEnd(conn)));
+  for (const conn of clients) conn.close();
+  assertEquals(await code, 0);
+  assertEquals(goodbyes.filter((text) => text === "shutting down\n").length, 101);
+  const shutdownAt = stdout.indexOf("Shutting down (aborted): closing 101 connections");
+  assert(shutdownAt > 0, stdout.slice(-3).join("\n"));
+  assertEquals(stdout.slice(shutdownAt + 1), ["Stopped"]);
+});
+
 for (const [signal, quiet] of [["SIGINT", false], ["SIGTERM", true]] as const) {
   const how = quiet ? " with --quiet (exits once all are closed)" : "";
   Deno.test(`deno task echo shuts down gracefully on ${signal}${how} and exits 0`, async () => {
