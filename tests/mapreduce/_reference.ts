@@ -6,6 +6,7 @@
  */
 
 import { generateCorpus } from "../../bench/wordcount_corpus.ts";
+import { concat } from "../_util.ts";
 
 /** Python's `str.isspace()` characters, as a regex for runs of them. */
 export const PY_WHITESPACE =
@@ -29,16 +30,7 @@ export function sorted(counts: Map<string, number>): [string, number][] {
   return [...counts].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
-/** The bytes of `chunks`, one after the other. */
-export function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return out;
-}
+export { concat } from "../_util.ts";
 
 /** A deterministic corpus of about `bytes` bytes with multi-byte words and whitespace. */
 export function corpus(bytes: number, seed = 7): Uint8Array {

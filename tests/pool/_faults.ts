@@ -11,6 +11,7 @@ import {
 import { BrokenPoolError, type PoolOptions, type Task } from "../../pool/mod.ts";
 import type { ProcessPool, WorkerPool } from "../../pool/mod.ts";
 import { seededRandom, until, within } from "./_helpers.ts";
+import { rejection } from "../_util.ts";
 
 export const TASKS: URL = new URL("../testdata/pool_tasks.ts", import.meta.url);
 export type Tasks = typeof import("../testdata/pool_tasks.ts");
@@ -24,15 +25,6 @@ export interface PoolKind {
   makeModule(module: string | URL, options?: PoolOptions): AnyPool;
   /** A task that loops until stopped: cooperative for threads, forever for processes. */
   stuck: "spin" | "spinForever";
-}
-
-async function rejection(task: PromiseLike<unknown>): Promise<Error> {
-  try {
-    await task;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("Expected the task to reject");
 }
 
 async function closed(pool: AnyPool): Promise<void> {

@@ -1,16 +1,6 @@
 // Helpers for the pool tests.
 
-/** A seeded pseudo-random generator (mulberry32), for reproducible fault mixes. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "../_util.ts";
 
 /** Awaits `promise`, failing the test if it takes longer than `ms` (a generous bound). */
 export async function within<T>(promise: PromiseLike<T>, ms: number, what: string): Promise<T> {

@@ -9,6 +9,7 @@ import { encodeFrame, FrameDecoder, FrameError } from "../../pool/_frames.ts";
 import { ProcessPool, type ProcessPoolOptions } from "../../pool/mod.ts";
 import { faultTests, TASKS, type Tasks } from "./_faults.ts";
 import { within } from "./_helpers.ts";
+import { rejection } from "../_util.ts";
 
 function tasksPool(options: ProcessPoolOptions = {}): ProcessPool<Tasks> {
   return new ProcessPool<Tasks>(TASKS, { size: 2, ...options });
@@ -17,15 +18,6 @@ function tasksPool(options: ProcessPoolOptions = {}): ProcessPool<Tasks> {
 async function closed(pool: ProcessPool<Tasks>): Promise<void> {
   await within(pool.shutdown({ timeout: 10_000 }), 30_000, "shutdown");
   assertEquals(pool.stats.workers, 0, "every process exited");
-}
-
-async function rejection(task: PromiseLike<unknown>): Promise<Error> {
-  try {
-    await task;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("Expected the task to reject");
 }
 
 faultTests({

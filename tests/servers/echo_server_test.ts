@@ -5,23 +5,12 @@ import {
   type EchoDisconnectInfo,
   serveEcho,
 } from "../../servers/echo_server.ts";
+import { concat, seededRandom } from "../_util.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 /** Generous: the machine is shared and loaded; nothing here measures time. */
 const DEADLINE_MS = 60_000;
-
-/** A seeded PRNG (mulberry32) so every run sends the same bytes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function waitFor(
   what: string,
@@ -54,13 +43,7 @@ async function readToEnd(conn: Deno.Conn): Promise<Uint8Array> {
     if (n === null) break;
     chunks.push(buffer.slice(0, n));
   }
-  const out = new Uint8Array(chunks.reduce((sum, c) => sum + c.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
+  return concat(chunks);
 }
 
 async function roundTrip(conn: Deno.Conn, text: string): Promise<string> {
@@ -94,12 +77,12 @@ Deno.test("serveEcho() echoes 200 concurrent connections of 1,000 random message
   // keeps the total near 90 MB each way on a shared 2-core machine.
   const CONNECTIONS = 200;
   const MESSAGES = 1000;
-  const random = prng(0x5eed);
+  const random = seededRandom(0x5eed);
   const block = new Uint8Array(128 * 1024);
   for (let i = 0; i < block.length; i++) block[i] = Math.floor(random() * 256);
 
   function plan(seed: number): { offset: number; size: number }[] {
-    const next = prng(seed);
+    const next = seededRandom(seed);
     return Array.from({ length: MESSAGES }, (_, i) => {
       let size = next() < 0.01 ? 1 + Math.floor(next() * 65536) : 1 + Math.floor(next() * 256);
       if (seed === 1 && i === 0) size = 65536;
@@ -197,7 +180,7 @@ Deno.test("serveEcho() survives clients that disconnect mid-write or half-close"
 
   await t.step("a client that half-closes gets every byte, then end of stream", async () => {
     using conn = await Deno.connect(server.addr);
-    const random = prng(7);
+    const random = seededRandom(7);
     const payload = new Uint8Array(300 * 1024).map(() => Math.floor(random() * 256));
     const reading = readToEnd(conn);
     let written = 0;
