@@ -182,8 +182,12 @@ export function parseStressArgs(args: string[]): StressArgs {
   }) as ParsedFlags;
   const negative = unknown.find((arg) => /^-\d/.test(arg));
   if (negative !== undefined) {
+    // parseArgs read the negative value as a flag of its own: name the flag it belonged to.
+    const flag = args[args.indexOf(negative) - 1];
     throw new UsageError(
-      `Cannot parse the command line as values must be positive: received '${negative}'`,
+      flag?.startsWith("-")
+        ? `Cannot parse '${flag}' as it must be positive: received '${negative}'`
+        : `Cannot parse the command line as values must be positive: received '${negative}'`,
     );
   }
   if (unknown.length > 0) {

@@ -134,6 +134,8 @@ Deno.test("stress_cli names the flag as typed and the limit in its units", async
     [["--method"], "stress: Cannot parse '--method' as it has no value"],
     [["-c"], "stress: Cannot parse '-c' as it has no value"],
     [["-m", ""], "stress: Cannot parse '-m' as it has no value"],
+    [["-c", "-5"], "stress: Cannot parse '-c' as it must be positive: received '-5'"],
+    [["--rate", "-1"], "stress: Cannot parse '--rate' as it must be positive: received '-1'"],
     [["-d", "25h"], "stress: Cannot parse '-d' as a duration of at most 24h: received '25h'"],
     [
       ["--timeout", "48h"],
