@@ -323,11 +323,13 @@ export class Condition {
 
   /**
    * Waits (blocking) until `predicate()` is truthy, re-checking after every wake-up.
+   * The lock must be held even when the predicate is already true.
    *
    * @param predicate Checked with the lock held.
    * @param timeoutMs Longest total wait in milliseconds; forever when omitted.
    * @returns The last value of `predicate()` (falsy on timeout).
-   * @throws {RangeError} If this thread does not hold the lock.
+   * @throws {RangeError} If this thread does not hold the lock (checked before the
+   * predicate is called), or `timeoutMs` is bad.
    * @throws {TypeError} If `predicate` is not a function.
    *
    * @example Already true
@@ -342,6 +344,7 @@ export class Condition {
    * ```
    */
   waitFor<T>(predicate: () => T, timeoutMs?: number): T {
+    this.#checkOwned("wait on condition");
     const timeout = toTimeout("wait on condition", timeoutMs);
     checkPredicate(predicate);
     const deadline = performance.now() + timeout;
@@ -356,13 +359,15 @@ export class Condition {
   }
 
   /**
-   * Like {@linkcode Condition.waitFor} without blocking the event loop.
+   * Like {@linkcode Condition.waitFor} without blocking the event loop. The lock must be
+   * held even when the predicate is already true.
    *
    * @param predicate Checked with the lock held.
    * @param timeoutMs Longest total wait in milliseconds; forever when omitted.
    * @param options `signal` aborts the wait.
    * @returns A promise of the last value of `predicate()` (falsy on timeout).
-   * @throws {RangeError} If this thread does not hold the lock.
+   * @throws {RangeError} If this thread does not hold the lock (checked before the
+   * predicate is called), or `timeoutMs` is bad.
    * @throws {TypeError} If `predicate` is not a function.
    * @throws {DOMException} The signal's reason (`AbortError`) when aborted.
    *
@@ -382,6 +387,7 @@ export class Condition {
     timeoutMs?: number,
     options?: AcquireOptions,
   ): Promise<T> {
+    this.#checkOwned("wait on condition");
     const timeout = toTimeout("wait on condition", timeoutMs);
     checkPredicate(predicate);
     const deadline = performance.now() + timeout;

@@ -76,3 +76,28 @@ Deno.test("Condition.waitFor() and waitForAsync() reject a predicate that is not
     condition.release();
   }
 });
+
+Deno.test("Condition.waitFor() and waitForAsync() require the lock even when the predicate holds", async () => {
+  for (const lock of [new Lock(), new RLock()]) {
+    const condition = new Condition(lock);
+    let calls = 0;
+    const truthy = () => ++calls;
+    assertThrows(
+      () => condition.waitFor(truthy, 10),
+      RangeError,
+      "Cannot wait on condition as this thread does not hold the condition's lock",
+    );
+    await assertRejects(
+      () => condition.waitForAsync(truthy),
+      RangeError,
+      "does not hold the condition's lock",
+    );
+    assertEquals(calls, 0, "the predicate is not called without the lock");
+    assert(!lock.locked);
+    // Held, the same call returns the predicate's value at once.
+    condition.acquire();
+    assertEquals(condition.waitFor(truthy, 10), 1);
+    assertEquals(await condition.waitForAsync(truthy), 2);
+    condition.release();
+  }
+});
