@@ -12,6 +12,7 @@ import { allocate, describe, TICK_MS } from "./_shared.ts";
 import { isThreadAlive, THREAD_ID } from "./_thread.ts";
 import { waitSlice } from "./_wait.ts";
 import { OwnerDiedError } from "./errors.ts";
+import { type OwnerWatch, watchOwner } from "./_owner_watchdog.ts";
 
 // Int32 word layout of a lock's buffer.
 export const STATE = 1;
@@ -35,6 +36,26 @@ export function ownedHere(i32: Int32Array): boolean {
 const FLAG_FIFO = 1;
 /** Longest sleep on a HANDOFF state before taking it anyway, in ms. */
 const HANDOFF_WAIT_MS = 10;
+/**
+ * Slice of a blocking wait: after a whole slice with the same registered owner, a
+ * watchdog worker checks that the owner is alive (see `_owner_watchdog.ts`).
+ */
+const WATCH_SLICE_MS = 200;
+
+// The bounded spin of a blocking acquire before it sleeps: SPIN_CHECKS looks at the
+// lock word, with a doubling number of CPU pauses in between (SPIN_FIRST_PAUSES up to
+// SPIN_MAX_PAUSES). A pause takes ~35 ns here, so the whole spin lasts about 50 µs,
+// the order of a futex sleep and wake-up. Spacing the checks out leaves the holder's
+// cache line alone, so it keeps the lock for long runs (few handoffs), and a waiter that
+// takes the lock while spinning never set WAITERS, so its release stays a single CAS.
+const SPIN_CHECKS = 8;
+const SPIN_FIRST_PAUSES = 32;
+const SPIN_MAX_PAUSES = 256;
+
+/** A CPU spin-wait hint (`Atomics.pause`, ES2025), or nothing where it is missing. */
+const pause: () => void = typeof (Atomics as { pause?: unknown }).pause === "function"
+  ? (Atomics as unknown as { pause: () => void }).pause
+  : () => {};
 
 /**
  * Shared futex lock logic used by `Lock`, `RLock` and `Condition`.
@@ -84,19 +105,62 @@ export class FutexCore {
     }
   }
 
+  /**
+   * Spins for a short, bounded time (test and test-and-set: loads, and a CAS only when
+   * the word reads free). Returns whether the lock was taken.
+   */
+  spin(taken: number): boolean {
+    const i32 = this.i32;
+    let pauses = SPIN_FIRST_PAUSES;
+    for (let check = 0; check < SPIN_CHECKS; check++) {
+      for (let i = 0; i < pauses; i++) pause();
+      if (pauses < SPIN_MAX_PAUSES) pauses *= 2;
+      if (
+        Atomics.load(i32, STATE) === 0 &&
+        Atomics.compareExchange(i32, STATE, 0, taken) === 0
+      ) return true;
+    }
+    return false;
+  }
+
   acquireSlow(timeoutMs: number): boolean {
     const i32 = this.i32;
     const deadline = timeoutMs === Infinity ? Infinity : performance.now() + timeoutMs;
     let woken = false;
-    for (;;) {
-      const v = this.contend(woken);
-      if (v === 0) return true;
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) return false;
-      // A handoff meant for a waiter that gave up would strand the lock: wait on it
-      // for a bounded time, then take it as if woken.
-      const slice = v === HANDOFF ? Math.min(remaining, HANDOFF_WAIT_MS) : remaining;
-      woken = Atomics.wait(i32, STATE, v, slice) !== "not-equal";
+    let slept = false;
+    let watch: OwnerWatch | undefined;
+    try {
+      for (;;) {
+        // Spin before each sleep, except for a non-blocking attempt and for a FIFO
+        // waiter that was woken (it may take the handoff right away). Once this thread
+        // slept, it may have been woken in place of another sleeper, so it takes the
+        // lock with WAITERS set to pass the wake-up on at release.
+        if (
+          timeoutMs !== 0 && !(woken && this.fifo) &&
+          this.spin(slept ? THREAD_ID | WAITERS : THREAD_ID)
+        ) return true;
+        const v = this.contend(woken);
+        if (v === 0) return true;
+        const remaining = deadline - performance.now();
+        if (remaining <= 0) return false;
+        // A handoff meant for a waiter that gave up would strand the lock: wait on it
+        // for a bounded time, then take it as if woken. Other states are waited on in
+        // slices, to check the owner between them.
+        const slice = Math.min(remaining, v === HANDOFF ? HANDOFF_WAIT_MS : WATCH_SLICE_MS);
+        const outcome = Atomics.wait(i32, STATE, v, slice);
+        slept = true;
+        woken = outcome === "ok" || (outcome === "timed-out" && v === HANDOFF);
+        if (outcome !== "timed-out" || v === HANDOFF) continue;
+        // Held through a whole slice: unless a watchdog already watches this owner,
+        // start one that turns the state into OWNER_DIED should the owner die.
+        const owner = v & OWNER_MASK;
+        if ((owner & 1) === 1 && owner !== THREAD_ID && watch?.owner !== owner) {
+          watch?.stop();
+          watch = watchOwner(i32, STATE, owner, OWNER_MASK, OWNER_DIED);
+        }
+      }
+    } finally {
+      watch?.stop();
     }
   }
 

@@ -33,18 +33,21 @@ export interface AcquireOptions {
  * Workers can share it: post it (or pass it to a `WorkerPool` task) and call
  * {@linkcode Lock.from} / `reviveShared` on the other side to get the same lock.
  *
- * Uncontended acquire and release are one compare-and-swap each. Contended waiters sleep
- * on the lock word (`Atomics.wait` / `Atomics.waitAsync`). As in Python, any thread may
- * release a held `Lock`.
+ * Uncontended acquire and release are one compare-and-swap each. A contended blocking
+ * acquire first spins for about 50 µs (loads spaced out by `Atomics.pause`), then sleeps
+ * on the lock word (`Atomics.wait`); an asynchronous one sleeps at once
+ * (`Atomics.waitAsync`). As in Python, any thread may release a held `Lock`.
  *
  * The blocking {@linkcode Lock.acquire} also works on Deno's main thread (Deno allows
  * `Atomics.wait` there) but freezes its event loop while it waits: prefer
  * {@linkcode Lock.acquireAsync} on the main thread.
  *
- * If the worker holding the lock dies, an asynchronous waiter notices within about
- * 200–300 ms (the dead worker's Web Lock `tandem.thread.<id>` is gone) and the next
- * acquirer gets an {@linkcode OwnerDiedError}; a blocking waiter alone cannot check
- * (its event loop is blocked), so give it a timeout. See the README.
+ * If the worker holding the lock dies, waiters notice (the dead worker's Web Lock
+ * `tandem.thread.<id>` is released) and the next acquirer gets an
+ * {@linkcode OwnerDiedError}. An asynchronous waiter checks after 200–300 ms of
+ * waiting. A blocking waiter, whose event loop is blocked, starts a one-shot watchdog
+ * Worker after 200 ms on the same owner; the watchdog waits for that Web Lock and marks
+ * the lock, and is terminated as soon as the waiter stops waiting. See the README.
  *
  * @example Guarding a critical section
  * ```ts

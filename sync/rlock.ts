@@ -25,7 +25,10 @@ import type { AcquireOptions, LockOptions } from "./lock.ts";
  * thread gets an id, see the README), so a `release()` by another thread throws.
  *
  * Same memory layout and speed as {@linkcode Lock} plus an owner check; the recursion
- * count lives in the shared memory next to the lock word.
+ * count lives in the shared memory next to the lock word. Waiting, and the
+ * {@linkcode OwnerDiedError} when the owner died holding it, work as for `Lock`: a
+ * blocking `acquire()` learns of the death from a watchdog Worker it starts after 200 ms
+ * on the same owner, an `acquireAsync()` from its own check.
  *
  * @example Recursion
  * ```ts

@@ -63,3 +63,33 @@ export class Workers implements Disposable {
     for (const worker of this.all) if (!worker.terminated) worker.terminate();
   }
 }
+
+/**
+ * Has `waiter` (a fixture worker) call `acquire()` with no timeout on `lock`, held by
+ * `holder`, then terminates the holder; resolves with the waiter's reply. A test-level
+ * guard fails the test instead of hanging if the waiter is never told.
+ */
+export async function acquireBehindDeadHolder(
+  lock: unknown,
+  holder: TestWorker,
+  waiter: TestWorker,
+): Promise<Reply> {
+  const held = await holder.call("hold", { lock });
+  if (held !== "held") throw new Error(`The holder did not take the lock: ${held}`);
+  const reply = waiter.send("acquireTimeout", { lock });
+  // Let the waiter fall asleep on the lock first (the outcome is the same if not).
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  holder.terminate();
+  let guard: ReturnType<typeof setTimeout> | undefined;
+  const stuck = new Promise<never>((_, reject) => {
+    guard = setTimeout(
+      () => reject(new Error("The blocked acquire() was not told its lock's owner died")),
+      30_000,
+    );
+  });
+  try {
+    return await Promise.race([reply, stuck]);
+  } finally {
+    clearTimeout(guard);
+  }
+}

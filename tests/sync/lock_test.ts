@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertFalse, assertRejects, assertThrows } from "@std/assert";
 import { Event, Lock, OwnerDiedError, RLock, Semaphore, SharedValue } from "../../sync/mod.ts";
-import { TestWorker, Workers } from "./_workers.ts";
+import { acquireBehindDeadHolder, TestWorker, Workers } from "./_workers.ts";
 
 Deno.test("Lock.acquire() and release() toggle locked", () => {
   const lock = new Lock();
@@ -143,6 +143,34 @@ Deno.test("Lock.acquireAsync() reports a holder that died, then recovers", async
   await assertRejects(() => lock.acquireAsync(30_000), OwnerDiedError, "owner died");
   assertFalse(lock.locked);
   assert(await lock.acquireAsync(1000));
+  lock.release();
+});
+
+Deno.test("Lock.acquire() blocked in a worker (no timeout) reports a holder that died", async () => {
+  const lock = new Lock();
+  using workers = new Workers(2);
+  const [holder, waiter] = workers.all;
+  const reply = await acquireBehindDeadHolder(lock, holder, waiter);
+  assertFalse(reply.ok);
+  assertEquals(reply.error?.name, "OwnerDiedError");
+  assertFalse(lock.locked);
+  // The lock works again, for the waiter too.
+  assertEquals(await waiter.call("acquireTimeout", { lock, timeoutMs: 1000 }), true);
+  assert(lock.acquire(0));
+  lock.release();
+});
+
+Deno.test("Lock.acquire() blocked on the main thread reports a holder that died", async () => {
+  const lock = new Lock();
+  const worker = new TestWorker();
+  try {
+    assertEquals(await worker.call("hold", { lock }), "held");
+  } finally {
+    worker.terminate();
+  }
+  assertThrows(() => lock.acquire(30_000), OwnerDiedError, "owner died");
+  assertFalse(lock.locked);
+  assert(lock.acquire(0));
   lock.release();
 });
 

@@ -7,7 +7,7 @@ import {
   assertThrows,
 } from "@std/assert";
 import { OwnerDiedError, RLock } from "../../sync/mod.ts";
-import { TestWorker } from "./_workers.ts";
+import { acquireBehindDeadHolder, TestWorker, Workers } from "./_workers.ts";
 
 Deno.test("RLock.acquire() recurses to depth 1,000 in a worker", async () => {
   const lock = new RLock();
@@ -64,6 +64,19 @@ Deno.test("RLock counts per owner and frees at zero", async () => {
   assert(lock.owned);
   assertEquals(lock.count, 1);
   copy.release();
+});
+
+Deno.test("RLock.acquire() blocked in a worker (no timeout) reports an owner that died", async () => {
+  const lock = new RLock();
+  using workers = new Workers(2);
+  const [holder, waiter] = workers.all;
+  const reply = await acquireBehindDeadHolder(lock, holder, waiter);
+  assertFalse(reply.ok);
+  assertEquals(reply.error?.name, "OwnerDiedError");
+  assertFalse(lock.locked);
+  assert(lock.acquire(0));
+  assertEquals(lock.count, 1);
+  lock.release();
 });
 
 Deno.test("RLock.acquireAsync() reports an owner that died holding it", async () => {
