@@ -64,17 +64,7 @@ export async function* chunkSource(
   signal?.throwIfAborted();
   const path = filePath(source);
   if (path !== undefined) {
-    if (path instanceof URL ? path.protocol !== "file:" : typeof path !== "string") {
-      throw new TypeError(
-        `Cannot read text as the path must be a string or a file: URL: received ${
-          path instanceof URL ? `'${path.href}'` : describe(path)
-        }`,
-      );
-    }
-    const info = await Deno.stat(path);
-    if (info.isDirectory) {
-      throw new TypeError(`Cannot read text as the path is a directory: '${String(path)}'`);
-    }
+    await checkFile(path);
     using file = await Deno.open(path, { read: true });
     const read = async (into: Uint8Array): Promise<number | null> => {
       signal?.throwIfAborted();
@@ -150,6 +140,27 @@ function describe(value: unknown): string {
   if (value === null) return "null";
   if (typeof value === "object") return (value as object).constructor?.name ?? "object";
   return typeof value === "string" ? "string" : `${typeof value} '${String(value)}'`;
+}
+
+/**
+ * Checks that `path` names a file (not a directory) and returns its size.
+ *
+ * @throws {TypeError} If `path` is neither a string nor a `file:` URL, or is a directory.
+ * @throws {Deno.errors.NotFound} If the file does not exist.
+ */
+export async function checkFile(path: string | URL): Promise<number> {
+  if (path instanceof URL ? path.protocol !== "file:" : typeof path !== "string") {
+    throw new TypeError(
+      `Cannot read text as the path must be a string or a file: URL: received ${
+        path instanceof URL ? `'${path.href}'` : describe(path)
+      }`,
+    );
+  }
+  const info = await Deno.stat(path);
+  if (info.isDirectory) {
+    throw new TypeError(`Cannot read text as the path is a directory: '${String(path)}'`);
+  }
+  return info.size;
 }
 
 /** The file a source names, if it names one. */

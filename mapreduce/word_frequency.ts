@@ -11,7 +11,9 @@ import { mapReduce } from "./map_reduce.ts";
 import { poolCounters } from "./_pool_counters.ts";
 import { release } from "./_word_count_worker.ts";
 import { DEFAULT_CHUNK_BYTES, type TextSource } from "./text_chunks.ts";
-import { type ChunkSize, chunkSource, filePath } from "./_chunker.ts";
+import { checkFile, chunkSource, filePath } from "./_chunker.ts";
+import { asyncFileReader, countRange, PIECE_BYTES } from "./_file_range.ts";
+import type { FileRange } from "./_word_count_worker.ts";
 
 /** Progress of {@linkcode wordFrequency}, reported after each merged chunk. */
 export interface WordFrequencyProgress {
@@ -31,9 +33,10 @@ export interface WordFrequencyOptions {
    */
   workers?: number;
   /**
-   * Target chunk size in bytes (chunks end at whitespace boundaries).
+   * Target chunk size in bytes (chunks end at whitespace boundaries). For a file, the size
+   * of the byte ranges the workers read.
    *
-   * @default {4 MiB; for a file, what is left / (2 × workers), between 4 and 8 MiB}
+   * @default {4 MiB; for a file, what is left / (2 × workers), between 1 and 8 MiB}
    */
   chunkBytes?: number;
   /** Aborting stops reading, cancels the chunks in flight and rejects with the reason. */
@@ -58,7 +61,10 @@ export interface WordFrequencyOptions {
  * Counts how often each word occurs (the seed's `map_frequency` + merge, made real):
  * streams `source` in chunks cut at whitespace boundaries, counts each chunk on a worker
  * with a byte-level tokenizer and hash table, and merges the compact per-chunk results
- * as they complete. A file is never read whole.
+ * as they complete. A file is never read whole; on workers, each worker reads its own
+ * byte ranges of it, so the calling thread only hands out ranges and merges (a range
+ * starting inside a word leaves that word to the range before, which reads past its
+ * end to finish it).
  *
  * Words are exactly Python's `str.split()` of the text (split on runs of Unicode
  * whitespace, case-sensitive). Bytes that are not valid UTF-8 give what Python's
@@ -132,12 +138,15 @@ export async function wordFrequency(
       }`,
     );
   }
-  const chunks = chunkSource(
-    source,
-    chunkBytes ?? await defaultChunkBytes(source, workers),
-    signal,
-  );
   const table = new WordTable();
+  const path = filePath(source);
+  if (path !== undefined) {
+    signal?.throwIfAborted();
+    const size = await checkFile(path);
+    await countFile(table, path, size, workers, chunkBytes, options);
+    return transform(table.toMap(), options);
+  }
+  const chunks = chunkSource(source, chunkBytes ?? DEFAULT_CHUNK_BYTES, signal);
   let bytes = 0;
   try {
     const first = await chunks.next();
@@ -157,11 +166,7 @@ export async function wordFrequency(
         for await (const chunk of chunks) count(chunk);
       }
     } else {
-      const pool = new WorkerPool<typeof import("./_word_count_worker.ts")>(
-        new URL("./_word_count_worker.ts", import.meta.url),
-        { size: workers, name: "tandem-wordcount" },
-      );
-      try {
+      await onPool(workers, async (pool) => {
         await mapReduce({
           pool,
           input: (async function* () {
@@ -180,14 +185,7 @@ export async function wordFrequency(
           initial: table,
           signal,
         });
-      } finally {
-        await pool.shutdown({ wait: false });
-        const stats = pool.stats;
-        poolCounters.pools++;
-        poolCounters.started += stats.started;
-        poolCounters.terminated += stats.terminated;
-        poolCounters.alive += stats.workers;
-      }
+      });
     }
   } finally {
     await chunks.return(undefined);
@@ -196,21 +194,89 @@ export async function wordFrequency(
 }
 
 /**
- * 4 MiB; for a file, chunks that shrink as the end nears (guided self-scheduling): the
- * rest / (2 × workers), between 4 and 8 MiB. Big chunks early mean few per-chunk
- * results to merge; small ones late keep the workers finishing together.
+ * Counts a file: on this thread when it fits in one chunk (or `workers` is 0), reading it
+ * piece by piece into one reused buffer; otherwise each worker reads its own byte ranges
+ * of the file (the main thread only hands out `[start, end)` pairs and merges the
+ * compact per-range results).
  */
-async function defaultChunkBytes(source: TextSource, workers: number): Promise<ChunkSize> {
-  const path = filePath(source);
-  if (path === undefined || workers === 0) return DEFAULT_CHUNK_BYTES;
-  let size: number;
-  try {
-    size = (await Deno.stat(path)).size;
-  } catch {
-    return DEFAULT_CHUNK_BYTES; // reading it reports the error
+async function countFile(
+  table: WordTable,
+  path: string | URL,
+  size: number,
+  workers: number,
+  chunkBytes: number | undefined,
+  options: WordFrequencyOptions,
+): Promise<void> {
+  const { signal, onProgress } = options;
+  let bytes = 0;
+  if (workers === 0 || size <= (chunkBytes ?? DEFAULT_CHUNK_BYTES)) {
+    using file = await Deno.open(path, { read: true });
+    const scratch = { buffer: new Uint8Array(Math.min(PIECE_BYTES, size + 4)) };
+    await countRange(table, await asyncFileReader(file, 0, signal), 0, Infinity, scratch, (n) => {
+      bytes += n;
+      onProgress?.({ bytes, words: table.total });
+    });
+    return;
   }
-  return (offset) =>
-    Math.min(8 << 20, Math.max(DEFAULT_CHUNK_BYTES, Math.ceil((size - offset) / (2 * workers))));
+  const size0 = chunkBytes;
+  const rangeBytes = size0 !== undefined ? () => size0 : (offset: number) =>
+    // Guided self-scheduling: big ranges early (few results to merge), small ones late
+    // (the workers finish together).
+    Math.min(
+      MAX_RANGE_BYTES,
+      Math.max(MIN_RANGE_BYTES, Math.ceil((size - offset) / (2 * workers))),
+    );
+  const href = path instanceof URL ? path.href : path;
+  function* ranges(): Generator<FileRange> {
+    let start = 0;
+    while (true) {
+      const end = start + rangeBytes(start);
+      // The last range runs to the end of the file (which may have grown).
+      if (end >= size) return yield { path: href, url: path instanceof URL, start, end: Infinity };
+      yield { path: href, url: path instanceof URL, start, end };
+      start = end;
+    }
+  }
+  await onPool(Math.min(workers, Math.ceil(size / rangeBytes(0))), async (pool) => {
+    await mapReduce({
+      pool,
+      input: ranges(),
+      map: "countFileRange",
+      reduce: (acc: WordTable, part: ChunkCounts) => {
+        acc.merge(part);
+        bytes += part.bytes;
+        onProgress?.({ bytes, words: acc.total });
+        return acc;
+      },
+      initial: table,
+      signal,
+    });
+  });
+}
+
+/** Ranges a file is split into by default: between these sizes (see `countFile`). */
+const MIN_RANGE_BYTES = 1 << 20;
+const MAX_RANGE_BYTES = 8 << 20;
+
+/** Runs `fn` with a pool of `size` word-count workers, then shuts it down. */
+async function onPool(
+  size: number,
+  fn: (pool: WorkerPool<typeof import("./_word_count_worker.ts")>) => Promise<void>,
+): Promise<void> {
+  const pool = new WorkerPool<typeof import("./_word_count_worker.ts")>(
+    new URL("./_word_count_worker.ts", import.meta.url),
+    { size, name: "tandem-wordcount" },
+  );
+  try {
+    await fn(pool);
+  } finally {
+    await pool.shutdown({ wait: false });
+    const stats = pool.stats;
+    poolCounters.pools++;
+    poolCounters.started += stats.started;
+    poolCounters.terminated += stats.terminated;
+    poolCounters.alive += stats.workers;
+  }
 }
 
 function transform(
