@@ -10,7 +10,11 @@
  */
 
 import { parseArgs } from "@std/cli/parse-args";
-import { wordFrequency, type WordFrequencyProgress } from "./word_frequency.ts";
+import { wordFrequency } from "./word_frequency.ts";
+import { progressLine } from "./_progress.ts";
+
+/** The most workers `--workers` accepts. */
+const MAX_WORKERS = 256;
 
 const USAGE = `Usage: deno task wordcount FILE [--top 20] [--workers N] [--json] [--lower-case]
 
@@ -18,15 +22,13 @@ Counts how often each word occurs in FILE (\`-\` reads stdin). Words are split e
 like Python's str.split(); counting runs on N workers (default: one per CPU core).
 
   --top N        how many of the most frequent words to print (default 20, 0 for none)
-  --workers N    worker count; 0 counts on the main thread (default: CPU cores)
+  --workers N    worker count, 1 to ${MAX_WORKERS} (default: one per CPU core)
   --json         print one JSON object instead of a table
   --lower-case   fold words to lower case before counting
   -h, --help     show this help`;
 
 /** Bytes sniffed at the start of a file to tell text from binary data. */
 const SNIFF_BYTES = 64 * 1024;
-/** Files at least this big get a progress line on a terminal. */
-const PROGRESS_MIN_BYTES = 32 * 1024 * 1024;
 
 interface Flags {
   _: (string | number)[];
@@ -39,12 +41,11 @@ interface Flags {
 
 class UsageError extends Error {}
 
-function positiveInt(name: string, value: string, min: number): number {
+function integerFlag(name: string, value: string, min: number, max: number): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
-    throw new UsageError(
-      `Cannot parse '--${name}' as it must be an integer ≥ ${min}: received '${value}'`,
-    );
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    const range = max === Infinity ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`;
+    throw new UsageError(`Cannot parse '--${name}' as ${range}: received '${value}'`);
   }
   return n;
 }
@@ -102,14 +103,15 @@ function looksLikeText(bytes: Uint8Array): boolean {
   }
 }
 
-function formatBytes(n: number): string {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} kB`;
-  return `${n} B`;
-}
-
 async function main(args: string[]): Promise<number> {
+  // A negative value names its flag (parseArgs would take it for an unknown flag).
+  for (let i = 0; i + 1 < args.length; i++) {
+    if ((args[i] === "--top" || args[i] === "--workers") && /^-\d/.test(args[i + 1])) {
+      throw new UsageError(
+        `Cannot parse '${args[i]}' as it must not be negative: received '${args[i + 1]}'`,
+      );
+    }
+  }
   const flags = parseArgs(args, {
     string: ["top", "workers"],
     boolean: ["json", "lower-case", "help"],
@@ -135,45 +137,28 @@ async function main(args: string[]): Promise<number> {
     );
   }
   const path = String(flags._[0]);
-  const top = positiveInt("top", flags.top, 0);
+  const top = integerFlag("top", flags.top, 0, Infinity);
   const workers = flags.workers === undefined
     ? navigator.hardwareConcurrency
-    : positiveInt("workers", flags.workers, 0);
+    : integerFlag("workers", flags.workers, 1, MAX_WORKERS);
 
   const size = path === "-" ? undefined : await checkTextFile(path);
   const controller = new AbortController();
   const onInterrupt = () => controller.abort(new DOMException("Interrupted", "AbortError"));
   Deno.addSignalListener("SIGINT", onInterrupt);
 
-  const showProgress = size !== undefined && size >= PROGRESS_MIN_BYTES &&
-    Deno.stderr.isTerminal();
-  const encoder = new TextEncoder();
-  const started = performance.now();
-  let lastDraw = 0;
-  const onProgress = showProgress
-    ? (p: WordFrequencyProgress) => {
-      const now = performance.now();
-      if (now - lastDraw < 200) return;
-      lastDraw = now;
-      const rate = p.bytes / 1e6 / ((now - started) / 1000);
-      const line = `\r${Math.floor((100 * p.bytes) / size!)}%  ${formatBytes(p.bytes)} of ${
-        formatBytes(size!)
-      }  ${rate.toFixed(0)} MB/s  ${p.words.toLocaleString("en-US")} words`;
-      Deno.stderr.writeSync(encoder.encode(line + "\x1b[K"));
-    }
-    : undefined;
-
+  const progress = progressLine(size, Deno.stderr);
   let counts: Map<string, number>;
   try {
     counts = await wordFrequency(path === "-" ? Deno.stdin.readable : { path }, {
       workers,
       signal: controller.signal,
       lowerCase: flags["lower-case"],
-      onProgress,
+      onProgress: progress.onProgress,
     });
   } finally {
     Deno.removeSignalListener("SIGINT", onInterrupt);
-    if (showProgress) Deno.stderr.writeSync(encoder.encode("\r\x1b[K"));
+    progress.clear();
   }
 
   let total = 0;

@@ -1,4 +1,6 @@
-import { assert, assertEquals, assertMatch } from "@std/assert";
+import { assert, assertEquals, assertFalse, assertMatch } from "@std/assert";
+import { generateCorpus } from "../../bench/wordcount_corpus.ts";
+import { PROGRESS_MIN_BYTES, progressLine } from "../../mapreduce/_progress.ts";
 
 const CLI = new URL("../../mapreduce/wordcount_cli.ts", import.meta.url);
 
@@ -85,8 +87,28 @@ Deno.test("wordcount CLI rejects bad flags with exit code 2", async () => {
   const negative = await run("x", "--top", "-1");
   assertMatch(
     negative.stderr,
-    /^wordcount: Cannot parse flags as a count cannot be negative: received '-1'\n/,
+    /^wordcount: Cannot parse '--top' as it must not be negative: received '-1'\n/,
   );
+  const workers: [string, string][] = [
+    ["0", "wordcount: Cannot parse '--workers' as an integer from 1 to 256: received '0'"],
+    ["-2", "wordcount: Cannot parse '--workers' as it must not be negative: received '-2'"],
+    ["1.5", "wordcount: Cannot parse '--workers' as an integer from 1 to 256: received '1.5'"],
+    ["257", "wordcount: Cannot parse '--workers' as an integer from 1 to 256: received '257'"],
+    [
+      "100000",
+      "wordcount: Cannot parse '--workers' as an integer from 1 to 256: received '100000'",
+    ],
+    ["1e3", "wordcount: Cannot parse '--workers' as an integer from 1 to 256: received '1e3'"],
+  ];
+  for (const [value, message] of workers) {
+    const result = await run("x", "--workers", value);
+    assertEquals(result.code, 2, value);
+    assertEquals(result.stdout, "");
+    assertEquals(result.stderr, `${message}\nTry 'deno task wordcount --help'\n`);
+  }
+  const equals = await run("x", "--workers=-3");
+  assertEquals(equals.code, 2);
+  assertMatch(equals.stderr, /^wordcount: Cannot parse '--workers' as .*: received '-3'\n/);
   const help = await run("--help");
   assertEquals(help.code, 0);
   assert(help.stdout.startsWith("Usage: deno task wordcount FILE"));
@@ -116,4 +138,88 @@ Deno.test("wordcount CLI counts an empty file as zero words", async () => {
     assertEquals(result.code, 0, result.stderr);
     assertEquals(JSON.parse(result.stdout).totalWords, 0);
   });
+});
+
+/** Writes captured by a fake stderr. */
+function fakeOutput(
+  terminal: boolean,
+): { isTerminal(): boolean; writeSync(b: Uint8Array): number; text(): string } {
+  const chunks: string[] = [];
+  return {
+    isTerminal: () => terminal,
+    writeSync: (bytes) => {
+      chunks.push(new TextDecoder().decode(bytes));
+      return bytes.length;
+    },
+    text: () => chunks.join(""),
+  };
+}
+
+Deno.test("wordcount progress line: drawn on a terminal for a big file, never otherwise", () => {
+  let clock = 0;
+  const tty = fakeOutput(true);
+  const big = progressLine(200e6, tty, PROGRESS_MIN_BYTES, () => clock);
+  const draw = big.onProgress;
+  if (draw === undefined) throw new Error("a terminal gets no progress callback");
+  clock = 1000;
+  draw({ bytes: 50e6, words: 1234567 });
+  clock = 1100; // within 200 ms: not redrawn
+  draw({ bytes: 60e6, words: 1400000 });
+  clock = 2000;
+  draw({ bytes: 200e6, words: 4000000 });
+  big.clear();
+  assertEquals(
+    tty.text(),
+    "\r25%  50.0 MB of 200.0 MB  50 MB/s  1,234,567 words\x1b[K" +
+      "\r100%  200.0 MB of 200.0 MB  100 MB/s  4,000,000 words\x1b[K\r\x1b[K",
+  );
+  for (
+    const [size, terminal] of [[200e6, false], [PROGRESS_MIN_BYTES - 1, true], [
+      undefined,
+      true,
+    ]] as const
+  ) {
+    const out = fakeOutput(terminal);
+    const line = progressLine(size, out);
+    assertEquals(line.onProgress, undefined, `size ${size}, terminal ${terminal}`);
+    line.clear();
+    assertEquals(out.text(), "");
+  }
+});
+
+Deno.test({
+  name: "wordcount CLI draws a progress line on a pseudo-terminal only",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      const path = `${dir}/big.txt`;
+      {
+        using file = await Deno.open(path, { write: true, create: true });
+        for (const piece of generateCorpus({ bytes: PROGRESS_MIN_BYTES + 1e6, seed: 3 })) {
+          let off = 0;
+          while (off < piece.length) off += await file.write(piece.subarray(off));
+        }
+      }
+      const command = [Deno.execPath(), "run", "--no-prompt", "--allow-read", CLI.href, path];
+      const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+      // util-linux `script` runs the CLI on a pseudo-terminal (stdout and stderr).
+      const pty = await new Deno.Command("script", {
+        args: ["-qfec", [...command, "--top", "1"].map(quote).join(" "), "/dev/null"],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const onTty = new TextDecoder().decode(pty.stdout);
+      assertEquals(pty.code, 0, onTty);
+      // "\r37%  12.6 MB of 34.6 MB  95 MB/s  2,077,322 words" and the erase-to-end code.
+      assertMatch(onTty, /\r\d+% {2}[\d.]+ MB of [\d.]+ MB {2}\d+ MB\/s {2}[\d,]+ words/);
+      assert(onTty.includes("words\x1b[K"), onTty);
+      assertMatch(onTty, /total words: +\d+/);
+      const piped = await run(path, "--top", "1");
+      assertEquals(piped.code, 0, piped.stderr);
+      assertEquals(piped.stderr, "");
+      assertFalse(piped.stdout.includes("%"), piped.stdout);
+      assertMatch(piped.stdout, /total words: +\d+/);
+    });
+  },
 });
