@@ -160,6 +160,20 @@ Deno.test("Lock.acquire() blocked in a worker (no timeout) reports a holder that
   lock.release();
 });
 
+Deno.test("Lock.acquire() blocked in a worker behind a live holder for long gets the lock", async () => {
+  // The waiter starts a watchdog after 200 ms (it runs within about a second in a
+  // worker); the holder is alive, so it must not fire.
+  const lock = new Lock();
+  using workers = new Workers(2);
+  const [holder, waiter] = workers.all;
+  assertEquals(await holder.call("hold", { lock }), "held");
+  const reply = waiter.call("acquireTimeout", { lock });
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  assertEquals(await holder.call("release", { lock }), "released");
+  assertEquals(await reply, true);
+  assertFalse(lock.locked);
+});
+
 Deno.test("Lock.acquire() blocked on the main thread reports a holder that died", async () => {
   const lock = new Lock();
   const worker = new TestWorker();
