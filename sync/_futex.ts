@@ -5,6 +5,10 @@
  * thread may be asleep on it (the classic three-state futex lock, with the owner kept
  * in the word so `RLock` can check ownership and a dead owner can be detected).
  *
+ * A blocking acquire spins briefly before it sleeps (see `spin`), and sleeps in slices:
+ * when the same registered owner held the lock through a whole slice, a watchdog worker
+ * (`_owner_watchdog.ts`) waits for that owner's death.
+ *
  * @module
  */
 

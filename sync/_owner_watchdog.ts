@@ -60,7 +60,10 @@ export function watchOwner(
   mask: number,
   died: number,
 ): OwnerWatch | undefined {
-  if (typeof Worker !== "function" || !("locks" in globalThis.navigator)) return undefined;
+  const navigator = (globalThis as { navigator?: object }).navigator;
+  if (typeof Worker !== "function" || navigator === undefined || !("locks" in navigator)) {
+    return undefined;
+  }
   let worker: Worker;
   try {
     worker = new Worker(URL_, { type: "module" });
