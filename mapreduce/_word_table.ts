@@ -294,7 +294,6 @@ export class WordTable {
    * {@linkcode ChunkCounts} (the first call reports everything).
    */
   takeCounts(): ChunkCounts {
-    this.#flush();
     const n = this.#size;
     const first = this.#sentSize;
     const meta = this.#meta;
@@ -311,19 +310,29 @@ export class WordTable {
       sent.set(this.#sent);
       this.#sent = sent;
     }
+    // One pass: fold the hot counts (as #flush() does) and collect what changed.
     const counts = this.#counts;
     const sent = this.#sent;
+    const changedIds = new Uint32Array(n);
+    const changedBy = new Uint32Array(n);
     let changed = 0;
-    for (let k = 0; k < n; k++) if (counts[k] !== sent[k]) changed++;
-    const ids = new Uint32Array(changed);
-    const deltas = new Uint32Array(changed);
-    for (let k = 0, i = 0; k < n; k++) {
-      if (counts[k] !== sent[k]) {
-        ids[i] = k;
-        deltas[i++] = counts[k] - sent[k];
-        sent[k] = counts[k];
+    for (let k = 0, m = 3; k < n; k++, m += 4) {
+      let count = counts[k];
+      const hot = meta[m];
+      if (hot !== 0) {
+        count += hot;
+        counts[k] = count;
+        meta[m] = 0;
+      }
+      if (count !== sent[k]) {
+        changedIds[changed] = k;
+        changedBy[changed++] = count - sent[k];
+        sent[k] = count;
       }
     }
+    this.#pending = 0;
+    const ids = changedIds.slice(0, changed);
+    const deltas = changedBy.slice(0, changed);
     const part: ChunkCounts = {
       source: this.#id,
       seq: this.#seq++,
