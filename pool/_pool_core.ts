@@ -13,6 +13,7 @@ import {
   CTL_RING,
   CTL_RING_MASK,
   deserializeError,
+  type InitMessage,
   KIND_CALL,
   KIND_MAP,
   MSG_CANCEL,
@@ -45,6 +46,8 @@ import { mapResults } from "./_map.ts";
 const BATCH_MAX = 512;
 /** Most tasks handed to one worker and not finished. */
 const WORKER_CAP = 1024;
+/** Longest wait for a killed process's last messages before its tasks are requeued. */
+const DRAIN_MAX_MS = 2_000;
 
 /** Callbacks a channel calls. */
 export interface ChannelEvents {
@@ -81,6 +84,12 @@ class Slot {
   retiring = false;
   dead = false;
   ready = false;
+  /** A killed process whose last messages are still being read. */
+  draining = false;
+  /** The task a killed process ran (or was about to run) as far as the pool knew. */
+  killedAt: Job | undefined;
+  /** The init message, until it goes out with the first batch (or alone). */
+  init: InitMessage | undefined;
   idleTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(id: number, name: string) {
@@ -101,6 +110,8 @@ class Slot {
       }
       return undefined;
     }
+    // A process reports every outcome before it starts its next task: the oldest
+    // unreported task is the one it runs (or is about to run).
     return this.inflight[this.head];
   }
 }
@@ -238,6 +249,8 @@ export class PoolCore {
   #terminated = 0;
   #flush = () => this.#dispatch();
   #closing = new Set<Promise<void>>();
+  /** Once `shutdown()` ends the workers: how tasks of a process still being read out end. */
+  #stopping: [number, unknown] | undefined;
   #avgTaskMs = 0;
 
   constructor(factory: ChannelFactory, module: string | undefined, options: PoolOptions = {}) {
@@ -456,9 +469,9 @@ export class PoolCore {
         if (!slot.dead && slot.inflight.indexOf(job, slot.head) >= 0) this.#kill(slot, undefined);
       }, this.#cancelGrace);
     } else if (slot.ch.hardKill) {
-      // A process reports outcomes in batches, so what it runs is only known as the
-      // oldest unreported task. Killing it for a task still queued behind others would
-      // rerun them: kill only once this task stayed the oldest for a whole grace.
+      // A process runs a cancelled task it could not read the cancel for in time (it
+      // is busy with the tasks before it): kill it if the task is still the oldest
+      // unreported one after a whole grace.
       let oldest = false;
       const check = () => {
         job.timer = undefined;
@@ -498,15 +511,25 @@ export class PoolCore {
     }
     this.#started++;
     this.#slots.push(slot);
-    slot.ch.post({
+    // The init message rides with the worker's first batch: one message less to
+    // wait for before the first task starts.
+    slot.init = {
       t: MSG_INIT,
       module: this.#module,
       initializer: this.#initializer,
       initArgs: this.#initArgs,
-      ctl: slot.ch.ctl?.buffer,
+      ctl: slot.ch.ctl?.buffer as SharedArrayBuffer | undefined,
       name: slot.name,
-    }, []);
+    };
     return true;
+  }
+
+  /** Sends the init message of a worker that got no batch with it. */
+  #postInit(slot: Slot): void {
+    const init = slot.init;
+    if (init === undefined || slot.dead) return;
+    slot.init = undefined;
+    slot.ch.post(init, []);
   }
 
   #dispatch(): void {
@@ -554,6 +577,7 @@ export class PoolCore {
         if (batches[t].length > 0) this.#send(targets[t], batches[t]);
       }
     }
+    for (const slot of this.#slots) if (slot.init !== undefined) this.#postInit(slot);
     if (this.#pendingHead > 0 && this.#pendingHead === this.#pending.length) {
       this.#pending = [];
       this.#pendingHead = 0;
@@ -577,7 +601,7 @@ export class PoolCore {
     }
     if (batch.length === 0) return;
     try {
-      slot.ch.post(runMessage(q, fns, batch), transfer ?? EMPTY_TRANSFER);
+      slot.ch.post(runMessage(q, fns, batch, slot.init), transfer ?? EMPTY_TRANSFER);
     } catch (error) {
       if (fns) { for (const f of fns) slot.known.delete(f[0]); }
       if (batch.length === 1 || !isCloneError(error)) {
@@ -588,6 +612,7 @@ export class PoolCore {
       }
       return;
     }
+    slot.init = undefined;
     this.#assign(slot, batch);
   }
 
@@ -598,11 +623,12 @@ export class PoolCore {
     }
     const q = [job.id, job.kind, job.ref, job.args];
     try {
-      slot.ch.post(runMessage(q, fns, [job]), job.transfer ?? EMPTY_TRANSFER);
+      slot.ch.post(runMessage(q, fns, [job], slot.init), job.transfer ?? EMPTY_TRANSFER);
     } catch (error) {
       this.#finish(job, O_REJECTED, cloneError(job, error));
       return;
     }
+    slot.init = undefined;
     if (fns) slot.known.add(fns[0][0]);
     this.#assign(slot, [job]);
   }
@@ -653,7 +679,11 @@ export class PoolCore {
   }
 
   #onMessage(slot: Slot, message: { t: number; [key: string]: unknown }): void {
-    if (slot.dead) return;
+    if (slot.dead) {
+      // A killed process's last outcomes still count, and tell what it ran.
+      if (slot.draining && message.t === MSG_RESULTS) this.#onResults(slot, message.r as unknown[]);
+      return;
+    }
     switch (message.t) {
       case MSG_RESULTS:
         this.#onResults(slot, message.r as unknown[]);
@@ -689,7 +719,7 @@ export class PoolCore {
 
   #onResults(slot: Slot, r: unknown[]): void {
     const inflight = slot.inflight;
-    if (r.length > 0) {
+    if (r.length > 0 && !slot.dead) {
       const now = performance.now();
       const perTask = (now - slot.lastAt) / (r.length / 3);
       slot.lastAt = now;
@@ -731,6 +761,7 @@ export class PoolCore {
         this.#finish(job, O_REJECTED, value);
       }
     }
+    if (slot.dead) return;
     if (slot.head === inflight.length) {
       slot.inflight = [];
       slot.head = 0;
@@ -744,7 +775,10 @@ export class PoolCore {
     }
     this.#timeHead(slot);
     if (this.#pending.length > this.#pendingHead) {
-      this.#dispatch();
+      // Refill a worker once half its queue is done, not after every outcome: a
+      // process reports each task as it starts, and one message per task would
+      // cost more than the tasks.
+      if (slot.load * 2 <= this.#cap()) this.#dispatch();
     } else if (slot.load === 0) {
       if (this.#closed) {
         if (this.#outstanding === 0) this.#kill(slot, undefined);
@@ -791,16 +825,52 @@ export class PoolCore {
     this.#terminated++;
     if (slot.idleTimer !== undefined) clearTimeout(slot.idleTimer);
     slot.idleTimer = undefined;
+    let closed: Promise<void> | void = undefined;
     try {
-      const closed = slot.ch.kill();
-      if (closed !== undefined) {
-        const tracked = closed.catch(() => {}).finally(() => this.#closing.delete(tracked));
-        this.#closing.add(tracked);
-      }
+      closed = slot.ch.kill();
     } catch { /* already gone */ }
     const index = this.#slots.indexOf(slot);
     if (index >= 0) this.#slots.splice(index, 1);
+    if (closed !== undefined) {
+      const tracked = closed.catch(() => {}).finally(() => this.#closing.delete(tracked));
+      this.#closing.add(tracked);
+      if (slot.ch.ctl === undefined && slot.load > 0) {
+        // A process may have finished tasks whose outcomes are still in the pipe, and
+        // started one more: read all it wrote before deciding what runs again, so
+        // that no task runs twice (within a bound, should a grandchild hold the pipe).
+        slot.draining = true;
+        slot.killedAt = slot.inflight[slot.head];
+        for (let i = slot.head; i < slot.inflight.length; i++) {
+          const job = slot.inflight[i];
+          if (job.timer !== undefined) {
+            clearTimeout(job.timer);
+            job.timer = undefined;
+          }
+        }
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const drained = Promise.race([
+          tracked,
+          new Promise<void>((resolve) => timer = setTimeout(resolve, DRAIN_MAX_MS)),
+        ]).then(() => {
+          clearTimeout(timer);
+          slot.draining = false;
+          this.#requeue(slot, except);
+        }).finally(() => this.#closing.delete(drained));
+        this.#closing.add(drained);
+        return;
+      }
+    }
+    this.#requeue(slot, except);
+  }
+
+  /** Puts a dead worker's unfinished tasks other than `except` back in the queue. */
+  #requeue(slot: Slot, except: Job | undefined): void {
     const requeue: Job[] = [];
+    // A killed process that reported the task it was thought to run had moved on, and
+    // may have started the next one.
+    const killedAt = slot.killedAt;
+    slot.killedAt = undefined;
+    let maybeStarted = killedAt !== undefined && slot.inflight.indexOf(killedAt, slot.head) < 0;
     for (let i = slot.head; i < slot.inflight.length; i++) {
       const job = slot.inflight[i];
       if (job.timer !== undefined) {
@@ -808,6 +878,23 @@ export class PoolCore {
         job.timer = undefined;
       }
       if (job === except || job.outcome !== O_PENDING) continue;
+      if (this.#broken || this.#stopping) {
+        // The pool broke or finished shutting down while this process was read out.
+        this.#finish(job, this.#stopping?.[0] ?? O_REJECTED, this.#stopping?.[1] ?? this.#broken);
+        continue;
+      }
+      if (maybeStarted) {
+        // Running it again could repeat its side effects: it fails instead.
+        maybeStarted = false;
+        this.#finish(
+          job,
+          O_REJECTED,
+          new Error(
+            `Cannot complete task ${job.id} ('${job.label}') as its process '${slot.name}' was killed just as it may have started it (the task before it finished as it was cancelled or timed out)`,
+          ),
+        );
+        continue;
+      }
       job.slot = undefined;
       requeue.push(job);
     }
@@ -878,6 +965,7 @@ export class PoolCore {
         "TimeoutError",
       )
       : new DOMException("Task was cancelled by shutdown", "AbortError");
+    this.#stopping = [wait ? O_REJECTED : O_CANCELLED, reason];
     for (let i = this.#pendingHead; i < this.#pending.length; i++) {
       this.#finish(this.#pending[i], wait ? O_REJECTED : O_CANCELLED, reason);
     }
@@ -925,12 +1013,24 @@ export class PoolCore {
 
 const EMPTY_TRANSFER: Transferable[] = [];
 
-/** A run message; `e` asks the worker to report each outcome before the next task starts. */
-function runMessage(q: unknown[], fns: [number, string, string][] | undefined, batch: Job[]) {
-  const message: { t: number; q: unknown[]; fns?: [number, string, string][]; e?: 1 } = {
-    t: MSG_RUN,
-    q,
-  };
+/**
+ * A run message; `e` asks the worker to report each outcome before the next task
+ * starts, `i` is the worker's init message when this is its first batch.
+ */
+function runMessage(
+  q: unknown[],
+  fns: [number, string, string][] | undefined,
+  batch: Job[],
+  init: InitMessage | undefined,
+) {
+  const message: {
+    t: number;
+    q: unknown[];
+    fns?: [number, string, string][];
+    e?: 1;
+    i?: InitMessage;
+  } = { t: MSG_RUN, q };
+  if (init) message.i = init;
   if (fns) message.fns = fns;
   for (const job of batch) {
     if (job.timeout !== Infinity) {

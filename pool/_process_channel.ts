@@ -74,14 +74,13 @@ export function processChannel(
       const decoder = new FrameDecoder();
       try {
         for await (const chunk of child.stdout) {
-          for (const message of decoder.push(chunk)) {
-            if (!killed) events.message(message as { t: number });
-          }
+          // Also once killed: the pool reads what a killed process wrote last.
+          for (const message of decoder.push(chunk)) events.message(message as { t: number });
         }
       } catch (error) {
         // Bytes that are not our frames (a task wrote to stdout): the pipe is lost.
         // What came before them still counts (e.g. the worker said it is ready).
-        if (error instanceof FrameError && !killed) {
+        if (error instanceof FrameError) {
           for (const message of error.messages) events.message(message as { t: number });
         }
         if (!killed) {

@@ -29,7 +29,13 @@ export async function startProcessWorker(module?: Record<string, unknown>): Prom
     let offset = 0;
     while (offset < bytes.length) offset += stdout.writeSync(bytes.subarray(offset));
   };
-  const runner = new Runner((message) => writeAll(encodeFrame(message)), undefined, module);
+  const runner = new Runner(
+    (message) => writeAll(encodeFrame(message)),
+    undefined,
+    module,
+    undefined,
+    true,
+  );
   const decoder = new FrameDecoder();
   for await (const chunk of Deno.stdin.readable) {
     for (const message of decoder.push(chunk) as { t: number; id?: number }[]) {

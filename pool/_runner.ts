@@ -63,18 +63,25 @@ export class Runner {
   #draining = false;
   #eager = false;
   #loadError: unknown;
+  #reportAll: boolean;
 
   /**
    * @param post Sends a message to the main side.
    * @param ctl A local control array, replaced by the shared one of the init message.
+   * @param preloaded The task module, when it is already loaded.
+   * @param loadError Why the task module failed to load.
+   * @param reportAll Report every outcome before the next task starts (a process: the
+   * pool cannot see what it runs, and what it kills must not have run unreported tasks).
    */
   constructor(
     post: Post,
     ctl: Int32Array = new Int32Array(CTL_RING + CTL_RING_MASK + 1),
     preloaded?: Record<string, unknown>,
     loadError?: unknown,
+    reportAll = false,
   ) {
     this.#post = post;
+    this.#reportAll = reportAll;
     this.#module = preloaded;
     this.#loadError = loadError;
     this.#state = { id: 0, ctl, name: "", context: undefined };
@@ -92,8 +99,12 @@ export class Runner {
   }
 
   /** Handles one message from the main side. */
-  handle(message: { t: number; fns?: [number, string, string][]; q?: unknown[]; e?: 1 }): void {
+  handle(
+    message: { t: number; fns?: [number, string, string][]; q?: unknown[]; e?: 1; i?: InitMessage },
+  ): void {
     if (message.t === MSG_RUN) {
+      // A worker's first batch carries its init message.
+      if (message.i) this.#ready = this.#init(message.i);
       // Tasks with a timeout: report each outcome before the next task starts, so
       // that the pool times only the task that runs.
       if (message.e) this.#eager = true;
@@ -202,7 +213,7 @@ export class Runner {
         out.push(id, OUT_SKIPPED, undefined);
         continue;
       }
-      if (this.#eager && out.length > 0) {
+      if ((this.#eager || this.#reportAll) && out.length > 0) {
         out = this.#flush(out);
         last = performance.now();
       }

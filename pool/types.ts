@@ -152,7 +152,9 @@ export interface PoolOptions {
    * Milliseconds a cancelled or timed-out running task gets to notice its
    * `TaskContext.signal` and return before its worker is ended and replaced (the
    * task itself rejects at once). A task that returns in time keeps its worker.
-   * `ProcessPool` kills a running task's process without waiting. From 0 to
+   * `ProcessPool` kills a running task's process without waiting, and uses this
+   * grace only for a cancelled task that its process started before it could read
+   * the cancel. From 0 to
    * 2³¹−1; `Infinity` is refused (a task that never returns would hold its worker).
    *
    * @default {100}

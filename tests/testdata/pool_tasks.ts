@@ -129,3 +129,15 @@ export function writeStdout(): number {
   Deno.stdout.writeSync(new TextEncoder().encode("garbage that is not a frame\n".repeat(10)));
   return 1;
 }
+
+/**
+ * Appends a line to `path` (one line per run), then returns at once (`"return"`),
+ * spins for `n` ms without polling the signal (`"spin"`) or ends its process with
+ * exit code `n` (`"exit"`). One export for all three, so that a batch of them runs
+ * without the flush a change of function causes.
+ */
+export function markAnd(path: string, then: "return" | "spin" | "exit", n: number): string {
+  Deno.writeTextFileSync(path, "ran\n", { append: true });
+  if (then === "exit") Deno.exit(n);
+  return then === "spin" ? spinDeaf(n) : "returned";
+}
