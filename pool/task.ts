@@ -96,12 +96,12 @@ export class Task<T> implements PromiseLike<T> {
    * rejected at once and asked to stop (its `TaskContext.signal` aborts); other
    * tasks go on. Then:
    *
-   * - `ProcessPool`: its process is killed at once and replaced. A process says
-   *   which task it starts, together with the outcomes before it, so the pool knows
-   *   what it runs; the tasks queued behind a killed one move to other processes and
-   *   none runs twice. A cancelled task still queued in a process is skipped, or, if
-   *   the process started it before it could read the cancel, its process is killed
-   *   when it has not returned within `cancelGrace`.
+   * - `ProcessPool`: its process is killed at once and replaced. A process reports
+   *   every outcome before it starts its next task, so its oldest unreported task is
+   *   the one it runs; the pool reads what a killed process wrote last, moves the
+   *   tasks it had not started to other processes and runs none twice. A cancelled
+   *   task still queued in a process is skipped, or its process killed once it
+   *   stayed the oldest unreported task for a `cancelGrace`.
    * - `WorkerPool`: if the task has not returned within the pool's `cancelGrace`
    *   (100 ms by default), its worker is ended and replaced, and the tasks queued
    *   behind it move to other workers. A task that returns in time (it polled the
