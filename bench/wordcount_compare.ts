@@ -67,6 +67,10 @@ async function timed(cmd: string, args: string[]): Promise<Measure> {
   return result;
 }
 
+function signedPercent(x: number): string {
+  return `${x >= 0 ? "+" : ""}${(x * 100).toFixed(0)}%`;
+}
+
 async function loadAverage(): Promise<string> {
   try {
     const out = await new Deno.Command("cat", { args: ["/proc/loadavg"], stdout: "piped" })
@@ -184,10 +188,8 @@ async function main(): Promise<void> {
     console.log(
       `  CPU per run: 1 thread ${cpuPerRun(single).toFixed(2)} s, 2 workers ${
         cpuPerRun(two).toFixed(2)
-      } s (+${((cpuPerRun(two) / cpuPerRun(single) - 1) * 100).toFixed(0)}%), ` +
-        `2 independent processes ${bestPairCpu.toFixed(2)} s (+${
-          ((bestPairCpu / cpuPerRun(single) - 1) * 100).toFixed(0)
-        }%: what running two at once costs on this machine)`,
+      } s (${signedPercent(cpuPerRun(two) / cpuPerRun(single) - 1)}), ` +
+        `2 independent half-file processes together ${bestPairCpu.toFixed(2)} s`,
     );
     const same = [single, two].every((m) => m.words === py.words && m.distinct === py.distinct);
     console.log(
