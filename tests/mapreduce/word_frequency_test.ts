@@ -175,6 +175,30 @@ Deno.test("wordFrequency() rejects with the abort reason and terminates its work
   assertEquals(error, reason);
   assertWorkersTerminated();
   await assertRejects(() => wordFrequency("a b", { signal: AbortSignal.abort(reason) }));
+  // A file: the workers read their own ranges; on one thread, the reads stop.
+  const path = await Deno.makeTempFile({ prefix: "mapreduce_abort_" });
+  try {
+    await Deno.writeFile(path, corpus(3_000_000));
+    for (const workers of [2, 0]) {
+      const fileController = new AbortController();
+      let progress = 0;
+      const fileError = await assertRejects(() =>
+        wordFrequency({ path }, {
+          workers,
+          chunkBytes: workers === 0 ? undefined : 65_536,
+          signal: fileController.signal,
+          onProgress: () => {
+            if (++progress === 2) fileController.abort(reason);
+          },
+        })
+      );
+      assertEquals(fileError, reason, `${workers} workers`);
+      assertEquals(progress, 2, `no progress after the abort (${workers} workers)`);
+    }
+    assertWorkersTerminated();
+  } finally {
+    await Deno.remove(path);
+  }
 });
 
 Deno.test("wordFrequency() rejects on abort while its stream is stalled, and cancels it", async (t) => {
