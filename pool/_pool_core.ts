@@ -535,15 +535,39 @@ export class PoolCore {
   #dispatch(): void {
     this.#flushScheduled = false;
     if (this.#closed && this.#pendingHead === this.#pending.length) return;
+    let spawn = 0;
     if (this.#slots.length < this.size) {
       let idle = 0;
       for (const slot of this.#slots) if (slot.load === 0 && !slot.retiring) idle++;
-      let want = this.#pending.length - this.#pendingHead - idle;
-      while (want-- > 0 && this.#slots.length < this.size) {
-        if (!this.#spawn()) return;
-      }
+      spawn = Math.max(
+        0,
+        Math.min(this.size - this.#slots.length, this.#pending.length - this.#pendingHead - idle),
+      );
     }
-    const cap = this.#cap();
+    if (spawn > 0 && this.#slots.length > 0) {
+      // Starting a worker blocks this thread for a while (about 15 ms for a Web
+      // Worker here): hand the running workers their share first.
+      this.#deal(
+        Math.ceil((this.#pending.length - this.#pendingHead) / (this.#slots.length + spawn)),
+      );
+    }
+    while (spawn-- > 0) {
+      if (!this.#spawn()) return;
+    }
+    this.#deal(Infinity);
+    for (const slot of this.#slots) if (slot.init !== undefined) this.#postInit(slot);
+    if (this.#pendingHead > 0 && this.#pendingHead === this.#pending.length) {
+      this.#pending = [];
+      this.#pendingHead = 0;
+    } else if (this.#pendingHead > 4096 && this.#pendingHead * 2 > this.#pending.length) {
+      this.#pending = this.#pending.slice(this.#pendingHead);
+      this.#pendingHead = 0;
+    }
+  }
+
+  /** Hands queued jobs to the workers, each up to `limit` unfinished jobs. */
+  #deal(limit: number): void {
+    const cap = Math.min(this.#cap(), limit);
     for (;;) {
       if (this.#pending.length === this.#pendingHead) break;
       // Least-loaded first; jobs are dealt round-robin so that long tasks hidden in a
@@ -561,6 +585,7 @@ export class PoolCore {
       const batches: Job[][] = targets.map(() => []);
       let open = 0;
       for (const r of room) if (r > 0) open++;
+      if (open === 0) break;
       const pending = this.#pending;
       let i = this.#pendingHead;
       let k = 0;
@@ -576,14 +601,6 @@ export class PoolCore {
       for (let t = 0; t < targets.length; t++) {
         if (batches[t].length > 0) this.#send(targets[t], batches[t]);
       }
-    }
-    for (const slot of this.#slots) if (slot.init !== undefined) this.#postInit(slot);
-    if (this.#pendingHead > 0 && this.#pendingHead === this.#pending.length) {
-      this.#pending = [];
-      this.#pendingHead = 0;
-    } else if (this.#pendingHead > 4096 && this.#pendingHead * 2 > this.#pending.length) {
-      this.#pending = this.#pending.slice(this.#pendingHead);
-      this.#pendingHead = 0;
     }
   }
 
