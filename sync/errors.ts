@@ -34,7 +34,8 @@ export class OwnerDiedError extends Error {
 
 /**
  * Thrown by {@linkcode Barrier.wait} when the barrier is, or becomes, broken: a party
- * timed out, `abort()` or `reset()` was called (Python's `BrokenBarrierError`).
+ * timed out, `abort()` or `reset()` was called, or the barrier's `action` threw (Python's
+ * `BrokenBarrierError`).
  *
  * @example Catching it
  * ```ts
