@@ -792,10 +792,10 @@ export class PoolCore {
     }
     this.#timeHead(slot);
     if (this.#pending.length > this.#pendingHead) {
-      // Refill a worker once half its queue is done, not after every outcome: a
-      // process reports each task as it starts, and one message per task would
-      // cost more than the tasks.
-      if (slot.load * 2 <= this.#cap()) this.#dispatch();
+      // Refill a process once half its queue is done, not after every outcome: it
+      // reports each outcome before its next task, and a message per task each way
+      // would cost more than tiny tasks.
+      if (slot.ch.ctl !== undefined || slot.load * 2 <= this.#cap()) this.#dispatch();
     } else if (slot.load === 0) {
       if (this.#closed) {
         if (this.#outstanding === 0) this.#kill(slot, undefined);
