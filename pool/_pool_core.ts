@@ -12,6 +12,7 @@ import {
   CTL_REASON,
   CTL_RING,
   CTL_RING_MASK,
+  CTL_STOP,
   deserializeError,
   type InitMessage,
   KIND_CALL,
@@ -842,6 +843,9 @@ export class PoolCore {
     this.#terminated++;
     if (slot.idleTimer !== undefined) clearTimeout(slot.idleTimer);
     slot.idleTimer = undefined;
+    // A thread that outlives `terminate()` (stuck in a task) must not go on with the
+    // tasks queued behind, which run again elsewhere.
+    if (slot.ch.ctl !== undefined) Atomics.store(slot.ch.ctl, CTL_STOP, 1);
     let closed: Promise<void> | void = undefined;
     try {
       closed = slot.ch.kill();

@@ -37,7 +37,7 @@ export const OUT_THROWN = 2;
 export const OUT_SKIPPED = 3;
 
 /** Number of slots in a worker's shared control array. */
-export const CTL_LENGTH = 4096 + 2;
+export const CTL_LENGTH = 4096 + 3;
 /** Index of the id of the task running now (0 when idle). */
 export const CTL_CURRENT = 0;
 /** Index of the cancellation reason code of the current task. */
@@ -46,6 +46,11 @@ export const CTL_REASON = 1;
 export const CTL_RING = 2;
 /** Mask of the ring of cancelled task ids. */
 export const CTL_RING_MASK = 4095;
+/**
+ * Index of the stop flag: set when the pool ends the worker, so that a thread that
+ * outlives `terminate()` (stuck in a task) starts none of the tasks after it.
+ */
+export const CTL_STOP = CTL_RING + CTL_RING_MASK + 1;
 
 /** The init message. */
 export interface InitMessage {

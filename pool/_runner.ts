@@ -8,8 +8,10 @@
 
 import {
   CTL_CURRENT,
+  CTL_LENGTH,
   CTL_RING,
   CTL_RING_MASK,
+  CTL_STOP,
   type InitMessage,
   KIND_CALL,
   MSG_INIT,
@@ -75,7 +77,7 @@ export class Runner {
    */
   constructor(
     post: Post,
-    ctl: Int32Array = new Int32Array(CTL_RING + CTL_RING_MASK + 1),
+    ctl: Int32Array = new Int32Array(CTL_LENGTH),
     preloaded?: Record<string, unknown>,
     loadError?: unknown,
     reportAll = false,
@@ -212,6 +214,14 @@ export class Runner {
       if (Atomics.load(ctl, CTL_RING + (id & CTL_RING_MASK)) === id) {
         out.push(id, OUT_SKIPPED, undefined);
         continue;
+      }
+      if (Atomics.load(ctl, CTL_STOP) !== 0) {
+        // The pool ended this worker (this thread outlived `terminate()` in a stuck
+        // task) and gave the remaining tasks to another one: run none of them here.
+        this.#queue = [];
+        this.#head = 0;
+        this.#draining = false;
+        return;
       }
       if ((this.#eager || this.#reportAll) && out.length > 0) {
         out = this.#flush(out);
