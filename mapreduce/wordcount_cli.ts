@@ -197,7 +197,7 @@ if (import.meta.main) {
       code = 130;
     } else {
       console.error(`wordcount: ${message}`);
-      if (error instanceof UsageError) console.error("Try 'deno task wordcount --help'");
+      if (error instanceof UsageError) console.error("Run 'deno task wordcount --help' for usage.");
       code = error instanceof UsageError ? 2 : 1;
     }
   }

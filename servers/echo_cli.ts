@@ -121,7 +121,8 @@ export async function main(args: string[], options: EchoCliOptions = {}): Promis
     settings = toSettings(flags);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    stderr(`echo: ${error.message}: try 'deno task echo --help'`);
+    stderr(`echo: ${error.message}`);
+    stderr("Run 'deno task echo --help' for usage.");
     return 2;
   }
 

@@ -82,7 +82,10 @@ Deno.test("wordcount CLI rejects bad flags with exit code 2", async () => {
   ) {
     const result = await run(...args);
     assertEquals(result.code, 2, args.join(" "));
-    assertMatch(result.stderr, /^wordcount: Cannot .*\nTry 'deno task wordcount --help'\n$/);
+    assertMatch(
+      result.stderr,
+      /^wordcount: Cannot .*\nRun 'deno task wordcount --help' for usage\.\n$/,
+    );
   }
   const negative = await run("x", "--top", "-1");
   assertMatch(
@@ -104,7 +107,7 @@ Deno.test("wordcount CLI rejects bad flags with exit code 2", async () => {
     const result = await run("x", "--workers", value);
     assertEquals(result.code, 2, value);
     assertEquals(result.stdout, "");
-    assertEquals(result.stderr, `${message}\nTry 'deno task wordcount --help'\n`);
+    assertEquals(result.stderr, `${message}\nRun 'deno task wordcount --help' for usage.\n`);
   }
   const equals = await run("x", "--workers=-3");
   assertEquals(equals.code, 2);

@@ -65,11 +65,11 @@ function spawnTask(args: string[]): Deno.ChildProcess {
   }).spawn();
 }
 
-Deno.test("main() rejects an unknown flag with one line and exit code 2", async () => {
+Deno.test("main() rejects an unknown flag with its message, a usage hint and exit code 2", async () => {
   const { code, stdout, stderr } = await runMain(["--bogus"]);
   assertEquals(code, 2);
   assertEquals(stdout, []);
-  assertEquals(stderr, ["echo: Unknown flag '--bogus': try 'deno task echo --help'"]);
+  assertEquals(stderr, ["echo: Unknown flag '--bogus'", "Run 'deno task echo --help' for usage."]);
 });
 
 Deno.test("main() rejects bad flag values and stray arguments", async () => {
@@ -92,7 +92,7 @@ Deno.test("main() rejects bad flag values and stray arguments", async () => {
   for (const [args, detail] of cases) {
     const { code, stderr } = await runMain(args);
     assertEquals(code, 2, args.join(" "));
-    assertEquals(stderr, [`echo: ${detail}: try 'deno task echo --help'`]);
+    assertEquals(stderr, [`echo: ${detail}`, "Run 'deno task echo --help' for usage."]);
   }
 });
 
@@ -218,12 +218,12 @@ Deno.test("deno task echo refuses a host beyond loopback in one line", async () 
   ]);
 });
 
-Deno.test("deno task echo rejects a bad flag in one line", async () => {
+Deno.test("deno task echo rejects a bad flag with a usage hint", async () => {
   const { code, stderr } = await spawnTask(["--prot", "1"]).output();
   assertEquals(code, 2);
   assertEquals(
     decoder.decode(stderr),
-    "echo: Unknown flag '--prot': try 'deno task echo --help'\n",
+    "echo: Unknown flag '--prot'\nRun 'deno task echo --help' for usage.\n",
   );
 });
 
