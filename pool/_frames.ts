@@ -39,7 +39,8 @@ function encodeFlat(message: unknown): Uint8Array | undefined {
     const v = r[i];
     if (typeof v === "number") size += 9;
     else if (typeof v === "string") {
-      if (v.length > 256) return undefined;
+      // encodeInto would replace a lone surrogate with U+FFFD: such strings take the v8 path.
+      if (v.length > 256 || !v.isWellFormed()) return undefined;
       size += 5 + v.length * 3;
     } else if (v === undefined || v === null || typeof v === "boolean") size += 1;
     else return undefined;

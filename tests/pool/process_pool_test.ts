@@ -115,6 +115,7 @@ Deno.test("encodeFrame() and FrameDecoder round-trip outcomes, compact or not, s
     { t: 10, r: [1, 0, { a: 1 }] },
     { t: 10, r: [1, 0, 2n] },
     { t: 10, r: [1, 0, "x".repeat(300)] },
+    { t: 10, r: [1, 0, "a\uD800b", 2, 0, "\uDC00"] }, // lone surrogates survive as they are
     { t: 1, q: [1, 0, "inc", [1]] },
     { t: 11 },
   ];
@@ -130,6 +131,7 @@ Deno.test("encodeFrame() and FrameDecoder round-trip outcomes, compact or not, s
   for (let i = 0; i < bytes.length; i += 7) decoded.push(...decoder.push(bytes.slice(i, i + 7)));
   assertEquals(decoded, messages);
   assert(Object.is((decoded[3] as { r: unknown[] }).r[2], -0), "-0 stays -0");
+  assertEquals((decoded[7] as { r: unknown[] }).r[2], "a\uD800b");
 });
 
 Deno.test("FrameDecoder.push() keeps the frames that came before bytes that are not a frame", () => {
