@@ -11,6 +11,9 @@ import type { ProcessPoolOptions } from "./types.ts";
 
 const PROCESS_MAIN = new URL("./_process_main.ts", import.meta.url);
 
+/** How long the pipes of an ended process are read before reading stops, in ms. */
+const PIPE_GRACE_MS = 2_000;
+
 /**
  * Builds the `deno run` flags for a pool's workers.
  *
@@ -70,12 +73,17 @@ export function processChannel(
     let killed = false;
     let stderrTail = "";
     let corrupted = false;
+    // Explicit readers, so that reading can be stopped (see `closed`).
+    const stdout = child.stdout.getReader();
+    const stderr = child.stderr.getReader();
     const readStdout = (async () => {
       const decoder = new FrameDecoder();
       try {
-        for await (const chunk of child.stdout) {
+        for (;;) {
+          const { value, done } = await stdout.read();
+          if (done) break;
           // Also once killed: the pool reads what a killed process wrote last.
-          for (const message of decoder.push(chunk)) events.message(message as { t: number });
+          for (const message of decoder.push(value)) events.message(message as { t: number });
         }
       } catch (error) {
         // Bytes that are not our frames (a task wrote to stdout): the pipe is lost.
@@ -94,14 +102,25 @@ export function processChannel(
     const readStderr = (async () => {
       const text = new TextDecoder();
       try {
-        for await (const chunk of child.stderr) {
-          if (!killed) await Deno.stderr.write(chunk).catch(() => 0);
-          stderrTail = (stderrTail + text.decode(chunk, { stream: true })).slice(-2000);
+        for (;;) {
+          const { value, done } = await stderr.read();
+          if (done) break;
+          if (!killed) await Deno.stderr.write(value).catch(() => 0);
+          stderrTail = (stderrTail + text.decode(value, { stream: true })).slice(-2000);
         }
       } catch { /* ignore */ }
     })();
     const closed = (async () => {
       const status = await child.status;
+      // A grandchild that inherited the pipes can keep them open after the process
+      // ended: read what is left for a bounded time, then stop reading.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.all([readStdout, readStderr]),
+        new Promise<void>((resolve) => timer = setTimeout(resolve, PIPE_GRACE_MS)),
+      ]);
+      clearTimeout(timer);
+      await Promise.all([stdout.cancel().catch(() => {}), stderr.cancel().catch(() => {})]);
       await Promise.all([readStdout, readStderr]);
       await writer.close().catch(() => {});
       if (!killed) {

@@ -205,6 +205,25 @@ Deno.test({
   },
 });
 
+Deno.test("ProcessPool.shutdown() settles while a task's grandchild holds the pipes open", async () => {
+  const pool = tasksPool({ size: 1, permissions: { run: ["sleep"] } });
+  let sleeper: number | undefined;
+  try {
+    // `sleep` inherits the process's stdout and stderr: the pool's pipes stay open after
+    // the process ends, for as long as `sleep` runs.
+    sleeper = await within(pool.submit("spawnSleeper", [120]), 30_000, "the task");
+    await within(pool.shutdown(), 30_000, "shutdown");
+    assertEquals(pool.stats.workers, 0, "every process exited");
+  } finally {
+    if (sleeper !== undefined) {
+      try {
+        Deno.kill(sleeper, "SIGKILL");
+      } catch { /* already gone */ }
+    }
+    await closed(pool);
+  }
+});
+
 Deno.test("ProcessPool.submit() fails a task that corrupts stdout, and only it", async () => {
   const pool = tasksPool({ size: 1 });
   try {

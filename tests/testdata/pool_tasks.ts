@@ -141,3 +141,13 @@ export function markAnd(path: string, then: "return" | "spin" | "exit", n: numbe
   if (then === "exit") Deno.exit(n);
   return then === "spin" ? spinDeaf(n) : "returned";
 }
+
+/** Starts `sleep seconds` with this process's stdout and stderr, and returns its pid. */
+export function spawnSleeper(seconds: number): number {
+  return new Deno.Command("sleep", {
+    args: [String(seconds)],
+    stdout: "inherit",
+    stderr: "inherit",
+  })
+    .spawn().pid;
+}
