@@ -53,6 +53,9 @@ export interface AcquireOptions {
  * after about 0.25 s on the main thread and about 1.2 s in a worker (a worker blocked
  * in `Atomics.wait` starts a nested Worker slowly). Each blocking acquire that waits
  * over 200 ms on a worker starts at most one watchdog per owner. See the README.
+ * The lock word names the thread that acquired the lock, so a lock handed to another
+ * thread to release must not outlive the worker that acquired it: once that worker
+ * ended, the lock counts as held by a dead owner.
  *
  * @example Guarding a critical section
  * ```ts

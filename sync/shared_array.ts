@@ -49,11 +49,12 @@ const MAX_LENGTH = 2 ** 28;
  *   do not have. Methods, `then`, symbols and `toJSON` behave as on any object (so
  *   `await` of a `SharedArray` yields the array itself).
  * - Any numeric key (a string that is a canonical number: `"3"`, `"-1"`, `"1.5"`,
- *   `"NaN"`) is an element access. Out of range (including negative: use `at(-1)`), it
+ *   `"NaN"`, `"-0"`) is an element access. Out of range (including negative: use `at(-1)`), it
  *   throws a `RangeError`, for reads as for writes, like `get`/`set` and Python's
  *   `IndexError`: a typed array would return `undefined` or drop the write silently,
  *   and a dropped write to shared memory is a lost update. A wrong element type throws
- *   a `TypeError`. A numeric key never becomes an own property.
+ *   a `TypeError`. Assignment never creates an own numeric property (only
+ *   `Object.defineProperty` could, and such a property would hide the element).
  * - `i in arr` is true for every integer `i` in [0, 2^28) whatever the length (a
  *   `Proxy`'s `has` trap is not told which instance is asked), so test `i < arr.length`
  *   instead. `Object.keys`, `for...in` and `JSON.stringify` do not list the elements;
@@ -233,6 +234,16 @@ export class SharedArray<T extends SharedNumberType = SharedNumberType>
         }`,
       );
     }
+  }
+
+  /** `#check` for a property key: the key `"-0"` names no element, as for typed arrays. */
+  #checkKey(index: number, what: string): void {
+    if (Object.is(index, -0)) {
+      throw new RangeError(
+        `Cannot ${what} as the index is out of range [0, ${this.#length}): received '-0'`,
+      );
+    }
+    this.#check(index, what);
   }
 
   /**
@@ -452,7 +463,7 @@ export class SharedArray<T extends SharedNumberType = SharedNumberType>
         const index = numericKey(key);
         if (index !== undefined && #cells in receiver) {
           const array = receiver as SharedArray;
-          array.#check(index, "read SharedArray element");
+          array.#checkKey(index, "read SharedArray element");
           return load(array.#cells, index);
         }
         return Reflect.get(target, key, receiver);
@@ -461,7 +472,7 @@ export class SharedArray<T extends SharedNumberType = SharedNumberType>
         const index = numericKey(key);
         if (index !== undefined && #cells in receiver) {
           const array = receiver as SharedArray;
-          array.#check(index, "write SharedArray element");
+          array.#checkKey(index, "write SharedArray element");
           store(array.#cells, index, value, "write SharedArray element");
           return true;
         }
@@ -471,7 +482,8 @@ export class SharedArray<T extends SharedNumberType = SharedNumberType>
         // No receiver here: a well-formed index below the maximum length is "in".
         const index = numericKey(key);
         if (index !== undefined) {
-          return Number.isInteger(index) && index >= 0 && index < MAX_LENGTH;
+          return Number.isInteger(index) && index >= 0 && index < MAX_LENGTH &&
+            !Object.is(index, -0);
         }
         return Reflect.has(target, key);
       },

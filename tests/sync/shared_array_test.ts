@@ -104,6 +104,12 @@ Deno.test("SharedArray index out of range throws RangeError and never adds a pro
   assertThrows(() => array[1.5], RangeError, "received 1.5");
   assertThrows(() => array[NaN] = 0, RangeError, "received NaN");
   assertThrows(() => array[Infinity], RangeError, "received Infinity");
+  // "-0" names no element (as for a typed array), though -0 as a number is index 0.
+  const keyed = array as unknown as Record<string, number>;
+  assertThrows(() => keyed["-0"], RangeError, "received '-0'");
+  assertThrows(() => keyed["-0"] = 9, RangeError, "received '-0'");
+  assert(!("-0" in array));
+  assertEquals(array.get(-0), 1);
   assertEquals(Object.keys(array), ["buffer", "lock"]);
   assertEquals(array.toArray(), [1, 2, 3]);
   assertEquals(array.at(-1), 3);
