@@ -161,14 +161,27 @@ Deno.test("Lock.acquire() blocked in a worker (no timeout) reports a holder that
 });
 
 Deno.test("Lock.acquire() blocked in a worker behind a live holder for long gets the lock", async () => {
-  // The waiter starts a watchdog after 200 ms (it runs within about a second in a
-  // worker); the holder is alive, so it must not fire.
+  // The waiter starts a watchdog after 200 ms; the holder is alive, so it must not
+  // fire. Release only once the watchdog waits for the holder's Web Lock.
   const lock = new Lock();
   using workers = new Workers(2);
   const [holder, waiter] = workers.all;
   assertEquals(await holder.call("hold", { lock }), "held");
-  const reply = waiter.call("acquireTimeout", { lock });
-  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  let settled = false;
+  const reply = waiter.call("acquireTimeout", { lock }).finally(() => settled = true);
+  const locks = (navigator as unknown as {
+    locks: { query(): Promise<{ pending?: { name?: string }[] }> };
+  }).locks;
+  const watching = async () =>
+    ((await locks.query()).pending ?? []).some((request) =>
+      request.name?.startsWith("tandem.thread.")
+    );
+  for (let tries = 0; !(await watching()); tries++) {
+    assert(tries < 600, "the waiter started no watchdog within 30 s");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assertFalse(settled, "the waiter still waits for the live holder");
   assertEquals(await holder.call("release", { lock }), "released");
   assertEquals(await reply, true);
   assertFalse(lock.locked);
