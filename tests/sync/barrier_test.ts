@@ -1,4 +1,12 @@
-import { assert, assertEquals, assertRejects, assertStrictEquals, assertThrows } from "@std/assert";
+import {
+  assert,
+  assertEquals,
+  assertInstanceOf,
+  assertRejects,
+  assertStrictEquals,
+  assertStringIncludes,
+  assertThrows,
+} from "@std/assert";
 import { delay } from "@std/async/delay";
 import { Barrier, BrokenBarrierError, SharedArray } from "../../sync/mod.ts";
 import { Workers } from "./_workers.ts";
@@ -192,7 +200,9 @@ Deno.test("Barrier: a party arriving while the action runs joins the next round"
         { index: number }
       >;
       while (Atomics.load(arrived.view, 0) < 2) Atomics.wait(sleep, 0, 0, 1);
-      Atomics.wait(sleep, 0, 0, 50); // let it reach wait()
+      // Let it reach wait(). If it is slower, it still ends in the next round (the test
+      // below checks the busy path itself, deterministically, on one thread).
+      Atomics.wait(sleep, 0, 0, 200);
       assertEquals(barrier.waiting, 1, "the waiting party of this round");
     },
   });
@@ -204,4 +214,23 @@ Deno.test("Barrier: a party arriving while the action runs joins the next round"
   assertEquals(await barrier.waitAsync(60_000), 1);
   assertEquals((await second!).index, 0);
   assert(!barrier.broken);
+});
+
+Deno.test("Barrier: an arrival that times out while the action runs breaks the round", () => {
+  let arrivalError: unknown;
+  const barrier: Barrier = new Barrier(1, {
+    action: () => {
+      // The round is full and its action runs: this arrival waits for the next round
+      // (the busy path) and times out.
+      try {
+        Barrier.from(barrier).wait(1);
+      } catch (error) {
+        arrivalError = error;
+      }
+    },
+  });
+  assertThrows(() => barrier.wait(), BrokenBarrierError, "while its action ran");
+  assertInstanceOf(arrivalError, BrokenBarrierError);
+  assertStringIncludes((arrivalError as Error).message, "timed out");
+  assert(barrier.broken);
 });
