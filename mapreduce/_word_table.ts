@@ -77,6 +77,8 @@ export class WordTable {
   #total = 0;
   #bytes = 0;
   #pending = 0; // words counted in #meta since the last #flush()
+  #changedIds = new Uint32Array(0); // takeCounts() scratch
+  #changedBy = new Uint32Array(0);
   // What takeCounts() reported already.
   #id = crypto.randomUUID();
   #sentSize = 0;
@@ -313,8 +315,14 @@ export class WordTable {
     // One pass: fold the hot counts (as #flush() does) and collect what changed.
     const counts = this.#counts;
     const sent = this.#sent;
-    const changedIds = new Uint32Array(n);
-    const changedBy = new Uint32Array(n);
+    // Scratch reused across calls: a fresh pair per range would cost 8 bytes per
+    // distinct word each time; only the slices below leave this table.
+    if (this.#changedIds.length < n) {
+      this.#changedIds = new Uint32Array(Math.max(n, this.#changedIds.length * 2));
+      this.#changedBy = new Uint32Array(this.#changedIds.length);
+    }
+    const changedIds = this.#changedIds;
+    const changedBy = this.#changedBy;
     let changed = 0;
     for (let k = 0, m = 3; k < n; k++, m += 4) {
       let count = counts[k];
