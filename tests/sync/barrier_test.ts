@@ -65,8 +65,6 @@ Deno.test("Barrier.reset() breaks the current waiters", async () => {
   assertThrows(() => new Barrier(0), RangeError, "received 0");
 });
 
-const ARRAY_WORKER = new URL("../testdata/sync_array_worker.ts", import.meta.url);
-
 interface ActionReply {
   index?: number;
   ranHere: boolean;
@@ -80,7 +78,7 @@ Deno.test("Barrier action runs once per round, in the last party, before any rel
   // arrived: [arrivals, releases]; actions: [runs, unused, releases seen by the action]
   const arrived = new SharedArray("int32", 2);
   const actions = new SharedArray("int32", 3);
-  using workers = new Workers(PARTIES, ARRAY_WORKER);
+  using workers = new Workers(PARTIES);
   for (let round = 1; round <= 2; round++) {
     actions[2] = -1;
     const results = await Promise.all(
@@ -108,7 +106,7 @@ Deno.test("Barrier action that throws breaks the barrier; its thread gets the er
   const barrier = new Barrier(3);
   const arrived = new SharedArray("int32", 2);
   const actions = new SharedArray("int32", 3);
-  using workers = new Workers(3, ARRAY_WORKER);
+  using workers = new Workers(3);
   const results = await Promise.all(
     workers.all.map((w) =>
       w.call("barrierAction", { barrier, arrived, actions, fail: true, timeoutMs: 60_000 })

@@ -174,7 +174,7 @@ Deno.test("SharedArray revived copies index the same memory", () => {
 
 Deno.test("SharedArray indexes in a worker, and the main thread sees its writes", async () => {
   const array = new SharedArray("int32", [1, 2, 3, 4]);
-  using workers = new Workers(1, new URL("../testdata/sync_array_worker.ts", import.meta.url));
+  using workers = new Workers(1);
   const result = await workers.all[0].call("arrayIndex", { array }) as {
     read: number[];
     iterated: number[];

@@ -1,9 +1,8 @@
 // Worker fixture for tests/sync: runs one command per message and answers with a
 // message `{ id, ok, value?, error? }`. Every shared primitive arrives cloned and is
 // rehydrated with `reviveShared`.
-import { reviveShared } from "../../sync/mod.ts";
+import { Barrier, reviveShared } from "../../sync/mod.ts";
 import type {
-  Barrier,
   Condition,
   Event,
   Lock,
@@ -148,6 +147,51 @@ const commands: Record<string, (command: Command) => unknown> = {
       return "released";
     } catch (error) {
       return (error as Error).name;
+    }
+  },
+  // Reads every element by index, writes `element * 10 + 1` back by index, and reports
+  // what the index operations saw (and the out-of-range errors) in this worker.
+  arrayIndex(command) {
+    const array = command.array as SharedArray<"int32">;
+    const read: number[] = [];
+    for (let i = 0; i < array.length; i++) read.push(array[i]);
+    for (let i = 0; i < array.length; i++) array[i] = array[i] * 10 + 1;
+    const errors: string[] = [];
+    try {
+      array[array.length];
+    } catch (error) {
+      errors.push((error as Error).name);
+    }
+    try {
+      array[-1] = 0;
+    } catch (error) {
+      errors.push((error as Error).name);
+    }
+    return { read, iterated: [...array], isArray: array.constructor.name, errors };
+  },
+  // Waits on a barrier whose handle here has an action; the action records whether all
+  // other parties were still waiting when it ran.
+  barrierAction(command) {
+    const arrived = command.arrived as SharedArray<"int32">;
+    const actions = command.actions as SharedArray<"int32">;
+    const parties = command.parties as number;
+    let ranHere = false;
+    const barrier = Barrier.from(command.barrier, {
+      action: () => {
+        ranHere = true;
+        actions.add(0, 1);
+        // Released parties bump slot 1; none may have passed yet.
+        actions.set(2, Atomics.load(arrived.view, 1));
+        if (command.fail) throw new RangeError("action failed on purpose");
+      },
+    });
+    Atomics.add(arrived.view, 0, 1);
+    try {
+      const index = barrier.wait(command.timeoutMs as number);
+      Atomics.add(arrived.view, 1, 1);
+      return { index, ranHere, parties };
+    } catch (error) {
+      return { ranHere, error: (error as Error).name, message: (error as Error).message };
     }
   },
 };
