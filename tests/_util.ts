@@ -32,3 +32,13 @@ export async function rejection(task: PromiseLike<unknown>): Promise<Error> {
   }
   throw new Error("Expected the task to reject");
 }
+
+/** Runs `fn` with a fresh temporary directory, removed afterwards. */
+export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "tandem-test-" });
+  try {
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}

@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertFalse, assertMatch } from "@std/assert";
 import { generateCorpus } from "../../bench/wordcount_corpus.ts";
 import { PROGRESS_MIN_BYTES, progressLine } from "../../mapreduce/_progress.ts";
+import { withTempDir } from "../_util.ts";
 
 const CLI = new URL("../../mapreduce/wordcount_cli.ts", import.meta.url);
 
@@ -12,15 +13,6 @@ async function run(...args: string[]): Promise<{ code: number; stdout: string; s
   }).output();
   const decoder = new TextDecoder();
   return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
-}
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "mapreduce_cli_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 }
 
 const SEED = "the quick brown fox jumps over the lazy dog\nthe dog barks at the fox\n" +

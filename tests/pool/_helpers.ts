@@ -1,6 +1,6 @@
 // Helpers for the pool tests.
 
-export { seededRandom } from "../_util.ts";
+export { seededRandom, withTempDir } from "../_util.ts";
 
 /** Awaits `promise`, failing the test if it takes longer than `ms` (a generous bound). */
 export async function within<T>(promise: PromiseLike<T>, ms: number, what: string): Promise<T> {
@@ -36,4 +36,14 @@ export function gatedInputs(): { inputs: AsyncGenerator<number>; open(): void } 
     yield 2;
   }
   return { inputs: inputs(), open: () => open() };
+}
+
+/** How many lines the `markAnd` task appended to `path` (one per run); 0 if none. */
+export function runs(path: string): number {
+  try {
+    return Deno.readTextFileSync(path).split("\n").length - 1;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return 0;
+    throw error;
+  }
 }

@@ -9,7 +9,7 @@ import {
 import { encodeFrame, FrameDecoder, FrameError } from "../../pool/_frames.ts";
 import { ProcessPool, type ProcessPoolOptions } from "../../pool/mod.ts";
 import { faultTests, TASKS, type Tasks } from "./_faults.ts";
-import { until, within } from "./_helpers.ts";
+import { runs, until, within, withTempDir } from "./_helpers.ts";
 import { rejection } from "../_util.ts";
 
 function tasksPool(options: ProcessPoolOptions = {}): ProcessPool<Tasks> {
@@ -47,63 +47,54 @@ Deno.test("ProcessPool.cancel() of a queued task leaves the process running the 
   }
 });
 
-function runs(path: string): number {
-  try {
-    return Deno.readTextFileSync(path).split("\n").length - 1;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return 0;
-    throw error;
-  }
-}
-
 Deno.test("ProcessPool.cancel() of a task that finished unreported runs no task twice", async () => {
-  const dir = await Deno.makeTempDir();
-  const log = `${dir}/runs.txt`;
-  const firstLog = `${dir}/first.txt`;
-  const pool = tasksPool({ size: 1, permissions: { read: [dir], write: [dir] } });
-  try {
-    assertEquals(await pool.submit("add", [0, 0]), 0);
-    // One message of the same function: `first` returns at once and `long` starts
-    // before the process reports `first`.
-    const first = pool.submit("markAnd", [firstLog, "return", 0]);
-    const long = pool.submit("markAnd", [log, "spin", 1_500]);
-    await until(() => runs(log) > 0, 20_000, "the long task to start");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const stateWhileRunning = long.state;
-    // `first` is done: cancelling it must not kill the process that runs `long`.
-    first.cancel();
-    assertEquals(await first, "returned");
-    assertEquals(await within(long, 20_000, "the long task"), "finished");
-    assertEquals([runs(firstLog), runs(log)], [1, 1], "each task ran once");
-    assertEquals([pool.stats.started, pool.stats.terminated], [1, 0]);
-    assertEquals(stateWhileRunning, "running");
-  } finally {
-    await closed(pool);
-    await Deno.remove(dir, { recursive: true });
-  }
+  await withTempDir(async (dir) => {
+    const log = `${dir}/runs.txt`;
+    const firstLog = `${dir}/first.txt`;
+    const pool = tasksPool({ size: 1, permissions: { read: [dir], write: [dir] } });
+    try {
+      assertEquals(await pool.submit("add", [0, 0]), 0);
+      // One message of the same function: `first` returns at once and `long` starts
+      // before the process reports `first`.
+      const first = pool.submit("markAnd", [firstLog, "return", 0]);
+      const long = pool.submit("markAnd", [log, "spin", 1_500]);
+      await until(() => runs(log) > 0, 20_000, "the long task to start");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const stateWhileRunning = long.state;
+      // `first` is done: cancelling it must not kill the process that runs `long`.
+      first.cancel();
+      assertEquals(await first, "returned");
+      assertEquals(await within(long, 20_000, "the long task"), "finished");
+      assertEquals([runs(firstLog), runs(log)], [1, 1], "each task ran once");
+      assertEquals([pool.stats.started, pool.stats.terminated], [1, 0]);
+      assertEquals(stateWhileRunning, "running");
+    } finally {
+      await closed(pool);
+    }
+  });
 });
 
 Deno.test("ProcessPool fails only the task that crashed its process, and runs no task twice", async () => {
-  const dir = await Deno.makeTempDir();
-  const log = `${dir}/runs.txt`;
-  const firstLog = `${dir}/first.txt`;
-  const pool = tasksPool({ size: 1, permissions: { read: [dir], write: [dir] } });
-  try {
-    assertEquals(await pool.submit("add", [0, 0]), 0);
-    // One message of the same function: `first` returns, then `dies` ends the process
-    // before `first` would be reported in a batch.
-    const first = pool.submit("markAnd", [firstLog, "return", 0]);
-    const dies = pool.submit("markAnd", [log, "exit", 3]);
-    const after = pool.submit("add", [2, 2]);
-    const error = await within(rejection(dies), 20_000, "the crashing task");
-    assertStringIncludes(error.message, "exited with code 3");
-    assertEquals(await first, "returned");
-    assertEquals(await within(after, 20_000, "the task after it"), 4);
-    assertEquals([runs(firstLog), runs(log)], [1, 1], "each task ran once");
-  } finally {
-    await closed(pool);
-    await Deno.remove(dir, { recursive: true });
-  }
+  await withTempDir(async (dir) => {
+    const log = `${dir}/runs.txt`;
+    const firstLog = `${dir}/first.txt`;
+    const pool = tasksPool({ size: 1, permissions: { read: [dir], write: [dir] } });
+    try {
+      assertEquals(await pool.submit("add", [0, 0]), 0);
+      // One message of the same function: `first` returns, then `dies` ends the process
+      // before `first` would be reported in a batch.
+      const first = pool.submit("markAnd", [firstLog, "return", 0]);
+      const dies = pool.submit("markAnd", [log, "exit", 3]);
+      const after = pool.submit("add", [2, 2]);
+      const error = await within(rejection(dies), 20_000, "the crashing task");
+      assertStringIncludes(error.message, "exited with code 3");
+      assertEquals(await first, "returned");
+      assertEquals(await within(after, 20_000, "the task after it"), 4);
+      assertEquals([runs(firstLog), runs(log)], [1, 1], "each task ran once");
+    } finally {
+      await closed(pool);
+    }
+  });
 });
 
 Deno.test("encodeFrame() and FrameDecoder round-trip outcomes, compact or not, split anywhere", () => {

@@ -2,7 +2,7 @@ import { assert, assertEquals, assertInstanceOf, assertRejects } from "@std/asse
 import { asCompleted, type PoolOptions, type Task, WorkerPool } from "../../pool/mod.ts";
 import { SharedValue } from "../../sync/mod.ts";
 import { faultTests, TASKS, type Tasks } from "./_faults.ts";
-import { gatedInputs, until, within } from "./_helpers.ts";
+import { gatedInputs, runs, until, within, withTempDir } from "./_helpers.ts";
 
 function tasksPool(options: PoolOptions = {}): WorkerPool<Tasks> {
   return new WorkerPool<Tasks>(TASKS, { size: 2, ...options });
@@ -256,36 +256,27 @@ Deno.test("WorkerPool.cancel() replaces the worker of a task that does not retur
   }
 });
 
-function runs(path: string): number {
-  try {
-    return Deno.readTextFileSync(path).split("\n").length - 1;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return 0;
-    throw error;
-  }
-}
-
 Deno.test("WorkerPool.cancel() of a stuck task: its thread runs none of the tasks queued behind it", async () => {
-  const dir = await Deno.makeTempDir();
-  const stuckLog = `${dir}/stuck.txt`;
-  const nextLog = `${dir}/next.txt`;
-  const pool = tasksPool({ size: 1, cancelGrace: 50 });
-  try {
-    assertEquals(await pool.submit("add", [0, 0]), 0);
-    // One message of the same function: `stuck` ignores its signal, so its thread
-    // outlives `terminate()` and returns from it after 800 ms.
-    const stuck = pool.submit("markAnd", [stuckLog, "spin", 800]);
-    const next = pool.submit("markAnd", [nextLog, "return", 0]);
-    await until(() => runs(stuckLog) > 0, 20_000, "the stuck task to start");
-    stuck.cancel();
-    assertEquals(await within(next, 20_000, "the task queued behind it"), "returned");
-    // Long enough for the old thread to leave `stuck` and go on, were it allowed to.
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    assertEquals([runs(stuckLog), runs(nextLog)], [1, 1], "each task ran once");
-  } finally {
-    await closed(pool);
-    await Deno.remove(dir, { recursive: true });
-  }
+  await withTempDir(async (dir) => {
+    const stuckLog = `${dir}/stuck.txt`;
+    const nextLog = `${dir}/next.txt`;
+    const pool = tasksPool({ size: 1, cancelGrace: 50 });
+    try {
+      assertEquals(await pool.submit("add", [0, 0]), 0);
+      // One message of the same function: `stuck` ignores its signal, so its thread
+      // outlives `terminate()` and returns from it after 800 ms.
+      const stuck = pool.submit("markAnd", [stuckLog, "spin", 800]);
+      const next = pool.submit("markAnd", [nextLog, "return", 0]);
+      await until(() => runs(stuckLog) > 0, 20_000, "the stuck task to start");
+      stuck.cancel();
+      assertEquals(await within(next, 20_000, "the task queued behind it"), "returned");
+      // Long enough for the old thread to leave `stuck` and go on, were it allowed to.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      assertEquals([runs(stuckLog), runs(nextLog)], [1, 1], "each task ran once");
+    } finally {
+      await closed(pool);
+    }
+  });
 });
 
 Deno.test("WorkerPool.map() yields results while an async source is slow to produce more", async () => {
