@@ -65,6 +65,21 @@ export class Workers implements Disposable {
 }
 
 /**
+ * Has a fresh worker take `lock`, then terminates it (the lock's owner is dead), and
+ * returns that worker.
+ */
+export async function holdInDeadWorker(lock: unknown): Promise<TestWorker> {
+  const worker = new TestWorker();
+  try {
+    const held = await worker.call("hold", { lock });
+    if (held !== "held") throw new Error(`The worker did not take the lock: ${held}`);
+  } finally {
+    worker.terminate();
+  }
+  return worker;
+}
+
+/**
  * Has `waiter` (a fixture worker) call `acquire()` with no timeout on `lock`, held by
  * `holder`, then terminates the holder; resolves with the waiter's reply. A test-level
  * guard fails the test instead of hanging if the waiter is never told.

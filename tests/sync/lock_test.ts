@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertFalse, assertRejects, assertThrows } from "@std/assert";
 import { Event, Lock, OwnerDiedError, RLock, Semaphore, SharedValue } from "../../sync/mod.ts";
-import { acquireBehindDeadHolder, TestWorker, Workers } from "./_workers.ts";
+import { acquireBehindDeadHolder, holdInDeadWorker, TestWorker, Workers } from "./_workers.ts";
 
 Deno.test("Lock.acquire() and release() toggle locked", () => {
   const lock = new Lock();
@@ -133,12 +133,7 @@ Deno.test("Lock.withLock() releases when the section throws", () => {
 
 Deno.test("Lock.acquireAsync() reports a holder that died, then recovers", async () => {
   const lock = new Lock();
-  const worker = new TestWorker();
-  try {
-    assertEquals(await worker.call("hold", { lock }), "held");
-  } finally {
-    worker.terminate();
-  }
+  const worker = await holdInDeadWorker(lock);
   assert(worker.terminated);
   await assertRejects(() => lock.acquireAsync(30_000), OwnerDiedError, "owner died");
   assertFalse(lock.locked);
@@ -189,12 +184,7 @@ Deno.test("Lock.acquire() blocked in a worker behind a live holder for long gets
 
 Deno.test("Lock.acquire() blocked on the main thread reports a holder that died", async () => {
   const lock = new Lock();
-  const worker = new TestWorker();
-  try {
-    assertEquals(await worker.call("hold", { lock }), "held");
-  } finally {
-    worker.terminate();
-  }
+  await holdInDeadWorker(lock);
   assertThrows(() => lock.acquire(30_000), OwnerDiedError, "owner died");
   assertFalse(lock.locked);
   assert(lock.acquire(0));

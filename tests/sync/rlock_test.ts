@@ -7,7 +7,7 @@ import {
   assertThrows,
 } from "@std/assert";
 import { OwnerDiedError, RLock } from "../../sync/mod.ts";
-import { acquireBehindDeadHolder, TestWorker, Workers } from "./_workers.ts";
+import { acquireBehindDeadHolder, holdInDeadWorker, TestWorker, Workers } from "./_workers.ts";
 
 Deno.test("RLock.acquire() recurses to depth 1,000 in a worker", async () => {
   const lock = new RLock();
@@ -81,12 +81,7 @@ Deno.test("RLock.acquire() blocked in a worker (no timeout) reports an owner tha
 
 Deno.test("RLock.acquireAsync() reports an owner that died holding it", async () => {
   const lock = new RLock();
-  const worker = new TestWorker();
-  try {
-    assertEquals(await worker.call("hold", { lock }), "held");
-  } finally {
-    worker.terminate();
-  }
+  const worker = await holdInDeadWorker(lock);
   assert(worker.terminated);
   await assertRejects(() => lock.acquireAsync(30_000), OwnerDiedError);
   assert(await lock.acquireAsync(1000));
