@@ -176,12 +176,7 @@ export async function wordFrequency(
           })(),
           map: "countChunk",
           transfer: (chunk: Uint8Array) => [chunk.buffer as ArrayBuffer],
-          reduce: (acc: WordTable, part: ChunkCounts) => {
-            acc.merge(part);
-            bytes += part.bytes;
-            onProgress?.({ bytes, words: acc.total });
-            return acc;
-          },
+          reduce: mergeCounts(onProgress),
           initial: table,
           signal,
         });
@@ -208,8 +203,8 @@ async function countFile(
   options: WordFrequencyOptions,
 ): Promise<void> {
   const { signal, onProgress } = options;
-  let bytes = 0;
   if (workers === 0 || size <= (chunkBytes ?? DEFAULT_CHUNK_BYTES)) {
+    let bytes = 0;
     using file = await Deno.open(path, { read: true });
     const scratch = { buffer: new Uint8Array(Math.min(PIECE_BYTES, size + 4)) };
     await countRange(table, await asyncFileReader(file, 0, signal), 0, Infinity, scratch, (n) => {
@@ -242,16 +237,24 @@ async function countFile(
       pool,
       input: ranges(),
       map: "countFileRange",
-      reduce: (acc: WordTable, part: ChunkCounts) => {
-        acc.merge(part);
-        bytes += part.bytes;
-        onProgress?.({ bytes, words: acc.total });
-        return acc;
-      },
+      reduce: mergeCounts(onProgress),
       initial: table,
       signal,
     });
   });
+}
+
+/** The reducer of the counting workers: merges each chunk's counts and reports progress. */
+function mergeCounts(
+  onProgress: ((progress: WordFrequencyProgress) => void) | undefined,
+): (acc: WordTable, part: ChunkCounts) => WordTable {
+  let bytes = 0;
+  return (acc, part) => {
+    acc.merge(part);
+    bytes += part.bytes;
+    onProgress?.({ bytes, words: acc.total });
+    return acc;
+  };
 }
 
 /** Ranges a file is split into by default: between these sizes (see `countFile`). */
