@@ -13,7 +13,7 @@
  * @module
  */
 
-import { BYTE_CLASS, lastBoundary, SPACE } from "./_whitespace.ts";
+import { BYTE_CLASS, lastBoundary, multiByteSpaceLength, SPACE } from "./_whitespace.ts";
 import type { WordTable } from "./_word_table.ts";
 
 /** Reads bytes into `into` (sequentially) and returns how many, or `null` at the end. */
@@ -32,17 +32,9 @@ export function isBoundary(buf: Uint8Array, q: number, at: number): boolean {
   if (at === 0) return true;
   const b = buf[q - 1];
   if (BYTE_CLASS[b] === SPACE) return true;
-  if (b < 0x80 || b > 0xbf || q < 2) return false;
-  if (buf[q - 2] === 0xc2) return b === 0x85 || b === 0xa0; // U+0085, U+00A0
-  if (q < 3) return false;
-  const a = buf[q - 3];
-  const c = buf[q - 2];
-  if (a === 0xe1) return c === 0x9a && b === 0x80; // U+1680
-  if (a === 0xe2) {
-    if (c === 0x80) return (b >= 0x80 && b <= 0x8a) || b === 0xa8 || b === 0xa9 || b === 0xaf;
-    return c === 0x81 && b === 0x9f; // U+205F
-  }
-  return a === 0xe3 && c === 0x80 && b === 0x80; // U+3000
+  if (b < 0x80 || b > 0xbf) return false; // multi-byte whitespace ends in a continuation byte
+  return (q >= 2 && multiByteSpaceLength(buf, q - 2, q) === 2) ||
+    (q >= 3 && multiByteSpaceLength(buf, q - 3, q) === 3);
 }
 
 /**
