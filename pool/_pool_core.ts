@@ -47,8 +47,6 @@ import { mapResults } from "./_map.ts";
 const BATCH_MAX = 512;
 /** Most tasks handed to one worker and not finished. */
 const WORKER_CAP = 1024;
-/** Longest wait for a killed process's last messages before its tasks are requeued. */
-const DRAIN_MAX_MS = 2_000;
 
 /** Callbacks a channel calls. */
 export interface ChannelEvents {
@@ -858,7 +856,7 @@ export class PoolCore {
       if (slot.ch.ctl === undefined && slot.load > 0) {
         // A process may have finished tasks whose outcomes are still in the pipe, and
         // started one more: read all it wrote before deciding what runs again, so
-        // that no task runs twice (within a bound, should a grandchild hold the pipe).
+        // that no task runs twice.
         slot.draining = true;
         slot.killedAt = slot.inflight[slot.head];
         for (let i = slot.head; i < slot.inflight.length; i++) {
@@ -868,12 +866,9 @@ export class PoolCore {
             job.timer = undefined;
           }
         }
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const drained = Promise.race([
-          tracked,
-          new Promise<void>((resolve) => timer = setTimeout(resolve, DRAIN_MAX_MS)),
-        ]).then(() => {
-          clearTimeout(timer);
+        // `closed` settles once the process ended and its pipes were read out (the
+        // channel bounds that, should a grandchild hold the pipes open).
+        const drained = tracked.then(() => {
           slot.draining = false;
           this.#requeue(slot, except);
         }).finally(() => this.#closing.delete(drained));
