@@ -6,6 +6,7 @@
 
 import { type ChunkCounts, WordTable } from "./_word_table.ts";
 import { countRange, fileReader, PIECE_BYTES, type Scratch } from "./_file_range.ts";
+import { getTaskContext } from "../pool/task_context.ts";
 
 const table = new WordTable();
 const scratch: Scratch = { buffer: new Uint8Array(0) };
@@ -21,27 +22,87 @@ export function countChunk(bytes: Uint8Array): ChunkCounts {
   return table.takeCounts();
 }
 
-/** A byte range of a file for {@linkcode countFileRange}. */
-export interface FileRange {
+/**
+ * A file shared out among workers by {@linkcode countFileShare}: the byte ranges
+ * `[ends[i - 1], ends[i])` (from 0; the last end is `Infinity`, up to the end of the
+ * file), taken one at a time by whichever worker is free, and a shared state (see
+ * {@linkcode SHARE_NEXT} and the indices after it).
+ */
+export interface FileShare {
+  /** Names the count (a worker keeps one table per count between its two tasks). */
+  id: string;
   /** A path, or a `file:` URL's `href` when `url` is true. */
   path: string;
   url: boolean;
-  start: number;
-  /** `Infinity` for the last range: up to the end of the file. */
-  end: number;
+  ends: number[];
+  /** A first task returns after taking the range with this number (or a later one). */
+  until: number;
+  /** `SHARE_BYTES` bytes of shared memory, zeroed. */
+  state: SharedArrayBuffer;
+  /** Whether this is a worker's last task of the count (it counts until none is left). */
+  last: boolean;
 }
 
+/** `Int32Array` index of a share's state: the number of the next range to take. */
+export const SHARE_NEXT = 0;
+/** `Int32Array` index: non-zero once the workers must stop (the count was aborted). */
+export const SHARE_STOP = 1;
+/** `Int32Array` index: bumped (and notified) after each range is counted. */
+export const SHARE_VERSION = 2;
+/** `BigInt64Array` index: bytes counted so far, over all workers. */
+export const SHARE_DONE_BYTES = 2;
+/** `BigInt64Array` index: words counted so far, over all workers. */
+export const SHARE_DONE_WORDS = 3;
+/** Size of a share's state in bytes. */
+export const SHARE_BYTES = 32;
+
+/** This worker's table of each file count in progress. */
+const shareTables = new Map<string, WordTable>();
+
 /**
- * Reads and counts the words of a byte range of a file (each word is counted by the
- * range it starts in; see `_file_range.ts`) into this worker's long-lived table, and
- * returns what changed like {@linkcode countChunk}.
+ * Counts ranges of a shared file (each word is counted by the range it starts in; see
+ * `_file_range.ts`), taking them one at a time until range `share.until` is taken or,
+ * in its last task, until none is left, all into one table of this worker for this count;
+ * then returns what that table counted since this worker's previous task of the count,
+ * like {@linkcode countChunk}. So the main thread merges two results per worker instead
+ * of one per range: the first (most of the words) while the workers count the rest.
+ * Progress goes through the shared state, not through messages.
  */
-export async function countFileRange(range: FileRange): Promise<ChunkCounts> {
-  using file = Deno.openSync(range.url ? new URL(range.path) : range.path, { read: true });
+export async function countFileShare(share: FileShare): Promise<ChunkCounts> {
+  const { last } = share;
+  const state = new Int32Array(share.state, 0, SHARE_BYTES >> 2);
+  const done = new BigInt64Array(share.state, 0, SHARE_BYTES >> 3);
+  const signal = getTaskContext()?.signal;
+  let own = shareTables.get(share.id);
+  if (own === undefined) shareTables.set(share.id, own = new WordTable());
+  if (last) shareTables.delete(share.id);
+  const { ends } = share;
+  using file = Deno.openSync(share.url ? new URL(share.path) : share.path, { read: true });
   if (scratch.buffer.length === 0) scratch.buffer = new Uint8Array(PIECE_BYTES);
-  const reader = fileReader(file, Math.max(0, range.start - 3));
-  await countRange(table, reader, range.start, range.end, scratch);
-  return table.takeCounts();
+  const stopped = () => Atomics.load(state, SHARE_STOP) !== 0 || signal?.aborted === true;
+  for (;;) {
+    const i = Atomics.add(state, SHARE_NEXT, 1);
+    if (i >= ends.length || stopped()) break;
+    const start = i === 0 ? 0 : ends[i - 1];
+    const read = fileReader(file, Math.max(0, start - 3));
+    const words = own.total;
+    const bytes = await countRange(
+      own,
+      (into) => {
+        if (stopped()) throw new DOMException("The count was aborted", "AbortError");
+        return read(into);
+      },
+      start,
+      ends[i],
+      scratch,
+    );
+    Atomics.add(done, SHARE_DONE_BYTES, BigInt(bytes));
+    Atomics.add(done, SHARE_DONE_WORDS, BigInt(own.total - words));
+    Atomics.add(state, SHARE_VERSION, 1);
+    Atomics.notify(state, SHARE_VERSION);
+    if (!last && i >= share.until) break;
+  }
+  return own.takeCounts();
 }
 
 /**

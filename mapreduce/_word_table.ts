@@ -87,6 +87,11 @@ export class WordTable {
   #sentBytes = 0;
   #seq = 0;
   #sources = new Map<string, SourceMap>();
+  // What toMap() made: the map, each entry's key, and the counts it holds.
+  #map = new Map<string, number>();
+  #keys: string[] = [];
+  #mapped = new Float64Array(0);
+  #shared = false; // whether a key may stand for several entries (invalid UTF-8 seen)
 
   /** Number of distinct words. */
   get size(): number {
@@ -113,6 +118,10 @@ export class WordTable {
     this.#sentBytes = 0;
     this.#seq = 0;
     this.#sources.clear();
+    this.#map = new Map();
+    this.#keys = [];
+    this.#mapped = new Float64Array(0);
+    this.#shared = false;
   }
 
   /**
@@ -359,14 +368,44 @@ export class WordTable {
     return part;
   }
 
-  /** Decodes each distinct word once and returns word → count. */
+  /**
+   * Decodes each distinct word once and returns word → count. Calling it again after
+   * more counting or merging updates and returns the same map: the words decoded before
+   * keep their strings (whose hashes the map already knows), so only the counts are set
+   * again and only the new words are decoded. That makes an early call, while other
+   * threads still count, do most of the decoding.
+   */
   toMap(): Map<string, number> {
     this.#flush();
-    const map = new Map<string, number>();
+    const map = this.#map;
+    const keys = this.#keys;
+    const mapped = this.#mapped;
+    const counts = this.#counts;
+    const known = keys.length;
+    if (this.#shared) {
+      // Some keys stand for several entries (see below): add the differences.
+      for (let k = 0; k < known; k++) {
+        const delta = counts[k] - mapped[k];
+        if (delta !== 0) map.set(keys[k], map.get(keys[k])! + delta);
+      }
+    } else {
+      for (let k = 0; k < known; k++) if (counts[k] !== mapped[k]) map.set(keys[k], counts[k]);
+    }
     const n = this.#size;
+    if (n > known) this.#decode(known, n);
+    if (this.#mapped.length < counts.length) this.#mapped = new Float64Array(counts.length);
+    this.#mapped.set(counts.subarray(0, n));
+    return map;
+  }
+
+  /** Decodes entries `[from, n)` into `#keys` and adds them to `#map`. */
+  #decode(from: number, n: number): void {
+    const map = this.#map;
+    const keys = this.#keys;
     const meta = this.#meta;
     const counts = this.#counts;
-    const arena = this.#arena.subarray(0, this.#used);
+    const base = meta[4 * from];
+    const arena = this.#arena.subarray(base, this.#used);
     // Fast path: valid UTF-8 decodes in one call; each word's UTF-16 length follows from
     // its bytes (one unit per non-continuation byte, two for a 4-byte sequence).
     let text: string | undefined;
@@ -376,35 +415,48 @@ export class WordTable {
       text = undefined;
     }
     if (text !== undefined) {
+      const words: string[] = [];
       let pos = 0;
       let at = 0;
-      for (let k = 0; k < n; k++) {
-        const end = meta[4 * k] + meta[4 * k + 1];
+      for (let k = from; k < n; k++) {
         if ((arena[at] & 0xc0) === 0x80) {
           // Only the concatenation is valid: invalid bytes split across words.
-          map.clear();
           text = undefined;
           break;
         }
+        const end = meta[4 * k] - base + meta[4 * k + 1];
         let units = 0;
         for (; at < end; at++) {
           const b = arena[at];
           if ((b & 0xc0) !== 0x80) units += b >= 0xf0 ? 2 : 1;
         }
-        map.set(text.slice(pos, pos + units), counts[k]);
+        words.push(text.slice(pos, pos + units));
         pos += units;
       }
-      if (text !== undefined) return map;
+      if (text !== undefined) {
+        for (let k = from; k < n; k++) {
+          const word = words[k - from];
+          // Valid UTF-8 has one string per byte string, but a word decoded from
+          // invalid bytes (with U+FFFD) may equal this one.
+          if (this.#shared) {
+            map.set(word, (map.get(word) ?? 0) + counts[k]);
+          } else map.set(word, counts[k]);
+          keys.push(word);
+        }
+        return;
+      }
     }
     // ignoreBOM keeps a U+FEFF at the start of a word, as Python's "utf-8" codec does.
     const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
-    for (let k = 0; k < n; k++) {
+    const whole = this.#arena;
+    this.#shared = true;
+    for (let k = from; k < n; k++) {
       const offset = meta[4 * k];
       // Different byte strings decode to the same string when they hold invalid UTF-8.
-      const word = decoder.decode(arena.subarray(offset, offset + meta[4 * k + 1]));
+      const word = decoder.decode(whole.subarray(offset, offset + meta[4 * k + 1]));
       map.set(word, (map.get(word) ?? 0) + counts[k]);
+      keys.push(word);
     }
-    return map;
   }
 
   #insert(src: Uint8Array, s: number, e: number, h: number, n: number, slot: number): void {

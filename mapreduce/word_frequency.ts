@@ -13,9 +13,19 @@ import { release } from "./_word_count_worker.ts";
 import { DEFAULT_CHUNK_BYTES, type TextSource } from "./text_chunks.ts";
 import { checkFile, chunkSource, filePath } from "./_chunker.ts";
 import { asyncFileReader, countRange, PIECE_BYTES } from "./_file_range.ts";
-import type { FileRange } from "./_word_count_worker.ts";
+import {
+  type FileShare,
+  SHARE_BYTES,
+  SHARE_DONE_BYTES,
+  SHARE_DONE_WORDS,
+  SHARE_STOP,
+  SHARE_VERSION,
+} from "./_word_count_worker.ts";
 
-/** Progress of {@linkcode wordFrequency}, reported after each merged chunk. */
+/**
+ * Progress of {@linkcode wordFrequency}, reported after each merged chunk (for a file on
+ * workers, as its byte ranges are counted).
+ */
 export interface WordFrequencyProgress {
   /** Bytes of input counted so far. */
   bytes: number;
@@ -53,7 +63,7 @@ export interface WordFrequencyOptions {
    * added).
    */
   pattern?: RegExp;
-  /** Called after each chunk is merged. */
+  /** Called after each chunk is merged (for a file on workers: as ranges are counted). */
   onProgress?: (progress: WordFrequencyProgress) => void;
 }
 
@@ -62,9 +72,9 @@ export interface WordFrequencyOptions {
  * streams `source` in chunks cut at whitespace boundaries, counts each chunk on a worker
  * with a byte-level tokenizer and hash table, and merges the compact per-chunk results
  * as they complete. A file is never read whole; on workers, each worker reads its own
- * byte ranges of it, so the calling thread only hands out ranges and merges (a range
- * starting inside a word leaves that word to the range before, which reads past its
- * end to finish it).
+ * byte ranges of it, taken from a shared counter, into one table of its own, so the
+ * calling thread merges just two results per worker (a range starting inside a word
+ * leaves that word to the range before, which reads past its end to finish it).
  *
  * Words are exactly Python's `str.split()` of the text (split on runs of Unicode
  * whitespace, case-sensitive). Bytes that are not valid UTF-8 give what Python's
@@ -191,8 +201,11 @@ export async function wordFrequency(
 /**
  * Counts a file: on this thread when it fits in one chunk (or `workers` is 0), reading it
  * piece by piece into one reused buffer; otherwise each worker reads its own byte ranges
- * of the file (the main thread only hands out `[start, end)` pairs and merges the
- * compact per-range results).
+ * of the file, taking the next one from a counter in shared memory, into one table of
+ * its own. A worker's first task returns that table after about `FIRST_SHARE` of the
+ * file, and its second task (already queued on it) counts on while this thread merges
+ * and decodes the first results, so after the last range only two small results are
+ * left to merge. Progress is read from the shared memory, not from messages.
  */
 async function countFile(
   table: WordTable,
@@ -215,33 +228,80 @@ async function countFile(
   }
   const size0 = chunkBytes;
   const rangeBytes = size0 !== undefined ? () => size0 : (offset: number) =>
-    // Guided self-scheduling: big ranges early (few results to merge), small ones late
-    // (the workers finish together).
+    // Guided self-scheduling: big ranges early (fewer reads past a range), small ones
+    // late (the workers finish together).
     Math.min(
       MAX_RANGE_BYTES,
       Math.max(MIN_RANGE_BYTES, Math.ceil((size - offset) / (2 * workers))),
     );
-  const href = path instanceof URL ? path.href : path;
-  function* ranges(): Generator<FileRange> {
-    let start = 0;
-    while (true) {
-      const end = start + rangeBytes(start);
-      // The last range runs to the end of the file (which may have grown).
-      if (end >= size) return yield { path: href, url: path instanceof URL, start, end: Infinity };
-      yield { path: href, url: path instanceof URL, start, end };
-      start = end;
-    }
+  const ends: number[] = [];
+  for (let end = 0; end < size;) {
+    end += rangeBytes(end);
+    // The last range runs to the end of the file (which may have grown).
+    ends.push(end >= size ? Infinity : end);
   }
-  await onPool(Math.min(workers, Math.ceil(size / rangeBytes(0))), async (pool) => {
-    await mapReduce({
-      pool,
-      input: ranges(),
-      map: "countFileRange",
-      reduce: mergeCounts(onProgress),
-      initial: table,
-      signal,
+  const state = new SharedArrayBuffer(SHARE_BYTES);
+  // The workers' first tasks end after about FIRST_SHARE of the bytes.
+  let until = 0;
+  while (until < ends.length - 1 && ends[until] < size * FIRST_SHARE) until++;
+  const share: FileShare = {
+    id: crypto.randomUUID(),
+    path: path instanceof URL ? path.href : path,
+    url: path instanceof URL,
+    ends,
+    until,
+    state,
+    last: false,
+  };
+  const flags = new Int32Array(state);
+  const done = new BigInt64Array(state);
+  const stop = () => Atomics.store(flags, SHARE_STOP, 1);
+  signal?.addEventListener("abort", stop, { once: true });
+  let finished = false;
+  // Progress comes from the shared state, which the workers bump after each range.
+  const report = () => {
+    if (!signal?.aborted) {
+      onProgress!({
+        bytes: Number(Atomics.load(done, SHARE_DONE_BYTES)),
+        words: Number(Atomics.load(done, SHARE_DONE_WORDS)),
+      });
+    }
+  };
+  const watching = onProgress === undefined ? undefined : (async () => {
+    let seen = 0;
+    while (!finished) {
+      const wait = Atomics.waitAsync(flags, SHARE_VERSION, seen);
+      if (wait.async) await wait.value;
+      if (finished) return;
+      seen = Atomics.load(flags, SHARE_VERSION);
+      report();
+    }
+  })();
+  try {
+    await onPool(Math.min(workers, ends.length), async (pool) => {
+      // Each worker gets two tasks at once (the pool deals them round-robin): a first one
+      // that counts most of the file, and a last one that counts on into the same table
+      // as soon as the first returns, while the first's result is merged and decoded here.
+      const tasks = [false, true].flatMap((last) =>
+        Array.from(
+          { length: pool.size },
+          () => pool.submit("countFileShare", [last ? { ...share, last } : share], { signal }),
+        )
+      );
+      await Promise.all(tasks.map((task, i) =>
+        task.then((part) => {
+          table.merge(part);
+          if (i < pool.size) table.toMap(); // decodes the words now, not after the last result
+        })
+      ));
     });
-  });
+  } finally {
+    finished = true;
+    Atomics.notify(flags, SHARE_VERSION);
+    await watching;
+    signal?.removeEventListener("abort", stop);
+  }
+  if (onProgress !== undefined) report();
 }
 
 /** The reducer of the counting workers: merges each chunk's counts and reports progress. */
@@ -260,6 +320,8 @@ function mergeCounts(
 /** Ranges a file is split into by default: between these sizes (see `countFile`). */
 const MIN_RANGE_BYTES = 1 << 20;
 const MAX_RANGE_BYTES = 8 << 20;
+/** The part of a file the workers' first tasks count (see `countFile`). */
+const FIRST_SHARE = 0.8;
 
 /** Runs `fn` with a pool of `size` word-count workers, then shuts it down. */
 async function onPool(

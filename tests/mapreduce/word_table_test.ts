@@ -50,6 +50,39 @@ Deno.test("WordTable.toMap() decodes invalid bytes per word, even when they join
   assertEquals([...words], [["\ufffd", 1], ["\ufffd\ufffd", 1], ["ok", 1]]);
 });
 
+Deno.test("WordTable.toMap() called again updates the same map with later counts", async (t) => {
+  await t.step("valid UTF-8: counts set again, new words appended", () => {
+    const bytes = corpus(200_000);
+    const cut = bytes.indexOf(0x0a, bytes.length >> 1) + 1;
+    const table = new WordTable();
+    table.countWords(bytes, 0, cut);
+    const first = table.toMap();
+    const early = sorted(referenceCount(bytes.subarray(0, cut)));
+    assertEquals(sorted(first), early);
+    table.countWords(bytes, cut);
+    const map = table.toMap();
+    assert(map === first, "the same map, updated");
+    assertEquals(sorted(map), sorted(referenceCount(bytes)));
+    assert(map.size > early.length, "words new in the second half were added");
+  });
+  await t.step("invalid UTF-8 decoding to an earlier word: counts added up", () => {
+    // "a\xff" decodes to "a\ufffd", which is also the valid "a" + U+FFFD (EF BF BD).
+    const table = new WordTable();
+    table.countWords(new Uint8Array([0x61, 0xff, 0x20, 0x62, 0x20]));
+    assertEquals([...table.toMap()], [["a\ufffd", 1], ["b", 1]]);
+    table.countWords(new Uint8Array([0x61, 0xef, 0xbf, 0xbd, 0x20, 0x61, 0xff, 0x20, 0x62]));
+    assertEquals([...table.toMap()], [["a\ufffd", 3], ["b", 2]]);
+    // And the other way round: the valid word first, then the same string from invalid bytes.
+    const other = new WordTable();
+    other.countWords(new Uint8Array([0x61, 0xef, 0xbf, 0xbd, 0x20]));
+    assertEquals([...other.toMap()], [["a\ufffd", 1]]);
+    other.countWords(new Uint8Array([0x61, 0xff, 0x20, 0x61, 0xef, 0xbf, 0xbd]));
+    assertEquals([...other.toMap()], [["a\ufffd", 3]]);
+    other.countWords(new Uint8Array([0x20, 0x61, 0xff, 0x20, 0x63]));
+    assertEquals([...other.toMap()], [["a\ufffd", 4], ["c", 1]]);
+  });
+});
+
 Deno.test("WordTable.merge() of chunk results equals counting everything at once", async (t) => {
   const bytes = corpus(300_000);
   const whole = new WordTable();
