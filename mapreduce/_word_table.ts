@@ -16,10 +16,11 @@ import { BYTE_CLASS, multiByteSpaceLength, SPACE, WORD } from "./_whitespace.ts"
 /**
  * The compact, transferable result of counting one chunk with a long-lived table (one
  * per worker): the words the table saw for the first time since its previous result
- * (bytes joined in `words`, with their lengths and hashes), then this chunk's counts by
- * the table's entry number. The merging table keeps, per source, which of its own
- * entries each source entry is, so a known word costs one array lookup to merge: no
- * hashing, no byte comparison, no decoding.
+ * (bytes joined in `words`, with their offsets, lengths and hashes), then this chunk's
+ * counts by the table's entry number. The merging table keeps, per source, which of its
+ * own entries each source entry is, so a known word costs one array lookup to merge: no
+ * hashing, no byte comparison, no decoding. A table's first result is whole: it is the
+ * table's own arrays, copied, which an empty table adopts as they are.
  */
 export interface ChunkCounts {
   /** Identifies the table that made this result. */
@@ -30,14 +31,18 @@ export interface ChunkCounts {
   first: number;
   /** The new words' UTF-8 bytes, one after the other. */
   words: Uint8Array;
-  /** Byte length of each new word. */
-  lengths: Uint32Array;
-  /** The hash of each new word (so merging does not hash again). */
-  hashes: Int32Array;
-  /** Source entry numbers of the words counted in this chunk. */
+  /**
+   * Four numbers per new word: its offset (in the source's bytes: `words` starts at the
+   * first word's offset), byte length, hash (so merging does not hash again), and a
+   * fourth that merging ignores.
+   */
+  entries: Int32Array;
+  /** Source entry numbers of the words counted in this chunk (empty when `whole`). */
   ids: Uint32Array;
   /** How often each of those occurred in this chunk. */
   counts: Uint32Array;
+  /** In a table's first result: the count of every entry, instead of `ids` and `counts`. */
+  whole?: Float64Array;
   /** Words in this chunk (the sum of `counts`). */
   total: number;
   /** Bytes of input in this chunk. */
@@ -221,7 +226,7 @@ export class WordTable {
     let source = this.#sources.get(part.source);
     if (source === undefined) {
       source = {
-        map: new Int32Array(Math.max(1024, part.first + part.lengths.length)),
+        map: new Int32Array(Math.max(1024, part.first + (part.entries.length >> 2))),
         size: 0,
         next: 0,
         early: [],
@@ -249,26 +254,72 @@ export class WordTable {
   }
 
   #apply(part: ChunkCounts, source: SourceMap): void {
-    const { words, lengths, hashes, ids, counts } = part;
-    const end = part.first + lengths.length;
+    const { words, entries, ids, counts, whole } = part;
+    const added = entries.length >> 2;
+    const end = part.first + added;
     if (end > source.map.length) {
       const map = new Int32Array(Math.max(end, source.map.length * 2));
       map.set(source.map);
       source.map = map;
     }
     const map = source.map;
-    let s = 0;
-    for (let j = 0; j < lengths.length; j++) {
-      const e = s + lengths[j];
-      map[part.first + j] = this.#entry(words, s, e, hashes[j]);
-      s = e;
+    if (whole !== undefined && part.first === 0 && this.#size === 0) {
+      this.#adopt(words, entries, whole);
+      for (let j = 0; j < added; j++) map[j] = j;
+    } else {
+      const base = added > 0 ? entries[0] : 0;
+      for (let j = 0, m = 0; j < added; j++, m += 4) {
+        const s = entries[m] - base;
+        map[part.first + j] = this.#entry(words, s, s + entries[m + 1], entries[m + 2]);
+      }
+      const mine = this.#counts;
+      if (whole !== undefined) {
+        for (let k = 0; k < whole.length; k++) mine[map[k]] += whole[k];
+      } else {
+        for (let i = 0; i < ids.length; i++) mine[map[ids[i]]] += counts[i];
+      }
     }
     source.size = end;
     source.next++;
-    const mine = this.#counts;
-    for (let i = 0; i < ids.length; i++) mine[map[ids[i]]] += counts[i];
     this.#total += part.total;
     this.#bytes += part.bytes;
+  }
+
+  /**
+   * Makes this empty table a copy of a table's first (whole) result: its arrays copied
+   * at once, then the slots rebuilt from the hashes; no word is compared or copied alone.
+   */
+  #adopt(words: Uint8Array, entries: Int32Array, whole: Float64Array): void {
+    const n = whole.length;
+    let capacity = this.#counts.length;
+    while (capacity <= n) capacity *= 2;
+    const meta = new Int32Array(4 * capacity);
+    meta.set(entries);
+    const counts = new Float64Array(capacity);
+    counts.set(whole);
+    const arena = new Uint8Array(Math.max(this.#arena.length, 2 * words.length));
+    arena.set(words);
+    let slotCapacity = this.#mask + 1;
+    while (n * 2 > slotCapacity - 1) slotCapacity *= 2;
+    const mask = slotCapacity - 1;
+    const slots = new Int32Array(slotCapacity * 2);
+    const base = n > 0 ? entries[0] : 0;
+    for (let k = 0, m = 0; k < n; k++, m += 4) {
+      meta[m] -= base;
+      meta[m + 3] = 0;
+      const h = meta[m + 2];
+      let slot = (h ^ (h >>> 15)) & mask;
+      while (slots[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
+      slots[2 * slot] = h;
+      slots[2 * slot + 1] = k + 1;
+    }
+    this.#meta = meta;
+    this.#counts = counts;
+    this.#arena = arena;
+    this.#used = words.length;
+    this.#slots = slots;
+    this.#mask = mask;
+    this.#size = n;
   }
 
   /** The entry of word `src[s, e)` with hash `h`, inserted with count 0 if new. */
@@ -308,12 +359,6 @@ export class WordTable {
     const n = this.#size;
     const first = this.#sentSize;
     const meta = this.#meta;
-    const lengths = new Uint32Array(n - first);
-    const hashes = new Int32Array(n - first);
-    for (let k = first; k < n; k++) {
-      lengths[k - first] = meta[4 * k + 1];
-      hashes[k - first] = meta[4 * k + 2];
-    }
     const from = first < n ? meta[4 * first] : this.#used;
     const words = this.#arena.slice(from, this.#used);
     if (this.#sent.length < this.#counts.length) {
@@ -321,47 +366,59 @@ export class WordTable {
       sent.set(this.#sent);
       this.#sent = sent;
     }
-    // One pass: fold the hot counts (as #flush() does) and collect what changed.
     const counts = this.#counts;
     const sent = this.#sent;
-    // Scratch reused across calls: a fresh pair per range would cost 8 bytes per
-    // distinct word each time; only the slices below leave this table.
-    if (this.#changedIds.length < n) {
-      this.#changedIds = new Uint32Array(Math.max(n, this.#changedIds.length * 2));
-      this.#changedBy = new Uint32Array(this.#changedIds.length);
-    }
-    const changedIds = this.#changedIds;
-    const changedBy = this.#changedBy;
-    let changed = 0;
-    for (let k = 0, m = 3; k < n; k++, m += 4) {
-      let count = counts[k];
-      const hot = meta[m];
-      if (hot !== 0) {
-        count += hot;
-        counts[k] = count;
-        meta[m] = 0;
+    let whole: Float64Array | undefined;
+    let ids: Uint32Array;
+    let deltas: Uint32Array;
+    if (this.#seq === 0) {
+      // The first result is whole: the arrays as they are (after folding the hot counts).
+      this.#flush();
+      whole = counts.slice(0, n);
+      sent.set(whole);
+      ids = new Uint32Array(0);
+      deltas = new Uint32Array(0);
+    } else {
+      // One pass: fold the hot counts (as #flush() does) and collect what changed.
+      // Scratch reused across calls: a fresh pair per range would cost 8 bytes per
+      // distinct word each time; only the slices below leave this table.
+      if (this.#changedIds.length < n) {
+        this.#changedIds = new Uint32Array(Math.max(n, this.#changedIds.length * 2));
+        this.#changedBy = new Uint32Array(this.#changedIds.length);
       }
-      if (count !== sent[k]) {
-        changedIds[changed] = k;
-        changedBy[changed++] = count - sent[k];
-        sent[k] = count;
+      const changedIds = this.#changedIds;
+      const changedBy = this.#changedBy;
+      let changed = 0;
+      for (let k = 0, m = 3; k < n; k++, m += 4) {
+        let count = counts[k];
+        const hot = meta[m];
+        if (hot !== 0) {
+          count += hot;
+          counts[k] = count;
+          meta[m] = 0;
+        }
+        if (count !== sent[k]) {
+          changedIds[changed] = k;
+          changedBy[changed++] = count - sent[k];
+          sent[k] = count;
+        }
       }
+      this.#pending = 0;
+      ids = changedIds.slice(0, changed);
+      deltas = changedBy.slice(0, changed);
     }
-    this.#pending = 0;
-    const ids = changedIds.slice(0, changed);
-    const deltas = changedBy.slice(0, changed);
     const part: ChunkCounts = {
       source: this.#id,
       seq: this.#seq++,
       first,
       words,
-      lengths,
-      hashes,
+      entries: meta.slice(4 * first, 4 * n),
       ids,
       counts: deltas,
       total: this.#total - this.#sentTotal,
       bytes: this.#bytes - this.#sentBytes,
     };
+    if (whole !== undefined) part.whole = whole;
     this.#sentSize = n;
     this.#sentTotal = this.#total;
     this.#sentBytes = this.#bytes;
