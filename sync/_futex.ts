@@ -12,14 +12,17 @@
  * @module
  */
 
-import { allocate, describe, TICK_MS } from "./_shared.ts";
+import { allocate, bufferFrom, describe, tag, TICK_MS } from "./_shared.ts";
 import { isThreadAlive, THREAD_ID } from "./_thread.ts";
 import { waitSlice } from "./_wait.ts";
 import { OwnerDiedError } from "./errors.ts";
 import { type OwnerWatch, watchOwner } from "./_owner_watchdog.ts";
+import { isWasmMemory, newCasMemory } from "./_wasm_cas.ts";
 
 // Int32 word layout of a lock's buffer.
 export const STATE = 1;
+/** Byte offset of the STATE word, for the WebAssembly compare-and-swap. */
+export const STATE_BYTE = STATE * 4;
 const FLAGS = 2;
 /** Recursion count of an `RLock` (only its owner touches it). */
 export const COUNT = 3;
@@ -230,14 +233,45 @@ export class FutexCore {
   }
 }
 
-/** Encodes the options into the FLAGS word of a new buffer. */
-export function newLockBuffer(
+/** The memory of a `Lock` or `RLock`: its buffer, and the WebAssembly memory behind it. */
+export interface LockMemory {
+  buffer: SharedArrayBuffer;
+  memory: WebAssembly.Memory | undefined;
+}
+
+/**
+ * The memory of a new lock (options, or nothing), or of an existing one (its buffer or
+ * WebAssembly memory, checked). A new lock lives in a shared WebAssembly memory where
+ * one is available, for the fast compare-and-swap of `_wasm_cas.ts`.
+ */
+export function lockMemory(
   kind: "Lock" | "RLock",
-  options: { fifo?: boolean } | undefined,
-): SharedArrayBuffer {
-  const buffer = allocate(kind, BYTES + 8);
-  if (options?.fifo) new Int32Array(buffer)[FLAGS] = FLAG_FIFO;
-  return buffer;
+  arg: { fifo?: boolean } | SharedArrayBuffer | WebAssembly.Memory | undefined,
+): LockMemory {
+  if (arg instanceof SharedArrayBuffer) {
+    return { buffer: bufferFrom({ buffer: arg }, kind, BYTES), memory: undefined };
+  }
+  if (isWasmMemory(arg)) {
+    return { buffer: bufferFrom({ buffer: arg.buffer }, kind, BYTES), memory: arg };
+  }
+  const memory = newCasMemory();
+  const buffer = memory === undefined
+    ? allocate(kind, BYTES + 8)
+    : tag(memory.buffer as unknown as SharedArrayBuffer, kind);
+  if (arg?.fifo) new Int32Array(buffer)[FLAGS] = FLAG_FIFO;
+  return { buffer, memory };
+}
+
+/**
+ * What a cloned lock `message` carries: its WebAssembly memory when it has one (the fast
+ * path survives the clone), else its checked `buffer`.
+ */
+export function lockMemoryFrom(
+  message: unknown,
+  kind: "Lock" | "RLock",
+): SharedArrayBuffer | WebAssembly.Memory {
+  const memory = (message as { memory?: unknown } | null | undefined)?.memory;
+  return isWasmMemory(memory) ? memory : bufferFrom(message, kind, BYTES);
 }
 
 /** Builds the `TimeoutError` thrown by `hold()`. */

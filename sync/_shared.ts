@@ -38,7 +38,11 @@ export function kindOf(buffer: SharedArrayBuffer): number {
 
 /** Allocates a tagged buffer of `bytes` bytes (rounded up to 8). */
 export function allocate(kind: KindName, bytes: number): SharedArrayBuffer {
-  const buffer = new SharedArrayBuffer(Math.ceil(bytes / 8) * 8);
+  return tag(new SharedArrayBuffer(Math.ceil(bytes / 8) * 8), kind);
+}
+
+/** Writes the tag of `kind` into a new primitive's `buffer`, and returns the buffer. */
+export function tag(buffer: SharedArrayBuffer, kind: KindName): SharedArrayBuffer {
   new Int32Array(buffer)[0] = TAG_BASE + KIND[kind];
   return buffer;
 }

@@ -5,8 +5,16 @@
  * @module
  */
 
-import { BYTES, FutexCore, newLockBuffer, STATE, timeoutError } from "./_futex.ts";
-import { bufferFrom, toTimeout } from "./_shared.ts";
+import {
+  FutexCore,
+  lockMemory,
+  lockMemoryFrom,
+  STATE,
+  STATE_BYTE,
+  timeoutError,
+} from "./_futex.ts";
+import { toTimeout } from "./_shared.ts";
+import { type Cas, WARM_CALLS, wasmCas } from "./_wasm_cas.ts";
 import { THREAD_ID } from "./_thread.ts";
 import { makeGuard } from "./_guard.ts";
 import type { LockGuard } from "./guard.ts";
@@ -35,7 +43,10 @@ export interface AcquireOptions {
  * Workers can share it: post it (or pass it to a `WorkerPool` task) and call
  * {@linkcode Lock.from} / `reviveShared` on the other side to get the same lock.
  *
- * Uncontended acquire and release are one compare-and-swap each. A contended blocking
+ * Uncontended acquire and release are one compare-and-swap each, run as WebAssembly
+ * (the lock word lives in a one-page shared `WebAssembly.Memory`, see
+ * {@linkcode Lock.memory}), which V8 compiles inline where `Atomics` calls are builtin
+ * calls. A contended blocking
  * acquire first spins for about 50 µs (loads spaced out by `Atomics.pause`), then sleeps
  * on the lock word (`Atomics.wait`); an asynchronous one sleeps at once
  * (`Atomics.waitAsync`). As in Python, any thread may release a held `Lock`.
@@ -72,9 +83,29 @@ export interface AcquireOptions {
 export class Lock {
   /** The shared memory of this lock; cloning it shares the lock. */
   readonly buffer: SharedArrayBuffer;
+  /**
+   * The shared WebAssembly memory behind {@linkcode Lock.buffer}, whose inline
+   * compare-and-swap makes the uncontended path about 2.5 times faster than `Atomics`
+   * calls. A clone carries it, so a rehydrated lock is as fast. `undefined` where
+   * WebAssembly is unavailable or the lock was built from a bare buffer: the lock then
+   * uses `Atomics`, and works the same.
+   *
+   * @example The lock word's memory
+   * ```ts
+   * import { Lock } from "@tandem/tandem/sync";
+   * import { assert } from "@std/assert";
+   *
+   * const lock = new Lock();
+   * assert(lock.memory === undefined || lock.memory.buffer === lock.buffer);
+   * ```
+   */
+  readonly memory: WebAssembly.Memory | undefined;
   readonly #i32: Int32Array;
   readonly #core: FutexCore;
   readonly #fifo: boolean;
+  /** The WebAssembly compare-and-swap, once this thread used the lock enough. */
+  #cas: Cas | undefined;
+  #calls = 0;
 
   /**
    * Creates a new, unlocked lock.
@@ -85,14 +116,16 @@ export class Lock {
   /**
    * Wraps existing lock memory (use {@linkcode Lock.from} for a cloned message).
    *
-   * @param buffer The memory of a lock created elsewhere.
+   * @param memory The {@linkcode Lock.memory} or {@linkcode Lock.buffer} of a lock
+   * created elsewhere.
+   * @throws {TypeError} If `memory` does not hold a `Lock`.
    */
-  constructor(buffer: SharedArrayBuffer);
-  constructor(arg?: LockOptions | SharedArrayBuffer) {
-    this.buffer = arg instanceof SharedArrayBuffer
-      ? bufferFrom({ buffer: arg }, "Lock", BYTES)
-      : newLockBuffer("Lock", arg);
-    this.#core = new FutexCore(this.buffer);
+  constructor(memory: SharedArrayBuffer | WebAssembly.Memory);
+  constructor(arg?: LockOptions | SharedArrayBuffer | WebAssembly.Memory) {
+    const { buffer, memory } = lockMemory("Lock", arg);
+    this.buffer = buffer;
+    this.memory = memory;
+    this.#core = new FutexCore(buffer);
     this.#i32 = this.#core.i32;
     this.#fifo = this.#core.fifo;
   }
@@ -117,7 +150,7 @@ export class Lock {
    * ```
    */
   static from(message: unknown): Lock {
-    return new Lock(bufferFrom(message, "Lock", BYTES));
+    return new Lock(lockMemoryFrom(message, "Lock"));
   }
 
   /**
@@ -167,7 +200,7 @@ export class Lock {
    * ```
    */
   tryAcquire(): boolean {
-    return Atomics.compareExchange(this.#i32, STATE, 0, THREAD_ID) === 0;
+    return this.#swap(0, THREAD_ID) === 0;
   }
 
   /**
@@ -192,7 +225,7 @@ export class Lock {
    */
   acquire(timeoutMs?: number): boolean {
     const timeout = toTimeout("acquire lock", timeoutMs);
-    if (Atomics.compareExchange(this.#i32, STATE, 0, THREAD_ID) === 0) return true;
+    if (this.#swap(0, THREAD_ID) === 0) return true;
     return this.#core.acquireSlow(timeout);
   }
 
@@ -228,9 +261,7 @@ export class Lock {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (Atomics.compareExchange(this.#i32, STATE, 0, THREAD_ID) === 0) {
-      return Promise.resolve(true);
-    }
+    if (this.#swap(0, THREAD_ID) === 0) return Promise.resolve(true);
     return this.#core.acquireAsyncSlow(timeout, signal);
   }
 
@@ -251,7 +282,7 @@ export class Lock {
    * ```
    */
   release(): void {
-    if (Atomics.compareExchange(this.#i32, STATE, THREAD_ID, 0) === THREAD_ID) return;
+    if (this.#swap(THREAD_ID, 0) === THREAD_ID) return;
     this.#core.releaseSlow(false);
   }
 
@@ -326,14 +357,25 @@ export class Lock {
    * ```
    */
   withLock<T>(fn: () => T): T {
-    const i32 = this.#i32;
-    if (Atomics.compareExchange(i32, STATE, 0, THREAD_ID) !== 0) this.#core.acquireSlow(Infinity);
+    if (this.#swap(0, THREAD_ID) !== 0) this.#core.acquireSlow(Infinity);
     try {
       return fn();
     } finally {
-      if (Atomics.compareExchange(i32, STATE, THREAD_ID, 0) !== THREAD_ID) {
-        this.#core.releaseSlow(false);
-      }
+      if (this.#swap(THREAD_ID, 0) !== THREAD_ID) this.#core.releaseSlow(false);
     }
+  }
+
+  /**
+   * Compare-and-swap of the lock word: `Atomics` for the first uses on this thread,
+   * then the WebAssembly one (see `_wasm_cas.ts`). The call of `cas` only ever sees
+   * WebAssembly functions, so V8 inlines it.
+   */
+  #swap(expected: number, replacement: number): number {
+    const cas = this.#cas;
+    if (cas !== undefined) return cas(STATE_BYTE, expected, replacement);
+    if (++this.#calls === WARM_CALLS && this.memory !== undefined) {
+      this.#cas = wasmCas(this.memory);
+    }
+    return Atomics.compareExchange(this.#i32, STATE, expected, replacement);
   }
 }

@@ -5,15 +5,17 @@
  */
 
 import {
-  BYTES,
   COUNT,
   FutexCore,
-  newLockBuffer,
+  lockMemory,
+  lockMemoryFrom,
   OWNER_MASK,
   STATE,
+  STATE_BYTE,
   timeoutError,
 } from "./_futex.ts";
-import { bufferFrom, toTimeout } from "./_shared.ts";
+import { toTimeout } from "./_shared.ts";
+import { type Cas, WARM_CALLS, wasmCas } from "./_wasm_cas.ts";
 import { THREAD_ID } from "./_thread.ts";
 import { makeGuard } from "./_guard.ts";
 import type { LockGuard } from "./guard.ts";
@@ -45,8 +47,26 @@ import type { AcquireOptions, LockOptions } from "./lock.ts";
 export class RLock {
   /** The shared memory of this lock; cloning it shares the lock. */
   readonly buffer: SharedArrayBuffer;
+  /**
+   * The shared WebAssembly memory behind {@linkcode RLock.buffer}, for the inline
+   * compare-and-swap of the uncontended path (as {@linkcode Lock.memory}); `undefined`
+   * where WebAssembly is unavailable or the lock was built from a bare buffer.
+   *
+   * @example The lock word's memory
+   * ```ts
+   * import { RLock } from "@tandem/tandem/sync";
+   * import { assert } from "@std/assert";
+   *
+   * const lock = new RLock();
+   * assert(lock.memory === undefined || lock.memory.buffer === lock.buffer);
+   * ```
+   */
+  readonly memory: WebAssembly.Memory | undefined;
   readonly #i32: Int32Array;
   readonly #core: FutexCore;
+  /** The WebAssembly compare-and-swap, once this thread used the lock enough. */
+  #cas: Cas | undefined;
+  #calls = 0;
 
   /**
    * Creates a new, unlocked re-entrant lock.
@@ -57,14 +77,16 @@ export class RLock {
   /**
    * Wraps existing lock memory (use {@linkcode RLock.from} for a cloned message).
    *
-   * @param buffer The memory of an `RLock` created elsewhere.
+   * @param memory The {@linkcode RLock.memory} or {@linkcode RLock.buffer} of an
+   * `RLock` created elsewhere.
+   * @throws {TypeError} If `memory` does not hold an `RLock`.
    */
-  constructor(buffer: SharedArrayBuffer);
-  constructor(arg?: LockOptions | SharedArrayBuffer) {
-    this.buffer = arg instanceof SharedArrayBuffer
-      ? bufferFrom({ buffer: arg }, "RLock", BYTES)
-      : newLockBuffer("RLock", arg);
-    this.#core = new FutexCore(this.buffer);
+  constructor(memory: SharedArrayBuffer | WebAssembly.Memory);
+  constructor(arg?: LockOptions | SharedArrayBuffer | WebAssembly.Memory) {
+    const { buffer, memory } = lockMemory("RLock", arg);
+    this.buffer = buffer;
+    this.memory = memory;
+    this.#core = new FutexCore(buffer);
     this.#i32 = this.#core.i32;
   }
 
@@ -87,7 +109,7 @@ export class RLock {
    * ```
    */
   static from(message: unknown): RLock {
-    return new RLock(bufferFrom(message, "RLock", BYTES));
+    return new RLock(lockMemoryFrom(message, "RLock"));
   }
 
   /**
@@ -163,7 +185,7 @@ export class RLock {
    */
   tryAcquire(): boolean {
     const i32 = this.#i32;
-    const v = Atomics.compareExchange(i32, STATE, 0, THREAD_ID);
+    const v = this.#swap(0, THREAD_ID);
     if (v === 0) {
       i32[COUNT] = 1;
       return true;
@@ -198,7 +220,7 @@ export class RLock {
   acquire(timeoutMs?: number): boolean {
     const timeout = toTimeout("acquire lock", timeoutMs);
     const i32 = this.#i32;
-    const v = Atomics.compareExchange(i32, STATE, 0, THREAD_ID);
+    const v = this.#swap(0, THREAD_ID);
     if (v === 0) {
       i32[COUNT] = 1;
       return true;
@@ -266,12 +288,14 @@ export class RLock {
   release(): void {
     const i32 = this.#i32;
     const count = i32[COUNT];
-    if (count === 1) {
-      // Common case: one level held by us and no waiters: one CAS checks both.
-      if (Atomics.compareExchange(i32, STATE, THREAD_ID, 0) === THREAD_ID) {
-        i32[COUNT] = 0;
-        return;
-      }
+    // A plain read of the word is enough to know that this thread owns it: only the
+    // owner puts its id there or takes it away (others may only add WAITERS).
+    if (count === 1 && (i32[STATE] & OWNER_MASK) === THREAD_ID) {
+      // Common case: one level and no waiters, one CAS. The count is cleared before
+      // the word is freed, as the next owner writes it right after.
+      i32[COUNT] = 0;
+      if (this.#swap(THREAD_ID, 0) === THREAD_ID) return;
+      i32[COUNT] = 1;
     }
     if ((Atomics.load(i32, STATE) & OWNER_MASK) !== THREAD_ID) {
       this.#core.releaseSlow(true); // throws the right error
@@ -360,5 +384,19 @@ export class RLock {
     } finally {
       this.release();
     }
+  }
+
+  /**
+   * Compare-and-swap of the lock word: `Atomics` for the first uses on this thread,
+   * then the WebAssembly one (see `_wasm_cas.ts`). The call of `cas` only ever sees
+   * WebAssembly functions, so V8 inlines it.
+   */
+  #swap(expected: number, replacement: number): number {
+    const cas = this.#cas;
+    if (cas !== undefined) return cas(STATE_BYTE, expected, replacement);
+    if (++this.#calls === WARM_CALLS && this.memory !== undefined) {
+      this.#cas = wasmCas(this.memory);
+    }
+    return Atomics.compareExchange(this.#i32, STATE, expected, replacement);
   }
 }

@@ -1,5 +1,20 @@
-import { assert, assertEquals, assertFalse, assertRejects, assertThrows } from "@std/assert";
-import { Event, Lock, OwnerDiedError, RLock, Semaphore, SharedValue } from "../../sync/mod.ts";
+import {
+  assert,
+  assertEquals,
+  assertFalse,
+  assertRejects,
+  assertStrictEquals,
+  assertThrows,
+} from "@std/assert";
+import {
+  Event,
+  Lock,
+  OwnerDiedError,
+  RLock,
+  Semaphore,
+  SharedArray,
+  SharedValue,
+} from "../../sync/mod.ts";
 import { acquireBehindDeadHolder, holdInDeadWorker, TestWorker, Workers } from "./_workers.ts";
 
 Deno.test("Lock.acquire() and release() toggle locked", () => {
@@ -57,6 +72,46 @@ Deno.test("Lock.from() gives the same lock, not a copy", () => {
   assertFalse(copy.locked);
   assertThrows(() => Lock.from({}), TypeError, "'buffer'");
   assertThrows(() => Lock.from(new SharedValue("int32")), TypeError, "'SharedValue'");
+});
+
+Deno.test("Lock lives in a shared WebAssembly memory that a clone carries along", () => {
+  const lock = new Lock();
+  assert(lock.memory instanceof WebAssembly.Memory);
+  assertStrictEquals(lock.memory!.buffer, lock.buffer);
+  const clone = Lock.from(structuredClone(lock));
+  assert(clone.memory instanceof WebAssembly.Memory);
+  // Built from the bare buffer, a lock has no memory and uses Atomics: the same lock.
+  const bare = new Lock(lock.buffer);
+  assertEquals(bare.memory, undefined);
+  assert(Lock.from({ buffer: lock.buffer }).memory === undefined);
+  assert(new Lock(lock.memory!).tryAcquire());
+  assert(bare.locked && clone.locked);
+  bare.release();
+  assertFalse(lock.locked);
+  const untagged = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+  assertThrows(() => new Lock(untagged), TypeError, "untagged memory");
+  assertThrows(() => Lock.from({ memory: untagged }), TypeError, "untagged memory");
+  assertThrows(() => new Lock(new RLock().memory!), TypeError, "'RLock'");
+});
+
+Deno.test("Lock guards exactly across workers whether they use its memory or its buffer", async () => {
+  // Past its first uses a handle switches to WebAssembly's compare-and-swap; handles
+  // built from the bare buffer stay on Atomics. All four must exclude each other.
+  const lock = new Lock();
+  const counts = new SharedArray("int32", 1);
+  using workers = new Workers(4);
+  const used = await Promise.all(
+    workers.all.map((w, i) =>
+      w.call("guardedIncrement", {
+        lock: i % 2 === 0 ? lock : { buffer: lock.buffer },
+        counts,
+        n: 50_000,
+      })
+    ),
+  );
+  assertEquals(used, ["memory", "buffer", "memory", "buffer"]);
+  assertEquals(counts.get(0), 200_000);
+  assertFalse(lock.locked);
 });
 
 Deno.test("Lock.acquireAsync() waits for a worker while the event loop keeps running", async () => {

@@ -6,7 +6,7 @@ import {
   assertRejects,
   assertThrows,
 } from "@std/assert";
-import { OwnerDiedError, RLock } from "../../sync/mod.ts";
+import { OwnerDiedError, RLock, SharedArray } from "../../sync/mod.ts";
 import { acquireBehindDeadHolder, holdInDeadWorker, TestWorker, Workers } from "./_workers.ts";
 
 Deno.test("RLock.acquire() recurses to depth 1,000 in a worker", async () => {
@@ -87,4 +87,28 @@ Deno.test("RLock.acquireAsync() reports an owner that died holding it", async ()
   assert(await lock.acquireAsync(1000));
   assertEquals(lock.count, 1);
   lock.release();
+});
+
+Deno.test("RLock guards nested sections exactly across workers on its memory or its buffer", async () => {
+  // Depth 3 each time: the count is per owner, and each handle switches to
+  // WebAssembly's compare-and-swap after its first uses unless built from the buffer.
+  const lock = new RLock();
+  assert(lock.memory instanceof WebAssembly.Memory);
+  assert(RLock.from(structuredClone(lock)).memory instanceof WebAssembly.Memory);
+  assertEquals(RLock.from({ buffer: lock.buffer }).memory, undefined);
+  const counts = new SharedArray("int32", 1);
+  using workers = new Workers(4);
+  const used = await Promise.all(
+    workers.all.map((w, i) =>
+      w.call("guardedIncrement", {
+        lock: i % 2 === 0 ? lock : { buffer: lock.buffer },
+        counts,
+        n: 30_000,
+        depth: 3,
+      })
+    ),
+  );
+  assertEquals(used, ["memory", "buffer", "memory", "buffer"]);
+  assertEquals(counts.get(0), 120_000);
+  assertFalse(lock.locked);
 });

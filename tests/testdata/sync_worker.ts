@@ -41,6 +41,24 @@ const commands: Record<string, (command: Command) => unknown> = {
     }
     return counter.value;
   },
+  // `n` times: takes `lock` (a Lock or RLock) `depth` times, bumps `counts[0]` with a
+  // plain, racy increment, and releases as often. Reports what this thread's handle ran
+  // on: its WebAssembly memory or only the bare buffer.
+  guardedIncrement(command) {
+    const lock = command.lock as Lock | RLock;
+    const counts = (command.counts as SharedArray<"int32">).view;
+    const n = command.n as number;
+    const depth = (command.depth as number | undefined) ?? 1;
+    for (let i = 0; i < n; i++) {
+      for (let d = 0; d < depth; d++) lock.acquire();
+      // A read-pause-write increment: without mutual exclusion it loses updates.
+      const before = counts[0];
+      for (let k = 0; k < 16; k++) Atomics.pause?.();
+      counts[0] = before + 1;
+      for (let d = 0; d < depth; d++) lock.release();
+    }
+    return lock.memory === undefined ? "buffer" : "memory";
+  },
   hold(command) {
     const lock = command.lock as Lock;
     lock.acquire();
