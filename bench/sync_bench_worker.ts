@@ -1,7 +1,7 @@
 // Worker for bench/sync_workers_bench.ts.
 import { reviveShared } from "../sync/mod.ts";
 import { bareAcquire, bareRelease } from "./sync_bare_lock.ts";
-import type { Barrier, Lock, Semaphore, SharedArray, SharedValue } from "../sync/mod.ts";
+import type { Barrier, Lock, SharedArray, SharedValue } from "../sync/mod.ts";
 
 interface Scope {
   onmessage: ((event: MessageEvent) => void) | null;
@@ -19,7 +19,6 @@ scope.onmessage = (event: MessageEvent) => {
     bare: SharedArray<"int32">;
     flags: SharedArray<"int32">;
     times: SharedArray<"float64">;
-    held: Semaphore;
     shares: SharedArray<"int32">;
     index: number;
     barrier: Barrier;
@@ -68,18 +67,25 @@ scope.onmessage = (event: MessageEvent) => {
       lock.release();
     }
   } else if (op === "latency") {
-    // `held` gets a permit when the worker holds the lock; flags: [1] round the main
-    // thread waits for, [2] round the main thread is done with.
+    // Odd rounds are bare: flags[0] is bumped instead of the lock being released. See
+    // the latency bench for the flags.
     const lock = message.lock;
     const flags = message.flags.view;
     const times = message.times.view;
     for (let round = 1; round <= n; round++) {
-      lock.acquire();
-      message.held.release();
+      const bare = round % 2 === 1;
+      if (!bare) lock.acquire();
+      Atomics.store(flags, 3, round);
+      Atomics.notify(flags, 3);
       while (Atomics.load(flags, 1) !== round) Atomics.wait(flags, 1, round - 1, 1000);
       times[round - 1] = performance.timeOrigin + performance.now();
-      lock.release();
-      // Wait until the main thread took and released the lock.
+      if (bare) {
+        Atomics.add(flags, 0, 1);
+        Atomics.notify(flags, 0);
+      } else {
+        lock.release();
+      }
+      // Wait until the main thread is done with this round.
       while (Atomics.load(flags, 2) !== round) Atomics.wait(flags, 2, round - 1, 1000);
     }
   }
