@@ -288,10 +288,16 @@ async function countFile(
           () => pool.submit("countFileShare", [last ? { ...share, last } : share], { signal }),
         )
       );
-      await Promise.all(tasks.map((task, i) =>
+      // The first result to arrive holds most of the words: decode them now, while the
+      // workers count on, rather than after the last result.
+      let decoded = false;
+      await Promise.all(tasks.map((task) =>
         task.then((part) => {
           table.merge(part);
-          if (i < pool.size) table.toMap(); // decodes the words now, not after the last result
+          if (!decoded) {
+            decoded = true;
+            table.toMap();
+          }
         })
       ));
     });
