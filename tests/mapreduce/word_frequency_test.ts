@@ -81,6 +81,31 @@ Deno.test("wordFrequency() counts a file on workers", async () => {
   assertWorkersTerminated();
 });
 
+Deno.test("wordFrequency() reports a file's progress on workers up to its whole size", async () => {
+  const path = await Deno.makeTempFile({ prefix: "mapreduce_progress_" });
+  try {
+    const bytes = corpus(1_000_000, 5);
+    await Deno.writeFile(path, bytes);
+    const seen: { bytes: number; words: number }[] = [];
+    const counts = await wordFrequency({ path }, {
+      workers: 2,
+      chunkBytes: 50_000,
+      onProgress: (p) => seen.push({ ...p }),
+    });
+    let words = 0;
+    for (const n of counts.values()) words += n;
+    assert(seen.length >= 2, `progress was reported ${seen.length} times`);
+    for (let i = 1; i < seen.length; i++) {
+      assert(seen[i].bytes >= seen[i - 1].bytes, "bytes never go back");
+      assert(seen[i].words >= seen[i - 1].words, "words never go back");
+    }
+    assertEquals(seen.at(-1), { bytes: bytes.length, words });
+  } finally {
+    await Deno.remove(path);
+  }
+  assertWorkersTerminated();
+});
+
 Deno.test("wordFrequency() replaces invalid UTF-8 like Python's errors='replace'", async () => {
   // Python: b"a\xffb \xe2\x80x \xf0\x9f\x98 ok\xc2\xa0\xef\xbb\xbfbom".decode("utf-8", "replace").split()
   const bytes = new Uint8Array([
