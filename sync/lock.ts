@@ -368,7 +368,8 @@ export class Lock {
   /**
    * Compare-and-swap of the lock word: `Atomics` for the first uses on this thread,
    * then the WebAssembly one (see `_wasm_cas.ts`). The call of `cas` only ever sees
-   * WebAssembly functions, so V8 inlines it.
+   * WebAssembly functions, so V8 inlines it. `RLock` has its own copy on purpose: one
+   * call site shared by both classes made uncontended `RLock` pairs ~1.4× slower.
    */
   #swap(expected: number, replacement: number): number {
     const cas = this.#cas;

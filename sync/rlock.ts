@@ -389,7 +389,8 @@ export class RLock {
   /**
    * Compare-and-swap of the lock word: `Atomics` for the first uses on this thread,
    * then the WebAssembly one (see `_wasm_cas.ts`). The call of `cas` only ever sees
-   * WebAssembly functions, so V8 inlines it.
+   * WebAssembly functions, so V8 inlines it. `Lock` has its own copy on purpose: one
+   * call site shared by both classes made uncontended `RLock` pairs ~1.4× slower.
    */
   #swap(expected: number, replacement: number): number {
     const cas = this.#cas;
