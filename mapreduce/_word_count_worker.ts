@@ -34,6 +34,7 @@ export interface FileShare {
   /** A path, or a `file:` URL's `href` when `url` is true. */
   path: string;
   url: boolean;
+  /** Where each range ends (see above). */
   ends: number[];
   /** A first task returns after taking the range with this number (or a later one). */
   until: number;

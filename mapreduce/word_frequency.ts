@@ -289,12 +289,13 @@ async function countFile(
         )
       );
       // The first result to arrive holds most of the words: decode them now, while the
-      // workers count on, rather than after the last result.
+      // workers count on, rather than after the last result. (A worker that started
+      // late may have found no range left: its empty result does not count.)
       let decoded = false;
       await Promise.all(tasks.map((task) =>
         task.then((part) => {
           table.merge(part);
-          if (!decoded) {
+          if (!decoded && table.size > 0) {
             decoded = true;
             table.toMap();
           }
