@@ -464,20 +464,24 @@ export class WordTable {
     const base = meta[4 * from];
     const arena = this.#arena.subarray(base, this.#used);
     // Fast path: valid UTF-8 decodes in one call; each word's UTF-16 length follows from
-    // its bytes (one unit per non-continuation byte, two for a 4-byte sequence).
+    // its bytes (one unit per non-continuation byte, two for a 4-byte sequence). Valid
+    // UTF-8 has one string per byte string, so each word is new to the map, unless a
+    // word decoded from invalid bytes (with U+FFFD) is in it: then only the slow path.
     let text: string | undefined;
-    try {
-      text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(arena);
-    } catch {
-      text = undefined;
+    if (!this.#shared) {
+      try {
+        text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(arena);
+      } catch {
+        text = undefined;
+      }
     }
     if (text !== undefined) {
-      const words: string[] = [];
       let pos = 0;
       let at = 0;
       for (let k = from; k < n; k++) {
         if ((arena[at] & 0xc0) === 0x80) {
-          // Only the concatenation is valid: invalid bytes split across words.
+          // Only the concatenation is valid: invalid bytes split across words. Undo.
+          while (keys.length > from) map.delete(keys.pop()!);
           text = undefined;
           break;
         }
@@ -487,21 +491,12 @@ export class WordTable {
           const b = arena[at];
           if ((b & 0xc0) !== 0x80) units += b >= 0xf0 ? 2 : 1;
         }
-        words.push(text.slice(pos, pos + units));
+        const word = text.slice(pos, pos + units);
         pos += units;
+        map.set(word, counts[k]);
+        keys.push(word);
       }
-      if (text !== undefined) {
-        for (let k = from; k < n; k++) {
-          const word = words[k - from];
-          // Valid UTF-8 has one string per byte string, but a word decoded from
-          // invalid bytes (with U+FFFD) may equal this one.
-          if (this.#shared) {
-            map.set(word, (map.get(word) ?? 0) + counts[k]);
-          } else map.set(word, counts[k]);
-          keys.push(word);
-        }
-        return;
-      }
+      if (text !== undefined) return;
     }
     // ignoreBOM keeps a U+FEFF at the start of a word, as Python's "utf-8" codec does.
     const decoder = new TextDecoder("utf-8", { ignoreBOM: true });

@@ -80,6 +80,12 @@ Deno.test("WordTable.toMap() called again updates the same map with later counts
     assertEquals([...other.toMap()], [["a\ufffd", 3]]);
     other.countWords(new Uint8Array([0x20, 0x61, 0xff, 0x20, 0x63]));
     assertEquals([...other.toMap()], [["a\ufffd", 4], ["c", 1]]);
+    // A later batch whose bytes join up into valid UTF-8 (E2 | 80 80) is decoded per word.
+    const joined = new WordTable();
+    joined.countWords(new Uint8Array([0x6f, 0x6b, 0x20]));
+    assertEquals([...joined.toMap()], [["ok", 1]]);
+    joined.countWords(new Uint8Array([0xe2, 0x20, 0x80, 0x80, 0x20, 0x6f, 0x6b]));
+    assertEquals([...joined.toMap()], [["ok", 2], ["\ufffd", 1], ["\ufffd\ufffd", 1]]);
   });
 });
 
