@@ -183,6 +183,17 @@ async function main(): Promise<void> {
         ratios.map((x) => `${x.toFixed(2)}×`).join(", ")
       } (median ${median.toFixed(2)}×)`,
     );
+    // A user's one call (`deno task wordcount`) starts cold either way: the first call
+    // of each fresh subprocess, where the 1-thread count's JIT warms up as the workers'
+    // does, rather than its best of warm calls against workers that start fresh each call.
+    const firstRatios = singles.map((m, r) => (m.all ?? [NaN])[0] / (twos[r].all ?? [NaN])[0]);
+    console.log(
+      `  per round, first call of a fresh process, 2 workers / 1 thread: ${
+        firstRatios.map((x) => `${x.toFixed(2)}×`).join(", ")
+      } (median ${
+        [...firstRatios].sort((a, b) => a - b)[Math.floor(firstRatios.length / 2)].toFixed(2)
+      }×)`,
+    );
     const ceilings = singles.map((m, r) => m.seconds / pairs[r]);
     console.log(
       `  machine ceiling, 2 independent 1-thread processes on half the file each: ${
