@@ -8,17 +8,45 @@ import { type ChunkCounts, WordTable } from "./_word_table.ts";
 import { countRange, fileReader, PIECE_BYTES, type Scratch } from "./_file_range.ts";
 import { getTaskContext } from "../pool/task_context.ts";
 
-const table = new WordTable();
 const scratch: Scratch = { buffer: new Uint8Array(0) };
 
+/** Most tables of counts in progress a worker keeps (see {@linkcode tableOf}). */
+const MAX_TABLES = 4;
+/** This worker's table of each count in progress, by the count's id. */
+const tables = new Map<string, WordTable>();
+
 /**
- * Counts the words of one chunk (which starts and ends at whitespace boundaries) into
- * this worker's long-lived table and returns what changed, compactly: the words new to
- * this worker, and this chunk's counts by entry number (see {@linkcode ChunkCounts}).
+ * This worker's table for the count `id`. A worker of a long-lived pool (`WordCountPool`)
+ * serves many counts, and learns of no count's end: it keeps the newest few tables.
+ * Dropping one loses nothing, as each task returns everything it counted, and a new
+ * table is a new source of results to the merging thread.
  */
-export function countChunk(bytes: Uint8Array): ChunkCounts {
-  table.countWords(bytes);
-  release(bytes);
+function tableOf(id: string): WordTable {
+  let table = tables.get(id);
+  if (table === undefined) {
+    if (tables.size >= MAX_TABLES) tables.delete(tables.keys().next().value!);
+    tables.set(id, table = new WordTable());
+  }
+  return table;
+}
+
+/** A chunk of the count `id` for {@linkcode countChunk}. */
+export interface Chunk {
+  /** Names the count (one `wordFrequency` call). */
+  id: string;
+  /** Text that starts and ends at whitespace boundaries. */
+  bytes: Uint8Array;
+}
+
+/**
+ * Counts the words of one chunk into this worker's table for its count and returns what
+ * changed, compactly: the words new to that table, and this chunk's counts by entry
+ * number (see {@linkcode ChunkCounts}).
+ */
+export function countChunk(chunk: Chunk): ChunkCounts {
+  const table = tableOf(chunk.id);
+  table.countWords(chunk.bytes);
+  release(chunk.bytes);
   return table.takeCounts();
 }
 
@@ -57,9 +85,6 @@ export const SHARE_DONE_WORDS = 3;
 /** Size of a share's state in bytes. */
 export const SHARE_BYTES = 32;
 
-/** This worker's table of each file count in progress. */
-const shareTables = new Map<string, WordTable>();
-
 /**
  * Counts ranges of a shared file (each word is counted by the range it starts in; see
  * `_file_range.ts`), taking them one at a time until range `share.until` is taken or,
@@ -74,9 +99,8 @@ export async function countFileShare(share: FileShare): Promise<ChunkCounts> {
   const state = new Int32Array(share.state, 0, SHARE_BYTES >> 2);
   const done = new BigInt64Array(share.state, 0, SHARE_BYTES >> 3);
   const signal = getTaskContext()?.signal;
-  let own = shareTables.get(share.id);
-  if (own === undefined) shareTables.set(share.id, own = new WordTable());
-  if (last) shareTables.delete(share.id);
+  const own = tableOf(share.id);
+  if (last) tables.delete(share.id);
   const { ends } = share;
   using file = Deno.openSync(share.url ? new URL(share.path) : share.path, { read: true });
   if (scratch.buffer.length === 0) scratch.buffer = new Uint8Array(PIECE_BYTES);

@@ -222,6 +222,16 @@ export class WordTable {
    * Adds the counts of one chunk's result. Results of one source must all be merged
    * (in any order: one that comes before an earlier one waits for it).
    */
+  /**
+   * Results merged out of order that still wait for an earlier one of their source: 0
+   * once every result of a count was merged (anything else means results went missing).
+   */
+  get waiting(): number {
+    let waiting = 0;
+    for (const source of this.#sources.values()) waiting += source.early.length;
+    return waiting;
+  }
+
   merge(part: ChunkCounts): void {
     let source = this.#sources.get(part.source);
     if (source === undefined) {

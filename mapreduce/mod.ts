@@ -5,6 +5,7 @@
  * - {@linkcode mapReduce}: map chunks on a `WorkerPool`, reduce results as they complete.
  * - {@linkcode wordFrequency}: word → count of a string, file or stream, on workers,
  *   with tokens exactly Python's `str.split()`.
+ * - {@linkcode WordCountPool}: word-count workers kept across `wordFrequency` calls.
  * - {@linkcode textChunks}: stream text as byte chunks cut at whitespace boundaries.
  *
  * @example Count words
@@ -21,4 +22,5 @@
 
 export * from "./map_reduce.ts";
 export * from "./text_chunks.ts";
+export * from "./word_count_pool.ts";
 export * from "./word_frequency.ts";

@@ -4,12 +4,12 @@
  * @module
  */
 
-import { WorkerPool } from "../pool/worker_pool.ts";
 import type { ChunkCounts } from "./_word_table.ts";
 import { WordTable } from "./_word_table.ts";
 import { mapReduce } from "./map_reduce.ts";
-import { poolCounters } from "./_pool_counters.ts";
-import { release } from "./_word_count_worker.ts";
+import { onPool } from "./_count_pools.ts";
+import { WordCountPool } from "./word_count_pool.ts";
+import { type Chunk, release } from "./_word_count_worker.ts";
 import { DEFAULT_CHUNK_BYTES, type TextSource } from "./text_chunks.ts";
 import { checkFile, chunkSource, filePath } from "./_chunker.ts";
 import { asyncFileReader, countRange, PIECE_BYTES } from "./_file_range.ts";
@@ -42,6 +42,12 @@ export interface WordFrequencyOptions {
    * @default {navigator.hardwareConcurrency}
    */
   workers?: number;
+  /**
+   * Count on these workers, kept across calls (see {@linkcode WordCountPool}), instead
+   * of starting `workers` new ones for this call. Excludes `workers`; small inputs are
+   * still counted on the calling thread.
+   */
+  pool?: WordCountPool;
   /**
    * Target chunk size in bytes (chunks end at whitespace boundaries). For a file, the size
    * of the byte ranges the workers read.
@@ -88,8 +94,8 @@ export interface WordFrequencyOptions {
  * @returns Word → count, in first-seen order of the merged chunks.
  * @throws {RangeError} If `workers` is not a non-negative integer or `chunkBytes` not a
  * positive integer.
- * @throws {TypeError} If `source` is not a text source or is a directory, or `pattern` is
- * not a `RegExp`.
+ * @throws {TypeError} If `source` is not a text source or is a directory, `pattern` is
+ * not a `RegExp`, or `pool` is closed or given with `workers`.
  * @throws {Deno.errors.NotFound} If the file does not exist.
  *
  * @example The seed's four sentences
@@ -125,7 +131,23 @@ export async function wordFrequency(
   source: TextSource,
   options: WordFrequencyOptions = {},
 ): Promise<Map<string, number>> {
-  const workers = options.workers ?? navigator.hardwareConcurrency;
+  const { pool } = options;
+  if (pool !== undefined) {
+    if (!(pool instanceof WordCountPool)) {
+      throw new TypeError(
+        `Cannot count words as 'pool' must be a WordCountPool: received ${typeof pool}`,
+      );
+    }
+    if (options.workers !== undefined) {
+      throw new TypeError(
+        "Cannot count words as 'workers' and 'pool' exclude each other: the pool's workers count",
+      );
+    }
+    if (pool.closed) {
+      throw new TypeError("Cannot count words as the WordCountPool is closed: create a new one");
+    }
+  }
+  const workers = pool?.workers ?? options.workers ?? navigator.hardwareConcurrency;
   if (!Number.isSafeInteger(workers) || workers < 0) {
     throw new RangeError(
       `Cannot count words as 'workers' must be a non-negative integer: received ${String(workers)}`,
@@ -154,7 +176,7 @@ export async function wordFrequency(
     signal?.throwIfAborted();
     const size = await checkFile(path);
     await countFile(table, path, size, workers, chunkBytes, options);
-    return transform(table.toMap(), options);
+    return transform(finished(table).toMap(), options);
   }
   const chunks = chunkSource(source, chunkBytes ?? DEFAULT_CHUNK_BYTES, signal);
   let bytes = 0;
@@ -176,16 +198,18 @@ export async function wordFrequency(
         for await (const chunk of chunks) count(chunk);
       }
     } else {
-      await onPool(workers, async (pool) => {
+      await onPool(options.pool, workers, async (pool) => {
         await mapReduce({
           pool,
           input: (async function* () {
-            yield first.value;
-            yield second.value;
-            yield* chunks;
+            // The id keeps this count's tables apart from other counts' in a worker.
+            const id = crypto.randomUUID();
+            yield { id, bytes: first.value };
+            yield { id, bytes: second.value };
+            for await (const bytes of chunks) yield { id, bytes };
           })(),
           map: "countChunk",
-          transfer: (chunk: Uint8Array) => [chunk.buffer as ArrayBuffer],
+          transfer: (chunk: Chunk) => [chunk.bytes.buffer as ArrayBuffer],
           reduce: mergeCounts(onProgress),
           initial: table,
           signal,
@@ -195,7 +219,7 @@ export async function wordFrequency(
   } finally {
     await chunks.return(undefined);
   }
-  return transform(table.toMap(), options);
+  return transform(finished(table).toMap(), options);
 }
 
 /**
@@ -278,7 +302,7 @@ async function countFile(
     }
   })();
   try {
-    await onPool(Math.min(workers, ends.length), async (pool) => {
+    await onPool(options.pool, Math.min(workers, ends.length), async (pool) => {
       // Each worker gets two tasks at once (the pool deals them round-robin): a first one
       // that counts most of the file, and a last one that counts on into the same table
       // as soon as the first returns, while the first's result is merged and decoded here.
@@ -330,25 +354,15 @@ const MAX_RANGE_BYTES = 8 << 20;
 /** The part of a file the workers' first tasks count (see `countFile`). */
 const FIRST_SHARE = 0.8;
 
-/** Runs `fn` with a pool of `size` word-count workers, then shuts it down. */
-async function onPool(
-  size: number,
-  fn: (pool: WorkerPool<typeof import("./_word_count_worker.ts")>) => Promise<void>,
-): Promise<void> {
-  const pool = new WorkerPool<typeof import("./_word_count_worker.ts")>(
-    new URL("./_word_count_worker.ts", import.meta.url),
-    { size, name: "tandem-wordcount" },
-  );
-  try {
-    await fn(pool);
-  } finally {
-    await pool.shutdown({ wait: false });
-    const stats = pool.stats;
-    poolCounters.pools++;
-    poolCounters.started += stats.started;
-    poolCounters.terminated += stats.terminated;
-    poolCounters.alive += stats.workers;
+/** `table`, checked to hold every result it was given. */
+function finished(table: WordTable): WordTable {
+  if (table.waiting > 0) {
+    // A result whose predecessors never came: never drop counts silently.
+    throw new Error(
+      `Cannot count words as ${table.waiting} worker results arrived without the ones before them: this is a bug in Tandem, please report it`,
+    );
   }
+  return table;
 }
 
 function transform(

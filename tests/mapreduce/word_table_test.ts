@@ -130,7 +130,19 @@ Deno.test("WordTable.merge() of chunk results equals counting everything at once
     }
     for (const part of results) merged.merge(part);
     check(merged);
+    assertEquals(merged.waiting, 0);
     assertThrows(() => merged.merge(results[0]), RangeError, "merged twice");
+  });
+  await t.step("a result without the ones before it waits, and is counted as waiting", () => {
+    const merged = new WordTable();
+    const source = new WordTable();
+    source.countWords(bytes, 0, lines[0][1]);
+    const first = source.takeCounts();
+    source.countWords(bytes, lines[1][0], lines[1][1]);
+    merged.merge(source.takeCounts());
+    assertEquals(merged.waiting, 1);
+    merged.merge(first);
+    assertEquals(merged.waiting, 0);
   });
   assert(whole.size > 4000, "the table grew through several rehashes");
 });
