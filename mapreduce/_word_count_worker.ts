@@ -17,7 +17,8 @@ const tables = new Map<string, WordTable>();
 
 /**
  * This worker's table for the count `id`. A worker of a long-lived pool (`WordCountPool`)
- * serves many counts, and learns of no count's end: it keeps the newest few tables.
+ * serves many counts, and learns of no count's end: it keeps the few most recently used
+ * tables (up to {@linkcode MAX_TABLES}, a few MB each for a big vocabulary).
  * Dropping one loses nothing, as each task returns everything it counted, and a new
  * table is a new source of results to the merging thread.
  */
@@ -25,8 +26,11 @@ function tableOf(id: string): WordTable {
   let table = tables.get(id);
   if (table === undefined) {
     if (tables.size >= MAX_TABLES) tables.delete(tables.keys().next().value!);
-    tables.set(id, table = new WordTable());
+    table = new WordTable();
+  } else {
+    tables.delete(id); // re-inserted below: the map's first key is the least recently used
   }
+  tables.set(id, table);
   return table;
 }
 
@@ -62,8 +66,16 @@ export interface FileShare {
   /** A path, or a `file:` URL's `href` when `url` is true. */
   path: string;
   url: boolean;
-  /** Where each range ends (see above). */
-  ends: number[];
+  /** How many ranges the file is cut into. */
+  ranges: number;
+  /**
+   * Where each range but the last ends (see above), or `undefined` when every range
+   * but the last is `step` bytes long (a caller's `chunkBytes`: their list could be
+   * huge).
+   */
+  ends?: number[];
+  /** Length of each range but the last, when `ends` is not given. */
+  step: number;
   /** A first task returns after taking the range with this number (or a later one). */
   until: number;
   /** `SHARE_BYTES` bytes of shared memory, zeroed. */
@@ -101,14 +113,18 @@ export async function countFileShare(share: FileShare): Promise<ChunkCounts> {
   const signal = getTaskContext()?.signal;
   const own = tableOf(share.id);
   if (last) tables.delete(share.id);
-  const { ends } = share;
+  const { ends, ranges, step } = share;
+  // The last range runs to the end of the file (which may have grown).
+  const endOf = (i: number) =>
+    i === ranges - 1 ? Infinity : ends === undefined ? (i + 1) * step : ends[i];
+  let counted = 0;
   using file = Deno.openSync(share.url ? new URL(share.path) : share.path, { read: true });
   if (scratch.buffer.length === 0) scratch.buffer = new Uint8Array(PIECE_BYTES);
   const stopped = () => Atomics.load(state, SHARE_STOP) !== 0 || signal?.aborted === true;
   for (;;) {
     const i = Atomics.add(state, SHARE_NEXT, 1);
-    if (i >= ends.length || stopped()) break;
-    const start = i === 0 ? 0 : ends[i - 1];
+    if (i >= ranges || stopped()) break;
+    const start = i === 0 ? 0 : endOf(i - 1);
     const read = fileReader(file, Math.max(0, start - 3));
     const words = own.total;
     const bytes = await countRange(
@@ -118,16 +134,19 @@ export async function countFileShare(share: FileShare): Promise<ChunkCounts> {
         return read(into);
       },
       start,
-      ends[i],
+      endOf(i),
       scratch,
     );
+    counted++;
     Atomics.add(done, SHARE_DONE_BYTES, BigInt(bytes));
     Atomics.add(done, SHARE_DONE_WORDS, BigInt(own.total - words));
     Atomics.add(state, SHARE_VERSION, 1);
     Atomics.notify(state, SHARE_VERSION);
     if (!last && i >= share.until) break;
   }
-  return own.takeCounts();
+  const part = own.takeCounts();
+  part.ranges = counted;
+  return part;
 }
 
 /**

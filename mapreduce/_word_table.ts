@@ -47,6 +47,8 @@ export interface ChunkCounts {
   total: number;
   /** Bytes of input in this chunk. */
   bytes: number;
+  /** For a file counted on workers: how many of its byte ranges this result covers. */
+  ranges?: number;
 }
 
 /** Per source table: its entry number → this table's entry number. */
@@ -219,10 +221,6 @@ export class WordTable {
   }
 
   /**
-   * Adds the counts of one chunk's result. Results of one source must all be merged
-   * (in any order: one that comes before an earlier one waits for it).
-   */
-  /**
    * Results merged out of order that still wait for an earlier one of their source: 0
    * once every result of a count was merged (anything else means results went missing).
    */
@@ -232,6 +230,10 @@ export class WordTable {
     return waiting;
   }
 
+  /**
+   * Adds the counts of one chunk's result. Results of one source must all be merged
+   * (in any order: one that comes before an earlier one waits for it).
+   */
   merge(part: ChunkCounts): void {
     let source = this.#sources.get(part.source);
     if (source === undefined) {

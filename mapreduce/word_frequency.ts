@@ -250,29 +250,35 @@ async function countFile(
     });
     return;
   }
-  const size0 = chunkBytes;
-  const rangeBytes = size0 !== undefined ? () => size0 : (offset: number) =>
-    // Guided self-scheduling: big ranges early (fewer reads past a range), small ones
-    // late (the workers finish together).
-    Math.min(
-      MAX_RANGE_BYTES,
-      Math.max(MIN_RANGE_BYTES, Math.ceil((size - offset) / (2 * workers))),
-    );
-  const ends: number[] = [];
-  for (let end = 0; end < size;) {
-    end += rangeBytes(end);
-    // The last range runs to the end of the file (which may have grown).
-    ends.push(end >= size ? Infinity : end);
+  // Guided self-scheduling: big ranges early (fewer reads past a range), small ones late
+  // (the workers finish together). A caller's chunkBytes cuts equal ranges, computed by
+  // the workers rather than listed (a 1-byte step on a big file would be a huge list).
+  const ends: number[] | undefined = chunkBytes === undefined ? [] : undefined;
+  let ranges = chunkBytes === undefined ? 0 : Math.ceil(size / chunkBytes);
+  if (ends !== undefined) {
+    for (let end = 0; end < size;) {
+      end += Math.min(
+        MAX_RANGE_BYTES,
+        Math.max(MIN_RANGE_BYTES, Math.ceil((size - end) / (2 * workers))),
+      );
+      ends.push(end);
+    }
+    ranges = ends.length;
   }
+  // The workers' first tasks end after about FIRST_SHARE of the bytes.
+  const firstBytes = size * FIRST_SHARE;
+  let until = 0;
+  if (ends === undefined) until = Math.min(ranges - 1, Math.floor(firstBytes / chunkBytes!));
+  else while (until < ranges - 1 && ends[until] < firstBytes) until++;
   const state = new SharedArrayBuffer(SHARE_BYTES);
   // The workers' first tasks end after about FIRST_SHARE of the bytes.
-  let until = 0;
-  while (until < ends.length - 1 && ends[until] < size * FIRST_SHARE) until++;
   const share: FileShare = {
     id: crypto.randomUUID(),
     path: path instanceof URL ? path.href : path,
     url: path instanceof URL,
+    ranges,
     ends,
+    step: chunkBytes ?? 0,
     until,
     state,
     last: false,
@@ -291,21 +297,32 @@ async function countFile(
       });
     }
   };
+  // An onProgress that throws stops the count, and its error is what the call rejects with.
+  let progressFailed = false;
+  let progressError: unknown;
   const watching = onProgress === undefined ? undefined : (async () => {
     let seen = 0;
-    while (!finished) {
-      const wait = Atomics.waitAsync(flags, SHARE_VERSION, seen);
-      if (wait.async) await wait.value;
-      if (finished) return;
-      seen = Atomics.load(flags, SHARE_VERSION);
-      report();
+    try {
+      while (!finished) {
+        const wait = Atomics.waitAsync(flags, SHARE_VERSION, seen);
+        if (wait.async) await wait.value;
+        if (finished) return;
+        seen = Atomics.load(flags, SHARE_VERSION);
+        report();
+      }
+    } catch (error) {
+      progressFailed = true;
+      progressError = error;
+      stop();
     }
   })();
+  let counted = 0;
   try {
-    await onPool(options.pool, Math.min(workers, ends.length), async (pool) => {
-      // Each worker gets two tasks at once (the pool deals them round-robin): a first one
-      // that counts most of the file, and a last one that counts on into the same table
-      // as soon as the first returns, while the first's result is merged and decoded here.
+    await onPool(options.pool, Math.min(workers, ranges), async (pool) => {
+      // Each worker usually gets two tasks at once (the pool gives each task to its least
+      // loaded worker): a first one that counts most of the file, and a last one that
+      // counts on into the same table as soon as the first returns, while the first's
+      // result is merged and decoded here. Any other spread counts the same.
       const tasks = [false, true].flatMap((last) =>
         Array.from(
           { length: pool.size },
@@ -318,6 +335,7 @@ async function countFile(
       let decoded = false;
       await Promise.all(tasks.map((task) =>
         task.then((part) => {
+          counted += part.ranges ?? 0;
           table.merge(part);
           if (!decoded && table.size > 0) {
             decoded = true;
@@ -326,11 +344,25 @@ async function countFile(
         })
       ));
     });
+  } catch (error) {
+    if (!progressFailed) throw error;
   } finally {
+    // Also on failure: the other tasks of this count stop at their next read.
+    stop();
     finished = true;
     Atomics.notify(flags, SHARE_VERSION);
     await watching;
     signal?.removeEventListener("abort", stop);
+  }
+  if (progressFailed) throw progressError;
+  if (counted !== ranges) {
+    // A worker ended after it took ranges but before its result came back (say, killed
+    // by another count's cancellation on a shared WordCountPool): never undercount.
+    throw new Error(
+      `Cannot count words as ${
+        ranges - counted
+      } of the file's ${ranges} ranges were lost with a worker that ended: count again`,
+    );
   }
   if (onProgress !== undefined) report();
 }

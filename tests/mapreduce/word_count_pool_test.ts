@@ -51,6 +51,54 @@ Deno.test("WordCountPool: an aborted count rejects, and the pool counts on", asy
   assertEquals(sorted(await wordFrequency(text, { pool, chunkBytes: 64 << 10 })), expected);
 });
 
+Deno.test("WordCountPool: a file count that is aborted or whose onProgress throws rejects, and the pool counts on", async () => {
+  const text = corpus(3_000_000);
+  const expected = sorted(referenceCount(text));
+  await withTempDir(async (dir) => {
+    const path = `${dir}/corpus.txt`;
+    await Deno.writeFile(path, text);
+    await using pool = new WordCountPool({ workers: 2 });
+    const controller = new AbortController();
+    const aborted = wordFrequency({ path }, {
+      pool,
+      chunkBytes: 32 << 10,
+      signal: controller.signal,
+      onProgress: () => controller.abort(new DOMException("enough", "AbortError")),
+    });
+    await assertRejects(() => aborted, DOMException, "enough");
+    const failed = wordFrequency({ path }, {
+      pool,
+      chunkBytes: 32 << 10,
+      onProgress: () => {
+        throw new TypeError("progress display broke");
+      },
+    });
+    await assertRejects(() => failed, TypeError, "progress display broke");
+    assertEquals(sorted(await wordFrequency({ path }, { pool, chunkBytes: 32 << 10 })), expected);
+  });
+});
+
+Deno.test("wordFrequency() of a file on fresh workers rejects with the error of a throwing onProgress", async () => {
+  const text = corpus(2_000_000);
+  await withTempDir(async (dir) => {
+    const path = `${dir}/corpus.txt`;
+    await Deno.writeFile(path, text);
+    await assertRejects(
+      () =>
+        wordFrequency({ path }, {
+          workers: 2,
+          chunkBytes: 64 << 10,
+          onProgress: () => {
+            throw new RangeError("no more progress");
+          },
+        }),
+      RangeError,
+      "no more progress",
+    );
+  });
+  assertEquals(poolCounters.alive, 0);
+});
+
 Deno.test("WordCountPool and the pool option reject bad input with clear errors", async () => {
   assertThrows(() => new WordCountPool({ workers: 0 }), RangeError, "received 0");
   assertThrows(() => new WordCountPool({ workers: 1.5 }), RangeError, "positive integer");
