@@ -252,6 +252,11 @@ export function lockMemory(
     return { buffer: bufferFrom({ buffer: arg }, kind, BYTES), memory: undefined };
   }
   if (isWasmMemory(arg)) {
+    if (!(arg.buffer instanceof SharedArrayBuffer)) {
+      throw new TypeError(
+        `Cannot use the WebAssembly.Memory for ${kind} as it is not shared: pass the 'memory' of a ${kind}`,
+      );
+    }
     return { buffer: bufferFrom({ buffer: arg.buffer }, kind, BYTES), memory: arg };
   }
   const memory = newCasMemory();
@@ -264,7 +269,8 @@ export function lockMemory(
 
 /**
  * What a cloned lock `message` carries: its WebAssembly memory when it has one (the fast
- * path survives the clone), else its checked `buffer`.
+ * path survives the clone; its `buffer` is then not looked at), else its checked
+ * `buffer`.
  */
 export function lockMemoryFrom(
   message: unknown,

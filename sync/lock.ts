@@ -133,7 +133,8 @@ export class Lock {
   /**
    * Rehydrates a lock that crossed a thread boundary (a structured clone of a `Lock`).
    *
-   * @param message The cloned lock (or a live one).
+   * @param message The cloned lock (or a live one). Its `memory`, when present, is the
+   * lock (its `buffer` is then not looked at).
    * @returns A `Lock` sharing the original's memory.
    * @throws {TypeError} If `message` is not a cloned `Lock`.
    *

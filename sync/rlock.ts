@@ -93,7 +93,8 @@ export class RLock {
   /**
    * Rehydrates a re-entrant lock that crossed a thread boundary.
    *
-   * @param message A structured clone of an `RLock` (or a live one).
+   * @param message A structured clone of an `RLock` (or a live one). Its `memory`, when
+   * present, is the lock (its `buffer` is then not looked at).
    * @returns An `RLock` sharing the original's memory.
    * @throws {TypeError} If `message` is not a cloned `RLock`.
    *
@@ -288,8 +289,8 @@ export class RLock {
   release(): void {
     const i32 = this.#i32;
     const count = i32[COUNT];
-    // A plain read of the word is enough to know that this thread owns it: only the
-    // owner puts its id there or takes it away (others may only add WAITERS).
+    // A plain read of the word is enough to know that this thread owns it: only this
+    // thread puts its id there, and while it lives others may only add WAITERS.
     if (count === 1 && (i32[STATE] & OWNER_MASK) === THREAD_ID) {
       // Common case: one level and no waiters, one CAS. The count is cleared before
       // the word is freed, as the next owner writes it right after.

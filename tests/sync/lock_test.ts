@@ -15,6 +15,7 @@ import {
   SharedArray,
   SharedValue,
 } from "../../sync/mod.ts";
+import { wasmCas } from "../../sync/_wasm_cas.ts";
 import { acquireBehindDeadHolder, holdInDeadWorker, TestWorker, Workers } from "./_workers.ts";
 
 Deno.test("Lock.acquire() and release() toggle locked", () => {
@@ -92,6 +93,31 @@ Deno.test("Lock lives in a shared WebAssembly memory that a clone carries along"
   assertThrows(() => new Lock(untagged), TypeError, "untagged memory");
   assertThrows(() => Lock.from({ memory: untagged }), TypeError, "untagged memory");
   assertThrows(() => new Lock(new RLock().memory!), TypeError, "'RLock'");
+  assertThrows(() => new Lock(new WebAssembly.Memory({ initial: 1 })), TypeError, "not shared");
+});
+
+Deno.test("The WebAssembly compare-and-swap of a lock acts on the lock word", () => {
+  // Without it the locks would stay on Atomics, correct but slower: check it directly.
+  const lock = new Lock();
+  const instantiated = wasmCas(lock.memory!);
+  assert(instantiated !== undefined, "the module instantiates over a lock's memory");
+  const cas = instantiated!;
+  assertEquals(cas(4, 0, 7), 0); // the STATE word is at byte 4
+  const word = new Int32Array(lock.buffer);
+  assertEquals(Atomics.load(word, 1), 7);
+  assertEquals(cas(4, 5, 9), 7); // no swap when the word differs
+  assertEquals(cas(4, 7, 0), 7);
+  assertFalse(lock.locked);
+  assertEquals(
+    wasmCas(new WebAssembly.Memory({ initial: 2, maximum: 2, shared: true })),
+    undefined,
+  );
+  // Past its first 64 uses a handle takes the WebAssembly path, and still excludes.
+  for (let i = 0; i < 100; i++) {
+    assert(lock.tryAcquire());
+    assertFalse(lock.tryAcquire());
+    lock.release();
+  }
 });
 
 Deno.test("Lock guards exactly across workers whether they use its memory or its buffer", async () => {
