@@ -62,6 +62,30 @@ Deno.bench({ name: "RLock acquire/release", group }, () => {
   }
 });
 
+// Many locks through the same call sites: each lock has its own WebAssembly instance, so
+// V8 sees a different function at each call (megamorphic), unlike the benches above.
+const many = Array.from({ length: 8 }, () => new Lock());
+const manyBare = Array.from({ length: 8 }, () => new BareFutexLock());
+
+Deno.bench(
+  { name: "bare futex lock, 8 in turn", group: "8 locks in turn (x1000)", baseline: true },
+  () => {
+    for (let i = 0; i < OPS; i++) {
+      const l = manyBare[i & 7];
+      l.acquire();
+      l.release();
+    }
+  },
+);
+
+Deno.bench({ name: "Lock, 8 in turn", group: "8 locks in turn (x1000)" }, () => {
+  for (let i = 0; i < OPS; i++) {
+    const l = many[i & 7];
+    l.acquire();
+    l.release();
+  }
+});
+
 Deno.bench({ name: "Lock.withLock(fn)", group }, () => {
   for (let i = 0; i < OPS; i++) lock.withLock(section);
 });
