@@ -78,8 +78,10 @@ export class WordCountPool implements AsyncDisposable {
   }
 
   /**
-   * Lets the counts in progress finish, then ends the workers. A later
-   * `wordFrequency(..., { pool })` rejects with a `TypeError`. Closing twice is a no-op.
+   * Ends the workers once the tasks already given to them finish: close the pool after
+   * its counts settle, as a count that still has chunks to hand out (a stream) rejects
+   * with a `TypeError`. A later `wordFrequency(..., { pool })` rejects with a
+   * `TypeError` too. Closing twice is a no-op.
    *
    * @example Closing
    * ```ts
