@@ -194,50 +194,37 @@ async function main(): Promise<void> {
         (mbs(best(kept)) / mbs(single)).toFixed(2)
       }× own single thread`,
     );
-    const ratios = singles.map((m, r) => m.seconds / twos[r].seconds);
-    const median = [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)];
-    console.log(
-      `  per round, 2 workers / 1 thread: ${
-        ratios.map((x) => `${x.toFixed(2)}×`).join(", ")
-      } (median ${median.toFixed(2)}×)`,
-    );
+    // Per-round ratios, printed with their median (rounds alternate the modes, so a
+    // noisy moment of the shared machine hits all of them alike).
+    const perRound = (label: string, ratios: number[]) => {
+      const median = [...ratios].sort((x, y) => x - y)[Math.floor(ratios.length / 2)];
+      console.log(
+        `  ${label}: ${ratios.map((x) => `${x.toFixed(2)}×`).join(", ")} (median ${
+          median.toFixed(2)
+        }×)`,
+      );
+    };
+    const against = (times: number[]) => singles.map((m, r) => m.seconds / times[r]);
+    perRound("per round, 2 workers / 1 thread", against(twos.map((m) => m.seconds)));
     // Both warm: the best of the 1-thread runs against the best of 2 workers kept across
     // the runs of one process (a WordCountPool), rather than started for each call.
-    const keptRatios = singles.map((m, r) => m.seconds / kept[r].seconds);
-    console.log(
-      `  per round, 2 workers kept across calls (WordCountPool) / 1 thread, best of each: ${
-        keptRatios.map((x) => `${x.toFixed(2)}×`).join(", ")
-      } (median ${
-        [...keptRatios].sort((a, b) => a - b)[Math.floor(keptRatios.length / 2)].toFixed(2)
-      }×)`,
+    perRound(
+      "per round, 2 workers kept across calls (WordCountPool) / 1 thread, best of each",
+      against(kept.map((m) => m.seconds)),
     );
     // A user's one call (`deno task wordcount`) starts cold either way: the first call
     // of each fresh subprocess, where the 1-thread count's JIT warms up as the workers'
     // does, rather than its best of warm calls against workers that start fresh each call.
-    const firstRatios = singles.map((m, r) => (m.all ?? [NaN])[0] / (twos[r].all ?? [NaN])[0]);
-    console.log(
-      `  per round, first call of a fresh process, 2 workers / 1 thread: ${
-        firstRatios.map((x) => `${x.toFixed(2)}×`).join(", ")
-      } (median ${
-        [...firstRatios].sort((a, b) => a - b)[Math.floor(firstRatios.length / 2)].toFixed(2)
-      }×)`,
+    const first = (m: Measure) => (m.all ?? [NaN])[0];
+    perRound(
+      "per round, first call of a fresh process, 2 workers / 1 thread",
+      singles.map((m, r) => first(m) / first(twos[r])),
     );
-    const ceilings = singles.map((m, r) => m.seconds / pairs[r]);
-    console.log(
-      `  machine ceiling, 2 independent 1-thread processes on half the file each: ${
-        ceilings.map((x) => `${x.toFixed(2)}×`).join(", ")
-      } (median ${
-        [...ceilings].sort((a, b) => a - b)[Math.floor(ceilings.length / 2)].toFixed(2)
-      }×)`,
+    perRound(
+      "machine ceiling, 2 independent 1-thread processes on half the file each",
+      against(pairs),
     );
-    const looseCeilings = singles.map((m, r) => m.seconds / loosePairs[r]);
-    console.log(
-      `  same, each half-file process's best run (overlapping or not): ${
-        looseCeilings.map((x) => `${x.toFixed(2)}×`).join(", ")
-      } (median ${
-        [...looseCeilings].sort((a, b) => a - b)[Math.floor(looseCeilings.length / 2)].toFixed(2)
-      }×)`,
-    );
+    perRound("same, each half-file process's best run (overlapping or not)", against(loosePairs));
     const cpuPerRun = (m: Measure) => (m.cpuSeconds ?? NaN) / (runs + 2);
     const bestPairCpu = Math.min(...pairCpu) / (runs + 2);
     console.log(
