@@ -1,5 +1,6 @@
 // Test helper: a set of fixture workers that can be sent commands and that are all
 // terminated (and counted) on disposal.
+import { SharedArray } from "../../sync/mod.ts";
 
 /** Reply of the fixture worker. */
 export interface Reply {
@@ -107,4 +108,29 @@ export async function acquireBehindDeadHolder(
   } finally {
     clearTimeout(guard);
   }
+}
+
+/**
+ * Four workers each take `lock` `depth` times around `n` racy increments of one shared
+ * counter: two through the lock's clone (its WebAssembly memory), two through a handle
+ * built from its bare buffer (Atomics). Returns the final count and what each used.
+ */
+export async function mixedHandleIncrements(
+  lock: { buffer: SharedArrayBuffer },
+  n: number,
+  depth = 1,
+): Promise<{ count: number; used: unknown[] }> {
+  const counts = new SharedArray("int32", 1);
+  using workers = new Workers(4);
+  const used = await Promise.all(
+    workers.all.map((w, i) =>
+      w.call("guardedIncrement", {
+        lock: i % 2 === 0 ? lock : { buffer: lock.buffer },
+        counts,
+        n,
+        depth,
+      })
+    ),
+  );
+  return { count: counts.get(0), used };
 }

@@ -6,17 +6,15 @@ import {
   assertStrictEquals,
   assertThrows,
 } from "@std/assert";
-import {
-  Event,
-  Lock,
-  OwnerDiedError,
-  RLock,
-  Semaphore,
-  SharedArray,
-  SharedValue,
-} from "../../sync/mod.ts";
+import { Event, Lock, OwnerDiedError, RLock, Semaphore, SharedValue } from "../../sync/mod.ts";
 import { wasmCas } from "../../sync/_wasm_cas.ts";
-import { acquireBehindDeadHolder, holdInDeadWorker, TestWorker, Workers } from "./_workers.ts";
+import {
+  acquireBehindDeadHolder,
+  holdInDeadWorker,
+  mixedHandleIncrements,
+  TestWorker,
+  Workers,
+} from "./_workers.ts";
 
 Deno.test("Lock.acquire() and release() toggle locked", () => {
   const lock = new Lock();
@@ -124,19 +122,9 @@ Deno.test("Lock guards exactly across workers whether they use its memory or its
   // Past its first uses a handle switches to WebAssembly's compare-and-swap; handles
   // built from the bare buffer stay on Atomics. All four must exclude each other.
   const lock = new Lock();
-  const counts = new SharedArray("int32", 1);
-  using workers = new Workers(4);
-  const used = await Promise.all(
-    workers.all.map((w, i) =>
-      w.call("guardedIncrement", {
-        lock: i % 2 === 0 ? lock : { buffer: lock.buffer },
-        counts,
-        n: 50_000,
-      })
-    ),
-  );
+  const { count, used } = await mixedHandleIncrements(lock, 50_000);
   assertEquals(used, ["memory", "buffer", "memory", "buffer"]);
-  assertEquals(counts.get(0), 200_000);
+  assertEquals(count, 200_000);
   assertFalse(lock.locked);
 });
 

@@ -6,8 +6,14 @@ import {
   assertRejects,
   assertThrows,
 } from "@std/assert";
-import { OwnerDiedError, RLock, SharedArray } from "../../sync/mod.ts";
-import { acquireBehindDeadHolder, holdInDeadWorker, TestWorker, Workers } from "./_workers.ts";
+import { OwnerDiedError, RLock } from "../../sync/mod.ts";
+import {
+  acquireBehindDeadHolder,
+  holdInDeadWorker,
+  mixedHandleIncrements,
+  TestWorker,
+  Workers,
+} from "./_workers.ts";
 
 Deno.test("RLock.acquire() recurses to depth 1,000 in a worker", async () => {
   const lock = new RLock();
@@ -96,19 +102,8 @@ Deno.test("RLock guards nested sections exactly across workers on its memory or 
   assert(lock.memory instanceof WebAssembly.Memory);
   assert(RLock.from(structuredClone(lock)).memory instanceof WebAssembly.Memory);
   assertEquals(RLock.from({ buffer: lock.buffer }).memory, undefined);
-  const counts = new SharedArray("int32", 1);
-  using workers = new Workers(4);
-  const used = await Promise.all(
-    workers.all.map((w, i) =>
-      w.call("guardedIncrement", {
-        lock: i % 2 === 0 ? lock : { buffer: lock.buffer },
-        counts,
-        n: 30_000,
-        depth: 3,
-      })
-    ),
-  );
+  const { count, used } = await mixedHandleIncrements(lock, 30_000, 3);
   assertEquals(used, ["memory", "buffer", "memory", "buffer"]);
-  assertEquals(counts.get(0), 120_000);
+  assertEquals(count, 120_000);
   assertFalse(lock.locked);
 });
