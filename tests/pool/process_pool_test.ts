@@ -47,53 +47,55 @@ Deno.test("ProcessPool.cancel() of a queued task leaves the process running the 
   }
 });
 
-Deno.test("ProcessPool.cancel() of a task that finished unreported runs no task twice", async () => {
+/**
+ * Runs `fn` with a started one-process pool allowed to write run logs in a temporary
+ * folder, and the paths of two logs (`markAnd` appends a line per run), then closes it.
+ */
+async function withRunLogs(
+  fn: (pool: ReturnType<typeof tasksPool>, log: string, firstLog: string) => Promise<void>,
+): Promise<void> {
   await withTempDir(async (dir) => {
-    const log = `${dir}/runs.txt`;
-    const firstLog = `${dir}/first.txt`;
     const pool = tasksPool({ size: 1, permissions: { read: [dir], write: [dir] } });
     try {
       assertEquals(await pool.submit("add", [0, 0]), 0);
-      // One message of the same function: `first` returns at once and `long` starts
-      // before the process reports `first`.
-      const first = pool.submit("markAnd", [firstLog, "return", 0]);
-      const long = pool.submit("markAnd", [log, "spin", 1_500]);
-      await until(() => runs(log) > 0, 20_000, "the long task to start");
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      const stateWhileRunning = long.state;
-      // `first` is done: cancelling it must not kill the process that runs `long`.
-      first.cancel();
-      assertEquals(await first, "returned");
-      assertEquals(await within(long, 20_000, "the long task"), "finished");
-      assertEquals([runs(firstLog), runs(log)], [1, 1], "each task ran once");
-      assertEquals([pool.stats.started, pool.stats.terminated], [1, 0]);
-      assertEquals(stateWhileRunning, "running");
+      await fn(pool, `${dir}/runs.txt`, `${dir}/first.txt`);
     } finally {
       await closed(pool);
     }
   });
+}
+
+Deno.test("ProcessPool.cancel() of a task that finished unreported runs no task twice", async () => {
+  await withRunLogs(async (pool, log, firstLog) => {
+    // One message of the same function: `first` returns at once and `long` starts
+    // before the process reports `first`.
+    const first = pool.submit("markAnd", [firstLog, "return", 0]);
+    const long = pool.submit("markAnd", [log, "spin", 1_500]);
+    await until(() => runs(log) > 0, 20_000, "the long task to start");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const stateWhileRunning = long.state;
+    // `first` is done: cancelling it must not kill the process that runs `long`.
+    first.cancel();
+    assertEquals(await first, "returned");
+    assertEquals(await within(long, 20_000, "the long task"), "finished");
+    assertEquals([runs(firstLog), runs(log)], [1, 1], "each task ran once");
+    assertEquals([pool.stats.started, pool.stats.terminated], [1, 0]);
+    assertEquals(stateWhileRunning, "running");
+  });
 });
 
 Deno.test("ProcessPool fails only the task that crashed its process, and runs no task twice", async () => {
-  await withTempDir(async (dir) => {
-    const log = `${dir}/runs.txt`;
-    const firstLog = `${dir}/first.txt`;
-    const pool = tasksPool({ size: 1, permissions: { read: [dir], write: [dir] } });
-    try {
-      assertEquals(await pool.submit("add", [0, 0]), 0);
-      // One message of the same function: `first` returns, then `dies` ends the process
-      // before `first` would be reported in a batch.
-      const first = pool.submit("markAnd", [firstLog, "return", 0]);
-      const dies = pool.submit("markAnd", [log, "exit", 3]);
-      const after = pool.submit("add", [2, 2]);
-      const error = await within(rejection(dies), 20_000, "the crashing task");
-      assertStringIncludes(error.message, "exited with code 3");
-      assertEquals(await first, "returned");
-      assertEquals(await within(after, 20_000, "the task after it"), 4);
-      assertEquals([runs(firstLog), runs(log)], [1, 1], "each task ran once");
-    } finally {
-      await closed(pool);
-    }
+  await withRunLogs(async (pool, log, firstLog) => {
+    // One message of the same function: `first` returns, then `dies` ends the process
+    // before `first` would be reported in a batch.
+    const first = pool.submit("markAnd", [firstLog, "return", 0]);
+    const dies = pool.submit("markAnd", [log, "exit", 3]);
+    const after = pool.submit("add", [2, 2]);
+    const error = await within(rejection(dies), 20_000, "the crashing task");
+    assertStringIncludes(error.message, "exited with code 3");
+    assertEquals(await first, "returned");
+    assertEquals(await within(after, 20_000, "the task after it"), 4);
+    assertEquals([runs(firstLog), runs(log)], [1, 1], "each task ran once");
   });
 });
 
