@@ -25,11 +25,13 @@ import {
   OUT_THROWN,
   serializeError,
 } from "./_protocol.ts";
+import { holdsShared } from "../sync/_walk_shared.ts";
 
 const CONTEXT_KEY = Symbol.for("tandem.pool.taskContext");
 
-// `sync/` loads once the first tasks ran (or when a task has object arguments), so
-// that it does not delay a worker's first result.
+// `sync/` loads once the first tasks ran (or when a task's arguments hold a `sync/`
+// primitive), so that it does not delay a worker's first result: about 15 modules, 10–30
+// ms of a new worker's start.
 let revive: (<T>(value: T) => T) | undefined;
 let reviveLoading: Promise<void> | undefined;
 function loadRevive(): Promise<void> {
@@ -153,8 +155,9 @@ export class Runner {
             `Cannot run initializer as module '${message.module}' has no exported function '${message.initializer}'`,
           );
         }
-        if (message.initArgs.length > 0 && revive === undefined) await loadRevive();
-        await init(...(message.initArgs.length > 0 ? revive!(message.initArgs) : []));
+        const args = message.initArgs;
+        if (revive === undefined && holdsShared(args)) await loadRevive();
+        await init(...(revive === undefined ? args : revive(args)));
       }
       this.#post({ t: MSG_READY });
     } catch (error) {
@@ -241,8 +244,8 @@ export class Runner {
         for (let a = 0; a < args.length; a++) {
           const arg = args[a];
           if (typeof arg === "object" && arg !== null) {
-            if (revive === undefined) await loadRevive();
-            args[a] = revive!(arg);
+            if (revive === undefined && holdsShared(arg)) await loadRevive();
+            if (revive !== undefined) args[a] = revive(arg);
           }
         }
         let value: unknown;

@@ -4,7 +4,8 @@
  * @module
  */
 
-import { KIND, kindOf } from "./_shared.ts";
+import { KIND } from "./_shared.ts";
+import { walkShared } from "./_walk_shared.ts";
 import { Barrier } from "./barrier.ts";
 import { BoundedSemaphore } from "./bounded_semaphore.ts";
 import { Condition } from "./condition.ts";
@@ -65,82 +66,5 @@ revivers[KIND.SharedArray] = SharedArray.from;
  */
 export function reviveShared<T>(value: T): T {
   if (typeof value !== "object" || value === null) return value;
-  return walk(value, undefined) as T;
-}
-
-function walk(value: object, seen: Map<object, unknown> | undefined): unknown {
-  const proto = Object.getPrototypeOf(value);
-  if (proto === Object.prototype) {
-    const buffer = (value as { buffer?: unknown }).buffer;
-    if (buffer instanceof SharedArrayBuffer) {
-      const from = revivers[kindOf(buffer)];
-      if (from !== undefined) {
-        const revived = from(value);
-        seen?.set(value, revived);
-        return revived;
-      }
-    }
-  } else if (!Array.isArray(value) && !(value instanceof Map) && !(value instanceof Set)) {
-    return value;
-  }
-  // A container: visit its items once, remembering what each object became.
-  if (seen === undefined) {
-    if (Array.isArray(value) ? !hasObject(value) : isFlatRecord(value)) return value;
-    seen = new Map();
-  }
-  seen.set(value, value);
-  const visit = (item: unknown): unknown => {
-    if (typeof item !== "object" || item === null) return item;
-    return seen!.has(item) ? seen!.get(item) : walk(item, seen);
-  };
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const item = value[i];
-      if (typeof item === "object" && item !== null) {
-        const next = visit(item);
-        if (next !== item) value[i] = next;
-      }
-    }
-  } else if (value instanceof Map) {
-    for (const [key, item] of value) {
-      const next = visit(item);
-      if (next !== item) value.set(key, next);
-    }
-  } else if (value instanceof Set) {
-    for (const item of [...value]) {
-      const next = visit(item);
-      if (next !== item) {
-        value.delete(item);
-        value.add(next);
-      }
-    }
-  } else {
-    const record = value as Record<string, unknown>;
-    for (const key in record) {
-      const item = record[key];
-      if (typeof item === "object" && item !== null) {
-        const next = visit(item);
-        if (next !== item) record[key] = next;
-      }
-    }
-  }
-  return value;
-}
-
-function hasObject(items: unknown[]): boolean {
-  for (let i = 0; i < items.length; i++) {
-    const item = items[i];
-    if (typeof item === "object" && item !== null) return true;
-  }
-  return false;
-}
-
-function isFlatRecord(value: object): boolean {
-  if (value instanceof Map || value instanceof Set) return false;
-  const record = value as Record<string, unknown>;
-  for (const key in record) {
-    const item = record[key];
-    if (typeof item === "object" && item !== null) return false;
-  }
-  return true;
+  return walkShared(value, (message, kind) => revivers[kind]?.(message)) as T;
 }

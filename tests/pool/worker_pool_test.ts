@@ -326,6 +326,24 @@ Deno.test("WorkerPool passes sync/ objects as working objects both ways", async 
   }
 });
 
+Deno.test("WorkerPool revives sync/ primitives nested deep in a new worker's first task", async () => {
+  // A worker loads sync/ only for arguments that hold a primitive: this one holds two,
+  // inside a record, a Map and arrays.
+  const pool = tasksPool({ size: 1 });
+  try {
+    const a = new SharedValue("int32", 0);
+    const b = new SharedValue("int32", 10);
+    const counters = new Map([["empty", []], ["two", [a, b]]]);
+    assertEquals(await pool.submit("bumpNested", [{ counters }]), 2);
+    assertEquals([a.value, b.value], [1, 11]);
+    assertEquals(await pool.submit("echo", [{ plain: [1, { two: 2 }] }]), {
+      plain: [1, { two: 2 }],
+    });
+  } finally {
+    await closed(pool);
+  }
+});
+
 Deno.test("WorkerPool.map() stays within maxQueue", async () => {
   const pool = tasksPool({ size: 2, maxQueue: 3 });
   try {

@@ -11,6 +11,7 @@ import {
   SharedArray,
   SharedValue,
 } from "../../sync/mod.ts";
+import { holdsShared } from "../../sync/_walk_shared.ts";
 
 Deno.test("reviveShared() returns primitives and plain data unchanged", () => {
   assertStrictEquals(reviveShared(1), 1);
@@ -83,4 +84,44 @@ Deno.test("reviveShared() rehydrates every kind of primitive to its own class", 
   assert(all.event.isSet());
   revived.semaphore.acquire();
   assertEquals(all.semaphore.value, 1);
+});
+
+Deno.test("holdsShared() finds a cloned primitive wherever reviveShared() looks", () => {
+  const lock = new Lock();
+  const value = new SharedValue("int32", 1);
+  for (
+    const holder of [
+      lock,
+      [1, lock],
+      { a: { b: [value] } },
+      new Map([["k", [lock]]]),
+      new Set([{ value }]),
+    ]
+  ) {
+    const clone = structuredClone(holder);
+    const before = Deno.inspect(clone, { depth: 10 });
+    assert(holdsShared(clone), before);
+    assertEquals(Deno.inspect(clone, { depth: 10 }), before); // looked at, not revived
+  }
+  const cyclic: { self?: unknown; lock: Lock } = { lock };
+  cyclic.self = cyclic;
+  assert(holdsShared(structuredClone(cyclic)));
+});
+
+Deno.test("holdsShared() is false for plain data, untagged buffers and class instances", () => {
+  for (
+    const value of [
+      1,
+      "lock",
+      null,
+      undefined,
+      [1, [2, { three: 3 }]],
+      { path: "/tmp/x", state: new SharedArrayBuffer(32), ends: [1, 2] },
+      { buffer: new SharedArrayBuffer(8) },
+      new Map([["k", new Set([new Uint8Array(4)])]]),
+      new Date(0),
+    ]
+  ) {
+    assertEquals(holdsShared(value), false, Deno.inspect(value));
+  }
 });

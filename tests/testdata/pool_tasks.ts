@@ -121,6 +121,18 @@ export function bumpShared(counter: SharedValue<"int32">, times: number): boolea
   return counter instanceof SharedValue;
 }
 
+/** Adds 1 to each counter in a map of lists (primitives nested deep in the argument); returns how many. */
+export function bumpNested(holder: { counters: Map<string, SharedValue<"int32">[]> }): number {
+  let bumped = 0;
+  for (const list of holder.counters.values()) {
+    for (const counter of list) {
+      counter.add(1);
+      bumped++;
+    }
+  }
+  return bumped;
+}
+
 export function makeShared(initial: number): SharedValue<"int32"> {
   return new SharedValue("int32", initial);
 }
