@@ -29,11 +29,13 @@ import { holdsShared } from "../sync/_walk_shared.ts";
 
 const CONTEXT_KEY = Symbol.for("tandem.pool.taskContext");
 
-// `sync/` loads once the first tasks ran (or when a task's arguments hold a `sync/`
-// primitive), so that it does not delay a worker's first result: about 15 modules, 10–30
-// ms of a new worker's start.
+// `sync/` loads when a task's arguments hold a `sync/` primitive, or once the worker
+// idles after its first tasks, so that it does not delay a worker's first result: about
+// 15 modules, 10–30 ms of a new worker's start.
 let revive: (<T>(value: T) => T) | undefined;
 let reviveLoading: Promise<void> | undefined;
+let preload: ReturnType<typeof setTimeout> | undefined;
+const PRELOAD_IDLE_MS = 100;
 function loadRevive(): Promise<void> {
   return reviveLoading ??= import("../sync/revive.ts").then((m) => {
     revive = m.reviveShared;
@@ -294,7 +296,16 @@ export class Runner {
     if (out.length > 0) this.#flush(out);
     this.#draining = false;
     this.#eager = false;
-    if (revive === undefined) loadRevive().catch(() => {});
+    if (revive === undefined && preload === undefined) {
+      // Load sync/ once this worker idles, not as its last task ends: a pool shut down
+      // then (a word count's) would spend its CPU on modules no task will use.
+      const timer = setTimeout(() => {
+        preload = undefined; // if busy again, the next idle time arms it again
+        if (!this.#draining) loadRevive().catch(() => {});
+      }, PRELOAD_IDLE_MS);
+      Deno.unrefTimer(timer); // a subprocess ends when its input does, not later
+      preload = timer;
+    }
   }
 
   #flush(out: unknown[]): unknown[] {
