@@ -12,6 +12,14 @@
  */
 
 import { BYTE_CLASS, multiByteSpaceLength, SPACE, WORD } from "./_whitespace.ts";
+import { type CountedWord, type CounterTable, WasmCounter } from "./_wasm_counter.ts";
+
+/**
+ * Which tokenizer `countWords` uses (tests set it): a table counts with WebAssembly (see
+ * `_wasm_counter.ts`) from its first call with at least `wasmFromBytes` bytes, and in
+ * JavaScript before that (small inputs: no instance to create) or without WebAssembly.
+ */
+export const countEngine: { wasmFromBytes: number } = { wasmFromBytes: 1 << 16 };
 
 /**
  * The compact, transferable result of counting one chunk with a long-lived table (one
@@ -99,19 +107,32 @@ export class WordTable {
   #keys: string[] = [];
   #mapped = new Float64Array(0);
   #shared = false; // whether a key may stand for several entries (invalid UTF-8 seen)
+  // Counts words once a big input comes (null: no WebAssembly); its counts join this
+  // table's in #absorb(), before anything reads them.
+  #wasm: WasmCounter | null | undefined;
+  // Whether this table's entries are the counter's, in its order (nothing else added
+  // any): then #absorb() copies its new entries in bulk instead of looking each up.
+  #mirror = false;
+  #take = (word: CountedWord) => {
+    const k = this.#entry(word.bytes, word.start, word.end, word.hash);
+    this.#counts[k] += word.count;
+  };
 
   /** Number of distinct words. */
   get size(): number {
+    this.#absorb();
     return this.#size;
   }
 
   /** Total number of words counted. */
   get total(): number {
-    return this.#total;
+    return this.#total + (this.#wasm?.words ?? 0);
   }
 
   /** Empties the table (it becomes a new source for {@linkcode WordTable.merge}). */
   clear(): void {
+    this.#wasm?.drain(() => {});
+    this.#mirror = !!this.#wasm;
     this.#slots.fill(0);
     this.#size = 0;
     this.#used = 0;
@@ -136,6 +157,17 @@ export class WordTable {
    * them. The range must not begin or end inside a word.
    */
   countWords(bytes: Uint8Array, start = 0, end: number = bytes.length): void {
+    if (this.#wasm === undefined && end - start >= countEngine.wasmFromBytes) {
+      this.#wasm = WasmCounter.create() ?? null;
+      this.#mirror = this.#size === 0;
+    }
+    if (this.#wasm) {
+      this.#wasm.count(bytes, start, end);
+      this.#bytes += end - start;
+      // Its counts are Int32s: take them out long before one could overflow.
+      if (this.#wasm.words > 0x3fffffff) this.#absorb();
+      return;
+    }
     const cls = BYTE_CLASS;
     let slots = this.#slots;
     let mask = this.#mask;
@@ -206,6 +238,85 @@ export class WordTable {
     if (this.#pending > 0x3fffffff) this.#flush();
   }
 
+  /** Adds what the WebAssembly counter counted (new words in its first-seen order). */
+  #absorb(): void {
+    const wasm = this.#wasm;
+    if (!wasm || wasm.words === 0) return;
+    if (!this.#mirror) {
+      this.#total += wasm.words;
+      wasm.drain(this.#take);
+      return;
+    }
+    // Mirrored: append the counter's new entries as they are (same arena offsets), then
+    // move every count over, leaving the counter's entries with count 0.
+    const table = wasm.table();
+    const { int32s, size: n } = table;
+    const k0 = this.#size;
+    this.#reserve(n, table.used);
+    this.#arena.set(
+      table.bytes.subarray(table.arena + this.#used, table.arena + table.used),
+      this.#used,
+    );
+    this.#used = table.used;
+    const meta = this.#meta;
+    meta.set(int32s.subarray(table.meta + 4 * k0, table.meta + 4 * n), 4 * k0);
+    this.#size = n;
+    this.#place(k0);
+    const counts = this.#counts;
+    counts.fill(0, k0, n); // after clear(), old counts linger there
+    for (let k = 0, m = table.meta + 3; k < n; k++, m += 4) {
+      const count = int32s[m];
+      if (count !== 0) {
+        counts[k] += count;
+        int32s[m] = 0;
+      }
+    }
+    for (let m = 4 * k0 + 3; m < 4 * n; m += 4) meta[m] = 0;
+    this.#total += wasm.takeWords();
+  }
+
+  /** Grows the arrays to hold `entries` entries and `bytes` bytes of words. */
+  #reserve(entries: number, bytes: number): void {
+    if (entries > this.#counts.length) {
+      let capacity = this.#counts.length;
+      while (capacity < entries) capacity *= 2;
+      const meta = new Int32Array(4 * capacity);
+      meta.set(this.#meta.subarray(0, 4 * this.#size));
+      this.#meta = meta;
+      const counts = new Float64Array(capacity);
+      counts.set(this.#counts.subarray(0, this.#size));
+      this.#counts = counts;
+    }
+    if (bytes > this.#arena.length) {
+      const arena = new Uint8Array(Math.max(2 * this.#arena.length, bytes));
+      arena.set(this.#arena.subarray(0, this.#used));
+      this.#arena = arena;
+    }
+  }
+
+  /**
+   * Gives the entries from `k0` to `#size` (distinct words, new to the table) their slots,
+   * after growing the slots if they would be over half full.
+   */
+  #place(k0: number): void {
+    let mask = this.#mask;
+    while (this.#size * 2 > mask) mask = 2 * mask + 1;
+    if (mask !== this.#mask) {
+      this.#slots = new Int32Array(2 * (mask + 1));
+      this.#mask = mask;
+      k0 = 0;
+    }
+    const slots = this.#slots;
+    const meta = this.#meta;
+    for (let k = k0; k < this.#size; k++) {
+      const h = meta[4 * k + 2];
+      let slot = (h ^ (h >>> 15)) & mask;
+      while (slots[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
+      slots[2 * slot] = h;
+      slots[2 * slot + 1] = k + 1;
+    }
+  }
+
   /** Moves the hot Int32 counts (`#meta[4k + 3]`) into `#counts`. */
   #flush(): void {
     const meta = this.#meta;
@@ -235,6 +346,8 @@ export class WordTable {
    * (in any order: one that comes before an earlier one waits for it).
    */
   merge(part: ChunkCounts): void {
+    this.#absorb();
+    this.#mirror = false; // entries of other tables follow
     let source = this.#sources.get(part.source);
     if (source === undefined) {
       source = {
@@ -368,6 +481,7 @@ export class WordTable {
    * {@linkcode ChunkCounts} (the first call reports everything).
    */
   takeCounts(): ChunkCounts {
+    this.#absorb();
     const n = this.#size;
     const first = this.#sentSize;
     const meta = this.#meta;
@@ -445,6 +559,7 @@ export class WordTable {
    * threads still count, do most of the decoding.
    */
   toMap(): Map<string, number> {
+    this.#absorb();
     this.#flush();
     const map = this.#map;
     const keys = this.#keys;
