@@ -113,6 +113,9 @@ export class WordTable {
   // Whether this table's entries are the counter's, in its order (nothing else added
   // any): then #absorb() copies its new entries in bulk instead of looking each up.
   #mirror = false;
+  // The first entry without a slot, or -1: copying the counter's entries leaves their
+  // slots to the first lookup (a worker's table only reports, and never looks up).
+  #unplaced = -1;
   #take = (word: CountedWord) => {
     const k = this.#entry(word.bytes, word.start, word.end, word.hash);
     this.#counts[k] += word.count;
@@ -133,6 +136,7 @@ export class WordTable {
   clear(): void {
     this.#wasm?.drain(() => {});
     this.#mirror = !!this.#wasm;
+    this.#unplaced = -1;
     this.#slots.fill(0);
     this.#size = 0;
     this.#used = 0;
@@ -261,7 +265,7 @@ export class WordTable {
     const meta = this.#meta;
     meta.set(int32s.subarray(table.meta + 4 * k0, table.meta + 4 * n), 4 * k0);
     this.#size = n;
-    this.#place(k0);
+    if (this.#unplaced < 0) this.#unplaced = k0;
     const counts = this.#counts;
     counts.fill(0, k0, n); // after clear(), old counts linger there
     for (let k = 0, m = table.meta + 3; k < n; k++, m += 4) {
@@ -347,6 +351,10 @@ export class WordTable {
    */
   merge(part: ChunkCounts): void {
     this.#absorb();
+    if (this.#unplaced >= 0) {
+      this.#place(this.#unplaced);
+      this.#unplaced = -1;
+    }
     this.#mirror = false; // entries of other tables follow
     let source = this.#sources.get(part.source);
     if (source === undefined) {
