@@ -11,7 +11,7 @@
  * @module
  */
 
-import { BYTE_CLASS, SPACE } from "./_whitespace.ts";
+import { BYTE_CLASS, MAYBE_SPACE, multiByteSpaceLength, SPACE } from "./_whitespace.ts";
 import { COUNT_WORDS_WASM } from "./_count_words_wasm.ts";
 
 /** The exports of `_count_words.wat`. */
@@ -33,6 +33,13 @@ const CLASSES = 256;
 
 /** Bytes copied in at a time: a longer range is cut after a whitespace byte. */
 const INPUT_BYTES = 2 << 20;
+/** The longest piece (one word) the counter takes: a longer one is left to JavaScript. */
+const MAX_PIECE_BYTES = 64 << 20;
+/**
+ * Words (and so any word's count) a counter holds before its owner must take them out:
+ * its counts are Int32s, and one piece adds at most `INPUT_BYTES / 2` words.
+ */
+export const MAX_WORDS = 0x3fffffff;
 
 let compiled: WebAssembly.Module | null | undefined;
 
@@ -88,14 +95,21 @@ export class WasmCounter {
     this.#header = new Int32Array(exports.memory.buffer);
   }
 
-  /** A new counter, or `undefined` where WebAssembly is unavailable. */
+  /**
+   * A new counter, or `undefined` where WebAssembly is unavailable (or its memory could
+   * not be had).
+   */
   static create(): WasmCounter | undefined {
     const module = countWordsModule();
     if (module === null) return undefined;
-    const exports = new WebAssembly.Instance(module).exports as unknown as Exports;
-    exports.init(1 << 12, 1 << 11, 1 << 15, INPUT_BYTES);
-    new Uint8Array(exports.memory.buffer).set(BYTE_CLASS, CLASSES);
-    return new WasmCounter(exports);
+    try {
+      const exports = new WebAssembly.Instance(module).exports as unknown as Exports;
+      exports.init(1 << 12, 1 << 11, 1 << 15, INPUT_BYTES);
+      new Uint8Array(exports.memory.buffer).set(BYTE_CLASS, CLASSES);
+      return new WasmCounter(exports);
+    } catch {
+      return undefined;
+    }
   }
 
   /** Words counted since the last drain. */
@@ -103,25 +117,31 @@ export class WasmCounter {
     return this.#view()[WORDS >> 2];
   }
 
-  /** Counts the words of `bytes[start, end)`, which neither starts nor ends inside a word. */
-  count(bytes: Uint8Array, start: number, end: number): void {
+  /** Bytes of memory the counter holds (it never gives any back). */
+  get memoryBytes(): number {
+    return this.#exports.memory.buffer.byteLength;
+  }
+
+  /**
+   * Counts the words of `bytes[start, end)`, which neither starts nor ends inside a word,
+   * calling `full` whenever the words held reach {@linkcode MAX_WORDS}. Stops early,
+   * at a word boundary, before a single word longer than 64 MiB, and returns where it
+   * stopped: `end` when it counted everything.
+   */
+  count(bytes: Uint8Array, start: number, end: number, full: () => void): number {
     const wasm = this.#exports;
     let from = start;
     while (from < end) {
-      let to = end;
-      if (end - from > INPUT_BYTES) {
-        // Cut right after an ASCII whitespace byte: never inside a word or a UTF-8
-        // sequence. Without one in reach (a huge word), take the rest at once.
-        let cut = from + INPUT_BYTES;
-        while (cut > from && BYTE_CLASS[bytes[cut - 1]] !== SPACE) cut--;
-        if (cut > from) to = cut;
-      }
+      const to = end - from > INPUT_BYTES ? cutAfter(bytes, from + INPUT_BYTES, from, end) : end;
       const length = to - from;
-      const at = wasm.input(length);
+      if (length > MAX_PIECE_BYTES) return from;
+      const at = wasm.input(length) >>> 0;
       new Uint8Array(wasm.memory.buffer, at, length).set(bytes.subarray(from, to));
       wasm.count(at, at + length);
       from = to;
+      if (this.words >= MAX_WORDS) full();
     }
+    return end;
   }
 
   /**
@@ -132,10 +152,10 @@ export class WasmCounter {
     const header = this.#view();
     const bytes = new Uint8Array(this.#exports.memory.buffer);
     const size = header[SIZE >> 2];
-    const arena = header[ARENA >> 2];
+    const arena = header[ARENA >> 2] >>> 0;
     const word: CountedWord = { bytes, start: 0, end: 0, hash: 0, count: 0 };
-    for (let k = 0, m = header[META >> 2] >> 2; k < size; k++, m += 4) {
-      word.start = arena + header[m];
+    for (let k = 0, m = header[META >> 2] >>> 2; k < size; k++, m += 4) {
+      word.start = arena + (header[m] >>> 0);
       word.end = word.start + header[m + 1];
       word.hash = header[m + 2];
       word.count = header[m + 3];
@@ -154,9 +174,9 @@ export class WasmCounter {
       bytes: new Uint8Array(this.#exports.memory.buffer),
       int32s,
       size: int32s[SIZE >> 2],
-      meta: int32s[META >> 2] >> 2,
-      arena: int32s[ARENA >> 2],
-      used: int32s[USED >> 2],
+      meta: int32s[META >> 2] >>> 2,
+      arena: int32s[ARENA >> 2] >>> 0,
+      used: int32s[USED >> 2] >>> 0,
     };
   }
 
@@ -174,4 +194,22 @@ export class WasmCounter {
     if (this.#header.buffer !== buffer) this.#header = new Int32Array(buffer);
     return this.#header;
   }
+}
+
+/**
+ * Where to end a piece of `bytes[from, end)` near `at`: right after the last ASCII
+ * whitespace before it, or else right after the first whitespace after it (ASCII or
+ * multi-byte), or else at `end`. Never inside a word or a UTF-8 sequence.
+ */
+function cutAfter(bytes: Uint8Array, at: number, from: number, end: number): number {
+  for (let cut = at; cut > from; cut--) if (BYTE_CLASS[bytes[cut - 1]] === SPACE) return cut;
+  for (let i = at; i < end; i++) {
+    const type = BYTE_CLASS[bytes[i]];
+    if (type === SPACE) return i + 1;
+    if (type === MAYBE_SPACE) {
+      const n = multiByteSpaceLength(bytes, i, end);
+      if (n > 0) return i + n;
+    }
+  }
+  return end;
 }

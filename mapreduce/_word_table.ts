@@ -22,6 +22,13 @@ import { type CountedWord, type CounterTable, WasmCounter } from "./_wasm_counte
 export const countEngine: { wasmFromBytes: number } = { wasmFromBytes: 1 << 16 };
 
 /**
+ * Memory a table's WebAssembly counter may hold (it keeps every region it outgrew) before
+ * the table goes on in JavaScript: about 5 million distinct words. Far below 2 GiB, so
+ * one more call (which at most doubles its regions) keeps its addresses in Int32 range.
+ */
+const WASM_MAX_BYTES = 512 << 20;
+
+/**
  * The compact, transferable result of counting one chunk with a long-lived table (one
  * per worker): the words the table saw for the first time since its previous result
  * (bytes joined in `words`, with their offsets, lengths and hashes), then this chunk's
@@ -116,6 +123,7 @@ export class WordTable {
   // The first entry without a slot, or -1: copying the counter's entries leaves their
   // slots to the first lookup (a worker's table only reports, and never looks up).
   #unplaced = -1;
+  #absorbFull = () => this.#absorb(); // the counter's Int32 counts must not overflow
   #take = (word: CountedWord) => {
     const k = this.#entry(word.bytes, word.start, word.end, word.hash);
     this.#counts[k] += word.count;
@@ -166,11 +174,19 @@ export class WordTable {
       this.#mirror = this.#size === 0;
     }
     if (this.#wasm) {
-      this.#wasm.count(bytes, start, end);
-      this.#bytes += end - start;
-      // Its counts are Int32s: take them out long before one could overflow.
-      if (this.#wasm.words > 0x3fffffff) this.#absorb();
-      return;
+      const stopped = this.#wasm.count(bytes, start, end, this.#absorbFull);
+      this.#bytes += stopped - start;
+      if (stopped === end && this.#wasm.memoryBytes <= WASM_MAX_BYTES) return;
+      // A huge vocabulary, or a word longer than the counter takes: go on in JavaScript
+      // (whose arrays give memory back), with what the counter counted.
+      this.#absorb();
+      if (this.#unplaced >= 0) {
+        this.#place(this.#unplaced);
+        this.#unplaced = -1;
+      }
+      this.#wasm = null;
+      this.#mirror = false;
+      start = stopped;
     }
     const cls = BYTE_CLASS;
     let slots = this.#slots;

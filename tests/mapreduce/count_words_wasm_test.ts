@@ -106,7 +106,28 @@ Deno.test("WebAssembly counts join the table's: results taken twice, merges, cle
     wasm.countWords(bytes, cut); // the counter stays
     merged.merge(wasm.takeCounts());
     assertEquals(sorted(merged.toMap()), expected);
-    assertEquals(merged.total, wasm.total);
+    assertEquals(merged.total, expected.reduce((sum, [, n]) => sum + n, 0));
+  });
+  await t.step("counts taken out twice before a merge into the same table", () => {
+    const wasm = new WordTable();
+    const other = new WordTable();
+    const early = bytes.indexOf(0x0a, 5000) + 1;
+    withEngine(WASM, () => wasm.countWords(bytes, 0, early));
+    assert(wasm.size > 0); // takes the counts out once
+    wasm.countWords(bytes, early, cut);
+    assert(wasm.size > 0); // and again: both batches of words still need their slots
+    other.countWords(bytes, cut);
+    wasm.merge(other.takeCounts());
+    assertEquals(sorted(wasm.toMap()), expected);
+  });
+  await t.step("JavaScript first (a small input), then WebAssembly", () => {
+    const mixed = new WordTable();
+    const small = bytes.indexOf(0x0a, 500) + 1;
+    mixed.countWords(bytes, 0, small); // under 64 KiB: JavaScript
+    mixed.countWords(bytes, small, cut); // from here on, WebAssembly
+    mixed.countWords(bytes, cut);
+    assertEquals(sorted(mixed.toMap()), expected);
+    assertEquals([...mixed.toMap().keys()], [...referenceCount(bytes).keys()]);
   });
   await t.step("counting after a merge, and after clear()", () => {
     const wasm = new WordTable();
@@ -122,6 +143,127 @@ Deno.test("WebAssembly counts join the table's: results taken twice, merges, cle
     wasm.countWords(bytes);
     assertEquals(sorted(wasm.toMap()), expected);
   });
+});
+
+Deno.test("a word longer than the counter takes (64 MiB) goes on in JavaScript, with the counts so far", () => {
+  const head = corpus(300_000, 4);
+  const giant = new Uint8Array(65 << 20).fill(0x7a);
+  const bytes = concat([head, encoder.encode(" "), giant, encoder.encode(" z\n"), head]);
+  const table = new WordTable();
+  withEngine(WASM, () => table.countWords(bytes));
+  const expected = referenceCount(concat([head, encoder.encode(" z\n"), head]));
+  expected.set("z".repeat(65 << 20), 1);
+  const counts = table.toMap();
+  assertEquals(counts.size, expected.size);
+  for (const [word, n] of expected) assertEquals(counts.get(word), n, word.slice(0, 20));
+  const before = table.total;
+  table.countWords(head); // and counts on, in JavaScript
+  const headWords = [...referenceCount(head).values()].reduce((sum, n) => sum + n, 0);
+  assertEquals(table.total - before, headWords);
+  assertEquals(table.toMap().get("z"), 1);
+});
+
+Deno.test("WebAssembly never reads past a range: ranges that end in half a whitespace character", () => {
+  // The bytes after a range's end are stale input of an earlier call: 0xA0 after 0xC2
+  // would make U+00A0, and 0x80 after 0xE2 0x80 would make U+2000.
+  const inputs = [[0x61, 0xc2, 0xa0, 0x62], [0x61, 0xc2], [0x61, 0xe2, 0x80, 0x80, 0x62], [
+    0x61,
+    0xe2,
+    0x80,
+  ]];
+  const counts = (engine: number) => {
+    const table = new WordTable();
+    withEngine(engine, () => {
+      for (const input of inputs) table.countWords(new Uint8Array(input));
+    });
+    return [...table.toMap()];
+  };
+  assertEquals(counts(WASM), counts(JS));
+  assertEquals(counts(WASM), [["a", 2], ["b", 2], ["a\ufffd", 2]]);
+});
+
+Deno.test("WebAssembly and JavaScript tables agree under random operations", () => {
+  // Tokens dense in (broken) multi-byte whitespace; random slices counted into three
+  // tables, with results taken out and merged across them, clear(), toMap() and totals.
+  const tokens = [
+    [0x20],
+    [0x0a],
+    [0x1f],
+    [0xc2, 0x85],
+    [0xc2, 0xa0],
+    [0xc2],
+    [0xe1, 0x9a, 0x80],
+    [
+      0xe1,
+      0x9a,
+    ],
+    [0xe2, 0x80, 0x8a],
+    [0xe2, 0x80, 0x8b],
+    [0xe2, 0x80, 0xa8],
+    [0xe2, 0x81, 0x9f],
+    [0xe2, 0x81],
+    [
+      0xe3,
+      0x80,
+      0x80,
+    ],
+    [0xe3, 0x80],
+    [0x61],
+    [0x62],
+    [0x63],
+    [0xff],
+    [0x80],
+    [0xef, 0xbb, 0xbf],
+    [0x00],
+  ];
+  type Step =
+    | { op: "count"; table: number; bytes: Uint8Array; start: number; end: number }
+    | { op: "take"; table: number; into?: number }
+    | { op: "clear" | "map"; table: number };
+  const play = (engine: number, steps: Step[]) =>
+    withEngine(engine, () => {
+      const tables = [new WordTable(), new WordTable(), new WordTable()];
+      const log: unknown[] = [];
+      for (const step of steps) {
+        const table = tables[step.table];
+        if (step.op === "count") table.countWords(step.bytes, step.start, step.end);
+        else if (step.op === "take") {
+          const part = table.takeCounts();
+          if (step.into !== undefined) tables[step.into].merge(part);
+        } else if (step.op === "clear") table.clear();
+        else log.push([...table.toMap()], table.total, table.size);
+      }
+      for (const table of tables) log.push([...table.toMap()], table.total, table.size);
+      return log;
+    });
+  for (let seed = 1; seed <= 150; seed++) {
+    const random = seededRandom(seed);
+    const steps: Step[] = [];
+    for (let n = 3 + Math.floor(random() * 12); n > 0; n--) {
+      const x = random();
+      const table = Math.floor(random() * 3);
+      if (x < 0.5) {
+        const bytes: number[] = [];
+        for (let length = 1 + random() * 3000; bytes.length < length;) {
+          bytes.push(...tokens[Math.floor(random() * tokens.length)]);
+        }
+        const input = new Uint8Array(bytes);
+        for (let start = 0, i = 1; i <= input.length; i++) {
+          const boundary = i === input.length || input[i - 1] === 0x20 || input[i - 1] === 0x0a;
+          if (boundary && (i === input.length || random() < 0.05)) {
+            steps.push({ op: "count", table, bytes: input, start, end: i });
+            start = i;
+          }
+        }
+      } else if (x < 0.75) {
+        steps.push({ op: "take", table, into: random() < 0.8 ? (table + 1) % 3 : undefined });
+      } else if (x < 0.85) steps.push({ op: "clear", table });
+      else steps.push({ op: "map", table });
+    }
+    const expected = play(JS, steps);
+    assertEquals(play(WASM, steps), expected, `seed ${seed}`);
+    assertEquals(play(500, steps), expected, `seed ${seed}, switching at 500 bytes`);
+  }
 });
 
 Deno.test("without WebAssembly (--jitless) the JavaScript tokenizer counts", async () => {
