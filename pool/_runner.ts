@@ -195,6 +195,11 @@ export class Runner {
 
   async #drain(): Promise<void> {
     this.#draining = true;
+    if (preload !== undefined) {
+      // Busy again: the preload waits for the next idle time (see the end of #drain).
+      clearTimeout(preload);
+      preload = undefined;
+    }
     try {
       if (this.#ready) await this.#ready;
     } catch {
@@ -300,8 +305,8 @@ export class Runner {
       // Load sync/ once this worker idles, not as its last task ends: a pool shut down
       // then (a word count's) would spend its CPU on modules no task will use.
       const timer = setTimeout(() => {
-        preload = undefined; // if busy again, the next idle time arms it again
-        if (!this.#draining) loadRevive().catch(() => {});
+        preload = undefined;
+        loadRevive().catch(() => {});
       }, PRELOAD_IDLE_MS);
       Deno.unrefTimer(timer); // a subprocess ends when its input does, not later
       preload = timer;
