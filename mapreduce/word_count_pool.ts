@@ -19,8 +19,8 @@ export interface WordCountPoolOptions {
 /**
  * Workers that count words for any number of `wordFrequency` calls (its
  * `pool` option), so that each call after the first skips starting workers (about
- * 40 ms for two here) and runs on a tokenizer that V8 has already optimized. Without
- * one, each call starts its own workers and ends them. Close it with `await using`, or
+ * 40 ms for two here) and the set-up of their code. Without one, each call starts its
+ * own workers and ends them. Close it with `await using`, or
  * {@linkcode WordCountPool.close}.
  *
  * @example Counting several texts on the same two workers
