@@ -39,7 +39,7 @@ const MAX_PIECE_BYTES = 64 << 20;
  * Words (and so any word's count) a counter holds before its owner must take them out:
  * its counts are Int32s, and one piece adds at most `INPUT_BYTES / 2` words.
  */
-export const MAX_WORDS = 0x3fffffff;
+const MAX_WORDS = 0x3fffffff;
 
 let compiled: WebAssembly.Module | null | undefined;
 

@@ -179,13 +179,8 @@ export class WordTable {
       if (stopped === end && this.#wasm.memoryBytes <= WASM_MAX_BYTES) return;
       // A huge vocabulary, or a word longer than the counter takes: go on in JavaScript
       // (whose arrays give memory back), with what the counter counted.
-      this.#absorb();
-      if (this.#unplaced >= 0) {
-        this.#place(this.#unplaced);
-        this.#unplaced = -1;
-      }
+      this.#settle();
       this.#wasm = null;
-      this.#mirror = false;
       start = stopped;
     }
     const cls = BYTE_CLASS;
@@ -295,6 +290,19 @@ export class WordTable {
     this.#total += wasm.takeWords();
   }
 
+  /**
+   * Takes the counter's counts and gives every entry its slot, before this table looks a
+   * word up or takes words from elsewhere (so it no longer mirrors the counter).
+   */
+  #settle(): void {
+    this.#absorb();
+    if (this.#unplaced >= 0) {
+      this.#place(this.#unplaced);
+      this.#unplaced = -1;
+    }
+    this.#mirror = false;
+  }
+
   /** Grows the arrays to hold `entries` entries and `bytes` bytes of words. */
   #reserve(entries: number, bytes: number): void {
     if (entries > this.#counts.length) {
@@ -366,12 +374,7 @@ export class WordTable {
    * (in any order: one that comes before an earlier one waits for it).
    */
   merge(part: ChunkCounts): void {
-    this.#absorb();
-    if (this.#unplaced >= 0) {
-      this.#place(this.#unplaced);
-      this.#unplaced = -1;
-    }
-    this.#mirror = false; // entries of other tables follow
+    this.#settle(); // entries of other tables follow
     let source = this.#sources.get(part.source);
     if (source === undefined) {
       source = {
