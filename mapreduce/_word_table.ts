@@ -12,7 +12,7 @@
  */
 
 import { BYTE_CLASS, multiByteSpaceLength, SPACE, WORD } from "./_whitespace.ts";
-import { type CountedWord, type CounterTable, WasmCounter } from "./_wasm_counter.ts";
+import { type CountedWord, WasmCounter } from "./_wasm_counter.ts";
 
 /**
  * Which tokenizer `countWords` uses (tests set it): a table counts with WebAssembly (see

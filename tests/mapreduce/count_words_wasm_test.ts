@@ -244,9 +244,8 @@ Deno.test("WebAssembly and JavaScript tables agree under random operations", () 
       const table = Math.floor(random() * 3);
       if (x < 0.5) {
         const bytes: number[] = [];
-        for (let length = 1 + random() * 3000; bytes.length < length;) {
-          bytes.push(...tokens[Math.floor(random() * tokens.length)]);
-        }
+        const length = 1 + random() * 3000;
+        while (bytes.length < length) bytes.push(...tokens[Math.floor(random() * tokens.length)]);
         const input = new Uint8Array(bytes);
         for (let start = 0, i = 1; i <= input.length; i++) {
           const boundary = i === input.length || input[i - 1] === 0x20 || input[i - 1] === 0x0a;
