@@ -39,6 +39,7 @@ interface Measure {
 const HERE = new URL(".", import.meta.url);
 
 async function child(mode: string, path: string, runs: number): Promise<void> {
+  if (mode === "paired") return await paired(path, runs);
   // "pool2": 2 workers kept across the runs (a WordCountPool, started outside the timing),
   // so that they are as warm as the 1-thread mode's later runs.
   await using pool = mode.startsWith("pool")
@@ -59,6 +60,34 @@ async function child(mode: string, path: string, runs: number): Promise<void> {
     }
   }
   console.log(JSON.stringify({ ...best, all }));
+}
+
+/**
+ * One process counting on 1 thread and on 2 workers started per call, alternately (which
+ * goes first alternates too): each pair's ratio sees the same moment of the machine.
+ */
+async function paired(path: string, pairs: number): Promise<void> {
+  const time = async (workers: number) => {
+    const start = performance.now();
+    await wordFrequency({ path }, { workers });
+    return performance.now() - start;
+  };
+  await time(0); // both warm, as in the other modes' best runs
+  await time(2);
+  const ratios: number[] = [];
+  for (let r = 0; r < pairs; r++) {
+    let one: number;
+    let two: number;
+    if (r % 2 === 0) {
+      one = await time(0);
+      two = await time(2);
+    } else {
+      two = await time(2);
+      one = await time(0);
+    }
+    ratios.push(one / two);
+  }
+  console.log(JSON.stringify({ seconds: 0, words: 0, distinct: 0, all: ratios }));
 }
 
 async function timed(cmd: string, args: string[]): Promise<Measure> {
@@ -227,6 +256,13 @@ async function main(): Promise<void> {
       against(pairs),
     );
     perRound("same, each half-file process's best run (overlapping or not)", against(loosePairs));
+    // 1 thread and 2 workers started per call, alternating in one process: pairs a
+    // moment apart, rather than processes seconds apart.
+    const pairedRuns = await tandem("paired", path, 2 * rounds);
+    perRound(
+      `same process, ${2 * rounds} pairs of calls, 2 workers started per call / 1 thread`,
+      pairedRuns.all ?? [],
+    );
     const cpuPerRun = (m: Measure) => (m.cpuSeconds ?? NaN) / (runs + 2);
     const bestPairCpu = Math.min(...pairCpu) / (runs + 2);
     console.log(
