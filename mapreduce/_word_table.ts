@@ -323,8 +323,8 @@ export class WordTable {
   }
 
   /**
-   * Gives the entries from `k0` to `#size` (distinct words, new to the table) their slots,
-   * after growing the slots if they would be over half full.
+   * Gives the entries from `k0` to `#size` (distinct words, new to the table) their slots;
+   * when the slots would be over half full, doubles them and places every entry again.
    */
   #place(k0: number): void {
     let mask = this.#mask;
@@ -451,27 +451,18 @@ export class WordTable {
     counts.set(whole);
     const arena = new Uint8Array(Math.max(this.#arena.length, 2 * words.length));
     arena.set(words);
-    let slotCapacity = this.#mask + 1;
-    while (n * 2 > slotCapacity - 1) slotCapacity *= 2;
-    const mask = slotCapacity - 1;
-    const slots = new Int32Array(slotCapacity * 2);
     const base = n > 0 ? entries[0] : 0;
-    for (let k = 0, m = 0; k < n; k++, m += 4) {
+    for (let m = 0; m < 4 * n; m += 4) {
       meta[m] -= base;
       meta[m + 3] = 0;
-      const h = meta[m + 2];
-      let slot = (h ^ (h >>> 15)) & mask;
-      while (slots[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
-      slots[2 * slot] = h;
-      slots[2 * slot + 1] = k + 1;
     }
     this.#meta = meta;
     this.#counts = counts;
     this.#arena = arena;
     this.#used = words.length;
-    this.#slots = slots;
-    this.#mask = mask;
+    this.#slots = new Int32Array(2 * (this.#mask + 1));
     this.#size = n;
+    this.#place(0);
   }
 
   /** The entry of word `src[s, e)` with hash `h`, inserted with count 0 if new. */
@@ -694,22 +685,6 @@ export class WordTable {
     this.#size = k + 1;
     this.#slots[2 * slot] = h;
     this.#slots[2 * slot + 1] = k + 1;
-    if (this.#size * 2 > this.#mask) this.#rehash();
-  }
-
-  #rehash(): void {
-    const capacity = (this.#mask + 1) * 2;
-    const mask = capacity - 1;
-    const slots = new Int32Array(capacity * 2);
-    const meta = this.#meta;
-    for (let k = 0; k < this.#size; k++) {
-      const h = meta[4 * k + 2];
-      let slot = (h ^ (h >>> 15)) & mask;
-      while (slots[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
-      slots[2 * slot] = h;
-      slots[2 * slot + 1] = k + 1;
-    }
-    this.#slots = slots;
-    this.#mask = mask;
+    if (this.#size * 2 > this.#mask) this.#place(this.#size); // doubles the slots
   }
 }
