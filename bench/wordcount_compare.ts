@@ -21,6 +21,7 @@
  * @module
  */
 
+import process from "node:process";
 import { wordFrequency } from "../mapreduce/word_frequency.ts";
 import { WordCountPool } from "../mapreduce/word_count_pool.ts";
 import { generateCorpus } from "./wordcount_corpus.ts";
@@ -34,6 +35,10 @@ interface Measure {
   all?: number[];
   /** User + system CPU seconds of the whole subprocess (all its runs). */
   cpuSeconds?: number;
+  /** "paired" mode: each round's 1-thread / kept-workers ratio. */
+  kept?: number[];
+  /** "paired" mode: median CPU seconds of a call on 1 thread, 2 new workers, 2 kept. */
+  cpu?: number[];
 }
 
 const HERE = new URL(".", import.meta.url);
@@ -63,31 +68,48 @@ async function child(mode: string, path: string, runs: number): Promise<void> {
 }
 
 /**
- * One process counting on 1 thread and on 2 workers started per call, alternately (which
- * goes first alternates too): each pair's ratio sees the same moment of the machine.
+ * One process counting on 1 thread, on 2 workers started per call and on 2 workers kept
+ * in a `WordCountPool`, in turns (the order rotates): each round's ratios see the same
+ * moment of the machine. Also the CPU time (all threads) of each kind of call.
  */
-async function paired(path: string, pairs: number): Promise<void> {
-  const time = async (workers: number) => {
+async function paired(path: string, rounds: number): Promise<void> {
+  await using pool = new WordCountPool({ workers: 2 });
+  const kinds = [{ workers: 0 }, { workers: 2 }, { pool }];
+  const time = async (kind: number) => {
+    const cpu = process.cpuUsage();
     const start = performance.now();
-    await wordFrequency({ path }, { workers });
-    return performance.now() - start;
+    await wordFrequency({ path }, kinds[kind]);
+    const seconds = (performance.now() - start) / 1000;
+    const used = process.cpuUsage(cpu);
+    cpuSeconds[kind].push((used.user + used.system) / 1e6);
+    return seconds;
   };
-  await time(0); // both warm, as in the other modes' best runs
-  await time(2);
-  const ratios: number[] = [];
-  for (let r = 0; r < pairs; r++) {
-    let one: number;
-    let two: number;
-    if (r % 2 === 0) {
-      one = await time(0);
-      two = await time(2);
-    } else {
-      two = await time(2);
-      one = await time(0);
+  const cpuSeconds: number[][] = [[], [], []];
+  for (let kind = 0; kind < kinds.length; kind++) await time(kind); // all warm
+  cpuSeconds.forEach((list) => list.splice(0));
+  const perCall: number[] = [];
+  const kept: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const seconds: number[] = [];
+    for (let k = 0; k < kinds.length; k++) {
+      const kind = (r + k) % kinds.length;
+      seconds[kind] = await time(kind);
     }
-    ratios.push(one / two);
+    perCall.push(seconds[0] / seconds[1]);
+    kept.push(seconds[0] / seconds[2]);
   }
-  console.log(JSON.stringify({ seconds: 0, words: 0, distinct: 0, all: ratios }));
+  console.log(JSON.stringify({
+    seconds: 0,
+    words: 0,
+    distinct: 0,
+    all: perCall,
+    kept,
+    cpu: cpuSeconds.map(median),
+  }));
+}
+
+function median(values: number[]): number {
+  return [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
 }
 
 async function timed(cmd: string, args: string[]): Promise<Measure> {
@@ -227,11 +249,11 @@ async function main(): Promise<void> {
     // Per-round ratios, printed with their median (rounds alternate the modes, so a
     // noisy moment of the shared machine hits all of them alike).
     const perRound = (label: string, ratios: number[]) => {
-      const median = [...ratios].sort((x, y) => x - y)[Math.floor(ratios.length / 2)];
+      const middle = median(ratios);
       const meeting = ratios.filter((x) => x >= 1.7).length;
       console.log(
         `  ${label}: ${ratios.map((x) => `${x.toFixed(2)}×`).join(", ")} (median ${
-          median.toFixed(2)
+          middle.toFixed(2)
         }×; ≥ 1.7× in ${meeting} of ${ratios.length})`,
       );
     };
@@ -256,12 +278,20 @@ async function main(): Promise<void> {
       against(pairs),
     );
     perRound("same, each half-file process's best run (overlapping or not)", against(loosePairs));
-    // 1 thread and 2 workers started per call, alternating in one process: pairs a
+    // 1 thread, 2 workers started per call and 2 kept, in turns in one process: calls a
     // moment apart, rather than processes seconds apart.
-    const pairedRuns = await tandem("paired", path, 2 * rounds);
+    const inTurns = await tandem("paired", path, 2 * rounds);
     perRound(
-      `same process, ${2 * rounds} pairs of calls, 2 workers started per call / 1 thread`,
-      pairedRuns.all ?? [],
+      `same process, ${2 * rounds} rounds of calls in turns, 2 workers started per call / 1 thread`,
+      inTurns.all ?? [],
+    );
+    perRound("same rounds, 2 workers kept (WordCountPool) / 1 thread", inTurns.kept ?? []);
+    const [oneCpu, newCpu, keptCpu] = inTurns.cpu ?? [];
+    console.log(
+      `  same rounds, CPU per call (all threads, median): 1 thread ${oneCpu.toFixed(2)} s, ` +
+        `2 workers started per call ${newCpu.toFixed(2)} s (${
+          signedPercent(newCpu / oneCpu - 1)
+        }), 2 kept ${keptCpu.toFixed(2)} s (${signedPercent(keptCpu / oneCpu - 1)})`,
     );
     const cpuPerRun = (m: Measure) => (m.cpuSeconds ?? NaN) / (runs + 2);
     const bestPairCpu = Math.min(...pairCpu) / (runs + 2);
