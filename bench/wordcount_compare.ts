@@ -75,6 +75,7 @@ async function child(mode: string, path: string, runs: number): Promise<void> {
 async function paired(path: string, rounds: number): Promise<void> {
   await using pool = new WordCountPool({ workers: 2 });
   const kinds = [{ workers: 0 }, { workers: 2 }, { pool }];
+  let cpuSeconds: number[][] = kinds.map(() => []);
   const time = async (kind: number) => {
     const cpu = process.cpuUsage();
     const start = performance.now();
@@ -84,9 +85,8 @@ async function paired(path: string, rounds: number): Promise<void> {
     cpuSeconds[kind].push((used.user + used.system) / 1e6);
     return seconds;
   };
-  const cpuSeconds: number[][] = [[], [], []];
   for (let kind = 0; kind < kinds.length; kind++) await time(kind); // all warm
-  cpuSeconds.forEach((list) => list.splice(0));
+  cpuSeconds = kinds.map(() => []); // the warm-up calls do not count
   const perCall: number[] = [];
   const kept: number[] = [];
   for (let r = 0; r < rounds; r++) {
