@@ -30,7 +30,7 @@ import {
   type SerializedError,
 } from "./_protocol.ts";
 import { BrokenPoolError } from "./broken_pool_error.ts";
-import { checkDelay } from "./_delay.ts";
+import { checkDelay } from "../sync/_checks.ts";
 import { O_CANCELLED, O_FULFILLED, O_PENDING, O_REJECTED, Outcome } from "./_outcome.ts";
 import { Task, type TaskHandle, type TaskState } from "./task.ts";
 import type {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { checkDelay } from "./_delay.ts";
+import { checkDelay } from "../sync/_checks.ts";
 
 /**
  * One outcome yielded by `asCompleted(…, { settled: true })`.

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { checkDelay } from "./_delay.ts";
+import { checkDelay } from "../sync/_checks.ts";
 import { mapResults } from "./_map.ts";
 import { O_CANCELLED, O_FULFILLED, O_PENDING, O_REJECTED, Outcome } from "./_outcome.ts";
 import { Task, type TaskHandle, type TaskState } from "./task.ts";

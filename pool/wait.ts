@@ -4,7 +4,7 @@
  * @module
  */
 
-import { delayError } from "./_delay.ts";
+import { delayError } from "../sync/_checks.ts";
 
 /**
  * When {@linkcode wait} returns.
