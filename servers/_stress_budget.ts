@@ -1,0 +1,70 @@
+/**
+ * Private: which requests one stress worker may still send. A request is taken before
+ * it is written, and given back when it was taken but never went out (a `rate` slot
+ * after the end of the run, or a pipelined request the server closed on before
+ * reading: it is sent again on a new connection).
+ *
+ * @module
+ */
+
+import { PROGRESS } from "./_stress_tally.ts";
+
+/** What a worker may send: a count, a deadline, a stop flag, and with a rate, a schedule. */
+export class RequestBudget {
+  /** Requests taken and not given back: what the report calls `requests`. */
+  sent = 0;
+  /** End of a duration run, as a `performance.now()` time (`Infinity` in count mode). */
+  readonly deadline: number;
+  /** Milliseconds between two requests of this worker with a rate, else 0. */
+  readonly interval: number;
+  /** Set by the ticker once the drain window is over: nothing more is taken. */
+  stopping = false;
+  #remaining: number;
+  #progress: Uint32Array;
+  #startPerf: number;
+  /** Index of the next request in rate mode. */
+  #nextArrival = 0;
+
+  /**
+   * Creates the budget of one worker.
+   *
+   * @param limits The worker's request count, run length and rate (`undefined` when unset).
+   * @param startPerf The run's start, as a `performance.now()` time.
+   * @param progress The shared progress memory, whose stop flag ends the run.
+   */
+  constructor(
+    limits: { requests?: number; durationMs?: number; rate?: number },
+    startPerf: number,
+    progress: Uint32Array,
+  ) {
+    this.#remaining = limits.requests ?? Infinity;
+    this.deadline = limits.durationMs === undefined ? Infinity : startPerf + limits.durationMs;
+    this.interval = limits.rate === undefined ? 0 : 1000 / limits.rate;
+    this.#startPerf = startPerf;
+    this.#progress = progress;
+  }
+
+  /** True once the run is asked to stop: the drain window ended or the caller cancelled. */
+  stopRequested(): boolean {
+    return this.stopping || Atomics.load(this.#progress, PROGRESS.stop) === 1;
+  }
+
+  /** Takes one request to send; false when the run has no more. */
+  take(now: number): boolean {
+    if (this.#remaining <= 0 || now >= this.deadline || this.stopRequested()) return false;
+    this.#remaining--;
+    this.sent++;
+    return true;
+  }
+
+  /** Returns `count` taken requests that were not sent (they may be taken again). */
+  giveBack(count: number): void {
+    this.#remaining += count;
+    this.sent -= count;
+  }
+
+  /** The intended start of the next request with a rate (a `performance.now()` time). */
+  nextArrival(): number {
+    return this.#startPerf + this.#nextArrival++ * this.interval;
+  }
+}

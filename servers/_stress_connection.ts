@@ -1,0 +1,376 @@
+/**
+ * Private: one keep-alive connection of a stress worker, as a loop of named steps:
+ *
+ *     idle? ── take a request ── (rate: wait for its time) ── (closed: connect)
+ *       │
+ *     fill the pipeline ── send one batch ── read ── parse ── answer
+ *       │                                              │
+ *       └───────────── next turn ◄─────────────────────┴── server closed / asked to close
+ *
+ * The ticker of {@linkcode StressEngine} acts on a connection from outside: it closes
+ * one whose oldest request timed out ({@linkcode Connection.timeOut}) or the run ended
+ * under ({@linkcode Connection.stop}); the pending read then fails and the loop settles
+ * what was in flight ({@linkcode Connection.settleBroken}).
+ *
+ * @module
+ */
+
+import { ProtocolError, ResponseParser } from "./_http_response_parser.ts";
+import type { RequestBudget } from "./_stress_budget.ts";
+import type { EngineConfig } from "./_stress_engine.ts";
+import { CAUSE, type Tally } from "./_stress_tally.ts";
+
+/** A TCP or TLS connection. */
+export type Conn = Deno.Conn | Deno.TlsConn;
+
+/** What every connection of a worker shares. */
+export interface RunContext {
+  /** The worker's settings. */
+  readonly config: EngineConfig;
+  /** Which requests may still be sent. */
+  readonly budget: RequestBudget;
+  /** Where outcomes are counted. */
+  readonly tally: Tally;
+  /** `batches[k]` is `k` copies of the request back to back, for one pipelined write. */
+  readonly batches: Uint8Array[];
+}
+
+/** Returned by {@linkcode Connection.startIdle} when the run has no more requests. */
+const STOPPED = -1;
+/** Returned by {@linkcode Connection.startIdle} when connecting failed (already counted). */
+const FAILED = -2;
+
+/**
+ * Closes a connection, ignoring that it may be closed already: the ticker, a failed
+ * write and the read loop may each close it, and the second `close()` throws
+ * `BadResource`.
+ */
+export function closeQuietly(conn: Conn | undefined): void {
+  try {
+    conn?.close();
+  } catch {
+    // already closed
+  }
+}
+
+/** The failure cause of an error from connecting, reading or writing. */
+export function classifyError(error: unknown): number {
+  if (error instanceof Deno.errors.ConnectionRefused) return CAUSE.refused;
+  if (
+    error instanceof Deno.errors.ConnectionReset || error instanceof Deno.errors.BrokenPipe ||
+    error instanceof Deno.errors.ConnectionAborted || error instanceof Deno.errors.UnexpectedEof
+  ) return CAUSE.reset;
+  if (error instanceof Deno.errors.TimedOut) return CAUSE.timeout;
+  return CAUSE.other;
+}
+
+async function writeAll(conn: Conn, bytes: Uint8Array): Promise<void> {
+  let written = await conn.write(bytes);
+  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
+}
+
+/** One connection and the requests in flight on it (at most the pipeline depth). */
+export class Connection {
+  /** The socket, or `undefined` while closed (it is opened again for the next request). */
+  conn: Conn | undefined = undefined;
+  /** Send times (`performance.now()`) of the requests in flight: a ring from `head`. */
+  readonly sentAt: Float64Array;
+  /** Latency start of the requests in flight (the intended time with a rate), same ring. */
+  readonly startAt: Float64Array;
+  /** Index of the oldest request in flight in `sentAt`/`startAt`. */
+  head = 0;
+  /** Number of requests in flight. */
+  count = 0;
+  /** Set by the ticker when it closed the connection for a timeout. */
+  timedOut = false;
+  /** Set by the ticker when it closed the connection because the run ended. */
+  stopped = false;
+
+  #run: RunContext;
+  #parser: ResponseParser;
+  /** The write in progress, when one did not finish at once. */
+  #writing: Promise<void> | undefined = undefined;
+  /** The error of a failed write (the connection is then closed). */
+  #writeError: unknown = undefined;
+  /** The bytes of the last write started. */
+  #lastWrite: Uint8Array;
+
+  /**
+   * Creates a closed connection.
+   *
+   * @param run What the worker's connections share.
+   */
+  constructor(run: RunContext) {
+    this.#run = run;
+    this.#parser = new ResponseParser(run.config.head);
+    this.sentAt = new Float64Array(run.config.pipeline);
+    this.startAt = new Float64Array(run.config.pipeline);
+    this.#lastWrite = run.batches[0];
+  }
+
+  /** Sends and reads until the run has no more requests for this connection. */
+  async run(): Promise<void> {
+    const { budget, batches } = this.#run;
+    const { sentAt, startAt } = this;
+    const paced = budget.interval > 0;
+    // `now` is taken once per turn: after the read (the next request is sent at once,
+    // with no await in between), or anew on the paths that waited or failed.
+    let now = performance.now();
+    while (true) {
+      let k = 0;
+      if (this.count === 0) {
+        this.head = 0;
+        if (!budget.take(now)) break;
+        k = 1;
+        if (!paced && this.conn !== undefined) {
+          // The common case, kept inline: an open connection at full speed.
+          sentAt[0] = now;
+          startAt[0] = now;
+          this.count = 1;
+        } else {
+          const at = await this.startIdle(now);
+          if (at === STOPPED) break;
+          if (at === FAILED) {
+            now = performance.now();
+            continue;
+          }
+          now = at;
+        }
+      }
+      // With a rate each request waits for its own time, so only then is there no batch.
+      if (!paced) k += this.fill(now);
+      if (k > 0) this.send(batches[k]);
+
+      let n: number | null;
+      try {
+        n = await this.conn!.read(this.#parser.space());
+      } catch (error) {
+        this.settleBroken(error);
+        this.close();
+        now = performance.now();
+        continue;
+      }
+      now = performance.now();
+      const done = this.parse(n, now);
+      if (done < 0) {
+        now = performance.now();
+        continue;
+      }
+      this.answer(done, now);
+      if (n === null) this.serverClosed(now);
+      else if (this.#parser.closeAfter) this.resendUnanswered();
+      if (this.conn === undefined) now = performance.now();
+    }
+    this.close();
+  }
+
+  /**
+   * Starts the first request of an idle connection on the slow path: with a rate, waits
+   * for its intended time; when closed, connects (the request counts as sent, so a
+   * failed connect is one failed request).
+   *
+   * @returns The time it was sent, {@linkcode STOPPED} or {@linkcode FAILED}.
+   */
+  async startIdle(now: number): Promise<number> {
+    const { budget, tally } = this.#run;
+    const paced = budget.interval > 0;
+    let intended = now;
+    if (paced) {
+      intended = budget.nextArrival();
+      if (intended >= budget.deadline) {
+        // Its time falls after the end of the run: it is not sent.
+        budget.giveBack(1);
+        return STOPPED;
+      }
+      // Sleep in steps of at most 50 ms, so that a stop is seen within 50 ms.
+      while (intended > now && !budget.stopRequested()) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(50, intended - now)));
+        now = performance.now();
+      }
+      if (budget.stopRequested()) {
+        budget.giveBack(1);
+        return STOPPED;
+      }
+    }
+    if (this.conn === undefined) {
+      try {
+        this.conn = await this.connect();
+        if (!this.#run.config.tls) (this.conn as Deno.TcpConn).setNoDelay(true);
+      } catch (error) {
+        this.conn = undefined;
+        if (budget.stopRequested()) tally.inFlight++;
+        else tally.fail(classifyError(error), 1, performance.now());
+        return FAILED;
+      }
+      now = performance.now();
+      if (!paced) intended = now;
+    }
+    this.sentAt[0] = now;
+    this.startAt[0] = intended;
+    this.count = 1;
+    return now;
+  }
+
+  /** Opens the socket, failing with `TimedOut` after the request timeout. */
+  async connect(): Promise<Conn> {
+    const { hostname, port, tls, caCerts, timeoutMs } = this.#run.config;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const attempt = tls
+      ? Deno.connectTls({ hostname, port, caCerts })
+      : Deno.connect({ hostname, port });
+    try {
+      return await Promise.race([
+        attempt,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            attempt.then(closeQuietly, () => {});
+            reject(new Deno.errors.TimedOut("Connecting timed out"));
+          }, timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Takes requests until the pipeline is full; returns how many it added. */
+  fill(now: number): number {
+    const { budget } = this.#run;
+    const depth = this.sentAt.length;
+    let added = 0;
+    while (this.count < depth && budget.take(now)) {
+      let at = this.head + this.count;
+      if (at >= depth) at -= depth;
+      this.sentAt[at] = now;
+      this.startAt[at] = now;
+      this.count++;
+      added++;
+    }
+    return added;
+  }
+
+  /**
+   * Writes without waiting: the read of the response is issued at once. A write that
+   * fails closes the connection, so the read fails too and the loop settles the requests.
+   */
+  send(bytes: Uint8Array): void {
+    const conn = this.conn!;
+    if (this.#writing) {
+      this.#writing = this.#writing.then(() => writeAll(conn, bytes), this.#onWriteError);
+      return;
+    }
+    this.#lastWrite = bytes;
+    conn.write(bytes).then(this.#onWritten, this.#onWriteError);
+  }
+
+  /** Finishes a partial write (bound once, so that a write allocates no closure). */
+  #onWritten = (n: number): void => {
+    const bytes = this.#lastWrite;
+    if (n < bytes.length && this.conn) {
+      const rest = writeAll(this.conn, bytes.subarray(n)).then(() => {
+        if (this.#writing === rest) this.#writing = undefined;
+      }, this.#onWriteError);
+      this.#writing = rest;
+    }
+  };
+
+  /** Records a failed write and closes the connection (the pending read then fails). */
+  #onWriteError = (error: unknown): void => {
+    this.#writeError ??= error;
+    closeQuietly(this.conn);
+  };
+
+  /**
+   * Parses `n` bytes just read (`null`: the server closed).
+   *
+   * @returns How many responses completed, or -1 when the bytes broke HTTP framing (the
+   * requests in flight then failed as `protocol` and the connection is closed).
+   */
+  parse(n: number | null, now: number): number {
+    const parser = this.#parser;
+    if (n === null) return parser.end();
+    this.#run.tally.bytesRead += n;
+    try {
+      return parser.feed(n);
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      this.#run.tally.fail(CAUSE.protocol, this.clearInFlight(), now);
+      this.close();
+      return -1;
+    }
+  }
+
+  /** Counts the `done` oldest requests in flight as answered, by the parser's statuses. */
+  answer(done: number, now: number): void {
+    // Responses nobody asked for (more than in flight) are not counted.
+    if (done > this.count) done = this.count;
+    const { tally } = this.#run;
+    const codes = this.#parser.codes;
+    const depth = this.startAt.length;
+    let head = this.head;
+    for (let i = 0; i < done; i++) {
+      tally.respond(codes[i], now - this.startAt[head], now);
+      if (++head === depth) head = 0;
+    }
+    this.head = head;
+    this.count -= done;
+  }
+
+  /** The server closed: what is still in flight was cut off. */
+  serverClosed(now: number): void {
+    if (this.#writeError !== undefined) this.settleBroken(this.#writeError);
+    else this.#run.tally.fail(CAUSE.reset, this.clearInFlight(), now);
+    this.close();
+  }
+
+  /** The server asked to close: pipelined requests after that one are sent again. */
+  resendUnanswered(): void {
+    this.#run.budget.giveBack(this.clearInFlight());
+    this.close();
+  }
+
+  /** Accounts for the requests in flight on a connection that broke under a read. */
+  settleBroken(readError: unknown): void {
+    const { tally } = this.#run;
+    const count = this.clearInFlight();
+    const error = this.#writeError ?? readError;
+    const now = performance.now();
+    if (this.stopped) tally.inFlight += count;
+    else if (this.timedOut) tally.fail(CAUSE.timeout, count, now);
+    else if (
+      error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted
+    ) {
+      tally.fail(CAUSE.reset, count, now); // closed under a pending read or write
+    } else tally.fail(classifyError(error), count, now);
+    this.timedOut = false;
+  }
+
+  /** Drops the requests in flight; returns how many there were. */
+  clearInFlight(): number {
+    const count = this.count;
+    this.count = 0;
+    this.head = 0;
+    return count;
+  }
+
+  /** Closes the socket and forgets its state; the next request opens a new one. */
+  close(): void {
+    closeQuietly(this.conn);
+    this.conn = undefined;
+    this.#writing = undefined;
+    this.#writeError = undefined;
+    this.#parser.reset();
+  }
+
+  /** Closes the socket because its oldest request timed out (the read loop counts it). */
+  timeOut(): void {
+    this.timedOut = true;
+    closeQuietly(this.conn);
+  }
+
+  /** Closes the socket because the run ended (what is in flight counts as `inFlight`). */
+  stop(): void {
+    this.stopped = true;
+    closeQuietly(this.conn);
+  }
+}

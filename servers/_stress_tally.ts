@@ -1,0 +1,198 @@
+/**
+ * Private: what one stress worker counts. Every request ends in exactly one place: a
+ * response (by status), a failure (by cause), or "in flight" when the run stopped
+ * under it. Live counts go to shared memory ({@linkcode PROGRESS}) and each finished
+ * second to a callback, so the main thread can draw progress and a timeline.
+ *
+ * @module
+ */
+
+import { Histogram, type HistogramData } from "./_histogram.ts";
+
+/** Failure causes, in the order of the engine's counters. */
+export const FAILURE_CAUSES = [
+  "timeout",
+  "refused",
+  "reset",
+  "protocol",
+  "http4xx",
+  "http5xx",
+  "other",
+] as const;
+
+/** One failure cause. */
+export type FailureCause = typeof FAILURE_CAUSES[number];
+
+/** Index of each cause in {@linkcode FAILURE_CAUSES} (and in the counters). */
+export const CAUSE = {
+  timeout: 0,
+  refused: 1,
+  reset: 2,
+  protocol: 3,
+  http4xx: 4,
+  http5xx: 5,
+  other: 6,
+} as const satisfies Record<FailureCause, number>;
+
+/** Layout of the shared progress memory (`SharedArray("uint32")` indexes; counts wrap at 2^32). */
+export const PROGRESS = {
+  /** Set to 1 to stop every worker. */
+  stop: 0,
+  /** First slot of worker 0; each worker owns {@linkcode PROGRESS.slotSize} entries. */
+  firstSlot: 4,
+  /** Entries per worker: sent, completed, failures, connections open. */
+  slotSize: 4,
+} as const;
+
+/** Counts of one second of the run, from one worker. */
+export interface SecondData {
+  /** Seconds since the start. */
+  second: number;
+  /** Requests finished in that second (successes and failures). */
+  completed: number;
+  /** Failures in that second. */
+  failures: number;
+  /** Latencies of that second. */
+  histogram: HistogramData;
+}
+
+/** What one worker reports at the end. */
+export interface EngineResult {
+  /** Requests written (or attempted, when connecting failed). */
+  sent: number;
+  /** Responses with a 1xx–3xx status. */
+  successes: number;
+  /** Failures per cause, in the order of {@linkcode FAILURE_CAUSES}. */
+  failures: number[];
+  /** Requests still in flight when the run stopped. */
+  inFlight: number;
+  /** Count per status code. */
+  statusCodes: Record<string, number>;
+  /** Bytes read from the sockets. */
+  bytesRead: number;
+  /** Latencies of all responses. */
+  histogram: HistogramData;
+}
+
+/** The counts of one worker: totals, the current second, and the live shared counters. */
+export class Tally {
+  /** Failures per cause, indexed by {@linkcode CAUSE}. */
+  readonly failures: number[] = [0, 0, 0, 0, 0, 0, 0];
+  /** Responses with a status below 400. */
+  successes = 0;
+  /** Sum of {@linkcode failures}. */
+  failed = 0;
+  /** Requests the run stopped under (a cancel, or the end of the drain window). */
+  inFlight = 0;
+  /** Bytes read from every socket. */
+  bytesRead = 0;
+
+  /** Count per status code (codes are 3 digits, so 1000 entries index them directly). */
+  #statusCounts = new Float64Array(1000);
+  #histogram = new Histogram();
+  #startPerf: number;
+  #onSecond: (data: SecondData) => void;
+  #progress: Uint32Array;
+  #slot: number;
+  #second = 0;
+  /** When the current second ends (performance.now() time), so a response checks one number. */
+  #secondEnd: number;
+  #secondHist = new Histogram();
+  #secondCompleted = 0;
+  #secondFailures = 0;
+
+  /**
+   * Creates the counts of one worker.
+   *
+   * @param startPerf The run's start, as a `performance.now()` time.
+   * @param progress The shared progress memory.
+   * @param slot The worker's slot in it.
+   * @param onSecond Receives the counts of each finished second.
+   */
+  constructor(
+    startPerf: number,
+    progress: Uint32Array,
+    slot: number,
+    onSecond: (data: SecondData) => void,
+  ) {
+    this.#startPerf = startPerf;
+    this.#secondEnd = startPerf + 1000;
+    this.#progress = progress;
+    this.#slot = PROGRESS.firstSlot + slot * PROGRESS.slotSize;
+    this.#onSecond = onSecond;
+  }
+
+  /** Counts a response: a success below 400, else an `http4xx`/`http5xx` failure. */
+  respond(status: number, latencyMs: number, now: number): void {
+    if (now >= this.#secondEnd) this.flushSecond(now);
+    this.#secondHist.record(latencyMs * 1000);
+    this.#secondCompleted++;
+    this.#statusCounts[status]++;
+    if (status < 400) {
+      this.successes++;
+    } else {
+      this.failures[status < 500 ? CAUSE.http4xx : CAUSE.http5xx]++;
+      this.failed++;
+      this.#secondFailures++;
+    }
+  }
+
+  /** Counts `count` requests that failed without a response. */
+  fail(cause: number, count: number, now: number): void {
+    if (count === 0) return;
+    if (now >= this.#secondEnd) this.flushSecond(now);
+    this.failures[cause] += count;
+    this.failed += count;
+    this.#secondFailures += count;
+    this.#secondCompleted += count;
+  }
+
+  /** Sends the current second to `onSecond` once `now` is past it (the ticker calls this too). */
+  flushSecond(now: number): void {
+    const current = Math.floor((now - this.#startPerf) / 1000);
+    if (current <= this.#second) return;
+    if (this.#secondCompleted > 0 || this.#secondFailures > 0) {
+      // Latencies are recorded once, per second, and added to the total here.
+      this.#histogram.merge(this.#secondHist);
+      this.#onSecond({
+        second: this.#second,
+        completed: this.#secondCompleted,
+        failures: this.#secondFailures,
+        histogram: this.#secondHist.data(),
+      });
+      this.#secondHist = new Histogram();
+    }
+    this.#secondCompleted = 0;
+    this.#secondFailures = 0;
+    this.#second = current;
+    this.#secondEnd = this.#startPerf + current * 1000 + 1000;
+  }
+
+  /** Publishes the live counts (batched: the ticker calls it, and the end). */
+  publish(sent: number, open: number): void {
+    const progress = this.#progress;
+    Atomics.store(progress, this.#slot, sent);
+    Atomics.store(progress, this.#slot + 1, this.successes + this.failed);
+    Atomics.store(progress, this.#slot + 2, this.failed);
+    Atomics.store(progress, this.#slot + 3, open);
+  }
+
+  /** The final counts, once every connection has ended. */
+  result(sent: number): EngineResult {
+    this.publish(sent, 0);
+    this.flushSecond(Infinity);
+    const statusCodes: Record<string, number> = {};
+    this.#statusCounts.forEach((count, code) => {
+      if (count > 0) statusCodes[String(code)] = count;
+    });
+    return {
+      sent,
+      successes: this.successes,
+      failures: this.failures,
+      inFlight: this.inFlight,
+      statusCodes,
+      bytesRead: this.bytesRead,
+      histogram: this.#histogram.data(),
+    };
+  }
+}
