@@ -1,5 +1,9 @@
-// One echo connection: read, write back, repeat; with backpressure, an idle
-// timeout and a goodbye on shutdown. Private to `echo_server.ts`.
+/**
+ * Private: one echo connection of `echo_server.ts`: read, write back, repeat; with
+ * backpressure, an idle timeout and a goodbye on shutdown.
+ *
+ * @module
+ */
 
 /** Smallest read buffer; an idle connection holds only this much. */
 const MIN_BUFFER = 1024;

@@ -1,4 +1,8 @@
-// Address formatting shared by the echo server and its CLI.
+/**
+ * Private: address formatting shared by the echo server and its CLI.
+ *
+ * @module
+ */
 
 /** Formats an address as `host:port`, with brackets around an IPv6 host. */
 export function formatAddress(addr: { hostname: string; port: number }): string {

@@ -16,6 +16,7 @@
 import { parseArgs } from "@std/cli/parse-args";
 import { type EchoConnectionInfo, type EchoDisconnectInfo, serveEcho } from "./echo_server.ts";
 import { formatAddress } from "./_echo_format.ts";
+import { delayError, integerError, type IntegerRange, MAX_DELAY_MS } from "../sync/_checks.ts";
 
 /** Options of {@linkcode main}, for running the CLI inside a program or a test. */
 export interface EchoCliOptions {
@@ -47,6 +48,8 @@ const SHUTDOWN_GRACE_MS = 700;
 const EXIT_DEADLINE_MS = 900;
 /** Above this many open connections at shutdown, their disconnects are not logged one by one. */
 const LOG_EACH_CLOSE_MAX = 100;
+/** The longest idle timeout a timer can wait, in seconds (2147483.647, 24.8 days). */
+const MAX_IDLE_SECONDS = MAX_DELAY_MS / 1000;
 
 const USAGE = `Usage: deno task echo [options]
 
@@ -56,7 +59,8 @@ Options:
   --host HOST              address to listen on (default 127.0.0.1)
   --port PORT              port to listen on, 0 for any free one (default 9999)
   --max-connections N      turn away clients past N open connections (default unlimited)
-  --idle-timeout SECONDS   close a connection idle this long, 0 for never (default 0)
+  --idle-timeout SECONDS   close a connection idle this long, 0 for never (default 0,
+                           at most ${MAX_IDLE_SECONDS}: 24.8 days)
   --quiet                  do not log connects and disconnects
   -h, --help               print this help
 
@@ -229,10 +233,8 @@ function toSettings(flags: ParsedFlags): {
   if (host === "") throw new UsageError(`Flag '--host' needs a value: received ''`);
   return {
     host,
-    port: integerFlag("port", flags.port, 9999, 0, 65535),
-    maxConnections: flags["max-connections"] === undefined
-      ? Infinity
-      : integerFlag("max-connections", flags["max-connections"], 0, 1, Number.MAX_SAFE_INTEGER),
+    port: integerFlag("port", flags.port, 9999, { min: 0, max: 65535 }),
+    maxConnections: integerFlag("max-connections", flags["max-connections"], Infinity, { min: 1 }),
     idleTimeout: secondsFlag("idle-timeout", flags["idle-timeout"]),
     quiet: flags.quiet,
   };
@@ -242,16 +244,15 @@ function integerFlag(
   name: string,
   value: string | undefined,
   fallback: number,
-  min: number,
-  max: number,
+  range: IntegerRange,
 ): number {
   if (value === undefined) return fallback;
   const n = /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!(n >= min && n <= max)) {
-    const range = max === Number.MAX_SAFE_INTEGER
+  if (integerError(n, name, "", range) !== undefined) {
+    const wanted = range.max === undefined
       ? `a positive integer`
-      : `an integer from ${min} to ${max}`;
-    throw new UsageError(`Flag '--${name}' must be ${range}: received '${value}'`);
+      : `an integer from ${range.min} to ${range.max}`;
+    throw new UsageError(`Flag '--${name}' must be ${wanted}: received '${value}'`);
   }
   return n;
 }
@@ -262,6 +263,12 @@ function secondsFlag(name: string, value: string | undefined): number {
   if (!Number.isFinite(n)) {
     throw new UsageError(
       `Flag '--${name}' must be a non-negative number of seconds: received '${value}'`,
+    );
+  }
+  // A timer cannot wait longer: 30 days fired after 1 ms, over and over.
+  if (delayError(n * 1000, name, "") !== undefined) {
+    throw new UsageError(
+      `Flag '--${name}' must be a number of seconds from 0 to ${MAX_IDLE_SECONDS}: received '${value}'`,
     );
   }
   return n * 1000;

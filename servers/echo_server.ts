@@ -1,7 +1,8 @@
 /**
  * A TCP echo server that shuts down cleanly: {@linkcode serveEcho}.
  *
- * The seed's threaded echo server, done with Deno's async I/O: one task per
+ * The echo server Python writes with a thread per client (`socketserver.ThreadingTCPServer`
+ * or a `threading.Thread` per `accept()`), done with Deno's async I/O: one task per
  * connection instead of one thread, bytes echoed exactly and in order with
  * backpressure, and a shutdown that says `shutting down` to every client, closes
  * every connection and resolves {@linkcode EchoServer.finished}.
@@ -24,6 +25,7 @@
 
 import { type EchoCloseReason, EchoConnection, type EchoCounters } from "./_echo_connection.ts";
 import { formatAddress, formatHost } from "./_echo_format.ts";
+import { delayError, integerError } from "../sync/_checks.ts";
 
 export type { EchoCloseReason };
 
@@ -151,7 +153,8 @@ export interface EchoServerOptions {
   maxConnections?: number;
   /**
    * Milliseconds without a byte read or written after which a connection
-   * receives `idle timeout` and is closed; `0` never times out.
+   * receives `idle timeout` and is closed; `0` or `Infinity` never times out.
+   * At most 2147483647 (24.8 days), the longest delay a timer can wait.
    *
    * @default {0}
    */
@@ -159,6 +162,7 @@ export interface EchoServerOptions {
   /**
    * Milliseconds that shutdown waits for a client to take its `shutting down`
    * line (a client that never reads cannot take it) before closing anyway.
+   * At most 2147483647.
    *
    * @default {500}
    */
@@ -425,6 +429,8 @@ function callHook(hook: () => void): void {
   }
 }
 
+const ACTION = "Cannot serve echo";
+
 function validate(options: EchoServerOptions): EchoConfig {
   if (typeof options !== "object" || options === null) {
     throw new TypeError(
@@ -453,34 +459,13 @@ function validate(options: EchoServerOptions): EchoConfig {
       );
     }
   }
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(
-      `Cannot serve echo as 'port' must be an integer from 0 to 65535: received ${describe(port)}`,
-    );
-  }
-  if (
-    maxConnections !== Infinity && (!Number.isInteger(maxConnections) || maxConnections < 1)
-  ) {
-    throw new RangeError(
-      `Cannot serve echo as 'maxConnections' must be a positive integer: received ${
-        describe(maxConnections)
-      }`,
-    );
-  }
-  if (typeof idleTimeout !== "number" || !Number.isFinite(idleTimeout) || idleTimeout < 0) {
-    throw new RangeError(
-      `Cannot serve echo as 'idleTimeout' must be a non-negative number of milliseconds: received ${
-        describe(idleTimeout)
-      }`,
-    );
-  }
-  if (typeof shutdownGrace !== "number" || !Number.isFinite(shutdownGrace) || shutdownGrace < 0) {
-    throw new RangeError(
-      `Cannot serve echo as 'shutdownGrace' must be a non-negative number of milliseconds: received ${
-        describe(shutdownGrace)
-      }`,
-    );
-  }
+  const rangeError = integerError(port, "port", ACTION, { min: 0, max: 65535 }) ??
+    (maxConnections === Infinity
+      ? undefined
+      : integerError(maxConnections, "maxConnections", ACTION)) ??
+    millisecondsError(idleTimeout, "idleTimeout", true) ??
+    millisecondsError(shutdownGrace, "shutdownGrace", false);
+  if (rangeError !== undefined) throw rangeError;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError(
       `Cannot serve echo as 'signal' must be an AbortSignal: received ${describe(signal)}`,
@@ -494,7 +479,31 @@ function validate(options: EchoServerOptions): EchoConfig {
       );
     }
   }
-  return { hostname, port, maxConnections, idleTimeout, shutdownGrace };
+  // Infinity means never, as 0 does: no timer is armed for either.
+  return {
+    hostname,
+    port,
+    maxConnections,
+    idleTimeout: idleTimeout === Infinity ? 0 : idleTimeout,
+    shutdownGrace,
+  };
+}
+
+/**
+ * The error for a millisecond option: a negative number or NaN is named as such; one above
+ * `MAX_DELAY_MS` (2³¹−1) is refused by the shared check: a timer given more fires after
+ * 1 ms with a warning, so an idle timeout of 30 days (2592000000) re-armed itself every
+ * millisecond (20 idle clients printed 30,000 warnings in 2 s).
+ */
+function millisecondsError(value: number, what: string, infinite: boolean): RangeError | undefined {
+  if (!(value >= 0)) {
+    return new RangeError(
+      `${ACTION} as '${what}' must be a non-negative number of milliseconds: received ${
+        describe(value)
+      }`,
+    );
+  }
+  return delayError(value, what, ACTION, infinite);
 }
 
 function listenError(error: unknown, hostname: string, port: number): unknown {

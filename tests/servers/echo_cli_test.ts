@@ -96,6 +96,17 @@ Deno.test("main() rejects bad flag values and stray arguments", async () => {
   }
 });
 
+Deno.test("main() refuses an idle timeout longer than a timer can wait, with exit code 2", async () => {
+  // 30 days overflowed the timer to 1 ms: 20 idle clients printed 30,000 warnings in 2 s.
+  const { code, stdout, stderr } = await runMain(["--port", "0", "--idle-timeout", "2592000"]);
+  assertEquals(code, 2);
+  assertEquals(stdout, []);
+  assertEquals(stderr, [
+    "echo: Flag '--idle-timeout' must be a number of seconds from 0 to 2147483.647: received '2592000'",
+    "Run 'deno task echo --help' for usage.",
+  ]);
+});
+
 Deno.test("main() prints usage for --help", async () => {
   const { code, stdout } = await runMain(["--help"]);
   assertEquals(code, 0);

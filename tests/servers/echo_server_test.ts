@@ -357,3 +357,27 @@ Deno.test("serveEcho() validates its options", () => {
     );
   }
 });
+
+Deno.test("serveEcho() refuses an idleTimeout or shutdownGrace longer than a timer can wait", () => {
+  // 30 days: a timer given 2³¹ ms or more fires after 1 ms, so idle clients were woken
+  // (and a warning printed) every millisecond.
+  const thirtyDays = 30 * 24 * 3600 * 1000;
+  for (const what of ["idleTimeout", "shutdownGrace"]) {
+    assertThrows(
+      () => serveEcho({ port: 0, [what]: thirtyDays }),
+      RangeError,
+      `Cannot serve echo as '${what}' must be a number of milliseconds from 0 to 2147483647`,
+    );
+  }
+  assertThrows(
+    () => serveEcho({ port: 0, shutdownGrace: Infinity }),
+    RangeError,
+    "'shutdownGrace' must be a number of milliseconds from 0 to 2147483647: received Infinity",
+  );
+});
+
+Deno.test("serveEcho() takes idleTimeout Infinity, like 0, as never", async () => {
+  await using server = serveEcho({ port: 0, idleTimeout: Infinity });
+  using conn = await Deno.connect(server.addr);
+  assertEquals(await roundTrip(conn, "still here"), "still here");
+});
