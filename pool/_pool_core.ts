@@ -21,6 +21,7 @@ import {
   MSG_CLOSING,
   MSG_INIT,
   MSG_INIT_FAILED,
+  MSG_PROGRESS,
   MSG_READY,
   MSG_RESULTS,
   MSG_RUN,
@@ -704,6 +705,16 @@ export class PoolCore {
       case MSG_RESULTS:
         this.#onResults(slot, message.r as unknown[]);
         break;
+      case MSG_PROGRESS: {
+        const id = message.id as number;
+        for (let i = slot.head; i < slot.inflight.length; i++) {
+          if (slot.inflight[i].id === id) {
+            slot.inflight[i].progress(message.v);
+            break;
+          }
+        }
+        break;
+      }
       case MSG_READY:
         slot.ready = true;
         this.#timeHead(slot);

@@ -21,6 +21,8 @@ export const MSG_READY = 11;
 export const MSG_INIT_FAILED = 12;
 /** Worker → main: the worker is closing itself (`self.close()`). */
 export const MSG_CLOSING = 13;
+/** Worker → main: a running task reported progress (`TaskContext.progress`). */
+export const MSG_PROGRESS = 14;
 
 /** Task kind: call the function once with the arguments. */
 export const KIND_CALL = 0;
@@ -60,6 +62,15 @@ export interface InitMessage {
   initArgs: unknown[];
   ctl: SharedArrayBuffer | undefined;
   name: string;
+}
+
+/** Worker → main: what a running task passed to `TaskContext.progress()`. */
+export interface ProgressMessage {
+  t: typeof MSG_PROGRESS;
+  /** The task id. */
+  id: number;
+  /** The value, structured-cloned. */
+  v: unknown;
 }
 
 /** A serialized error. */

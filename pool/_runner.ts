@@ -16,6 +16,7 @@ import {
   KIND_CALL,
   MSG_INIT,
   MSG_INIT_FAILED,
+  MSG_PROGRESS,
   MSG_READY,
   MSG_RESULTS,
   MSG_RUN,
@@ -23,9 +24,11 @@ import {
   OUT_OK,
   OUT_SKIPPED,
   OUT_THROWN,
+  type ProgressMessage,
   serializeError,
 } from "./_protocol.ts";
 import { holdsShared } from "../sync/_walk_shared.ts";
+import { getTaskContext } from "./task_context.ts";
 
 const CONTEXT_KEY = Symbol.for("tandem.pool.taskContext");
 
@@ -54,6 +57,7 @@ interface RunnerState {
   ctl: Int32Array;
   name: string;
   context: unknown;
+  progress(id: number, value: unknown): void;
 }
 
 /** Runs tasks for one worker. */
@@ -90,7 +94,13 @@ export class Runner {
     this.#reportAll = reportAll;
     this.#module = preloaded;
     this.#loadError = loadError;
-    this.#state = { id: 0, ctl, name: "", context: undefined };
+    this.#state = {
+      id: 0,
+      ctl,
+      name: "",
+      context: undefined,
+      progress: (id, value) => this.#progress(id, value),
+    };
     (globalThis as Record<symbol, unknown>)[CONTEXT_KEY] = this.#state;
   }
 
@@ -313,6 +323,19 @@ export class Runner {
     }
   }
 
+  #progress(id: number, value: unknown): void {
+    const message: ProgressMessage = { t: MSG_PROGRESS, id, v: value };
+    try {
+      this.#post(message);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      throw new DOMException(
+        `Cannot report the progress of task ${id} to the pool: ${why}`,
+        "DataCloneError",
+      );
+    }
+  }
+
   #flush(out: unknown[]): unknown[] {
     try {
       this.#post({ t: MSG_RESULTS, r: out });
@@ -359,13 +382,20 @@ function explain(
   return error;
 }
 
+/**
+ * Compiles a function sent by the pool. `getTaskContext` is in its scope, so that a
+ * self-contained function can reach its signal and report progress with the name it
+ * imported in the pool's thread.
+ */
 function compile(src: string, name: string): { fn: AnyFunction; name: string } {
   let fn: unknown;
   try {
-    fn = new Function(`return (${src}\n);`)();
+    fn = new Function("getTaskContext", `return (${src}\n);`)(getTaskContext);
   } catch {
     // A method shorthand such as `double(x) { return 2 * x; }`.
-    const holder = new Function(`return ({${src}\n});`)() as Record<string, unknown>;
+    const holder = new Function("getTaskContext", `return ({${src}\n});`)(
+      getTaskContext,
+    ) as Record<string, unknown>;
     fn = Object.values(holder)[0];
   }
   if (typeof fn !== "function") {

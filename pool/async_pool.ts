@@ -6,10 +6,12 @@
  * @module
  */
 
+import { AsyncLocalStorage } from "node:async_hooks";
 import { checkDelay } from "../sync/_checks.ts";
 import { mapResults } from "./_map.ts";
 import { O_CANCELLED, O_FULFILLED, O_PENDING, O_REJECTED, Outcome } from "./_outcome.ts";
 import { Task, type TaskHandle, type TaskState } from "./task.ts";
+import { type TaskContext, TaskSignal } from "./task_context.ts";
 import type { MapOptions, ShutdownOptions, SubmitOptions, TaskFunction } from "./types.ts";
 
 /**
@@ -73,7 +75,44 @@ export interface AsyncTaskContext {
   readonly id: number;
   /** Aborts when the task is cancelled or times out: pass it to `fetch` and friends. */
   readonly signal: AbortSignal;
+  /** Reports progress to the task's `onProgress` listeners (see `TaskContext.progress`). */
+  progress(value: unknown): void;
 }
+
+/**
+ * Where `getTaskContext()` finds the running `AsyncPool` task across `await`s: one
+ * store on `globalThis`, shared by every copy of this module.
+ */
+const ASYNC_CONTEXT_KEY = Symbol.for("tandem.pool.asyncTaskContext");
+const running: AsyncLocalStorage<AsyncJob> =
+  ((globalThis as Record<symbol, unknown>)[ASYNC_CONTEXT_KEY] ??= new AsyncLocalStorage<
+    AsyncJob
+  >()) as AsyncLocalStorage<AsyncJob>;
+
+/** A `TaskSignal` over an `AbortSignal`, for `getTaskContext()` in an `AsyncPool`. */
+class AbortTaskSignal extends TaskSignal {
+  #signal: AbortSignal;
+  #id: number;
+
+  constructor(signal: AbortSignal, id: number) {
+    super(NO_CTL, id);
+    this.#signal = signal;
+    this.#id = id;
+  }
+
+  override get aborted(): boolean {
+    return this.#signal.aborted;
+  }
+
+  override get reason(): DOMException | undefined {
+    if (!this.#signal.aborted) return undefined;
+    const reason = this.#signal.reason;
+    if (reason instanceof DOMException) return reason;
+    return new DOMException(`Task ${this.#id} was cancelled`, "AbortError");
+  }
+}
+
+const NO_CTL = new Int32Array(0);
 
 /**
  * A snapshot of an `AsyncPool`'s counters.
@@ -115,6 +154,7 @@ class AsyncJob extends Outcome implements TaskHandle<unknown> {
   timer: ReturnType<typeof setTimeout> | undefined;
   pool: AsyncPool;
   onSettle: (job: AsyncJob) => void;
+  context: TaskContext | undefined;
 
   constructor(
     pool: AsyncPool,
@@ -135,6 +175,25 @@ class AsyncJob extends Outcome implements TaskHandle<unknown> {
 
   get state(): TaskState {
     return this.settledState() ?? (this.started ? "running" : "queued");
+  }
+
+  /** The context `getTaskContext()` returns inside this task (made on first use). */
+  taskContext(): TaskContext {
+    return this.context ??= {
+      id: this.id,
+      signal: new AbortTaskSignal(this.controller!.signal, this.id),
+      workerName: "async",
+      progress: (value: unknown) => this.report(value),
+    };
+  }
+
+  /**
+   * Passes a clone of `value` to the progress listeners in a microtask: a task starts
+   * within `submit()`, before its caller could add a listener.
+   */
+  report(value: unknown): void {
+    const copy = structuredClone(value);
+    queueMicrotask(() => this.progress(copy));
   }
 
   cancel(reason?: unknown): boolean {
@@ -336,10 +395,14 @@ export class AsyncPool implements AsyncDisposable {
         );
       }, job.timeout);
     }
-    const context: AsyncTaskContext = { id: job.id, signal: controller.signal };
+    const context: AsyncTaskContext = {
+      id: job.id,
+      signal: controller.signal,
+      progress: (value: unknown) => job.report(value),
+    };
     const run = async () => {
       try {
-        const value = await job.fn.apply(context, job.args);
+        const value = await running.run(job, () => job.fn.apply(context, job.args));
         job.settle(O_FULFILLED, value);
       } catch (error) {
         job.settle(O_REJECTED, error);

@@ -46,6 +46,11 @@ export interface TaskHandle<T> {
   promise(): Promise<T>;
   /** Cancels the task; returns whether it was still unsettled. */
   cancel(reason?: unknown): boolean;
+  /**
+   * Adds a listener of the task's progress reports; returns a function that
+   * removes it. Optional: a handle without it reports no progress.
+   */
+  onProgress?(listener: (value: unknown) => void): () => void;
 }
 
 /**
@@ -118,6 +123,38 @@ export class Task<T> implements PromiseLike<T> {
   }
 
   /**
+   * Listens to what the task reports with `getTaskContext()?.progress(value)`
+   * while it runs (in a `WorkerPool`, `ProcessPool` or `AsyncPool`). Listeners run
+   * in this thread, in the order the task reported; reports that arrive after the
+   * task settled are dropped. A listener that throws is reported as an uncaught
+   * error, as an event listener's is.
+   *
+   * @param listener Called with each reported value (a structured clone).
+   * @returns A function that removes the listener (a no-op for a handle that reports
+   * no progress).
+   *
+   * @example Follow a task's progress
+   * ```ts
+   * import { getTaskContext, WorkerPool } from "@tandem/tandem/pool";
+   * import { assertEquals } from "@std/assert";
+   *
+   * await using pool = new WorkerPool({ size: 1 });
+   * const task = pool.submit((n: number) => {
+   *   for (let i = 1; i <= n; i++) getTaskContext()?.progress(i / n);
+   *   return n;
+   * }, [4]);
+   * const seen: unknown[] = [];
+   * const stop = task.onProgress((value) => seen.push(value));
+   * assertEquals(await task, 4);
+   * stop();
+   * assertEquals(seen, [0.25, 0.5, 0.75, 1]);
+   * ```
+   */
+  onProgress(listener: (value: unknown) => void): () => void {
+    return this.#handle.onProgress?.(listener) ?? noop;
+  }
+
+  /**
    * Attaches callbacks, as `Promise.prototype.then` does.
    *
    * @param onFulfilled Called with the result.
@@ -160,3 +197,5 @@ export class Task<T> implements PromiseLike<T> {
     return "Task";
   }
 }
+
+function noop(): void {}

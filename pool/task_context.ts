@@ -1,7 +1,7 @@
 /**
- * The context a task sees while it runs in a pool's worker: its id and a
+ * The context a task sees while it runs in a pool's worker: its id, a
  * cooperative cancellation signal backed by shared memory, so that even a
- * synchronous loop can poll it cheaply.
+ * synchronous loop can poll it cheaply, and a way to report progress.
  *
  * @module
  */
@@ -9,6 +9,8 @@
 import { CTL_REASON, CTL_RING, CTL_RING_MASK } from "./_protocol.ts";
 
 const CONTEXT_KEY = Symbol.for("tandem.pool.taskContext");
+/** Where an `AsyncPool` puts the function that returns its running task's context. */
+const ASYNC_CONTEXT_KEY = Symbol.for("tandem.pool.asyncTaskContext");
 
 /**
  * A cancellation signal that a task polls. Unlike an `AbortSignal`, reading
@@ -99,8 +101,16 @@ export interface TaskContext {
   readonly id: number;
   /** The cooperative cancellation signal: poll `signal.aborted`. */
   readonly signal: TaskSignal;
-  /** The name of the worker that runs the task. */
+  /** The name of the worker that runs the task (`"async"` in an `AsyncPool`). */
   readonly workerName: string;
+  /**
+   * Reports progress to the task's `onProgress` listeners in the pool's thread
+   * (`Task.onProgress`). The value is structured-cloned; values reported after
+   * the task settled are dropped.
+   *
+   * @throws {DOMException} `DataCloneError` when the value cannot be sent.
+   */
+  progress(value: unknown): void;
 }
 
 /**
@@ -126,16 +136,27 @@ export interface TaskContext {
  * ```
  */
 export function getTaskContext(): TaskContext | undefined {
+  const inAsyncPool = (globalThis as Record<symbol, AsyncContextStore | undefined>)[
+    ASYNC_CONTEXT_KEY
+  ]?.getStore()?.taskContext();
+  if (inAsyncPool !== undefined) return inAsyncPool;
   const state = (globalThis as Record<symbol, RunnerState | undefined>)[CONTEXT_KEY];
   if (state === undefined || state.id === 0) return undefined;
   if (state.context?.id !== state.id) {
+    const id = state.id;
     state.context = {
-      id: state.id,
-      signal: new TaskSignal(state.ctl, state.id),
+      id,
+      signal: new TaskSignal(state.ctl, id),
       workerName: state.name,
+      progress: (value: unknown) => state.progress(id, value),
     };
   }
   return state.context;
+}
+
+/** The `AsyncLocalStorage` an `AsyncPool` keeps on `globalThis` (private). */
+interface AsyncContextStore {
+  getStore(): { taskContext(): TaskContext } | undefined;
 }
 
 /** The per-worker state the runner keeps on `globalThis` (private). */
@@ -144,4 +165,5 @@ interface RunnerState {
   ctl: Int32Array;
   name: string;
   context: TaskContext | undefined;
+  progress(id: number, value: unknown): void;
 }

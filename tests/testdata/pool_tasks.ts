@@ -163,3 +163,13 @@ export function spawnSleeper(seconds: number): number {
   })
     .spawn().pid;
 }
+
+/** Reports `1..n` as progress, then returns `n`. */
+export async function report(n: number): Promise<number> {
+  const ctx = getTaskContext()!;
+  for (let i = 1; i <= n; i++) {
+    ctx.progress({ step: i, of: n });
+    if (i === 1) await Promise.resolve();
+  }
+  return n;
+}
