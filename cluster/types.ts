@@ -1,0 +1,87 @@
+/**
+ * Options of `ClusterPool`, its `submit` and its `map`.
+ *
+ * @module
+ */
+
+import type { Redis } from "ioredis";
+import type { MapOptions } from "../pool/types.ts";
+
+/** Options of a {@linkcode ClusterPool}. */
+export interface ClusterPoolOptions {
+  /**
+   * The Redis server: a `redis://` or `rediss://` URL, or an ioredis client (the
+   * pool duplicates it and never closes the original).
+   */
+  redis: string | URL | Redis;
+  /** The BullMQ queue name, shared by the pool and its workers (no `:`). */
+  queue: string;
+  /**
+   * How long a silent worker keeps a job before another worker may take it over
+   * (BullMQ's lock duration and stalled-job check interval), in milliseconds.
+   * Workers started without `--lease-ms` read it from Redis.
+   *
+   * @default {30000}
+   */
+  leaseMs?: number;
+  /**
+   * How long finished jobs stay in Redis (results, errors, dashboards), in milliseconds.
+   *
+   * @default {3600000}
+   */
+  keepResultsMs?: number;
+  /**
+   * Most unfinished tasks of this pool; `submit` beyond it rejects with a
+   * `RangeError` (await `pool.whenReady()` first to wait instead).
+   *
+   * @default {Infinity}
+   */
+  maxQueue?: number;
+  /**
+   * Milliseconds that `shutdown()` and `[Symbol.asyncDispose]` wait for unfinished
+   * tasks before they cancel them and close the connections.
+   *
+   * @default {30000}
+   */
+  shutdownTimeout?: number;
+  /**
+   * BullMQ's key prefix.
+   *
+   * @default {"bull"}
+   */
+  prefix?: string;
+}
+
+/** Options of one {@linkcode ClusterPool.submit}. */
+export interface ClusterSubmitOptions {
+  /** Aborting cancels the task (on the remote worker too). */
+  signal?: AbortSignal;
+  /**
+   * Milliseconds the task may run once a worker starts it; then it fails with a
+   * `TimeoutError`.
+   *
+   * @default {Infinity}
+   */
+  timeout?: number;
+  /**
+   * How many times the task may run when it fails (1: no retry).
+   *
+   * @default {1}
+   */
+  attempts?: number;
+  /**
+   * Milliseconds before the first retry; each next retry waits twice as long.
+   *
+   * @default {0}
+   */
+  backoff?: number;
+  /**
+   * BullMQ priority: 0 (none) or 1 (highest) to 2097152 (lowest).
+   *
+   * @default {0}
+   */
+  priority?: number;
+}
+
+/** Options of {@linkcode ClusterPool.map}: `MapOptions` and the retry options of each chunk. */
+export interface ClusterMapOptions extends MapOptions, Omit<ClusterSubmitOptions, "signal"> {}

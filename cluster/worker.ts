@@ -1,0 +1,501 @@
+/**
+ * {@linkcode ClusterWorker}: the process that takes a `ClusterPool`'s jobs from Redis
+ * and runs them in a local `WorkerPool` (or `ProcessPool`), so one worker process
+ * uses every core of its machine. `deno task worker` is its command line
+ * (`cluster/worker_cli.ts`).
+ *
+ * ```
+ * Redis wait list ─▶ BullMQ Worker (concurrency jobs) ─▶ local pool (threads)
+ *      ▲                      │ returnvalue / tandemError / progress
+ *      └── moveToWait (hand back on stop) ◀┘      cancel ◀─ Pub/Sub channel
+ * ```
+ *
+ * @module
+ */
+
+import { UnrecoverableError, WaitingError, Worker } from "bullmq";
+import type { Job } from "bullmq";
+import type { Redis } from "ioredis";
+import { checkDelay, checkInteger, MAX_DELAY_MS, received } from "../sync/_checks.ts";
+import type { Task } from "../pool/task.ts";
+import type { ProcessPermissions } from "../pool/types.ts";
+import { ProcessPool } from "../pool/process_pool.ts";
+import { WorkerPool } from "../pool/worker_pool.ts";
+import { decodeValue, encodeFailure, encodeValue } from "./_codec.ts";
+import {
+  cancelChannel,
+  ERROR_FIELD,
+  type JobData,
+  jobKey,
+  KIND_CALL,
+  settingsKey,
+  type WorkerBeat,
+  workersKey,
+} from "./_protocol.ts";
+import {
+  checkPrefix,
+  checkQueue,
+  checkRedis,
+  closeClient,
+  newClient,
+  type RedisTarget,
+} from "./_redis.ts";
+
+const CREATE = "Cannot create cluster worker";
+/** A cancel that arrives before its job starts here is remembered this long. */
+const EARLY_CANCEL_MS = 60_000;
+/** Heartbeat period (the caller counts a worker for 15 s after its last beat). */
+const BEAT_MS = 5_000;
+
+/** Options of a {@linkcode ClusterWorker}. */
+export interface ClusterWorkerOptions {
+  /** The Redis server: a `redis://` or `rediss://` URL, or an ioredis client. */
+  redis: string | URL | Redis;
+  /** The BullMQ queue name. */
+  queue: string;
+  /**
+   * Threads (or processes) of the local pool.
+   *
+   * @default {navigator.hardwareConcurrency}
+   */
+  threads?: number;
+  /**
+   * Run tasks in a `ProcessPool` (each in a `deno` subprocess, killed for real on
+   * timeout or cancel) instead of a `WorkerPool`.
+   *
+   * @default {false}
+   */
+  processes?: boolean;
+  /** Permissions of the `ProcessPool`'s subprocesses (with `processes`). */
+  permissions?: ProcessPermissions;
+  /**
+   * Most jobs held at once. Twice the threads keeps one job ready behind each
+   * running one, which hides the Redis round trip between two jobs.
+   *
+   * @default {2 * threads}
+   */
+  concurrency?: number;
+  /**
+   * How long this worker's jobs stay its own without a lock renewal (BullMQ's lock
+   * duration and stalled-job check), in milliseconds.
+   *
+   * @default {the queue's leaseMs written by a ClusterPool, else 30000}
+   */
+  leaseMs?: number;
+  /**
+   * Milliseconds that `close()` lets running jobs finish before it hands them back.
+   *
+   * @default {10000}
+   */
+  graceMs?: number;
+  /**
+   * BullMQ's key prefix.
+   *
+   * @default {"bull"}
+   */
+  prefix?: string;
+  /**
+   * The worker's name, stored on the jobs it runs and shown in errors.
+   *
+   * @default {"<host>:<pid>"}
+   */
+  name?: string;
+  /** Called after each job, for logs and status lines. */
+  onEvent?: (event: ClusterWorkerEvent) => void;
+}
+
+/** What happened to one job on this worker. */
+export interface ClusterWorkerEvent {
+  /** `"done"`, `"failed"`, `"cancelled"` or `"handed-back"`. */
+  type: "done" | "failed" | "cancelled" | "handed-back";
+  /** The job id. */
+  jobId: string;
+  /** The task's export name. */
+  name: string;
+  /** Milliseconds the job spent on this worker. */
+  ms: number;
+  /** The error message of a failed job. */
+  error?: string;
+}
+
+/** A snapshot of a worker's counters. */
+export interface ClusterWorkerStats {
+  /** Jobs completed. */
+  done: number;
+  /** Jobs failed. */
+  failed: number;
+  /** Jobs cancelled by their caller while here. */
+  cancelled: number;
+  /** Jobs given back to the queue when the worker stopped. */
+  handedBack: number;
+  /** Jobs running now. */
+  running: number;
+}
+
+/** A job this worker runs now. */
+interface Running {
+  controller: AbortController;
+  cancelled: boolean;
+  handBack: boolean;
+}
+
+type LocalPool = WorkerPool<Record<string, (...args: unknown[]) => unknown>>;
+
+/**
+ * Takes jobs of a queue and runs them in a local pool of threads or processes.
+ *
+ * @example Options are checked at once
+ * ```ts
+ * import { ClusterWorker } from "@tandem/tandem/cluster";
+ * import { assertThrows } from "@std/assert";
+ *
+ * assertThrows(
+ *   () => new ClusterWorker("./tasks.ts", { redis: "redis://127.0.0.1", queue: "" }),
+ *   TypeError,
+ * );
+ * ```
+ *
+ * @example Run a worker until SIGTERM
+ * ```ts ignore
+ * import { ClusterWorker } from "@tandem/tandem/cluster";
+ *
+ * const worker = new ClusterWorker(new URL("./tasks.ts", import.meta.url), {
+ *   redis: "redis://127.0.0.1:6379",
+ *   queue: "demo",
+ * });
+ * await worker.start();
+ * Deno.addSignalListener("SIGTERM", () => worker.close());
+ * ```
+ */
+export class ClusterWorker implements AsyncDisposable {
+  readonly #url: URL;
+  readonly #queueName: string;
+  readonly #prefix: string;
+  readonly #threads: number;
+  readonly #processes: boolean;
+  readonly #permissions: ProcessPermissions | undefined;
+  readonly #concurrency: number;
+  readonly #graceMs: number;
+  readonly #name: string;
+  readonly #onEvent: ((event: ClusterWorkerEvent) => void) | undefined;
+  #leaseMs: number | undefined;
+  #target: RedisTarget;
+  #client: Redis | undefined;
+  #workerClient: Redis | undefined;
+  #subscriber: Redis | undefined;
+  #worker: Worker | undefined;
+  #pool: LocalPool | undefined;
+  #exports = new Set<string>();
+  #running = new Map<string, Running>();
+  #early = new Map<string, number>();
+  #beat: ReturnType<typeof setInterval> | undefined;
+  #started: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+  #counts = { done: 0, failed: 0, cancelled: 0, handedBack: 0 };
+
+  /**
+   * Creates a worker (it connects on `start()`).
+   *
+   * @param module The task module's URL, or a path relative to the working directory.
+   * @param options `redis`, `queue`, `threads`, `processes`, `concurrency`, `leaseMs`,
+   * `graceMs`, `prefix`, `name`, `onEvent`.
+   * @throws {TypeError} When `redis`, `queue`, `prefix` or `module` is malformed.
+   * @throws {RangeError} When a number option is out of range.
+   */
+  constructor(module: string | URL, options: ClusterWorkerOptions) {
+    if (typeof module !== "string" && !(module instanceof URL)) {
+      throw new TypeError(
+        `${CREATE} as 'module' must be a URL or a path: received ${received(module)}`,
+      );
+    }
+    this.#url = module instanceof URL ? module : new URL(module, `file://${Deno.cwd()}/`);
+    this.#target = checkRedis(options.redis, CREATE);
+    this.#queueName = checkQueue(options.queue, CREATE);
+    this.#prefix = checkPrefix(options.prefix, CREATE);
+    this.#threads = checkInteger(
+      options.threads,
+      "threads",
+      CREATE,
+      navigator.hardwareConcurrency ?? 1,
+      { max: 1024 },
+    );
+    this.#processes = options.processes ?? false;
+    this.#permissions = options.permissions;
+    this.#concurrency = checkInteger(
+      options.concurrency,
+      "concurrency",
+      CREATE,
+      2 * this.#threads,
+      { max: 100_000 },
+    );
+    if (options.leaseMs !== undefined) {
+      this.#leaseMs = checkInteger(options.leaseMs, "leaseMs", CREATE, 30_000, {
+        max: MAX_DELAY_MS,
+      });
+    }
+    this.#graceMs = checkDelay(options.graceMs, "graceMs", CREATE, 10_000, false);
+    this.#name = options.name ?? `${hostname()}:${Deno.pid}`;
+    this.#onEvent = options.onEvent;
+  }
+
+  /**
+   * The worker's name (`<host>:<pid>` unless given).
+   *
+   * @returns The name.
+   */
+  get name(): string {
+    return this.#name;
+  }
+
+  /**
+   * A snapshot of the worker's counters.
+   *
+   * @returns The counters.
+   */
+  get stats(): ClusterWorkerStats {
+    return { ...this.#counts, running: this.#running.size };
+  }
+
+  /**
+   * Loads the task module (to fail early and to know its exports), starts the local
+   * pool, connects and starts taking jobs.
+   *
+   * @returns A promise that resolves once jobs are being taken.
+   * @throws {TypeError} When the task module fails to load.
+   */
+  start(): Promise<void> {
+    return this.#started ??= this.#start();
+  }
+
+  async #start(): Promise<void> {
+    let module: Record<string, unknown>;
+    try {
+      module = await import(this.#url.href);
+    } catch (error) {
+      const why = error instanceof Error ? error.message.split("\n")[0] : String(error);
+      throw new TypeError(
+        `Cannot start worker as module '${this.#url.href}' failed to load: ${why}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    for (const [key, value] of Object.entries(module)) {
+      if (typeof value === "function") this.#exports.add(key);
+    }
+    this.#pool = this.#processes
+      ? new ProcessPool(this.#url, {
+        size: this.#threads,
+        permissions: this.#permissions,
+        name: this.#name,
+      }) as unknown as LocalPool
+      : new WorkerPool(this.#url, { size: this.#threads, name: this.#name });
+    this.#client = newClient(this.#target);
+    this.#workerClient = newClient(this.#target);
+    this.#subscriber = newClient(this.#target);
+    if (this.#leaseMs === undefined) {
+      const lease = await this.#client.hget(
+        settingsKey(this.#prefix, this.#queueName),
+        "leaseMs",
+      );
+      this.#leaseMs = lease !== null && Number(lease) > 0 ? Number(lease) : 30_000;
+    }
+    await this.#subscriber.subscribe(cancelChannel(this.#prefix, this.#queueName));
+    this.#subscriber.on("message", (_channel: string, jobId: string) => this.#cancel(jobId));
+    if (this.#closing) return;
+    this.#worker = new Worker(
+      this.#queueName,
+      (job: Job, token?: string) => this.#process(job, token),
+      {
+        connection: this.#workerClient,
+        prefix: this.#prefix,
+        concurrency: this.#concurrency,
+        lockDuration: this.#leaseMs,
+        stalledInterval: this.#leaseMs,
+        name: this.#name,
+      },
+    );
+    this.#worker.on("error", () => {}); // ioredis reconnects by itself
+    await this.#worker.waitUntilReady();
+    await this.#heartbeat();
+    this.#beat = setInterval(() => this.#heartbeat().catch(() => {}), BEAT_MS);
+  }
+
+  async #heartbeat(): Promise<void> {
+    const beat: WorkerBeat = { host: hostname(), threads: this.#threads, at: Date.now() };
+    await this.#client!.hset(
+      workersKey(this.#prefix, this.#queueName),
+      this.#name,
+      JSON.stringify(beat),
+    );
+  }
+
+  #cancel(jobId: string): void {
+    const running = this.#running.get(jobId);
+    if (running === undefined) {
+      // The cancel may beat the job here: remember it for a while.
+      const now = Date.now();
+      for (const [id, at] of this.#early) if (now - at > EARLY_CANCEL_MS) this.#early.delete(id);
+      this.#early.set(jobId, now);
+      return;
+    }
+    running.cancelled = true;
+    running.controller.abort(new DOMException(`Job ${jobId} was cancelled`, "AbortError"));
+  }
+
+  async #process(job: Job, token: string | undefined): Promise<string> {
+    const jobId = job.id!;
+    const name = job.name;
+    const started = performance.now();
+    const running: Running = {
+      controller: new AbortController(),
+      cancelled: false,
+      handBack: false,
+    };
+    if (this.#early.delete(jobId)) running.cancelled = true;
+    this.#running.set(jobId, running);
+    try {
+      if (running.cancelled) throw new DOMException(`Job ${jobId} was cancelled`, "AbortError");
+      if (!this.#exports.has(name)) {
+        throw new TypeError(
+          `Cannot run task as module '${this.#url.href}' has no exported function '${name}' (worker '${this.#name}' on host '${hostname()}')`,
+        );
+      }
+      const data = job.data as JobData;
+      const args = decodeValue(data.a) as unknown[];
+      const signal = data.t === undefined
+        ? running.controller.signal
+        : AbortSignal.any([running.controller.signal, AbortSignal.timeout(data.t)]);
+      let value: unknown;
+      if (data.k === KIND_CALL) {
+        const task = this.#pool!.submit(name, args, { signal, timeout: data.t });
+        this.#forwardProgress(task, job);
+        value = await task;
+      } else {
+        const chunkSize = Math.max(1, Math.ceil(args.length / this.#threads));
+        value = await Array.fromAsync(
+          this.#pool!.map(name, args as never[], { chunkSize, signal }),
+        );
+      }
+      const encoded = encodeValue(value, `the result of task '${name}'`);
+      this.#counts.done++;
+      this.#emit("done", jobId, name, started);
+      return encoded;
+    } catch (error) {
+      if (running.handBack && !running.cancelled && token !== undefined) {
+        await job.moveToWait(token);
+        this.#counts.handedBack++;
+        this.#emit("handed-back", jobId, name, started);
+        throw new WaitingError();
+      }
+      const reason = running.cancelled
+        ? new DOMException(`Job ${jobId} was cancelled`, "AbortError")
+        : error;
+      await this.#client!.hset(
+        jobKey(this.#prefix, this.#queueName, jobId),
+        ERROR_FIELD,
+        encodeFailure(reason),
+      );
+      const message = reason instanceof Error
+        ? `${reason.name}: ${reason.message}`
+        : String(reason);
+      if (running.cancelled) {
+        this.#counts.cancelled++;
+        this.#emit("cancelled", jobId, name, started);
+        throw new UnrecoverableError(message);
+      }
+      this.#counts.failed++;
+      this.#emit("failed", jobId, name, started, message);
+      // A missing export fails the same way on every worker: no retry.
+      if (reason instanceof TypeError && !this.#exports.has(name)) {
+        throw new UnrecoverableError(message);
+      }
+      throw reason instanceof Error ? reason : new Error(message);
+    } finally {
+      this.#running.delete(jobId);
+    }
+  }
+
+  #forwardProgress(task: Task<unknown>, job: Job): void {
+    // `Task.onProgress` is new in pool/: use it when this pool version has it.
+    const onProgress = (task as { onProgress?: (fn: (value: unknown) => void) => () => void })
+      .onProgress;
+    if (typeof onProgress !== "function") return;
+    onProgress.call(task, (value) => {
+      let p: string;
+      try {
+        p = encodeValue(value, "a progress value");
+      } catch {
+        return; // a value that cannot cross Redis is not reported
+      }
+      job.updateProgress({ p }).catch(() => {});
+    });
+  }
+
+  #emit(
+    type: ClusterWorkerEvent["type"],
+    jobId: string,
+    name: string,
+    started: number,
+    error?: string,
+  ): void {
+    if (this.#onEvent === undefined) return;
+    const event: ClusterWorkerEvent = { type, jobId, name, ms: performance.now() - started };
+    if (error !== undefined) event.error = error;
+    this.#onEvent(event);
+  }
+
+  /**
+   * Stops gracefully: takes no new job, lets running ones finish within the grace
+   * period, hands the others back to the queue (another worker runs them), then
+   * closes the local pool and every connection.
+   *
+   * @param options `graceMs` overrides the worker's.
+   * @returns A promise that resolves once everything is closed.
+   */
+  close(options?: { graceMs?: number }): Promise<void> {
+    return this.#closing ??= this.#close(
+      checkDelay(options?.graceMs, "graceMs", "Cannot close worker", this.#graceMs, false),
+    );
+  }
+
+  async #close(graceMs: number): Promise<void> {
+    await this.#started?.catch(() => {});
+    clearInterval(this.#beat);
+    const grace = setTimeout(() => {
+      for (const running of this.#running.values()) {
+        running.handBack = true;
+        running.controller.abort(new DOMException("The worker is stopping", "AbortError"));
+      }
+    }, graceMs);
+    try {
+      await this.#worker?.close();
+    } finally {
+      clearTimeout(grace);
+    }
+    await this.#client?.hdel(workersKey(this.#prefix, this.#queueName), this.#name).catch(() => {});
+    await this.#pool?.shutdown({ wait: false });
+    await Promise.all(
+      [this.#subscriber, this.#workerClient, this.#client].map((client) =>
+        client === undefined ? undefined : closeClient(client, 1_000)
+      ),
+    );
+  }
+
+  /**
+   * Closes on scope exit, as `close()` does.
+   *
+   * @returns A promise that resolves once everything is closed.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+function hostname(): string {
+  try {
+    return Deno.hostname();
+  } catch {
+    return "unknown-host";
+  }
+}

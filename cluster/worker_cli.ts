@@ -1,0 +1,239 @@
+/**
+ * `deno task worker --redis redis://HOST:6379 --queue demo ./tasks.ts`: a cluster
+ * worker on the command line. It takes the queue's jobs and runs them in a local
+ * `WorkerPool` (`--threads N`, default the cores) or `ProcessPool` (`--processes`).
+ *
+ * Permissions: started with `--allow-run` (as `deno task worker` is), it starts
+ * itself again with the least it needs: `--allow-net` to the Redis host only,
+ * `--allow-read` of the task module's folder, `--allow-env` (ioredis and BullMQ read
+ * their settings from the environment) and `--allow-sys=hostname`; `--deno-arg
+ * --allow-write=/tmp` adds a flag for tasks that need more. Started without
+ * `--allow-run`, it runs as it is, with the permissions it was given.
+ *
+ * SIGINT/SIGTERM: stop taking jobs, let running ones finish within `--grace`
+ * seconds, hand the others back to the queue, exit 0; a second signal exits at once
+ * (130). A module that fails to load: exit 1. Bad usage: exit 2.
+ *
+ * @module
+ */
+
+import { parseArgs } from "@std/cli/parse-args";
+import { hostPort } from "./_redis.ts";
+import { ClusterWorker, type ClusterWorkerEvent } from "./worker.ts";
+
+const USAGE = `Usage: deno task worker --redis redis://HOST:6379 --queue NAME [options] TASK_MODULE
+
+Options:
+  --redis URL         Redis server (redis:// or rediss://)            (required)
+  --queue NAME        BullMQ queue name                               (required)
+  --threads N         threads of the local WorkerPool (default: the cores)
+  --processes         run tasks in a ProcessPool of N deno subprocesses
+  --concurrency N     most jobs held at once (default: 2 x threads)
+  --lease-ms MS       lock duration / stalled check (default: the queue's, else 30000)
+  --grace S           seconds running jobs get on SIGINT/SIGTERM (default: 10)
+  --name NAME         worker name (default: HOST:PID)
+  --prefix P          BullMQ key prefix (default: bull)
+  --deno-arg FLAG     extra deno flag for the worker process, e.g. --allow-write=/tmp
+  --json              one JSON line per event on stdout instead of a status line
+  --help              this text`;
+
+const CHILD_ENV = "TANDEM_CLUSTER_WORKER_CHILD";
+/** Signals closer than this are one (a terminal's Ctrl-C reaches us and our parent). */
+const SAME_SIGNAL_MS = 300;
+
+interface WorkerArgs {
+  redis?: string;
+  queue?: string;
+  threads?: string;
+  concurrency?: string;
+  "lease-ms"?: string;
+  grace?: string;
+  name?: string;
+  prefix?: string;
+  "deno-arg"?: string[];
+  processes?: boolean;
+  json?: boolean;
+  help?: boolean;
+  _: (string | number)[];
+}
+
+class UsageError extends Error {}
+
+function number(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new UsageError(`--${flag} must be a number: received '${value}'`);
+  return n;
+}
+
+function parse(args: string[]): WorkerArgs {
+  const parsed = parseArgs(args, {
+    string: ["redis", "queue", "threads", "concurrency", "lease-ms", "grace", "name", "prefix"],
+    boolean: ["processes", "json", "help"],
+    collect: ["deno-arg"],
+    unknown: (arg: string) => {
+      if (arg.startsWith("-")) throw new UsageError(`unknown option '${arg}'`);
+      return true;
+    },
+  }) as WorkerArgs;
+  if (parsed.help) return parsed;
+  if (parsed.redis === undefined) throw new UsageError("--redis is required");
+  if (parsed.queue === undefined) throw new UsageError("--queue is required");
+  if (parsed._.length !== 1) throw new UsageError("give exactly one task module");
+  return parsed;
+}
+
+function moduleUrl(path: string): URL {
+  return /^[a-z][a-z0-9+.-]*:/i.test(path) && !/^[a-z]:\\/i.test(path)
+    ? new URL(path)
+    : new URL(path, `file://${Deno.cwd()}/`);
+}
+
+/** Starts this script again with the least permissions; resolves to its exit code. */
+async function relaunch(args: WorkerArgs, raw: string[]): Promise<number> {
+  const url = moduleUrl(String(args._[0]));
+  let redis: URL;
+  try {
+    redis = new URL(args.redis!);
+  } catch {
+    throw new UsageError(`--redis must be a redis:// URL: received '${args.redis}'`);
+  }
+  const flags = [
+    "run",
+    "--no-prompt",
+    `--allow-net=${hostPort(redis)}`,
+    "--allow-env",
+    "--allow-sys=hostname",
+  ];
+  if (url.protocol === "file:") {
+    flags.push(`--allow-read=${new URL(".", url).pathname}`);
+  }
+  if (args.processes) flags.push(`--allow-run=${Deno.execPath()}`);
+  const config = new URL("../deno.json", import.meta.url);
+  if (config.protocol === "file:") {
+    try {
+      Deno.statSync(config);
+      flags.push(`--config=${config.pathname}`);
+    } catch {
+      // installed from a registry: the import map comes with the package
+    }
+  }
+  flags.push(...(args["deno-arg"] ?? []), import.meta.url, ...raw);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: flags,
+    env: { [CHILD_ENV]: "1" },
+    stdin: "null",
+  }).spawn();
+  const forward = (signal: Deno.Signal) => () => {
+    try {
+      child.kill(signal);
+    } catch {
+      // already gone
+    }
+  };
+  const onInt = forward("SIGINT"), onTerm = forward("SIGTERM");
+  Deno.addSignalListener("SIGINT", onInt);
+  Deno.addSignalListener("SIGTERM", onTerm);
+  const { code } = await child.status;
+  Deno.removeSignalListener("SIGINT", onInt);
+  Deno.removeSignalListener("SIGTERM", onTerm);
+  return code;
+}
+
+/** Runs the worker in this process until a signal stops it. */
+async function run(args: WorkerArgs): Promise<number> {
+  const json = args.json ?? false;
+  const write = (line: string) => Deno.stdout.writeSync(new TextEncoder().encode(line));
+  const log = (record: Record<string, unknown>) => {
+    if (json) write(JSON.stringify({ time: new Date().toISOString(), ...record }) + "\n");
+  };
+  const terminal = !json && Deno.stderr.isTerminal();
+  let worker: ClusterWorker;
+  try {
+    worker = new ClusterWorker(moduleUrl(String(args._[0])), {
+      redis: args.redis!,
+      queue: args.queue!,
+      threads: number(args.threads, "threads"),
+      processes: args.processes,
+      concurrency: number(args.concurrency, "concurrency"),
+      leaseMs: number(args["lease-ms"], "lease-ms"),
+      graceMs: (number(args.grace, "grace") ?? 10) * 1000,
+      name: args.name,
+      prefix: args.prefix,
+      onEvent: (event: ClusterWorkerEvent) => log({ event: event.type, ...event, type: undefined }),
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  try {
+    await worker.start();
+  } catch (error) {
+    console.error(`worker: ${(error as Error).message}`);
+    await worker.close({ graceMs: 0 });
+    return 1;
+  }
+  log({ event: "started", worker: worker.name, queue: args.queue });
+  if (!json) console.error(`worker ${worker.name}: taking jobs of queue '${args.queue}'`);
+
+  let last = { at: performance.now(), done: 0 };
+  const status = terminal
+    ? setInterval(() => {
+      const s = worker.stats;
+      const now = performance.now();
+      const rate = (s.done - last.done) / ((now - last.at) / 1000);
+      last = { at: now, done: s.done };
+      Deno.stderr.writeSync(
+        new TextEncoder().encode(
+          `\r\x1b[Kdone ${s.done}  running ${s.running}  failed ${s.failed}  ${rate.toFixed(0)}/s`,
+        ),
+      );
+    }, 1_000)
+    : undefined;
+
+  const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
+  let first = 0;
+  const onSignal = (signal: Deno.Signal) => () => {
+    const now = performance.now();
+    if (first === 0) {
+      first = now;
+      stop(signal);
+    } else if (now - first > SAME_SIGNAL_MS) {
+      log({ event: "killed", signal });
+      Deno.exit(130);
+    }
+  };
+  const onInt = onSignal("SIGINT"), onTerm = onSignal("SIGTERM");
+  Deno.addSignalListener("SIGINT", onInt);
+  Deno.addSignalListener("SIGTERM", onTerm);
+  const signal = await stopped;
+  clearInterval(status);
+  if (terminal) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
+  log({ event: "stopping", signal, running: worker.stats.running });
+  if (!json) console.error(`worker ${worker.name}: ${signal}, stopping`);
+  await worker.close();
+  Deno.removeSignalListener("SIGINT", onInt);
+  Deno.removeSignalListener("SIGTERM", onTerm);
+  log({ event: "stopped", ...worker.stats });
+  if (!json) console.error(`worker ${worker.name}: stopped (${JSON.stringify(worker.stats)})`);
+  return 0;
+}
+
+async function main(raw: string[]): Promise<number> {
+  let args: WorkerArgs;
+  try {
+    args = parse(raw);
+    if (args.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    const canRun = Deno.permissions.querySync({ name: "run" }).state === "granted";
+    if (canRun && Deno.env.get(CHILD_ENV) === undefined) return await relaunch(args, raw);
+    return await run(args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`worker: ${error.message}\nRun 'deno task worker --help' for usage.`);
+    return 2;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,201 @@
+import { assert, assertEquals, assertInstanceOf, assertRejects, assertThrows } from "@std/assert";
+import { ClusterPool } from "../../cluster/cluster_pool.ts";
+import { asCompleted } from "../../pool/as_completed.ts";
+import { wait } from "../../pool/wait.ts";
+import { Lock } from "../../sync/mod.ts";
+import { localWorker, queueName, redisTest, TASKS, type Tasks } from "./_helpers.ts";
+
+redisTest("ClusterPool.submit() runs a task on a worker and returns its result", async (redis) => {
+  const queue = queueName();
+  await using worker = await localWorker(redis, queue);
+  await using pool = new ClusterPool<Tasks>(TASKS, { redis: redis.url, queue });
+  await pool.whenReady();
+  const task = pool.submit("add", [1, 2]);
+  assertEquals(await task, 3);
+  assertEquals(task.state, "fulfilled");
+  const value = {
+    d: new Date(0),
+    m: new Map([[1, new Set([2n])]]),
+    u: new Uint8Array([1, 2]),
+    e: new RangeError("kept", { cause: 1 }),
+  };
+  const back = await pool.submit("echo", [value]) as typeof value;
+  assertEquals(back.d, value.d);
+  assertEquals(back.m, value.m);
+  assertEquals(back.u, value.u);
+  assertInstanceOf(back.e, RangeError);
+  assertEquals([back.e.message, back.e.cause], ["kept", 1]);
+  assertEquals(worker.stats.done, 2);
+});
+
+redisTest("ClusterPool works with asCompleted() and wait() from pool/", async (redis) => {
+  const queue = queueName();
+  await using _worker = await localWorker(redis, queue, { threads: 2 });
+  await using pool = new ClusterPool<Tasks>(TASKS, { redis: redis.url, queue });
+  const tasks = [30, 10, 20].map((ms, i) => pool.submit("delayed", [i, ms]));
+  const seen: number[] = [];
+  for await (const value of asCompleted(tasks)) seen.push(value as number);
+  assertEquals(seen.toSorted(), [0, 1, 2]);
+  const { done, pending } = await wait([pool.submit("inc", [1])]);
+  assertEquals([done.size, pending.size], [1, 0]);
+});
+
+redisTest(
+  "ClusterPool.map() keeps order, batches chunks and reads async iterables",
+  async (redis, t) => {
+    const queue = queueName();
+    await using _worker = await localWorker(redis, queue, { threads: 2 });
+    await using pool = new ClusterPool<Tasks>(TASKS, { redis: redis.url, queue });
+    const inputs = Array.from({ length: 2_500 }, (_, i) => i);
+    await t.step("ordered with chunkSize", async () => {
+      const out = await Array.fromAsync(pool.map("inc", inputs, { chunkSize: 1_000 }));
+      assertEquals(out, inputs.map((i) => i + 1));
+    });
+    await t.step("unordered", async () => {
+      const out = await Array.fromAsync(
+        pool.map("inc", inputs.slice(0, 50), { ordered: false, chunkSize: 7 }),
+      );
+      assertEquals(out.toSorted((a, b) => a - b), inputs.slice(1, 51));
+    });
+    await t.step("an async iterable", async () => {
+      async function* source() {
+        for (let i = 0; i < 5; i++) yield i;
+      }
+      assertEquals(await Array.fromAsync(pool.map("inc", source())), [1, 2, 3, 4, 5]);
+    });
+    await t.step("the first failure is thrown at its turn", async () => {
+      const it = pool.map("fail", ["a", "b"]);
+      await assertRejects(() => it.next(), Error, "a");
+    });
+  },
+);
+
+redisTest("ClusterPool tasks fail alone with ProcessPool's error shapes", async (redis, t) => {
+  const queue = queueName();
+  await using worker = await localWorker(redis, queue);
+  await using pool = new ClusterPool<Tasks>(TASKS, { redis: redis.url, queue });
+  const ok = pool.submit("add", [2, 2]);
+  await t.step("a thrown error keeps name, message, cause and own properties", async () => {
+    const error = await assertRejects(() => pool.submit("fail", ["boom"]));
+    assertInstanceOf(error, Error);
+    assertEquals(error.name, "CodedError");
+    assertEquals(error.message, "boom");
+    assertEquals((error as Error & { code: string }).code, "E_TASK");
+    assertInstanceOf(error.cause, RangeError);
+    assert(error.stack?.includes("fail"));
+  });
+  await t.step("a thrown non-error value arrives as is", async () => {
+    assertEquals(await pool.submit("throwValue", [{ x: 1 }]).catch((v) => v), { x: 1 });
+  });
+  await t.step("a timeout is a TimeoutError", async () => {
+    const error = await assertRejects(() => pool.submit("delayed", [1, 5_000], { timeout: 50 }));
+    assertInstanceOf(error, DOMException);
+    assertEquals(error.name, "TimeoutError");
+  });
+  await t.step("a result that cannot be serialized is a DataCloneError", async () => {
+    const error = await assertRejects(() => pool.submit("unserializable", []));
+    assertInstanceOf(error, DOMException);
+    assertEquals(error.name, "DataCloneError");
+  });
+  await t.step("an unknown task name names the worker's host and module", async () => {
+    const error = await assertRejects(
+      () => pool.submit("nope" as "add", [1, 2]),
+      TypeError,
+      "has no exported function 'nope'",
+    );
+    assert(error.message.includes(worker.name.split(":")[0]), error.message);
+    assert(error.message.includes("cluster_tasks.ts"), error.message);
+  });
+  assertEquals(await ok, 4);
+  assertEquals(await pool.submit("add", [3, 4]), 7);
+});
+
+redisTest("ClusterPool.submit() retries a failing task with 'attempts'", async (redis) => {
+  const queue = queueName();
+  await using _worker = await localWorker(redis, queue);
+  await using pool = new ClusterPool<Tasks>(TASKS, { redis: redis.url, queue });
+  assertEquals(await pool.submit("flaky", ["k", 2], { attempts: 3, backoff: 10 }), 3);
+  await assertRejects(() => pool.submit("flaky", ["j", 2], { attempts: 2 }), Error, "attempt 2");
+});
+
+redisTest("Task.onProgress() receives a remote task's progress", async (redis) => {
+  const queue = queueName();
+  await using _worker = await localWorker(redis, queue);
+  await using pool = new ClusterPool<Tasks>(TASKS, { redis: redis.url, queue });
+  const task = pool.submit("steps", [3]);
+  const seen: unknown[] = [];
+  task.onProgress((value) => seen.push(value));
+  assertEquals(await task, 3);
+  // Progress events travel ahead of the completion on the same stream.
+  assertEquals(seen, [{ step: 1, of: 3 }, { step: 2, of: 3 }, { step: 3, of: 3 }]);
+});
+
+redisTest("ClusterPool.shutdown() settles its tasks and closes every connection", async (redis) => {
+  const queue = queueName();
+  const pool = new ClusterPool<Tasks>(TASKS, { redis: redis.url, queue });
+  const task = pool.submit("add", [1, 1]); // no worker: it can never run
+  await pool.shutdown({ timeout: 100 });
+  const error = await assertRejects(() => task);
+  assertInstanceOf(error, DOMException);
+  assertEquals(error.name, "AbortError");
+  assertEquals(task.state, "cancelled");
+  const late = pool.submit("add", [1, 1]);
+  await assertRejects(() => late, TypeError, "shut down");
+  assertEquals(pool.stats.workers, 0);
+  // The sanitizers check that no socket or timer is left.
+});
+
+redisTest("ClusterPool.shutdown() never hangs when Redis is gone", async (redis) => {
+  const queue = queueName();
+  const pool = new ClusterPool<Tasks>(TASKS, { redis: redis.url, queue });
+  await pool.whenReady();
+  const task = pool.submit("add", [1, 1]);
+  await redis.kill();
+  await pool.shutdown({ timeout: 100 });
+  assertEquals(task.state, "cancelled");
+});
+
+Deno.test("ClusterPool refuses bad options with TypeError or RangeError before connecting", () => {
+  const redis = "redis://127.0.0.1:1";
+  const create = (options: Record<string, unknown>) => () =>
+    new ClusterPool(TASKS, { redis, queue: "q", ...options } as never);
+  assertThrows(create({ redis: "not a url" }), TypeError, "'redis' must be a redis://");
+  assertThrows(create({ redis: "http://127.0.0.1:6379" }), TypeError, "received 'http:");
+  assertThrows(create({ redis: 6379 }), TypeError, "'redis'");
+  assertThrows(create({ queue: "" }), TypeError, "'queue' must be a non-empty name");
+  assertThrows(create({ queue: "a:b" }), TypeError, "'queue'");
+  assertThrows(create({ leaseMs: 0 }), RangeError, "'leaseMs' must be");
+  assertThrows(create({ leaseMs: -5 }), RangeError, "'leaseMs'");
+  assertThrows(create({ keepResultsMs: -1 }), RangeError, "'keepResultsMs'");
+  assertThrows(create({ maxQueue: 0 }), RangeError, "'maxQueue'");
+  assertThrows(
+    () => new ClusterPool((() => 1) as never, { redis, queue: "q" }),
+    TypeError,
+    "must be deployed with the workers",
+  );
+});
+
+redisTest(
+  "ClusterPool.submit() refuses functions, sync/ objects and SharedArrayBuffers",
+  async (redis) => {
+    await using pool = new ClusterPool<Tasks>(TASKS, { redis: redis.url, queue: queueName() });
+    assertThrows(
+      () => pool.submit((() => 1) as never, [] as never),
+      TypeError,
+      "must be deployed with the workers",
+    );
+    assertThrows(
+      () => pool.submit("echo", [{ lock: new Lock() }]),
+      TypeError,
+      "hold a Lock: a sync/ object or a SharedArrayBuffer cannot cross machines",
+    );
+    assertThrows(
+      () => pool.submit("echo", [new Int32Array(new SharedArrayBuffer(8))]),
+      TypeError,
+      "SharedArrayBuffer",
+    );
+    assertThrows(() => pool.submit("add", [1, 2], { timeout: -1 }), RangeError, "'timeout'");
+    assertThrows(() => pool.submit("add", [1, 2], { attempts: 0 }), RangeError, "'attempts'");
+    assertEquals(pool.stats.queued, 0);
+  },
+);
