@@ -1,5 +1,9 @@
 // Copyright 2026 the Tandem authors. MIT license.
-// Cross-site request and DNS rebinding checks for the GUI server.
+/**
+ * Private: cross-site request and DNS rebinding checks for the GUI server.
+ *
+ * @module
+ */
 
 const LOOPBACK = ["127.0.0.1", "localhost", "[::1]"];
 const WILDCARD = new Set(["0.0.0.0", "::", "[::]"]);

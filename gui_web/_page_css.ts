@@ -1,5 +1,9 @@
 // Copyright 2026 the Tandem authors. MIT license.
-// The GUI's stylesheet, embedded as a string (see `_page_html.ts`).
+/**
+ * Private: the GUI's stylesheet, embedded as a string (see `_page_html.ts`).
+ *
+ * @module
+ */
 
 /** The page's CSS, served as `/app.css`. */
 export const PAGE_CSS = `:root {
@@ -108,6 +112,8 @@ progress {
 progress::-webkit-progress-bar { background: var(--line); border-radius: 6px; }
 progress::-webkit-progress-value { background: var(--accent); border-radius: 6px; }
 progress::-moz-progress-bar { background: var(--accent); border-radius: 6px; }
+.target { margin: -4px 0 12px; color: var(--muted); overflow-wrap: anywhere; }
+.target code { color: var(--ink); }
 .figures {
   display: grid;
   grid-template-columns: repeat(auto-fit, minmax(130px, 1fr));

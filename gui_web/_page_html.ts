@@ -1,6 +1,11 @@
 // Copyright 2026 the Tandem authors. MIT license.
-// The GUI's HTML page. Embedded as a string so that the app also works when imported from
-// a JSR URL; no build step, no network: the page loads only `/app.css` and `/app.js`.
+/**
+ * Private: the GUI's HTML page. Embedded as a string so that the app also works when
+ * imported from a JSR URL; no build step, no network: the page loads only `/app.css` and
+ * `/app.js`.
+ *
+ * @module
+ */
 
 /** Values baked into the page. */
 export interface PageLimits {
@@ -73,6 +78,7 @@ export function pageHtml(limits: PageLimits): string {
 
   <section id="report" class="card" aria-labelledby="report-title" hidden>
     <h2 id="report-title">Report</h2>
+    <p class="target">Tested <code id="report-url"></code></p>
     <dl class="figures" id="summary"></dl>
     <div class="tables">
       <div class="scroll"><table id="latency">
@@ -100,7 +106,8 @@ export function pageHtml(limits: PageLimits): string {
       <figure>
         <canvas id="timeline-chart" width="560" height="220" role="img"
           aria-label="Requests per second over time"></canvas>
-        <figcaption>Requests per second over time (s), failures in red</figcaption>
+        <figcaption>Requests per second over time (s), failures in red<span
+          id="timeline-note"></span></figcaption>
       </figure>
     </div>
   </section>

@@ -1,10 +1,18 @@
 // Copyright 2026 the Tandem authors. MIT license.
-// The GUI's browser script, embedded as a string (see `_page_html.ts`). Plain ES2020, no
-// build step; it must contain no backtick and no dollar-brace sequence.
+/**
+ * Private: the GUI's browser script, embedded as a string (see `_page_html.ts`). Plain
+ * ES2020, no build step; it must contain no backtick and no dollar-brace sequence except
+ * where a function of `_timeline.ts` is embedded as its source text.
+ *
+ * @module
+ */
+
+import { timelineBars } from "./_timeline.ts";
 
 /** The page's JavaScript, served as `/app.js`. */
 export const PAGE_JS = `"use strict";
 (function () {
+  var timelineBars = ${timelineBars.toString()};
   var FIELDS = ["url", "requests", "concurrency"];
   var UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
   var byId = function (id) { return document.getElementById(id); };
@@ -205,6 +213,7 @@ export const PAGE_JS = `"use strict";
     var section = byId("report");
     section.hidden = false;
     var failed = sum(r.failures);
+    byId("report-url").textContent = (r.method || "GET") + " " + r.url;
     var figures = [
       ["Requests", num(r.requests)],
       ["Successes", num(r.successes)],
@@ -239,7 +248,7 @@ export const PAGE_JS = `"use strict";
   }
   function drawCharts(r) {
     drawHistogram(byId("histogram-chart"), r.histogram || []);
-    drawTimeline(byId("timeline-chart"), r.timeline || []);
+    drawTimeline(byId("timeline-chart"), r);
   }
   // The canvases are sized to their box when drawn: draw again when the window changes.
   window.addEventListener("resize", function () {
@@ -344,16 +353,18 @@ export const PAGE_JS = `"use strict";
     }
   }
 
-  // One bar per second of the run: requests finished in that second, failures in red
-  // (the last second is usually partial).
-  function drawTimeline(canvas, timeline) {
+  // One bar per second of the run: requests finished per second, failures in red. The
+  // second the run ended in is cut where it ended and scaled to a rate (see _timeline.ts).
+  function drawTimeline(canvas, r) {
     var c = setup(canvas);
-    var bins = timeline.map(function (entry) {
-      return { from: entry.second, to: entry.second + 1, rps: entry.completed, failed: entry.failures };
-    });
+    var bins = timelineBars(r.timeline || [], r.durationMs || 0);
+    var last = bins[bins.length - 1];
+    byId("timeline-note").textContent = last && last.partial
+      ? "; the last bar is the run's final " + num(last.to - last.from, 2) + " s"
+      : "";
     if (bins.length === 0) return empty(c, "no samples");
     var xMax = Math.max.apply(null, bins.map(function (b) { return b.to; }));
-    var yMax = nice(Math.max.apply(null, bins.map(function (b) { return b.rps; })));
+    var yMax = nice(Math.max.apply(null, bins.map(function (b) { return b.rate; })));
     axes(c, yMax);
     var ctx = c.ctx;
     var plotW = c.width - c.left - c.right;
@@ -363,8 +374,8 @@ export const PAGE_JS = `"use strict";
     bins.forEach(function (b) {
       var x = px(b.from) + gap / 2;
       var w = Math.max(px(b.to) - px(b.from) - gap, 1);
-      var h = (plotH * b.rps) / yMax;
-      var hf = (plotH * Math.min(b.failed, b.rps)) / yMax;
+      var h = (plotH * b.rate) / yMax;
+      var hf = (plotH * b.failedRate) / yMax;
       ctx.fillStyle = "#2f6fed";
       ctx.fillRect(x, c.top + plotH - h, w, h - hf);
       ctx.fillStyle = "#c62d3a";
@@ -376,8 +387,10 @@ export const PAGE_JS = `"use strict";
       return xMax / n <= 6;
     })[0] || Math.ceil(xMax / 6);
     for (var t = 0; t <= xMax; t += step) {
-      ctx.textAlign = t === 0 ? "left" : t === xMax ? "right" : "center";
-      ctx.fillText(num(t), px(t), c.top + plotH + 8);
+      // A run rarely ends on a whole second: keep a label near the right edge inside.
+      var nearEnd = px(xMax) - px(t) < 12;
+      ctx.textAlign = t === 0 ? "left" : nearEnd ? "right" : "center";
+      ctx.fillText(num(t), nearEnd && t > 0 ? px(xMax) : px(t), c.top + plotH + 8);
     }
   }
 

@@ -1,6 +1,10 @@
 // Copyright 2026 the Tandem authors. MIT license.
-// The GUI's run registry: each run wraps one `runStress` call and fans its progress out to
-// any number of Server-Sent Events watchers (browser tabs).
+/**
+ * Private: the GUI's run registry: each run wraps one `runStress` call and fans its
+ * progress out to any number of Server-Sent Events watchers (browser tabs).
+ *
+ * @module
+ */
 
 import type { StressProgress, StressReport } from "../servers/stress.ts";
 import type { GuiStats, StressRunner } from "./gui_server.ts";

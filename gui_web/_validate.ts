@@ -1,5 +1,11 @@
 // Copyright 2026 the Tandem authors. MIT license.
-// Validation of the JSON body of `POST /api/runs`.
+/**
+ * Private: validation of the JSON body of `POST /api/runs`.
+ *
+ * @module
+ */
+
+import { integerError } from "../sync/_checks.ts";
 
 /** A validated run request. */
 export interface RunRequest {
@@ -8,8 +14,11 @@ export interface RunRequest {
   concurrency: number;
 }
 
-/** The field a validation error is about, shown next to that field by the page. */
-export type RunField = "url" | "requests" | "concurrency";
+/** The fields a run request has; the page shows an error about one next to it. */
+export const RUN_FIELDS = ["url", "requests", "concurrency"] as const;
+
+/** A field of a run request. */
+export type RunField = typeof RUN_FIELDS[number];
 
 /** Upper bounds for a run request. */
 export interface RunLimits {
@@ -20,7 +29,9 @@ export interface RunLimits {
 /** The outcome of {@linkcode validateRunRequest}. */
 export type RunValidation =
   | { ok: true; value: RunRequest }
-  | { ok: false; error: string; field?: RunField };
+  | { ok: false; error: string; field?: string };
+
+const ACTION = "Cannot start run";
 
 function quote(value: unknown): string {
   if (typeof value === "string") return `'${value.length > 80 ? value.slice(0, 80) + "…" : value}'`;
@@ -39,21 +50,15 @@ function checkCount(
   max: number,
 ): RunValidation | number {
   const value = body[field];
-  if (typeof value !== "number" || !Number.isInteger(value)) {
-    return {
-      ok: false,
-      field,
-      error: `Cannot start run as '${field}' must be an integer: received ${quote(value)}`,
-    };
-  }
-  if (value < 1 || value > max) {
-    return {
-      ok: false,
-      field,
-      error: `Cannot start run as '${field}' must be between 1 and ${max}: received ${value}`,
-    };
-  }
-  return value;
+  if (integerError(value, field, ACTION, { min: 1, max }) === undefined) return value as number;
+  // The page shows these next to the field: its own words, not the library's range.
+  return {
+    ok: false,
+    field,
+    error: typeof value === "number" && Number.isInteger(value)
+      ? `${ACTION} as '${field}' must be between 1 and ${max}: received ${value}`
+      : `${ACTION} as '${field}' must be an integer: received ${quote(value)}`,
+  };
 }
 
 /**
@@ -80,6 +85,21 @@ export function validateRunRequest(text: string, limits: RunLimits): RunValidati
     };
   }
   const fields = body as Record<string, unknown>;
+  // A field the API does not know (e.g. 'duration') must not be dropped silently: the run
+  // would not be the one asked for.
+  const unknown = Object.keys(fields).find((name) =>
+    !(RUN_FIELDS as readonly string[]).includes(name)
+  );
+  if (unknown !== undefined) {
+    const field = unknown.length > 80 ? unknown.slice(0, 80) + "…" : unknown;
+    return {
+      ok: false,
+      field,
+      error: `${ACTION} as ${
+        quote(unknown)
+      } is not a known field: use only 'url', 'requests' and 'concurrency'`,
+    };
+  }
   const raw = fields.url;
   if (typeof raw !== "string" || raw.trim() === "") {
     return {

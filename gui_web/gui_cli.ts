@@ -2,7 +2,8 @@
 /**
  * `deno task gui [--port 8000] [--host 127.0.0.1] [--allow-host NAME]...`: serves the load
  * tester's web GUI and prints the URL to open. Ctrl+C (or SIGTERM) cancels any run and
- * stops the server.
+ * stops the server within about a second, whatever its clients do; a second Ctrl+C exits
+ * at once.
  *
  * The task allows network access to loopback only, so the GUI can stress only servers on
  * this machine. To stress another host, widen `--allow-net`, e.g.
@@ -13,10 +14,12 @@
 
 import { parseArgs } from "@std/cli/parse-args";
 import { serveGui } from "./gui_server.ts";
+import { integerError } from "../sync/_checks.ts";
 
 const USAGE = `Usage: deno task gui [--port 8000] [--host 127.0.0.1] [--allow-host NAME]...
 
-Serves the load tester's web GUI and prints the URL to open. Ctrl+C stops it.
+Serves the load tester's web GUI and prints the URL to open. Ctrl+C stops it
+(a second Ctrl+C exits at once).
 
   -p, --port N         port to listen on, 0 for any free one (default 8000)
       --host NAME      host name or address to bind to (default 127.0.0.1)
@@ -55,17 +58,32 @@ async function main(args: string[]): Promise<void> {
     return;
   }
   if (unknown !== undefined) fail(`Cannot parse arguments as '${unknown}' is not a known option`);
-  const port = flags.port === undefined ? 8000 : Number(flags.port);
-  if (!/^\d+$/.test(flags.port ?? "8000") || port > 65535) {
-    fail(`Cannot serve as '--port' must be an integer from 0 to 65535: received '${flags.port}'`);
+  const raw = flags.port ?? "8000";
+  const port = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (integerError(port, "--port", "Cannot serve", { min: 0, max: 65535 }) !== undefined) {
+    fail(`Cannot serve as '--port' must be an integer from 0 to 65535: received '${raw}'`);
   }
   const hostname = flags.host ?? "127.0.0.1";
   if (hostname === "") fail("Cannot serve as '--host' must not be empty");
 
   const controller = new AbortController();
-  const stop = () => controller.abort();
+  // The first signal stops the server gracefully; a second one, from a user who will not
+  // wait, exits now (128 + the signal's number, as a shell reports it).
+  const stop = (name: Deno.Signal) => {
+    if (!controller.signal.aborted) {
+      controller.abort();
+      return;
+    }
+    console.error(`Tandem GUI: ${name} again, exiting now`);
+    Deno.exit(name === "SIGTERM" ? 143 : 130);
+  };
+  const handlers = new Map<Deno.Signal, () => void>();
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-  for (const name of signals) Deno.addSignalListener(name, stop);
+  for (const name of signals) {
+    const handler = () => stop(name);
+    handlers.set(name, handler);
+    Deno.addSignalListener(name, handler);
+  }
   try {
     let gui;
     try {
@@ -90,7 +108,7 @@ async function main(args: string[]): Promise<void> {
     await gui.finished;
     console.log("Tandem GUI: stopped");
   } finally {
-    for (const name of signals) Deno.removeSignalListener(name, stop);
+    for (const [name, handler] of handlers) Deno.removeSignalListener(name, handler);
   }
 }
 

@@ -19,6 +19,8 @@ import { PAGE_CSS } from "./_page_css.ts";
 import { PAGE_JS } from "./_page_js.ts";
 import { RunRegistry, type SseMessage } from "./_runs.ts";
 import { validateRunRequest } from "./_validate.ts";
+import { readBody } from "./_body.ts";
+import { integerError, type IntegerRange, MAX_DELAY_MS } from "../sync/_checks.ts";
 
 export type {
   StressControl,
@@ -117,6 +119,13 @@ export interface ServeGuiOptions {
    */
   progressIntervalMs?: number;
   /**
+   * How long the body of a `POST /api/runs` may take to arrive, in milliseconds; a slower
+   * one gets `408` and its connection is closed.
+   *
+   * @default {10000}
+   */
+  bodyTimeoutMs?: number;
+  /**
    * Extra `Host` header values to accept (`name` or `name:port`), for a server reached
    * under a name other than its bound address. Every other `Host` gets `403`, which
    * defeats DNS rebinding.
@@ -180,7 +189,10 @@ export interface GuiServer extends AsyncDisposable {
   /** Counts of runs and watchers. */
   readonly stats: GuiStats;
   /**
-   * Cancels every run, sends each watcher its final event, then stops listening.
+   * Cancels every run, sends each watcher its final event, answers a body still being
+   * sent with `503`, then stops listening. Responses get one second to reach their
+   * clients; connections still open then (a client that does not read, or that sends a
+   * body it never ends) are closed, so no client can hold the shutdown up.
    *
    * @returns A promise that resolves once the server has stopped.
    */
@@ -188,6 +200,13 @@ export interface GuiServer extends AsyncDisposable {
 }
 
 const MAX_BODY_BYTES = 16 * 1024;
+/**
+ * How long shutdown lets responses already under way (final events, `503`s) reach their
+ * clients before it closes every connection: they take a few milliseconds on loopback,
+ * and a client that does not read must not hold the server open.
+ */
+const SHUTDOWN_GRACE_MS = 1_000;
+const ACTION = "Cannot serve GUI";
 const RUN_PATH =
   /^\/api\/runs\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(\/events)?$/;
 const COMMON_HEADERS = {
@@ -213,40 +232,6 @@ function asset(body: string, type: string): Response {
   return new Response(body, { headers: { ...PAGE_HEADERS, "content-type": type } });
 }
 
-function checkPositiveInteger(name: string, value: number, min: number): void {
-  if (!Number.isInteger(value) || value < min) {
-    throw new RangeError(
-      `Cannot serve GUI as '${name}' must be an integer of at least ${min}: received ${value}`,
-    );
-  }
-}
-
-async function readBody(request: Request): Promise<string | undefined> {
-  const length = Number(request.headers.get("content-length") ?? "0");
-  if (length > MAX_BODY_BYTES) return undefined;
-  if (request.body === null) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  while (true) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
-}
-
 async function netAllowed(url: string): Promise<boolean> {
   const target = new URL(url);
   const port = target.port || (target.protocol === "https:" ? "443" : "80");
@@ -257,6 +242,9 @@ async function netAllowed(url: string): Promise<boolean> {
 interface Limits {
   maxRequests: number;
   maxConcurrency: number;
+  bodyTimeoutMs: number;
+  /** Aborted when the server shuts down. */
+  stopping: AbortSignal;
 }
 
 async function createRun(
@@ -270,12 +258,28 @@ async function createRun(
       error: `Cannot start run as the body must be 'application/json': received '${type}'`,
     });
   }
-  const text = await readBody(request);
-  if (text === undefined) {
-    return json(413, {
-      error: `Cannot start run as the body is too large: over ${MAX_BODY_BYTES} bytes`,
-    });
+  const body = await readBody(request, {
+    maxBytes: MAX_BODY_BYTES,
+    timeoutMs: limits.bodyTimeoutMs,
+    signal: limits.stopping,
+  });
+  // The rest of an unfinished body is never read: close the connection with the answer.
+  const close = { connection: "close" };
+  switch (body.kind) {
+    case "too-large":
+      return json(413, {
+        error: `Cannot start run as the body is too large: over ${MAX_BODY_BYTES} bytes`,
+      });
+    case "timeout":
+      return json(408, {
+        error: `Cannot start run as the body did not arrive within ${limits.bodyTimeoutMs} ms`,
+      }, close);
+    case "stopped":
+      return json(503, { error: "Cannot start run as the server is shutting down" }, close);
+    case "broken":
+      return json(400, { error: `Cannot start run as the body cannot be read: ${body.message}` });
   }
+  const text = body.text;
   const checked = validateRunRequest(text, limits);
   if (!checked.ok) return json(400, { error: checked.error, field: checked.field });
   if (!await netAllowed(checked.value.url)) {
@@ -353,10 +357,13 @@ function methodNotAllowed(allow: string): Response {
  *
  * Every request must carry a `Host` naming this server (DNS rebinding), and `POST` and
  * `DELETE` an `Origin` equal to the server's own (cross-site requests): else `403`.
+ * A run request that names a field other than these three gets `400` naming it; one whose
+ * body does not arrive within `bodyTimeoutMs` gets `408`.
  *
  * @param options Where to listen, limits, and the runner.
  * @returns The running server; dispose of it or call `shutdown()` to stop it.
  * @throws {RangeError} When `port` or a limit is out of range.
+ * @throws {TypeError} When `port` or a limit is not a number.
  * @throws {Deno.errors.AddrInUse} When the port is taken.
  * @throws {Deno.errors.NotCapable} When `--allow-net` does not grant `hostname`.
  *
@@ -390,19 +397,26 @@ export function serveGui(options: ServeGuiOptions = {}): GuiServer {
     retainRuns = 20,
     retainMs = 600_000,
     progressIntervalMs = 200,
+    bodyTimeoutMs = 10_000,
   } = options;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(
-      `Cannot serve GUI as 'port' must be an integer from 0 to 65535: received ${port}`,
-    );
+  // The two timer options stop at 2³¹−1 ms: a timer given more fires after 1 ms.
+  const ranges: [string, number, IntegerRange][] = [
+    ["port", port, { min: 0, max: 65535 }],
+    ["maxRequests", maxRequests, {}],
+    ["maxConcurrency", maxConcurrency, {}],
+    ["maxActiveRuns", maxActiveRuns, {}],
+    ["retainRuns", retainRuns, { min: 0 }],
+    ["retainMs", retainMs, { min: 0 }],
+    ["progressIntervalMs", progressIntervalMs, { min: 10, max: MAX_DELAY_MS }],
+    ["bodyTimeoutMs", bodyTimeoutMs, { min: 1, max: MAX_DELAY_MS }],
+  ];
+  for (const [what, value, range] of ranges) {
+    const error = integerError(value, what, ACTION, range);
+    if (error !== undefined) throw error;
   }
-  checkPositiveInteger("maxRequests", maxRequests, 1);
-  checkPositiveInteger("maxConcurrency", maxConcurrency, 1);
-  checkPositiveInteger("maxActiveRuns", maxActiveRuns, 1);
-  checkPositiveInteger("retainRuns", retainRuns, 0);
-  checkPositiveInteger("retainMs", retainMs, 0);
-  checkPositiveInteger("progressIntervalMs", progressIntervalMs, 10);
-  const limits = { maxRequests, maxConcurrency };
+  // Aborted first thing at shutdown: bodies still being read are answered at once.
+  const stopping = new AbortController();
+  const limits = { maxRequests, maxConcurrency, bodyTimeoutMs, stopping: stopping.signal };
   const registry = new RunRegistry({
     runner: options.runStress ?? runStress,
     maxActiveRuns,
@@ -413,7 +427,17 @@ export function serveGui(options: ServeGuiOptions = {}): GuiServer {
   const page = pageHtml(limits);
   let hosts = new Set<string>();
 
-  const handler = async (request: Request): Promise<Response> => {
+  // Responses under way, so that shutdown can give them a moment to reach their clients.
+  const underWay = new Set<Promise<void>>();
+  const handler = async (request: Request, info: Deno.ServeHandlerInfo): Promise<Response> => {
+    const sent = info.completed.catch(() => {});
+    underWay.add(sent);
+    void sent.then(() => underWay.delete(sent));
+    if (stopping.signal.aborted) {
+      return json(503, { error: "Cannot serve request as the server is shutting down" }, {
+        connection: "close",
+      });
+    }
     const hostError = checkHost(request, hosts);
     if (hostError !== undefined) return json(403, { error: hostError });
     const { pathname } = new URL(request.url);
@@ -444,24 +468,40 @@ export function serveGui(options: ServeGuiOptions = {}): GuiServer {
     return cancel(registry, id);
   };
 
-  const server = Deno.serve({ hostname, port, handler, onListen: () => {} });
+  // Deno.serve's `shutdown()` waits for every connection to end, and one whose request body
+  // never ends never does; aborting the `signal` given to Deno.serve closes them all.
+  const closeAll = new AbortController();
+  const server = Deno.serve({ hostname, port, handler, signal: closeAll.signal, onListen() {} });
+  let ended = false;
   const addr = server.addr as Deno.NetAddr;
   hosts = allowedHosts(hostname, addr.port, options.allowedHosts ?? []);
   const wildcard = hostname === "0.0.0.0" || hostname === "::" || hostname === "[::]";
   const shown = wildcard ? "127.0.0.1" : hostname.includes(":") ? `[${hostname}]` : hostname;
   const url = `http://${shown}:${addr.port}/`;
 
-  let stopping: Promise<void> | undefined;
+  let stopped: Promise<void> | undefined;
   const onAbort = () => void shutdown();
   const shutdown = (): Promise<void> => {
-    stopping ??= (async () => {
+    stopped ??= (async () => {
       signal?.removeEventListener("abort", onAbort);
+      stopping.abort();
       await registry.close();
-      await server.shutdown();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.all(underWay),
+        new Promise((resolve) => timer = setTimeout(resolve, SHUTDOWN_GRACE_MS)),
+      ]);
+      clearTimeout(timer);
+      // Deno.serve throws from its abort listener once it has ended.
+      if (!ended) closeAll.abort();
+      await server.finished;
     })();
-    return stopping;
+    return stopped;
   };
-  const finished = server.finished.then(() => registry.close());
+  const finished = server.finished.then(() => {
+    ended = true;
+    return registry.close();
+  });
   if (signal?.aborted) void shutdown();
   else signal?.addEventListener("abort", onAbort, { once: true });
 

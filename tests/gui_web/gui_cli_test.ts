@@ -4,6 +4,7 @@
 
 import { assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { EventClient, within } from "./_sse.ts";
+import { readToEnd, sendHalfBody } from "./_raw.ts";
 import type { GuiServer } from "../../gui_web/gui_server.ts";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -92,6 +93,38 @@ Deno.test({
     assertEquals((await errors).join(""), "");
   },
 });
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.test({
+    name: `gui_cli stops on ${signal} while a client holds half a run request's body`,
+    ignore: Deno.build.os === "windows",
+    async fn() {
+      const child = spawnGui([...await taskArgs(), "--port", "0"]);
+      const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      const errors = Array.fromAsync(child.stderr.pipeThrough(new TextDecoderStream()));
+      let conn: Deno.TcpConn | undefined;
+      try {
+        const { match } = await readUntil(stdout, /open (http:\/\/127\.0\.0\.1:\d+\/)/);
+        // The client never sends the rest: the CLI used to ignore every signal meanwhile.
+        conn = await sendHalfBody(match[1]);
+        child.kill(signal);
+        await readUntil(stdout, /Tandem GUI: stopped/);
+        assertEquals((await within(child.status)).code, 0);
+        await readToEnd(conn);
+      } finally {
+        conn?.close();
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // Already exited.
+        }
+        await child.status;
+        await stdout.cancel().catch(() => {});
+      }
+      assertEquals((await errors).join(""), "");
+    },
+  });
+}
 
 Deno.test("gui_cli rejects a bad --port with exit code 2", async () => {
   const child = spawnGui([...await taskArgs(), "--port", "http"]);

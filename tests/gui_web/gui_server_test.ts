@@ -4,6 +4,7 @@ import { serveGui } from "../../gui_web/gui_server.ts";
 import type { GuiServer, ServeGuiOptions } from "../../gui_web/gui_server.ts";
 import { fakeStress } from "./_fake_stress.ts";
 import { EventClient, postRun, sameOrigin, startRun, until, within } from "./_sse.ts";
+import { readHead, readToEnd, sendHalfBody } from "./_raw.ts";
 
 function gui(options: ServeGuiOptions = {}): GuiServer {
   return serveGui({ port: 0, ...options });
@@ -472,4 +473,80 @@ Deno.test("GuiServer.shutdown() cancels runs and ends every watcher", async () =
   await within(server.finished);
   assertEquals(fake.active, 0);
   assertEquals(server.stats.watchers, 0);
+});
+
+Deno.test("GuiServer.shutdown() does not wait for a client that never finishes its body", async () => {
+  const fake = fakeStress();
+  const server = gui({ runStress: fake.runStress });
+  // Headers and half the body, then silence: the server used to wait for the rest.
+  using conn = await sendHalfBody(server.url);
+  await within(server.shutdown());
+  await within(server.finished);
+  // The connection is closed (its 503 may be lost to the reset that unread bytes cause).
+  await readToEnd(conn);
+  assertEquals(fake.started, 0);
+});
+
+Deno.test("serveGui() stops on its signal while a client holds half a body", async () => {
+  const controller = new AbortController();
+  const server = gui({ runStress: fakeStress().runStress, signal: controller.signal });
+  using conn = await sendHalfBody(server.url);
+  controller.abort();
+  await within(server.finished);
+  await readToEnd(conn);
+});
+
+Deno.test("POST /api/runs answers 408 to a body that does not arrive within bodyTimeoutMs", async () => {
+  const fake = fakeStress();
+  await using server = gui({ runStress: fake.runStress, bodyTimeoutMs: 50 });
+  using conn = await sendHalfBody(server.url);
+  const head = await readHead(conn);
+  assertMatch(head, /^HTTP\/1\.1 408 /);
+  assertMatch(head, /\r\nconnection: close\r\n/i);
+  const length = Number(/\r\ncontent-length: (\d+)\r\n/i.exec(head)?.[1]);
+  const body = new Uint8Array(length);
+  let read = 0;
+  while (read < length) read += (await within(conn.read(body.subarray(read)))) ?? length;
+  assertEquals(JSON.parse(new TextDecoder().decode(body)), {
+    error: "Cannot start run as the body did not arrive within 50 ms",
+  });
+  assertEquals(fake.started, 0);
+});
+
+Deno.test("POST /api/runs answers 400 naming a field it does not know", async () => {
+  const fake = fakeStress();
+  await using server = gui({ runStress: fake.runStress });
+  const ok = { url: "http://127.0.0.1:9/", requests: 10, concurrency: 2 };
+  for (const field of ["duration", "__proto__", "URL"]) {
+    const body = `{"url":"${ok.url}","requests":10,"concurrency":2,"${field}":5000}`;
+    const answer = await postRun(server, body);
+    assertEquals(answer.status, 400, field);
+    assertEquals(answer.body, {
+      field,
+      error:
+        `Cannot start run as '${field}' is not a known field: use only 'url', 'requests' and 'concurrency'`,
+    });
+  }
+  assertEquals((await postRun(server, ok)).status, 201);
+  assertEquals(fake.started, 1);
+  fake.release();
+});
+
+Deno.test("serveGui() refuses timer options longer than a timer can wait", () => {
+  // Past 2³¹−1 ms a timer fires after 1 ms: progress events would flood every tab.
+  for (const what of ["progressIntervalMs", "bodyTimeoutMs"]) {
+    let thrown: unknown;
+    try {
+      serveGui({ port: 0, [what]: 2 ** 31 });
+    } catch (error) {
+      thrown = error;
+    }
+    if (!(thrown instanceof RangeError)) throw new Error(`${what}: got ${thrown}`);
+    assertEquals(
+      thrown.message,
+      `Cannot serve GUI as '${what}' must be an integer from ${
+        what === "bodyTimeoutMs" ? 1 : 10
+      } to 2147483647: received 2147483648`,
+    );
+  }
 });
