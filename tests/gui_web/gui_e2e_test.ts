@@ -6,7 +6,7 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { chromium, CHROMIUM_FLAGS, findChromium } from "./_playwright.ts";
 import type { Page } from "playwright-core";
-import { serveGui } from "../../gui_web/gui_server.ts";
+import { serveGui, type StressRunner } from "../../gui_web/gui_server.ts";
 
 const BROWSER_TIMEOUT_MS = 90_000;
 
@@ -265,5 +265,99 @@ Deno.test({
     }
     assertEquals(problems, [], "the page logged no errors");
     assertEquals(gui.stats.watchers, 0);
+  },
+});
+
+Deno.test({
+  name: "serveGui() page names the URL tested and draws the last, partial second to scale",
+  ignore: chromiumPath === undefined,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "tandem-gui-e2e-" });
+    // A stand-in run of 1.5 s at a steady 1,000 req/s: its second second is half run.
+    const runStress: StressRunner = (options) =>
+      Promise.resolve({
+        url: String(options.url),
+        method: "GET",
+        concurrency: 1,
+        workers: 1,
+        pipeline: 1,
+        rate: null,
+        requests: 1500,
+        successes: 1500,
+        failures: {
+          timeout: 0,
+          refused: 0,
+          reset: 0,
+          protocol: 0,
+          http4xx: 0,
+          http5xx: 0,
+          other: 0,
+        },
+        inFlight: 0,
+        statusCodes: { "200": 1500 },
+        rps: 1000,
+        bytesPerSecond: 100_000,
+        durationMs: 1500,
+        latencyMs: { min: 0.1, mean: 0.5, p50: 0.4, p90: 0.8, p99: 1.5, p999: 2, max: 2.5 },
+        timeline: [
+          { second: 0, completed: 1000, failures: 0, p99: 1.5 },
+          { second: 1, completed: 500, failures: 0, p99: 1.5 },
+        ],
+        startTime: new Date(0).toISOString(),
+        endTime: new Date(1500).toISOString(),
+        cancelled: false,
+        histogram: [{ fromMs: 0, toMs: 1, count: 1500 }],
+      });
+    await using gui = serveGui({ port: 0, runStress });
+    const context = await chromium.launchPersistentContext(`${dir}/profile`, {
+      executablePath: chromiumPath,
+      headless: true,
+      args: CHROMIUM_FLAGS,
+      viewport: { width: 1100, height: 900 },
+      timeout: BROWSER_TIMEOUT_MS,
+    });
+    const problems: string[] = [];
+    try {
+      const page = context.pages()[0] ?? await context.newPage();
+      page.setDefaultTimeout(BROWSER_TIMEOUT_MS);
+      page.on("console", (message) => {
+        if (message.type() === "error") problems.push(`console: ${message.text()}`);
+      });
+      page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+      await page.goto(gui.url);
+      await page.getByLabel("URL", { exact: true }).fill("http://127.0.0.1:9/tested?q=1");
+      await page.getByRole("button", { name: "Submit", exact: true }).click();
+      await page.locator("#report").waitFor({ state: "visible" });
+      assertEquals(
+        await page.locator("#report-url").textContent(),
+        "GET http://127.0.0.1:9/tested?q=1",
+      );
+      assertMatch(await page.locator("#timeline-note").textContent() ?? "", /final 0\.50 s/);
+      // The top row of accent blue in each column: both seconds ran at 1,000 req/s, so
+      // both bars reach the same height (the partial one used to be drawn half as high).
+      const tops = await page.evaluate(() => {
+        const canvas = document.getElementById("timeline-chart");
+        const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height)
+          .data;
+        const found: number[] = [];
+        for (let x = 0; x < canvas.width; x++) {
+          for (let y = 0; y < canvas.height; y++) {
+            const i = (y * canvas.width + x) * 4;
+            if (pixels[i + 2] > 200 && pixels[i] < 120 && pixels[i + 3] > 0) {
+              found.push(y);
+              break;
+            }
+          }
+        }
+        return found;
+      });
+      assert(tops.length > 50, `bars drawn: ${tops.length} columns`);
+      const spread = Math.max(...tops) - Math.min(...tops);
+      assert(spread <= 2, `bar tops from ${Math.min(...tops)} to ${Math.max(...tops)}`);
+    } finally {
+      await context.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+    assertEquals(problems, [], "the page logged no errors");
   },
 });
