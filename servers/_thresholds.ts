@@ -577,6 +577,7 @@ export function brokenThresholds(
 
 function formatValue(value: number, unit: ThresholdResult["unit"], relative = false): string {
   if (!Number.isFinite(value)) return value > 0 ? "+∞%" : "−∞%";
+  if (relative) return `${value > 0 ? "+" : ""}${value.toFixed(1)}%`;
   const n = Math.abs(value) >= 100
     ? value.toFixed(1)
     : Math.abs(value) >= 10
@@ -584,7 +585,7 @@ function formatValue(value: number, unit: ThresholdResult["unit"], relative = fa
     : value.toFixed(3);
   const text = String(Number(n));
   if (unit === "ms") return `${text} ms`;
-  if (unit === "%") return `${relative && value > 0 ? "+" : ""}${text}%`;
+  if (unit === "%") return `${text}%`;
   if (unit === "req/s") return `${text} req/s`;
   return text;
 }

@@ -148,7 +148,7 @@ Deno.test("formatComparison() prints aligned sections, marks and thresholds", ()
   assertEquals(lines[0].trim().split(/\s+/), ["main", "branch", "change"]);
   assertMatch(text, /\n {2}req\/s +500\.0 +400\.0 +-20\.0% {2}worse\n/);
   assertStringIncludes(text, "endpoint login\n");
-  assertStringIncludes(text, "✗ rps>-5%  rps = -20%  FAILED");
+  assertStringIncludes(text, "✗ rps>-5%  rps = -20.0%  FAILED");
   // Columns line up: every table row has the change column at the same place.
   const ends = lines.slice(0, lines.indexOf("thresholds")).filter((l) =>
     /%( {2}\w+)?$/.test(l) && l.startsWith("  ")

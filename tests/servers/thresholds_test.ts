@@ -283,6 +283,6 @@ Deno.test("formatThresholdResults() prints one line per threshold with its actua
   const after = closedReport();
   after.latencyMs.p99 = 8.4;
   assertEquals(formatThresholdResults(evaluateThresholds(["p99<+10%"], after, { before })), [
-    "✗ p99<+10%  p99 = +100%  FAILED",
+    "✗ p99<+10%  p99 = +100.0%  FAILED",
   ]);
 });
