@@ -55,6 +55,33 @@ function containsLower(buf: Uint8Array, from: number, to: number, lower: Uint8Ar
   return false;
 }
 
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+/**
+ * The value of a `Content-Length` header: digits with optional blanks around them, and
+ * nothing else (`1 0` or `10x` would frame the body wrongly).
+ *
+ * @throws {ProtocolError} When the value is not that.
+ */
+function parseLength(buf: Uint8Array, from: number, to: number): number {
+  while (from < to && isSpace(buf[from])) from++;
+  while (to > from && isSpace(buf[to - 1])) to--;
+  if (from === to || to - from > 15) { // 15 digits stay exact in a double
+    throw new ProtocolError("Cannot parse response as its Content-Length is invalid");
+  }
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    const d = buf[i] - 48;
+    if (d < 0 || d > 9) {
+      throw new ProtocolError("Cannot parse response as its Content-Length is invalid");
+    }
+    value = value * 10 + d;
+  }
+  return value;
+}
+
 /**
  * Parses the responses of one connection. Read into {@linkcode space}, then call
  * {@linkcode feed} with the number of bytes read; the statuses of the `n` responses it
@@ -227,7 +254,8 @@ export class ResponseParser {
     const buf = this.#buf;
     const start = this.#start;
     const end = this.#end;
-    if (end - start < 12) return false;
+    // "HTTP/1.1 200" and the byte after the code: 13 bytes.
+    if (end - start < 13) return false;
     if (
       buf[start] !== 72 || buf[start + 1] !== 84 || buf[start + 2] !== 84 ||
       buf[start + 3] !== 80 || buf[start + 4] !== 47 || buf[start + 8] !== 32
@@ -237,7 +265,12 @@ export class ResponseParser {
     const s0 = buf[start + 9] - 48;
     const s1 = buf[start + 10] - 48;
     const s2 = buf[start + 11] - 48;
-    if (s0 < 1 || s0 > 9 || s1 < 0 || s1 > 9 || s2 < 0 || s2 > 9) {
+    // The code is exactly 3 digits: "2000" must not pass as 200.
+    const after = buf[start + 12];
+    if (
+      s0 < 1 || s0 > 9 || s1 < 0 || s1 > 9 || s2 < 0 || s2 > 9 ||
+      (after !== 32 && after !== CR && after !== LF)
+    ) {
       throw new ProtocolError("Cannot parse response as its status code is invalid");
     }
     const status = s0 * 100 + s1 * 10 + s2;
@@ -258,19 +291,7 @@ export class ResponseParser {
       const first = buf[line] | 0x20;
       if (first === 99) { // c
         if (startsWithLower(buf, line, lineEnd, CONTENT_LENGTH)) {
-          let value = 0;
-          let digits = 0;
-          for (let i = line + CONTENT_LENGTH.length; i < lineEnd; i++) {
-            const c = buf[i];
-            if (c >= 48 && c <= 57) {
-              value = value * 10 + (c - 48);
-              digits++;
-            } else if (c !== 32 && c !== 9) break;
-          }
-          if (digits === 0) {
-            throw new ProtocolError("Cannot parse response as its Content-Length is invalid");
-          }
-          contentLength = value;
+          contentLength = parseLength(buf, line + CONTENT_LENGTH.length, lineEnd);
         } else if (startsWithLower(buf, line, lineEnd, CONNECTION)) {
           const from = line + CONNECTION.length;
           if (containsLower(buf, from, lineEnd, CLOSE)) close = true;

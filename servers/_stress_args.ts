@@ -43,10 +43,13 @@ Options:
       --pipeline N       N requests in flight per connection (HTTP/1.1 pipelining)
       --json             print the report as JSON only
   -q, --quiet            no live progress (the report still prints)
-      --accept-failures  exit 0 even when requests failed
+      --accept-failures  exit 0 even when requests failed or went unanswered
   -h, --help             show this help
 
-Exit codes: 0 ok, 1 some request failed, 2 bad usage, 130 interrupted (Ctrl+C).
+Exit codes: 0 ok; 1 some request failed or went unanswered (no response by the end of
+the drain window, min(timeout, 1s) after -d), or no request got any response at all
+(even with --accept-failures); 2 bad usage; 130 interrupted (Ctrl+C).
+Credentials in the URL (http://user:pass@host/) are sent as Basic auth.
 A URL other than 127.0.0.1/localhost/[::1] needs net permission for its host:
   deno run --allow-net=HOST --allow-read=servers,sync servers/stress_cli.ts http://HOST/`;
 

@@ -24,6 +24,8 @@ export class RequestBudget {
   #startPerf: number;
   /** Index of the next request in rate mode. */
   #nextArrival = 0;
+  /** Whether a request was taken yet. */
+  #tookAny = false;
 
   /**
    * Creates the budget of one worker.
@@ -49,11 +51,18 @@ export class RequestBudget {
     return this.stopping || Atomics.load(this.#progress, PROGRESS.stop) === 1;
   }
 
-  /** Takes one request to send; false when the run has no more. */
+  /**
+   * Takes one request to send; false when the run has no more. The first request of a
+   * worker is taken even after the deadline: a worker may start a little after the
+   * run's start, and a very short run (`-d 0.0001ms`) must not end having sent nothing.
+   */
   take(now: number): boolean {
-    if (this.#remaining <= 0 || now >= this.deadline || this.stopRequested()) return false;
+    if (
+      this.#remaining <= 0 || (now >= this.deadline && this.#tookAny) || this.stopRequested()
+    ) return false;
     this.#remaining--;
     this.sent++;
+    this.#tookAny = true;
     return true;
   }
 

@@ -53,6 +53,21 @@ export function closeQuietly(conn: Conn | undefined): void {
   }
 }
 
+/**
+ * What an error from connecting, reading or writing says, as a failure reason: the
+ * message without Deno's `(os error N)` suffix, starting in lower case, e.g.
+ * `too many open files` for `EMFILE`.
+ */
+export function reasonOf(error: unknown): string {
+  const message = (error instanceof Error ? error.message : String(error))
+    .replace(/ \(os error \d+\)$/, "");
+  // "Connection refused" → "connection refused", but "TLS …" stays.
+  return /^[A-Z][a-z]/.test(message) ? message[0].toLowerCase() + message.slice(1) : message;
+}
+
+/** Reason of requests cut off by the server closing the connection. */
+const CLOSED_EARLY = "the server closed the connection before responding";
+
 /** The failure cause of an error from connecting, reading or writing. */
 export function classifyError(error: unknown): number {
   if (error instanceof Deno.errors.ConnectionRefused) return CAUSE.refused;
@@ -94,6 +109,10 @@ export class Connection {
   #writeError: unknown = undefined;
   /** The bytes of the last write started. */
   #lastWrite: Uint8Array;
+  /** Ends a pending {@linkcode Connection.connect}. */
+  #giveUpConnecting: ((reason: unknown) => void) | undefined = undefined;
+  /** The reason of requests that time out (one string per connection, made once). */
+  #noResponse: string;
 
   /**
    * Creates a closed connection.
@@ -106,6 +125,7 @@ export class Connection {
     this.sentAt = new Float64Array(run.config.pipeline);
     this.startAt = new Float64Array(run.config.pipeline);
     this.#lastWrite = run.batches[0];
+    this.#noResponse = `no response within ${run.config.timeoutMs} ms`;
   }
 
   /** Sends and reads until the run has no more requests for this connection. */
@@ -157,8 +177,10 @@ export class Connection {
         continue;
       }
       this.answer(done, now);
-      if (n === null) this.serverClosed(now);
-      else if (this.#parser.closeAfter) this.resendUnanswered();
+      // A response that asked to close, or that the close itself ended (no length):
+      // the server read no request after it, so those are sent again.
+      if (this.#parser.closeAfter) this.resendUnanswered();
+      else if (n === null) this.serverClosed(now);
       if (this.conn === undefined) now = performance.now();
     }
     this.close();
@@ -199,7 +221,7 @@ export class Connection {
       } catch (error) {
         this.conn = undefined;
         if (budget.stopRequested()) tally.inFlight++;
-        else tally.fail(classifyError(error), 1, performance.now());
+        else tally.fail(classifyError(error), 1, performance.now(), reasonOf(error));
         return FAILED;
       }
       now = performance.now();
@@ -211,25 +233,34 @@ export class Connection {
     return now;
   }
 
-  /** Opens the socket, failing with `TimedOut` after the request timeout. */
+  /** True while the socket is being opened. */
+  get connecting(): boolean {
+    return this.#giveUpConnecting !== undefined;
+  }
+
+  /**
+   * Opens the socket, failing with `TimedOut` after the request timeout, or at once when
+   * {@linkcode Connection.stop} is called: a target that never accepts must not hold the
+   * run past its drain window (it took 5.2 s, the default timeout, instead of ≤ 2 s).
+   */
   async connect(): Promise<Conn> {
     const { hostname, port, tls, caCerts, timeoutMs } = this.#run.config;
-    let timer: ReturnType<typeof setTimeout> | undefined;
     const attempt = tls
       ? Deno.connectTls({ hostname, port, caCerts })
       : Deno.connect({ hostname, port });
+    const givenUp = Promise.withResolvers<never>();
+    const timer = setTimeout(() => {
+      givenUp.reject(new Deno.errors.TimedOut(`connecting took over ${timeoutMs} ms`));
+    }, timeoutMs);
+    this.#giveUpConnecting = givenUp.reject;
     try {
-      return await Promise.race([
-        attempt,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            attempt.then(closeQuietly, () => {});
-            reject(new Deno.errors.TimedOut("Connecting timed out"));
-          }, timeoutMs);
-        }),
-      ]);
+      return await Promise.race([attempt, givenUp.promise]);
+    } catch (error) {
+      attempt.then(closeQuietly, () => {}); // a connection that comes too late is closed
+      throw error;
     } finally {
       clearTimeout(timer);
+      this.#giveUpConnecting = undefined;
     }
   }
 
@@ -294,7 +325,7 @@ export class Connection {
       return parser.feed(n);
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
-      this.#run.tally.fail(CAUSE.protocol, this.clearInFlight(), now);
+      this.#run.tally.fail(CAUSE.protocol, this.clearInFlight(), now, error.message);
       this.close();
       return -1;
     }
@@ -319,29 +350,35 @@ export class Connection {
   /** The server closed: what is still in flight was cut off. */
   serverClosed(now: number): void {
     if (this.#writeError !== undefined) this.settleBroken(this.#writeError);
-    else this.#run.tally.fail(CAUSE.reset, this.clearInFlight(), now);
+    else this.#run.tally.fail(CAUSE.reset, this.clearInFlight(), now, CLOSED_EARLY);
     this.close();
   }
 
-  /** The server asked to close: pipelined requests after that one are sent again. */
+  /** The server closed after a response: pipelined requests after it are sent again. */
   resendUnanswered(): void {
     this.#run.budget.giveBack(this.clearInFlight());
     this.close();
   }
 
-  /** Accounts for the requests in flight on a connection that broke under a read. */
+  /**
+   * Accounts for the requests in flight on a connection that broke under a read, or
+   * whose header block outgrew the read buffer (64 KiB: `protocol`).
+   */
   settleBroken(readError: unknown): void {
     const { tally } = this.#run;
     const count = this.clearInFlight();
     const error = this.#writeError ?? readError;
     const now = performance.now();
-    if (this.stopped) tally.inFlight += count;
-    else if (this.timedOut) tally.fail(CAUSE.timeout, count, now);
+    if (readError instanceof ProtocolError) {
+      tally.fail(CAUSE.protocol, count, now, readError.message);
+    } else if (this.stopped) tally.inFlight += count;
+    else if (this.timedOut) tally.fail(CAUSE.timeout, count, now, this.#noResponse);
     else if (
       error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted
     ) {
-      tally.fail(CAUSE.reset, count, now); // closed under a pending read or write
-    } else tally.fail(classifyError(error), count, now);
+      // Closed under a pending read or write.
+      tally.fail(CAUSE.reset, count, now, "the connection was closed under a read or write");
+    } else tally.fail(classifyError(error), count, now, reasonOf(error));
     this.timedOut = false;
   }
 
@@ -368,9 +405,13 @@ export class Connection {
     closeQuietly(this.conn);
   }
 
-  /** Closes the socket because the run ended (what is in flight counts as `inFlight`). */
+  /**
+   * Closes the socket, or gives up connecting, because the run ended (what is in flight
+   * counts as `inFlight`).
+   */
   stop(): void {
     this.stopped = true;
     closeQuietly(this.conn);
+    this.#giveUpConnecting?.(new Deno.errors.Interrupted("the run ended while connecting"));
   }
 }

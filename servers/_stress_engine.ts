@@ -45,7 +45,7 @@
  * @module
  */
 
-import { repeatRequest } from "./_http_request.ts";
+import { pipelineBatches } from "./_http_request.ts";
 import { RequestBudget } from "./_stress_budget.ts";
 import { Connection, type RunContext } from "./_stress_connection.ts";
 import { type EngineResult, type SecondData, Tally } from "./_stress_tally.ts";
@@ -122,8 +122,7 @@ export class StressEngine {
     this.#budget = new RequestBudget(config, startPerf, progress);
     this.#tally = new Tally(startPerf, progress, config.slot, onSecond);
     this.#drainEnd = this.#budget.deadline + Math.min(config.timeoutMs, MAX_DRAIN_MS);
-    const batches: Uint8Array[] = [new Uint8Array(0)];
-    for (let k = 1; k <= config.pipeline; k++) batches.push(repeatRequest(config.request, k));
+    const batches = pipelineBatches(config.request, config.pipeline);
     const run: RunContext = { config, budget: this.#budget, tally: this.#tally, batches };
     for (let i = 0; i < config.connections; i++) this.#connections.push(new Connection(run));
   }
@@ -151,7 +150,10 @@ export class StressEngine {
     const timeoutMs = this.#config.timeoutMs;
     let open = 0;
     for (const connection of this.#connections) {
-      if (connection.conn === undefined) continue;
+      if (connection.conn === undefined) {
+        if (stopNow && connection.connecting) connection.stop();
+        continue;
+      }
       open++;
       if (stopNow) {
         if (!connection.stopped) connection.stop();

@@ -124,7 +124,13 @@ export function formatReport(report: StressReport, width = 80): string {
   lines.push(
     `  Requests   ${formatCount(report.requests)} sent, ${formatCount(report.successes)} ok, ${
       formatCount(failed)
-    } failed${report.inFlight > 0 ? `, ${formatCount(report.inFlight)} in flight at the end` : ""}`,
+    } failed${
+      report.inFlight === 0
+        ? ""
+        : report.cancelled
+        ? `, ${formatCount(report.inFlight)} in flight when stopped`
+        : `, ${formatCount(report.inFlight)} unanswered at the end`
+    }`,
   );
   lines.push(
     `  Throughput ${formatCount(report.rps, 1)} req/s, ${bytes(report.bytesPerSecond)}/s read`,
@@ -139,7 +145,15 @@ export function formatReport(report: StressReport, width = 80): string {
   lines.push(`  Status     ${codes.length ? codes.join(", ") : "no responses"}`);
   const causes = Object.entries(report.failures).filter(([, n]) => n > 0)
     .map(([cause, n]) => `${cause}: ${formatCount(n)}`);
+  // Unanswered requests are not failures by cause, but a run with them is no success.
+  if (!report.cancelled && report.inFlight > 0) {
+    causes.push(`${formatCount(report.inFlight)} unanswered`);
+  }
   lines.push(`  Failures   ${causes.length ? causes.join(", ") : "none"}`);
+  // Each reason once, however many requests and workers met it.
+  for (const { cause, reason, count } of report.failureReasons ?? []) {
+    lines.push(`             ${cause}: ${reason} (${formatCount(count)})`);
+  }
 
   if (report.histogram.length > 0) {
     lines.push("");

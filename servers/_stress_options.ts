@@ -4,6 +4,7 @@
  * @module
  */
 
+import { integerError, received } from "../sync/_checks.ts";
 import { encodeRequest } from "./_http_request.ts";
 import type { StressOptions } from "./stress.ts";
 
@@ -54,32 +55,42 @@ export function defaultWorkers(): number {
   return Math.max(1, Math.min(8, Math.floor(cores / 2)));
 }
 
-function checkNumber(name: string, value: unknown): void {
-  if (typeof value !== "number") {
-    throw new TypeError(
-      `Cannot run stress as '${name}' must be a number: received ${typeof value} '${value}'`,
-    );
-  }
-}
+const ACTION = "Cannot run stress";
 
 function checkInteger(name: string, value: number | undefined, max: number): void {
+  const error = value === undefined ? undefined : integerError(value, name, ACTION, { max });
+  if (error) throw error;
+}
+
+/**
+ * Checks a duration, timeout or rate: above 0 (sync/_checks' `delayError` allows 0) and
+ * at most `max` (24 h for times, far below the 2^31 ms where timers overflow).
+ */
+function checkPositive(name: string, value: number | undefined, max: number): void {
   if (value === undefined) return;
-  checkNumber(name, value);
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw new RangeError(
-      `Cannot run stress as '${name}' must be an integer from 1 to ${max}: received '${value}'`,
-    );
+  if (typeof value !== "number" || !(value > 0 && value <= max)) {
+    const message = `${ACTION} as '${name}' must be a number above 0 and at most ${max}: ` +
+      `received ${received(value)}`;
+    throw typeof value === "number" ? new RangeError(message) : new TypeError(message);
   }
 }
 
-function checkPositive(name: string, value: number | undefined, max: number): void {
-  if (value === undefined) return;
-  checkNumber(name, value);
-  if (!Number.isFinite(value) || value <= 0 || value > max) {
-    throw new RangeError(
-      `Cannot run stress as '${name}' must be a number above 0 and at most ${max}: received '${value}'`,
+/**
+ * The `Authorization` header for credentials in the URL (`http://user:pass@host/`), as
+ * curl and browsers send it: dropping them silently would stress the login page instead.
+ */
+function basicAuth(url: URL): [string, string] | undefined {
+  if (url.username === "" && url.password === "") return undefined;
+  let credentials: string;
+  try {
+    credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  } catch {
+    throw new TypeError(
+      `Cannot run stress as the URL's credentials are not valid percent-encoding: received '${url.username}'`,
     );
   }
+  const bytes = new TextEncoder().encode(credentials);
+  return ["Authorization", `Basic ${btoa(String.fromCharCode(...bytes))}`];
 }
 
 /**
@@ -151,6 +162,11 @@ export function normalizeStressOptions(options: StressOptions): NormalizedStress
     !(Array.isArray(options.caCerts) && options.caCerts.every((c) => typeof c === "string"))
   ) {
     throw new TypeError("Cannot run stress as 'caCerts' must be an array of PEM strings");
+  }
+  // Credentials in the URL become Basic auth, unless an Authorization header is given.
+  const auth = basicAuth(url);
+  if (auth && !headers.some(([name]) => name.toLowerCase() === "authorization")) {
+    headers.push(auth);
   }
   const body = typeof options.body === "string"
     ? new TextEncoder().encode(options.body)

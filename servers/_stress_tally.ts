@@ -56,6 +56,23 @@ export interface SecondData {
   histogram: HistogramData;
 }
 
+/** Why some requests failed: one entry per distinct cause and reason. */
+export interface FailureReason {
+  /** The cause the failures are counted under. */
+  cause: FailureCause;
+  /** What went wrong, e.g. `too many open files`. */
+  reason: string;
+  /** How many requests failed so. */
+  count: number;
+}
+
+/**
+ * Distinct reasons kept per worker: error messages can vary (a certificate's name), and
+ * a run of millions of failures must not keep millions of strings. 20 covers every
+ * reason the engine gives plus a dozen distinct operating-system errors.
+ */
+export const MAX_REASONS = 20;
+
 /** What one worker reports at the end. */
 export interface EngineResult {
   /** Requests written (or attempted, when connecting failed). */
@@ -72,6 +89,8 @@ export interface EngineResult {
   bytesRead: number;
   /** Latencies of all responses. */
   histogram: HistogramData;
+  /** Why requests failed without a response (at most {@linkcode MAX_REASONS} entries). */
+  reasons: FailureReason[];
 }
 
 /** The counts of one worker: totals, the current second, and the live shared counters. */
@@ -100,6 +119,8 @@ export class Tally {
   #secondHist = new Histogram();
   #secondCompleted = 0;
   #secondFailures = 0;
+  /** Failure reasons by cause index and text. */
+  #reasons = new Map<string, FailureReason>();
 
   /**
    * Creates the counts of one worker.
@@ -137,14 +158,20 @@ export class Tally {
     }
   }
 
-  /** Counts `count` requests that failed without a response. */
-  fail(cause: number, count: number, now: number): void {
+  /** Counts `count` requests that failed without a response, and why. */
+  fail(cause: number, count: number, now: number, reason: string): void {
     if (count === 0) return;
     if (now >= this.#secondEnd) this.flushSecond(now);
     this.failures[cause] += count;
     this.failed += count;
     this.#secondFailures += count;
     this.#secondCompleted += count;
+    const key = `${cause} ${reason}`;
+    const known = this.#reasons.get(key);
+    if (known) known.count += count;
+    else if (this.#reasons.size < MAX_REASONS) {
+      this.#reasons.set(key, { cause: FAILURE_CAUSES[cause], reason, count });
+    }
   }
 
   /** Sends the current second to `onSecond` once `now` is past it (the ticker calls this too). */
@@ -193,6 +220,7 @@ export class Tally {
       statusCodes,
       bytesRead: this.bytesRead,
       histogram: this.#histogram.data(),
+      reasons: [...this.#reasons.values()],
     };
   }
 }

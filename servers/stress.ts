@@ -148,6 +148,19 @@ export interface StressFailures {
   other: number;
 }
 
+/** Why some requests failed without a response: one cause and one reason. */
+export interface StressFailureReason {
+  /** The cause they are counted under in {@linkcode StressFailures}. */
+  cause: keyof StressFailures;
+  /**
+   * What went wrong, e.g. `too many open files`, `connection refused`,
+   * `no response within 5000 ms`, `the server closed the connection before responding`.
+   */
+  reason: string;
+  /** How many requests failed so. */
+  count: number;
+}
+
 /**
  * Latency statistics in milliseconds, with microsecond resolution, from an HDR-style
  * histogram (values within 0.4 % of the exact ones).
@@ -228,7 +241,9 @@ export interface StressSecond {
 
 /**
  * The result of a run, also what `deno task stress --json` prints. Every request is
- * accounted for once: `requests === successes + sum(failures) + inFlight`.
+ * accounted for once: `requests === successes + sum(failures) + inFlight`. A request
+ * still unanswered when the run stopped is neither a success nor a failure: it is
+ * `inFlight`, and `deno task stress` exits with 1 for it (see `docs/stress.md`).
  *
  * @example Checking the accounting
  * ```ts
@@ -261,7 +276,16 @@ export interface StressReport {
   successes: number;
   /** Failures by cause. */
   failures: StressFailures;
-  /** Requests sent but unfinished when the run stopped (a cancel or the end of a duration). */
+  /**
+   * Why requests failed without a response, each cause and reason once, most frequent
+   * first (HTTP statuses are in `statusCodes`; up to 20 distinct reasons per worker).
+   * Always set by {@linkcode runStress}.
+   */
+  failureReasons?: StressFailureReason[];
+  /**
+   * Requests sent but unanswered when the run stopped: on a cancel, or at the end of a
+   * duration once the drain window (`min(timeout, 1 s)`) is over.
+   */
   inFlight: number;
   /** Count per response status code. */
   statusCodes: Record<string, number>;
@@ -531,15 +555,21 @@ export async function runStress(
 }
 
 function checkPermissions(opts: NormalizedStressOptions): void {
+  // Every folder missing is named at once, so one retry with the flag given is enough.
+  const missing: string[] = [];
   for (const folder of ["./", "../sync/"]) {
     const dir = new URL(folder, import.meta.url);
     if (dir.protocol !== "file:") continue;
     if (Deno.permissions.querySync({ name: "read", path: dir }).state !== "granted") {
-      const path = Deno.build.os === "windows" ? dir.pathname.slice(1) : dir.pathname;
-      throw new Deno.errors.NotCapable(
-        `Cannot run stress as read permission for its worker modules is missing: run with --allow-read=${path}`,
-      );
+      missing.push(Deno.build.os === "windows" ? dir.pathname.slice(1) : dir.pathname);
     }
+  }
+  if (missing.length > 0) {
+    throw new Deno.errors.NotCapable(
+      `Cannot run stress as read permission for its worker modules is missing: run with --allow-read=${
+        missing.join(",")
+      }`,
+    );
   }
   const host = opts.url.hostname;
   const state = Deno.permissions.querySync({ name: "net", host: `${host}:${opts.port}` }).state;
@@ -661,6 +691,28 @@ class TimelineCollector {
   }
 }
 
+/** The URL as the report shows it: a password in it is not repeated. */
+function withoutPassword(url: URL): string {
+  if (url.password === "") return url.href;
+  const shown = new URL(url);
+  shown.password = "";
+  return shown.href;
+}
+
+/** Merges the workers' failure reasons, most frequent first. */
+function mergeReasons(results: EngineResult[]): StressFailureReason[] {
+  const merged = new Map<string, StressFailureReason>();
+  for (const result of results) {
+    for (const { cause, reason, count } of result.reasons) {
+      const key = `${cause} ${reason}`;
+      const known = merged.get(key);
+      if (known) known.count += count;
+      else merged.set(key, { cause, reason, count });
+    }
+  }
+  return [...merged.values()].sort((a, b) => b.count - a.count);
+}
+
 function buildReport(
   opts: NormalizedStressOptions,
   results: EngineResult[],
@@ -691,7 +743,7 @@ function buildReport(
   const seconds = times.durationMs / 1000;
   const ms = (micros: number): number => round3(micros / 1000);
   return {
-    url: opts.url.href,
+    url: withoutPassword(opts.url),
     method: opts.method,
     concurrency: opts.concurrency,
     workers: opts.workers,
@@ -700,6 +752,7 @@ function buildReport(
     requests,
     successes,
     failures,
+    failureReasons: mergeReasons(results),
     inFlight,
     statusCodes: Object.fromEntries(
       Object.entries(statusCodes).sort((a, b) => Number(a[0]) - Number(b[0])),

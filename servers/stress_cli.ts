@@ -1,8 +1,9 @@
 /**
  * `deno task stress [URL] [options]`: the HTTP load tester on the command line. Without a
  * URL it starts a small target on 127.0.0.1 and stresses that. Live progress on a
- * terminal, then a report with a latency histogram (or `--json`). Exit codes: 0 ok,
- * 1 some request failed (unless `--accept-failures`), 2 bad usage, 130 interrupted.
+ * terminal, then a report with a latency histogram (or `--json`). Exit codes: 0 ok;
+ * 1 some request failed or went unanswered (unless `--accept-failures`), or no request
+ * got any response (always); 2 bad usage; 130 interrupted.
  *
  * @module
  */
@@ -135,13 +136,39 @@ async function main(args: string[]): Promise<number> {
       );
     }
   }
+  const code = exitCode(report, parsed.acceptFailures);
+  if (code === 1 && !json) writeErr(`stress: ${verdict(report)} (exit code 1)\n`);
+  return code;
+}
+
+/**
+ * The exit code of a finished run: 130 when interrupted; 1 when no request got any
+ * response (always: such a run measured nothing), or when some failed or went
+ * unanswered (unless `--accept-failures`); else 0.
+ */
+function exitCode(report: StressReport, acceptFailures: boolean): number {
   if (report.cancelled) return 130;
+  if (responses(report) === 0) return 1;
   const failed = Object.values(report.failures).reduce((a, b) => a + b, 0);
-  if (failed > 0 && !parsed.acceptFailures) {
-    if (!json) writeErr(`stress: ${formatCount(failed)} requests failed (exit code 1)\n`);
-    return 1;
+  return failed + report.inFlight > 0 && !acceptFailures ? 1 : 0;
+}
+
+function responses(report: StressReport): number {
+  return Object.values(report.statusCodes).reduce((a, b) => a + b, 0);
+}
+
+/** Why the run exits with 1, in a few words. */
+function verdict(report: StressReport): string {
+  if (responses(report) === 0) {
+    return `no response at all to ${formatCount(report.requests)} requests`;
   }
-  return 0;
+  const failed = Object.values(report.failures).reduce((a, b) => a + b, 0);
+  const parts: string[] = [];
+  if (failed > 0) parts.push(`${formatCount(failed)} requests failed`);
+  if (report.inFlight > 0) {
+    parts.push(`${formatCount(report.inFlight)}${failed > 0 ? "" : " requests"} unanswered`);
+  }
+  return parts.join(", ");
 }
 
 if (import.meta.main) {

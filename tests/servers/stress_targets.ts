@@ -23,7 +23,7 @@ export interface TestTarget {
 export type Behaviour = (
   index: number,
   conn: Deno.Conn,
-) => "respond" | "close" | "stall" | Uint8Array;
+) => "respond" | "close" | "stall" | Uint8Array | { last: Uint8Array };
 
 const OK = new TextEncoder().encode(
   "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok",
@@ -32,7 +32,8 @@ const OK = new TextEncoder().encode(
 /**
  * Starts a raw HTTP/1.1 server whose answer to each request is chosen by `behaviour`:
  * `"respond"` sends a 200, a `Uint8Array` is sent as is, `"close"` closes the
- * connection, `"stall"` never answers.
+ * connection, `"stall"` never answers, `{ last }` sends `last` and ends its side of the
+ * connection (a body delimited by the close), reading no further request.
  *
  * @param behaviour The choice per request (its index counts from 0 across connections).
  * @returns The target.
@@ -64,6 +65,17 @@ export function startRawTarget(behaviour: Behaviour = () => "respond"): TestTarg
             return;
           }
           if (action === "stall") continue;
+          if (typeof action === "object" && "last" in action) {
+            let sent = 0;
+            while (sent < action.last.length) sent += await conn.write(action.last.subarray(sent));
+            // Half-close, then drain until the client closes: closing with unread
+            // requests would send a reset instead of the end of the body.
+            await conn.closeWrite();
+            while (await conn.read(buf) !== null) {
+              // ignored: requests after the last response
+            }
+            return;
+          }
           const bytes = action === "respond" ? OK : action;
           let written = 0;
           while (written < bytes.length) written += await conn.write(bytes.subarray(written));
