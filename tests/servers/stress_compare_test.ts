@@ -7,6 +7,9 @@ import {
   formatComparison,
   parseStressReport,
 } from "../../servers/stress_compare.ts";
+import { runStress } from "../../servers/stress.ts";
+import { formatCsvTimeline } from "../../servers/_csv_report.ts";
+import { renderHtmlReport } from "../../servers/_html_report.ts";
 import { closedReport, rateReport } from "./_stress_reports.ts";
 
 function rowOf(
@@ -154,4 +157,34 @@ Deno.test("formatComparison() prints aligned sections, marks and thresholds", ()
     /%( {2}\w+)?$/.test(l) && l.startsWith("  ")
   ).map((l) => l.replace(/ {2}(better|worse)$/, "").length);
   assertEquals(new Set(ends).size, 1);
+});
+
+Deno.test("compareReports(), thresholds, CSV and HTML read the reports of real runs", async () => {
+  let calls = 0;
+  await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
+    // Every 50th answer is a 503, so errors and status codes are not all zero.
+    return new Response("ok", { status: ++calls % 50 === 0 ? 503 : 200 });
+  });
+  const url = `http://127.0.0.1:${server.addr.port}/`;
+  const before = await runStress({ url, requests: 300, concurrency: 4, workers: 1 });
+  const after = await runStress({ url, requests: 300, concurrency: 4, workers: 1 });
+  // A report read back from JSON (what --out writes) compares like the object.
+  const c = compareReports(parseStressReport(JSON.stringify(before), "before.json"), after, {
+    thresholds: ["status5xx==6", "errors<=2%", "rps>-99%", "p99<10s"],
+  });
+  assertEquals(c.thresholds.map((t) => [t.metric, t.actual, t.ok]), [
+    ["status5xx", 6, true],
+    ["errors", 2, true],
+    ["rps", c.thresholds[2].actual, true],
+    ["p99", after.latencyMs.p99, true],
+  ]);
+  assertEquals(rowOf(c, "errors").after, 6);
+  const csv = formatCsvTimeline(after).trimEnd().split("\n");
+  assertEquals(
+    csv.slice(1).reduce((sum, line) => sum + Number(line.split(",")[1]), 0),
+    300,
+  );
+  const html = renderHtmlReport(after, { thresholds: c.thresholds });
+  assertStringIncludes(html, "all passed");
+  assertStringIncludes(html, `GET ${url}`);
 });
