@@ -5,7 +5,8 @@
  *
  * Permissions: started with `--allow-run` (as `deno task worker` is), it starts
  * itself again with the least it needs: `--allow-net` to the Redis host only,
- * `--allow-read` of the task module's folder, `--allow-env` (ioredis and BullMQ read
+ * `--allow-read` of the task module's folder and of Tandem's `pool/` and `sync/`
+ * (local modules loaded at run time need it), `--allow-env` (ioredis and BullMQ read
  * their settings from the environment) and `--allow-sys=hostname`; `--deno-arg
  * --allow-write=/tmp` adds a flag for tasks that need more. Started without
  * `--allow-run`, it runs as it is, with the permissions it was given.
@@ -89,6 +90,21 @@ function moduleUrl(path: string): URL {
     : new URL(path, `file://${Deno.cwd()}/`);
 }
 
+/**
+ * The folders a worker reads: the task module's, and Tandem's `pool/` and `sync/`
+ * (a task module imports `getTaskContext` or `sync/`, and Deno asks read permission
+ * for local modules loaded at run time: the task module and the pool's workers).
+ */
+export function readPaths(module: URL): string[] {
+  const paths: string[] = [];
+  if (module.protocol === "file:") paths.push(new URL(".", module).pathname);
+  for (const folder of ["../pool/", "../sync/"]) {
+    const url = new URL(folder, import.meta.url);
+    if (url.protocol === "file:") paths.push(url.pathname);
+  }
+  return paths;
+}
+
 /** Starts this script again with the least permissions; resolves to its exit code. */
 async function relaunch(args: WorkerArgs, raw: string[]): Promise<number> {
   const url = moduleUrl(String(args._[0]));
@@ -105,9 +121,7 @@ async function relaunch(args: WorkerArgs, raw: string[]): Promise<number> {
     "--allow-env",
     "--allow-sys=hostname",
   ];
-  if (url.protocol === "file:") {
-    flags.push(`--allow-read=${new URL(".", url).pathname}`);
-  }
+  flags.push(`--allow-read=${readPaths(url).join(",")}`);
   if (args.processes) flags.push(`--allow-run=${Deno.execPath()}`);
   const config = new URL("../deno.json", import.meta.url);
   if (config.protocol === "file:") {

@@ -4,6 +4,9 @@
 
 import { hasRedisServer, type LocalRedis, startRedis } from "../../cluster/_redis_server.ts";
 import { ClusterWorker, type ClusterWorkerOptions } from "../../cluster/worker.ts";
+import { closeClient, newClient } from "../../cluster/_redis.ts";
+import { readPaths } from "../../cluster/worker_cli.ts";
+import type { Redis } from "ioredis";
 
 export { until, within } from "../pool/_helpers.ts";
 
@@ -91,7 +94,7 @@ export function workerProcess(
       "run",
       "--no-prompt",
       `--allow-net=127.0.0.1:${redis.port}`,
-      `--allow-read=${new URL(".", module).pathname}`,
+      `--allow-read=${readPaths(module).join(",")}`,
       "--allow-env",
       "--allow-sys=hostname",
       cli.pathname,
@@ -150,4 +153,33 @@ export function workerProcess(
     status,
     stderr: () => errText,
   };
+}
+
+/** Runs `fn` with a Redis client of its own, closed afterwards. */
+export async function withClient<T>(
+  redis: LocalRedis,
+  fn: (client: Redis) => Promise<T>,
+): Promise<T> {
+  const client = newClient({ url: new URL(redis.url) });
+  try {
+    return await fn(client);
+  } finally {
+    await closeClient(client, 1_000);
+  }
+}
+
+/** Polls Redis until `check` returns true (a generous bound). */
+export async function untilRedis(
+  redis: LocalRedis,
+  check: (client: Redis) => Promise<boolean>,
+  what: string,
+  ms = 20_000,
+): Promise<void> {
+  await withClient(redis, async (client) => {
+    const end = Date.now() + ms;
+    while (!(await check(client))) {
+      if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  });
 }
