@@ -203,3 +203,53 @@ export async function formatHdrLog(
   for (const interval of intervals) text += await hdrLogLine(interval);
   return text;
 }
+
+/**
+ * Writes an HDR log as a run goes: the header at once, then each interval's line in the
+ * order given, though each line's compression finishes on its own schedule.
+ */
+export class HdrLogWriter {
+  #sink: (text: string) => void | Promise<void>;
+  #chain: Promise<void>;
+
+  /**
+   * Writes the header.
+   *
+   * @param sink Receives the text in order, e.g. an append to the log file.
+   * @param startEpochMs The start of the run, in ms since the epoch.
+   * @param options A comment line.
+   * @throws {TypeError} When `startEpochMs` is not a finite number.
+   */
+  constructor(
+    sink: (text: string) => void | Promise<void>,
+    startEpochMs: number,
+    options: HdrLogHeaderOptions = {},
+  ) {
+    this.#sink = sink;
+    const header = hdrLogHeader(startEpochMs, options);
+    this.#chain = Promise.resolve().then(() => sink(header));
+  }
+
+  /**
+   * Queues one interval's line.
+   *
+   * @param interval The interval.
+   * @returns Resolves once the line (and every earlier one) is written; rejects with
+   * the sink's error, as do all later writes.
+   */
+  write(interval: HdrInterval): Promise<void> {
+    const line = hdrLogLine(interval);
+    line.catch(() => {}); // awaited in the chain below
+    this.#chain = this.#chain.then(async () => this.#sink(await line));
+    return this.#chain;
+  }
+
+  /**
+   * Waits for every queued line.
+   *
+   * @returns Resolves once all are written.
+   */
+  flush(): Promise<void> {
+    return this.#chain;
+  }
+}

@@ -4,7 +4,13 @@
 
 import { assert, assertEquals, assertMatch, assertRejects, assertThrows } from "@std/assert";
 import { decodeFromCompressedBase64, HistogramLogReader, type JsHistogram } from "hdr-histogram-js";
-import { encodeHistogram, formatHdrLog, hdrLogHeader, hdrLogLine } from "../../servers/_hdr_log.ts";
+import {
+  encodeHistogram,
+  formatHdrLog,
+  hdrLogHeader,
+  hdrLogLine,
+  HdrLogWriter,
+} from "../../servers/_hdr_log.ts";
 import { bucketIndex, bucketLow, bucketWidth, Histogram } from "../../servers/_histogram.ts";
 
 /** A seeded generator, so a failure can be replayed. */
@@ -116,4 +122,32 @@ Deno.test("hdrLogLine() writes a fractional interval; hdrLogHeader() checks its 
     TypeError,
     "'startEpochMs' must be a finite number: received NaN",
   );
+});
+
+Deno.test("HdrLogWriter writes the header and then lines in order as they are queued", async () => {
+  const chunks: string[] = [];
+  const writer = new HdrLogWriter((text) => {
+    chunks.push(text);
+  }, 0);
+  // A large second then a small one: should the small one compress sooner, it still comes second.
+  const big = skewed(50_000, 5);
+  const small = skewed(3, 6);
+  const first = writer.write({ startMs: 0, histogram: big.data() });
+  writer.write({ startMs: 1000, histogram: small.data() });
+  await first;
+  await writer.flush();
+  assertEquals(chunks.length, 3);
+  assert(chunks[0].startsWith("#Tandem stress"));
+  assertEquals(decodeFromCompressedBase64(chunks[1].trimEnd().split(",")[3]).totalCount, 50_000);
+  assert(chunks[2].startsWith("1.000,"));
+
+  const failing = new HdrLogWriter((text) => {
+    if (!text.startsWith("#")) throw new Error("disk full");
+  }, 0);
+  await assertRejects(
+    () => failing.write({ startMs: 0, histogram: small.data() }),
+    Error,
+    "disk full",
+  );
+  await assertRejects(() => failing.flush(), Error, "disk full");
 });
