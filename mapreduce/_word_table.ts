@@ -620,6 +620,17 @@ export class WordTable {
         text = undefined;
       }
     }
+    if (text !== undefined && text.length === arena.length) {
+      // All ASCII (only then is there one UTF-16 unit per byte): no byte to look at.
+      for (let k = from, pos = 0; k < n; k++) {
+        const units = meta[4 * k + 1];
+        const word = text.slice(pos, pos + units);
+        pos += units;
+        map.set(word, counts[k]);
+        keys.push(word);
+      }
+      return;
+    }
     if (text !== undefined) {
       let pos = 0;
       let at = 0;
