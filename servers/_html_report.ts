@@ -39,6 +39,8 @@ export interface HtmlReportInput extends ReportView {
   endTime?: string;
   /** True when the run was interrupted. */
   cancelled?: boolean;
+  /** Why requests failed without a response, most frequent first. */
+  failureReasons?: { cause: string; reason: string; count: number }[];
   /** Threshold results, when the report carries them. */
   thresholds?: ThresholdResult[];
 }
@@ -224,6 +226,14 @@ function statusSection(report: HtmlReportInput): string {
     failures.length
       ? table(["Failure", "Count"], failures.map(([c, n]) => [esc(c), num(n)]), "numbers")
       : "<p>No failures.</p>"
+  }${
+    report.failureReasons?.length
+      ? table(
+        ["Cause", "Reason", "Count"],
+        report.failureReasons.map((r) => [esc(r.cause), esc(r.reason), num(r.count)]),
+        "numbers",
+      )
+      : ""
   }</div></section>`;
 }
 

@@ -36,9 +36,10 @@ Deno.test("servers/_uplot_asset.ts is what `deno task build:uplot` writes", asyn
 
 Deno.test("renderHtmlReport() writes one file that loads nothing from elsewhere", () => {
   const report = closedReport();
-  const html = renderHtmlReport(report, {
-    thresholds: evaluateThresholds(["p99<250ms", "errors<0.1%"], report),
-  });
+  const html = renderHtmlReport(
+    { ...report, failureReasons: [{ cause: "other", reason: "too many open files", count: 2 }] },
+    { thresholds: evaluateThresholds(["p99<250ms", "errors<0.1%"], report) },
+  );
   assertMatch(html, /^<!DOCTYPE html>/);
   // No external scripts, stylesheets, fonts, images or frames.
   assertNotMatch(html, /<(script|img|iframe|link)\b[^>]*\b(src|href)=/i);
@@ -47,6 +48,7 @@ Deno.test("renderHtmlReport() writes one file that loads nothing from elsewhere"
   assertStringIncludes(html, "<code>p99&lt;250ms</code>");
   assertStringIncludes(html, "1 failed");
   assertStringIncludes(html, "http5xx");
+  assertStringIncludes(html, "<td>too many open files</td>");
 });
 
 Deno.test("renderHtmlReport() escapes names and keeps embedded JSON inside its script", () => {
