@@ -64,11 +64,13 @@ export async function* chunkSource(
   signal?.throwIfAborted();
   const path = filePath(source);
   if (path !== undefined) {
-    await checkFile(path);
+    const { isFile } = await checkFile(path);
+    // Read once, in order, never seeking: a FIFO or `/dev/stdin` works too. An abort
+    // does not wait for its read, which may never return (a FIFO whose writer is idle).
     using file = await Deno.open(path, { read: true });
-    const read = async (into: Uint8Array): Promise<number | null> => {
+    const read = (into: Uint8Array): Promise<number | null> => {
       signal?.throwIfAborted();
-      return await file.read(into);
+      return isFile ? file.read(into) : untilAborted(file.read(into), signal);
     };
     yield* chunkAtWhitespace(read, chunkBytes);
     return;
@@ -143,12 +145,14 @@ function describe(value: unknown): string {
 }
 
 /**
- * Checks that `path` names a file (not a directory) and returns its size.
+ * Checks that `path` names a file (not a directory) and returns what `Deno.stat` says
+ * of it: `isFile` is false for a FIFO, a device such as `/dev/stdin` or a socket, whose
+ * bytes can only be read once, in order.
  *
  * @throws {TypeError} If `path` is neither a string nor a `file:` URL, or is a directory.
  * @throws {Deno.errors.NotFound} If the file does not exist.
  */
-export async function checkFile(path: string | URL): Promise<number> {
+export async function checkFile(path: string | URL): Promise<Deno.FileInfo> {
   if (path instanceof URL ? path.protocol !== "file:" : typeof path !== "string") {
     throw new TypeError(
       `Cannot read text as the path must be a string or a file: URL: received ${
@@ -160,7 +164,7 @@ export async function checkFile(path: string | URL): Promise<number> {
   if (info.isDirectory) {
     throw new TypeError(`Cannot read text as the path is a directory: '${String(path)}'`);
   }
-  return info.size;
+  return info;
 }
 
 /** The file a source names, if it names one. */
@@ -175,9 +179,27 @@ export function filePath(source: TextSource): string | URL | undefined {
   return undefined;
 }
 
+/**
+ * Whether a string looks like a lone file path rather than text: no whitespace, and a
+ * `/` or a backslash, or a file extension (`corpus.txt`, `./data`, `C:\a.md`). A text
+ * of one such word is rare enough to ask for `[text]`.
+ */
+export function looksLikePath(text: string): boolean {
+  return text.length > 0 && text.length <= 4096 && !/\s/.test(text) &&
+    (/[/\\]/.test(text) || /\.[A-Za-z][A-Za-z0-9]{0,4}$/.test(text));
+}
+
 function toPieces(source: TextSource): AsyncIterable<Uint8Array> | Iterable<Uint8Array> {
   const encoder = new TextEncoder();
-  if (typeof source === "string") return [encoder.encode(source)];
+  if (typeof source === "string") {
+    if (looksLikePath(source)) {
+      // A string is the text itself; counting a path's characters is never what was meant.
+      throw new TypeError(
+        `Cannot read text as a string is the text itself, not a path: pass { path } or a file: URL to read a file, or [string] to count a string like this one: received '${source}'`,
+      );
+    }
+    return [encoder.encode(source)];
+  }
   if (source instanceof Uint8Array) return [source];
   if (typeof source !== "object" || source === null) {
     throw new TypeError(

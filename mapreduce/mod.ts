@@ -1,10 +1,11 @@
 /**
- * Chunked parallel map-reduce and word frequency: the seed's MapReduce example
- * (count each word per chunk, then merge the dictionaries), streaming and exact.
+ * Chunked parallel map-reduce and word frequency: Python's `collections.Counter` over
+ * `str.split()`, counted per chunk on workers and merged, streaming and exact.
  *
  * - {@linkcode mapReduce}: map chunks on a `WorkerPool`, reduce results as they complete.
  * - {@linkcode wordFrequency}: word → count of a string, file or stream, on workers,
  *   with tokens exactly Python's `str.split()`.
+ * - {@linkcode mostCommon}: the most frequent words, like `Counter.most_common(n)`.
  * - {@linkcode WordCountPool}: word-count workers kept across `wordFrequency` calls.
  * - {@linkcode textChunks}: stream text as byte chunks cut at whitespace boundaries.
  *
@@ -21,6 +22,7 @@
  */
 
 export * from "./map_reduce.ts";
+export * from "./most_common.ts";
 export * from "./text_chunks.ts";
 export * from "./word_count_pool.ts";
 export * from "./word_frequency.ts";

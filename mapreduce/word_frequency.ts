@@ -1,26 +1,35 @@
 /**
- * {@linkcode wordFrequency}: the seed's MapReduce word count, streaming and parallel.
+ * {@linkcode wordFrequency}: Python's `Counter(text.split())`, streaming and parallel.
  *
  * @module
  */
 
-import type { ChunkCounts } from "./_word_table.ts";
-import { WordTable } from "./_word_table.ts";
+import { checkInteger } from "../sync/_checks.ts";
+import { type ChunkCounts, WordTable } from "./_word_table.ts";
 import { mapReduce } from "./map_reduce.ts";
 import { onPool } from "./_count_pools.ts";
 import { WordCountPool } from "./word_count_pool.ts";
-import { type Chunk, release } from "./_word_count_worker.ts";
-import { DEFAULT_CHUNK_BYTES, type TextSource } from "./text_chunks.ts";
-import { checkFile, chunkSource, filePath } from "./_chunker.ts";
-import { asyncFileReader, countRange, PIECE_BYTES } from "./_file_range.ts";
 import {
+  type Chunk,
   type FileShare,
+  release,
   SHARE_BYTES,
   SHARE_DONE_BYTES,
   SHARE_DONE_WORDS,
   SHARE_STOP,
   SHARE_VERSION,
 } from "./_word_count_worker.ts";
+import { DEFAULT_CHUNK_BYTES, type TextSource } from "./text_chunks.ts";
+import { checkFile, chunkSource, filePath } from "./_chunker.ts";
+import { asyncFileReader, countRange, PIECE_BYTES } from "./_file_range.ts";
+
+/** The start of this module's errors. */
+const ACTION = "Cannot count words";
+/** Ranges a file is cut into by default: between these sizes (see `countFile`). */
+const MIN_RANGE_BYTES = 1 << 20;
+const MAX_RANGE_BYTES = 8 << 20;
+/** The part of a file the workers' first tasks count (see `countFile`). */
+const FIRST_SHARE = 0.8;
 
 /**
  * Progress of {@linkcode wordFrequency}, reported after each merged chunk (for a file on
@@ -74,7 +83,7 @@ export interface WordFrequencyOptions {
 }
 
 /**
- * Counts how often each word occurs (the seed's `map_frequency` + merge, made real):
+ * Counts how often each word occurs, like Python's `collections.Counter(text.split())`:
  * streams `source` in chunks cut at whitespace boundaries, counts each chunk on a worker
  * with a byte-level tokenizer and hash table, and merges the compact per-chunk results
  * as they complete. A file is never read whole; on workers, each worker reads its own
@@ -88,17 +97,25 @@ export interface WordFrequencyOptions {
  * becomes U+FFFD inside its word (whitespace bytes stay separators). A byte-order mark
  * is kept as U+FEFF, as Python's `"utf-8"` codec does.
  *
+ * A string is always the text itself, never a path: a file is `{ path }` or a `file:` URL
+ * (as `Deno.readTextFile` would take a path, a string that looks like one, such as
+ * `"corpus.txt"` or `"/data/a.txt"`, with no whitespace, is refused with a `TypeError`;
+ * to count such a string, pass `[string]`). A FIFO, `/dev/stdin` or another file that
+ * cannot seek is read once, as a stream. For the most frequent words, pass the result to
+ * {@linkcode mostCommon}.
+ *
  * @param source The text: a string, bytes, strings, a file (`{ path }` or a `file:`
  * URL), or a stream of bytes (see {@linkcode TextSource}).
  * @param options Workers, chunk size, cancellation, lower-casing, word pattern, progress.
  * @returns Word → count, in first-seen order of the merged chunks.
  * @throws {RangeError} If `workers` is not a non-negative integer or `chunkBytes` not a
  * positive integer.
- * @throws {TypeError} If `source` is not a text source or is a directory, `pattern` is
- * not a `RegExp`, or `pool` is closed or given with `workers`.
+ * @throws {TypeError} If `source` is not a text source, is a directory or a string that
+ * looks like a path, `pattern` is not a `RegExp`, `pool` is closed or given with
+ * `workers`, or `workers` or `chunkBytes` is not a number.
  * @throws {Deno.errors.NotFound} If the file does not exist.
  *
- * @example The seed's four sentences
+ * @example A list of sentences, like `Counter(w for s in sentences for w in s.split())`
  * ```ts
  * import { wordFrequency } from "@tandem/tandem/mapreduce";
  * import { assertEquals } from "@std/assert";
@@ -147,21 +164,12 @@ export async function wordFrequency(
       throw new TypeError("Cannot count words as the WordCountPool is closed: create a new one");
     }
   }
-  const workers = pool?.workers ?? options.workers ?? navigator.hardwareConcurrency;
-  if (!Number.isSafeInteger(workers) || workers < 0) {
-    throw new RangeError(
-      `Cannot count words as 'workers' must be a non-negative integer: received ${String(workers)}`,
-    );
-  }
+  const workers = pool?.workers ??
+    checkInteger(options.workers, "workers", ACTION, navigator.hardwareConcurrency, { min: 0 });
   const { signal, onProgress } = options;
-  const chunkBytes = options.chunkBytes;
-  if (chunkBytes !== undefined && (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1)) {
-    throw new RangeError(
-      `Cannot count words as 'chunkBytes' must be a positive integer: received ${
-        String(chunkBytes)
-      }`,
-    );
-  }
+  const chunkBytes = options.chunkBytes === undefined
+    ? undefined
+    : checkInteger(options.chunkBytes, "chunkBytes", ACTION, 0);
   const { pattern } = options;
   if (pattern !== undefined && !(pattern instanceof RegExp)) {
     throw new TypeError(
@@ -174,9 +182,12 @@ export async function wordFrequency(
   const path = filePath(source);
   if (path !== undefined) {
     signal?.throwIfAborted();
-    const size = await checkFile(path);
-    await countFile(table, path, size, workers, chunkBytes, options);
-    return transform(finished(table).toMap(), options);
+    const info = await checkFile(path);
+    // A FIFO or a device cannot seek (nor be shared out by range): it goes as a stream.
+    if (info.isFile) {
+      await countFile(table, path, info.size, workers, chunkBytes, options);
+      return transform(finished(table).toMap(), options);
+    }
   }
   const chunks = chunkSource(source, chunkBytes ?? DEFAULT_CHUNK_BYTES, signal);
   let bytes = 0;
@@ -271,7 +282,6 @@ async function countFile(
   if (ends === undefined) until = Math.min(ranges - 1, Math.floor(firstBytes / chunkBytes!));
   else while (until < ranges - 1 && ends[until] < firstBytes) until++;
   const state = new SharedArrayBuffer(SHARE_BYTES);
-  // The workers' first tasks end after about FIRST_SHARE of the bytes.
   const share: FileShare = {
     id: crypto.randomUUID(),
     path: path instanceof URL ? path.href : path,
@@ -379,12 +389,6 @@ function mergeCounts(
     return acc;
   };
 }
-
-/** Ranges a file is split into by default: between these sizes (see `countFile`). */
-const MIN_RANGE_BYTES = 1 << 20;
-const MAX_RANGE_BYTES = 8 << 20;
-/** The part of a file the workers' first tasks count (see `countFile`). */
-const FIRST_SHARE = 0.8;
 
 /** `table`, checked to hold every result it was given. */
 function finished(table: WordTable): WordTable {

@@ -1,7 +1,8 @@
 /**
  * `deno task wordcount FILE [--top 20] [--workers N] [--json]`: the word frequency of a
  * file, counted in parallel with {@linkcode wordFrequency}. Prints the top words with
- * their counts, then the total and distinct word counts. `FILE` may be `-` for stdin.
+ * their counts, then the total and distinct word counts. `FILE` may be `-` for stdin, a
+ * FIFO or a process substitution (`<(zcat big.txt.gz)`): those are read once, as a stream.
  *
  * Exit codes: 0 on success, 1 when the file cannot be counted (missing, a directory,
  * not UTF-8 text), 2 for bad flags, 130 when interrupted.
@@ -18,7 +19,8 @@ const MAX_WORKERS = 256;
 
 const USAGE = `Usage: deno task wordcount FILE [--top 20] [--workers N] [--json] [--lower-case]
 
-Counts how often each word occurs in FILE (\`-\` reads stdin). Words are split exactly
+Counts how often each word occurs in FILE (\`-\` reads stdin; a FIFO or <(command) is
+read once, as a stream). Words are split exactly
 like Python's str.split(); counting runs on N workers (default: one per CPU core).
 
   --top N        how many of the most frequent words to print (default 20, 0 for none)
@@ -50,35 +52,88 @@ function integerFlag(name: string, value: string, min: number, max: number): num
   return n;
 }
 
-/** Throws a clear error when `path` is missing, a directory or not UTF-8 text. */
-async function checkTextFile(path: string): Promise<number> {
+/** What to count: a regular file by its path (read by the workers), anything else as a stream. */
+interface Input {
+  source: { path: string } | ReadableStream<Uint8Array>;
+  /** Bytes to count, when known (a regular file's size), for the progress line. */
+  size?: number;
+}
+
+/**
+ * Opens `path` for counting, with a clear error when it is missing, a directory or not
+ * UTF-8 text. A FIFO, `/dev/stdin` or a process substitution (`<(cmd)`) cannot seek and
+ * gives its bytes once: it is opened once, its first bytes sniffed and then counted with
+ * the rest as a stream (a second open of a FIFO waits for a writer that never comes).
+ */
+async function openInput(path: string): Promise<Input> {
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new Error(`Cannot count words as the file does not exist: '${path}'`);
-    }
-    if (error instanceof Deno.errors.PermissionDenied) {
-      throw new Error(`Cannot count words as the file cannot be read: '${path}'`);
-    }
-    throw error;
+    throw inputError(error, path);
   }
   if (info.isDirectory) {
     throw new Error(`Cannot count words as the path is a directory: '${path}'`);
   }
-  using file = await Deno.open(path, { read: true });
-  const head = new Uint8Array(SNIFF_BYTES);
-  let n = 0;
-  while (n < head.length) {
-    const read = await file.read(head.subarray(n));
-    if (read === null) break;
-    n += read;
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (error) {
+    throw inputError(error, path);
   }
-  if (!looksLikeText(head.subarray(0, n))) {
-    throw new Error(`Cannot count words as the file is not UTF-8 text: '${path}'`);
+  try {
+    const head = new Uint8Array(SNIFF_BYTES);
+    let n = 0;
+    while (n < head.length) {
+      const read = await file.read(head.subarray(n));
+      if (read === null) break;
+      n += read;
+    }
+    if (!looksLikeText(head.subarray(0, n))) {
+      throw new Error(`Cannot count words as the file is not UTF-8 text: '${path}'`);
+    }
+    if (info.isFile) {
+      file.close();
+      return { source: { path }, size: info.size };
+    }
+    return { source: streamOf(head.subarray(0, n), file) };
+  } catch (error) {
+    file.close();
+    throw error;
   }
-  return info.size;
+}
+
+function inputError(error: unknown, path: string): unknown {
+  if (error instanceof Deno.errors.NotFound) {
+    return new Error(`Cannot count words as the file does not exist: '${path}'`);
+  }
+  if (error instanceof Deno.errors.PermissionDenied) {
+    return new Error(`Cannot count words as the file cannot be read: '${path}'`);
+  }
+  return error;
+}
+
+/** `head`, then the rest of `file` (closed at its end or when the stream is cancelled). */
+function streamOf(head: Uint8Array, file: Deno.FsFile): ReadableStream<Uint8Array> {
+  let open = true;
+  const close = () => {
+    if (open) file.close();
+    open = false;
+  };
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (head.length > 0) controller.enqueue(head);
+    },
+    async pull(controller) {
+      const piece = new Uint8Array(SNIFF_BYTES);
+      const n = await file.read(piece);
+      if (n === null) {
+        close();
+        controller.close();
+      } else controller.enqueue(piece.subarray(0, n));
+    },
+    cancel: close,
+  });
 }
 
 /** Text has no NUL byte and is valid UTF-8 (a sequence cut by the sniff's end is fine). */
@@ -142,7 +197,9 @@ async function main(args: string[]): Promise<number> {
     ? navigator.hardwareConcurrency
     : integerFlag("workers", flags.workers, 1, MAX_WORKERS);
 
-  const size = path === "-" ? undefined : await checkTextFile(path);
+  const { source, size }: Input = path === "-"
+    ? { source: Deno.stdin.readable }
+    : await openInput(path);
   const controller = new AbortController();
   const onInterrupt = () => controller.abort(new DOMException("Interrupted", "AbortError"));
   Deno.addSignalListener("SIGINT", onInterrupt);
@@ -150,7 +207,7 @@ async function main(args: string[]): Promise<number> {
   const progress = progressLine(size, Deno.stderr);
   let counts: Map<string, number>;
   try {
-    counts = await wordFrequency(path === "-" ? Deno.stdin.readable : { path }, {
+    counts = await wordFrequency(source, {
       workers,
       signal: controller.signal,
       lowerCase: flags["lower-case"],

@@ -257,3 +257,34 @@ Deno.test("wordFrequency() rejects on abort while its stream is stalled, and can
     });
   }
 });
+
+Deno.test("wordFrequency() refuses a string that looks like a file path, and counts [string]", async () => {
+  for (const path of ["/path/to/file.txt", "corpus.txt", "./data", "C:\\corpus\\a.md"]) {
+    const error = await assertRejects(() => wordFrequency(path), TypeError, "not a path");
+    assert(error.message.includes(`received '${path}'`), error.message);
+    assertEquals(Object.fromEntries(await wordFrequency([path])), { [path]: 1 });
+  }
+  // Text, even of one word, is counted as it is.
+  for (const text of ["hello", "3.14", "to be/not to be", "a.txt b.txt", "U.S.A.", ""]) {
+    assertEquals(sorted(await wordFrequency(text)), sorted(referenceCount(text)));
+  }
+});
+
+Deno.test("wordFrequency() reads a FIFO once, as a stream, on workers", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mapreduce_fifo_" });
+  try {
+    const fifo = `${dir}/input`;
+    assert((await new Deno.Command("mkfifo", { args: [fifo] }).output()).success);
+    const bytes = corpus(300_000, 9);
+    const writing = (async () => {
+      using file = await Deno.open(fifo, { write: true });
+      for (let at = 0; at < bytes.length;) at += await file.write(bytes.subarray(at));
+    })();
+    const counts = await wordFrequency({ path: fifo }, { workers: 2, chunkBytes: 64 << 10 });
+    await writing;
+    assertEquals(sorted(counts), sorted(referenceCount(bytes)));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  assertWorkersTerminated();
+});

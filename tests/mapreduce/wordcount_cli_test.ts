@@ -228,3 +228,66 @@ Deno.test({
     });
   },
 });
+
+/**
+ * The CLI's output for `args`, with `feed` writing to its stdin; killed after a minute.
+ * With `shell`, `args` are a bash command line after the CLI's (to use `<(cat)`).
+ */
+async function runFed(
+  args: string[],
+  feed: (child: Deno.ChildProcess) => Promise<void>,
+  shell = false,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const cli = [Deno.execPath(), "run", "--no-prompt", "--allow-read", CLI.href];
+  const child = new Deno.Command(shell ? "bash" : cli[0], {
+    args: shell ? ["-c", `"$@" ${args.join(" ")}`, "bash", ...cli] : [...cli.slice(1), ...args],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // Generous: a CLI that opens a FIFO twice waits forever for a second writer.
+  const timer = setTimeout(() => child.kill(), 60_000);
+  try {
+    const [out] = await Promise.all([child.output(), feed(child)]);
+    const decoder = new TextDecoder();
+    return {
+      code: out.code,
+      stdout: decoder.decode(out.stdout),
+      stderr: decoder.decode(out.stderr),
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("wordcount CLI reads a FIFO once", async () => {
+  await withTempDir(async (dir) => {
+    const fifo = `${dir}/input`;
+    assert((await new Deno.Command("mkfifo", { args: [fifo] }).output()).success);
+    const result = await runFed([fifo, "--json", "--top", "1"], async (child) => {
+      await child.stdin.close();
+      using file = await Deno.open(fifo, { write: true });
+      const bytes = new TextEncoder().encode(SEED);
+      for (let at = 0; at < bytes.length;) at += await file.write(bytes.subarray(at));
+    });
+    assertEquals(result.code, 0, result.stderr);
+    const report = JSON.parse(result.stdout);
+    assertEquals(report.top, [{ word: "the", count: 5 }]);
+    assertEquals(report.totalWords, 23);
+  });
+});
+
+Deno.test("wordcount CLI counts a process substitution, which cannot seek, and sniffs it", async () => {
+  const feed = (bytes: Uint8Array) => async (child: Deno.ChildProcess) => {
+    const writer = child.stdin.getWriter();
+    await writer.write(bytes);
+    await writer.close();
+  };
+  // bash passes `<(cat)` as a /dev/fd path to a pipe, fed here through the shell's stdin.
+  const text = await runFed(["<(cat)", "--json"], feed(new TextEncoder().encode(SEED)), true);
+  assertEquals(text.code, 0, text.stderr);
+  assertEquals(JSON.parse(text.stdout).distinctWords, 12);
+  const binary = await runFed(["<(cat)"], feed(new Uint8Array([0x61, 0, 0x62])), true);
+  assertEquals(binary.code, 1);
+  assertMatch(binary.stderr, /^wordcount: Cannot count words as the file is not UTF-8 text/);
+});
