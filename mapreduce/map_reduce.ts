@@ -4,8 +4,12 @@
  * @module
  */
 
+import { checkInteger } from "../sync/_checks.ts";
 import { WorkerPool } from "../pool/worker_pool.ts";
 import { StreamIterator } from "./_stream_iterator.ts";
+
+/** The start of this module's option errors. */
+const ACTION = "Cannot run map-reduce";
 
 /** A task that {@linkcode MapReducePool.submit} returns: awaitable and cancellable. */
 export interface MapReduceTask<T> extends PromiseLike<T> {
@@ -83,8 +87,8 @@ export interface MapReduceOptions<I, P, A> {
 }
 
 /**
- * Chunked parallel map-reduce (the seed's "count per chunk, then merge the
- * dictionaries"): reads `input` lazily, runs `map` on the pool for each chunk, keeps at
+ * Chunked parallel map-reduce (Python's "count each chunk in a `Pool`, then merge the
+ * `Counter`s"): reads `input` lazily, runs `map` on the pool for each chunk, keeps at
  * most `concurrency` chunks in flight, and folds each result into the accumulator with
  * `reduce` as soon as it completes (`asCompleted` order), so memory holds only the
  * chunks in flight and the accumulator.
@@ -102,8 +106,9 @@ export interface MapReduceOptions<I, P, A> {
  * empty and there is no `initial`.
  * @throws {RangeError} If `concurrency`, or `workers` without a `pool`, is not a positive
  * integer.
+ * @throws {TypeError} If `concurrency` or `workers` is given and is not a number.
  *
- * @example The seed's word count with a self-contained function
+ * @example A word count with a self-contained function
  * ```ts
  * import { mapReduce } from "@tandem/tandem/mapreduce";
  * import { assertEquals } from "@std/assert";
@@ -146,26 +151,8 @@ export async function mapReduce<I, P, A = P>(options: MapReduceOptions<I, P, A>)
       `Cannot run map-reduce as 'map' names an export but no 'pool' was given: received '${map}'`,
     );
   }
-  if (
-    options.concurrency !== undefined &&
-    (!Number.isSafeInteger(options.concurrency) || options.concurrency < 1)
-  ) {
-    throw new RangeError(
-      `Cannot run map-reduce as 'concurrency' must be a positive integer: received ${
-        String(options.concurrency)
-      }`,
-    );
-  }
-  if (
-    options.pool === undefined && options.workers !== undefined &&
-    (!Number.isSafeInteger(options.workers) || options.workers < 1)
-  ) {
-    throw new RangeError(
-      `Cannot run map-reduce as 'workers' must be a positive integer: received ${
-        String(options.workers)
-      }`,
-    );
-  }
+  checkInteger(options.concurrency, "concurrency", ACTION, 1);
+  if (options.pool === undefined) checkInteger(options.workers, "workers", ACTION, 1);
   signal?.throwIfAborted();
   const iterator = toAsyncIterator(input);
   const ownPool = options.pool === undefined

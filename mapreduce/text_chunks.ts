@@ -4,11 +4,12 @@
  * @module
  */
 
+import { checkInteger } from "../sync/_checks.ts";
 import { chunkSource } from "./_chunker.ts";
 
 /**
  * Where text comes from: a `string` (the text itself), a `Uint8Array` of UTF-8 bytes,
- * an iterable of strings (texts joined by a newline, like the seed's list of sentences),
+ * an iterable of strings (texts joined by a newline, like a Python list of lines),
  * a file (`{ path }` or a `file:` `URL`), or a `ReadableStream` / (async) iterable of
  * byte pieces. Bytes are UTF-8; see {@linkcode wordFrequency} for invalid sequences.
  */
@@ -69,13 +70,11 @@ export async function* textChunks(
   source: TextSource,
   options: TextChunksOptions = {},
 ): AsyncGenerator<Uint8Array> {
-  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
-  if (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1) {
-    throw new RangeError(
-      `Cannot cut text into chunks as 'chunkBytes' must be a positive integer: received ${
-        String(chunkBytes)
-      }`,
-    );
-  }
+  const chunkBytes = checkInteger(
+    options.chunkBytes,
+    "chunkBytes",
+    "Cannot cut text into chunks",
+    DEFAULT_CHUNK_BYTES,
+  );
   yield* chunkSource(source, chunkBytes, options.signal);
 }

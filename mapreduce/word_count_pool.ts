@@ -4,6 +4,7 @@
  * @module
  */
 
+import { checkInteger } from "../sync/_checks.ts";
 import { countPools, endCountPool, newCountPool } from "./_count_pools.ts";
 
 /** Options for {@linkcode WordCountPool}. */
@@ -46,16 +47,15 @@ export class WordCountPool implements AsyncDisposable {
    *
    * @param options The number of workers.
    * @throws {RangeError} If `workers` is not a positive integer.
+   * @throws {TypeError} If `workers` is not a number.
    */
   constructor(options: WordCountPoolOptions = {}) {
-    const workers = options.workers ?? navigator.hardwareConcurrency;
-    if (!Number.isSafeInteger(workers) || workers < 1) {
-      throw new RangeError(
-        `Cannot create WordCountPool as 'workers' must be a positive integer: received ${
-          String(workers)
-        }`,
-      );
-    }
+    const workers = checkInteger(
+      options.workers,
+      "workers",
+      "Cannot create WordCountPool",
+      navigator.hardwareConcurrency,
+    );
     this.workers = workers;
     countPools.set(this, newCountPool(workers));
   }
