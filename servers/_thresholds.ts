@@ -358,6 +358,51 @@ export function parseThresholds(expressions: readonly string[]): Threshold[] {
   return expressions.map(parseThreshold);
 }
 
+/** What a run will measure, for {@linkcode checkThresholdsFor}. */
+export interface RunShape {
+  /** True for a run with a rate (it measures service time and late requests). */
+  rate: boolean;
+  /** The endpoint names of a run with several request templates. */
+  endpoints?: readonly string[];
+}
+
+/**
+ * Checks before a run that it will measure what the thresholds read, so that a typo in
+ * an endpoint's name or a service-time threshold on a run without a rate is bad usage
+ * (exit 2, nothing sent) instead of an error after the run.
+ *
+ * @param thresholds Expressions or parsed thresholds.
+ * @param run Whether the run has a rate, and its endpoint names.
+ * @throws {TypeError} When an expression is malformed or names an unknown metric.
+ * @throws {RangeError} When a threshold needs a rate the run lacks, or names an endpoint
+ * the run does not have.
+ */
+export function checkThresholdsFor(
+  thresholds: readonly (string | Threshold)[],
+  run: RunShape,
+): void {
+  for (const t of thresholds.map(asThreshold)) {
+    if (!run.rate && (t.service || t.kind === "late")) {
+      throw new RangeError(
+        `Cannot use threshold '${t.expression}' as it needs a run with a rate (--rate): ` +
+          (t.service ? "service time" : "late requests") + " are measured only then",
+      );
+    }
+    if (t.endpoint !== undefined && !run.endpoints?.includes(t.endpoint)) {
+      const names = run.endpoints ?? [];
+      throw new RangeError(
+        `Cannot use threshold '${t.expression}' as the run has no endpoint '${t.endpoint}': ` +
+          (names.length ? `it has ${names.map((n) => `'${n}'`).join(", ")}` : "it has none"),
+      );
+    }
+    if (t.relative) {
+      throw new RangeError(
+        `Cannot use threshold '${t.expression}' as a change in % needs a BEFORE report: use it with 'stress compare'`,
+      );
+    }
+  }
+}
+
 function compare(actual: number, op: ThresholdOp, limit: number): boolean {
   switch (op) {
     case "<":

@@ -3,6 +3,7 @@
 import { assertEquals, assertThrows } from "@std/assert";
 import {
   brokenThresholds,
+  checkThresholdsFor,
   evaluateThresholds,
   formatThresholdResults,
   parseThreshold,
@@ -285,4 +286,32 @@ Deno.test("formatThresholdResults() prints one line per threshold with its actua
   assertEquals(formatThresholdResults(evaluateThresholds(["p99<+10%"], after, { before })), [
     "✗ p99<+10%  p99 = +100.0%  FAILED",
   ]);
+});
+
+Deno.test("checkThresholdsFor() refuses before a run what the run will not measure", () => {
+  const rate = { rate: true, endpoints: ["home", "login"] };
+  checkThresholdsFor(["p99<5ms", "service:p99<5ms", "late<1%", "endpoint:login:p95<300ms"], rate);
+  checkThresholdsFor(["p99<5ms", "errors<1%"], { rate: false });
+  assertThrows(
+    () => checkThresholdsFor(["service:p99<5ms"], { rate: false }),
+    RangeError,
+    "'service:p99<5ms' as it needs a run with a rate (--rate): service time",
+  );
+  assertThrows(() => checkThresholdsFor(["late<1"], { rate: false }), RangeError, "late requests");
+  assertThrows(
+    () => checkThresholdsFor(["endpoint:logni:p99<5ms"], rate),
+    RangeError,
+    "has no endpoint 'logni': it has 'home', 'login'",
+  );
+  assertThrows(
+    () => checkThresholdsFor(["endpoint:a:p99<5ms"], { rate: true }),
+    RangeError,
+    "it has none",
+  );
+  assertThrows(
+    () => checkThresholdsFor(["rps>-5%"], rate),
+    RangeError,
+    "use it with 'stress compare'",
+  );
+  assertThrows(() => checkThresholdsFor(["rps>>5"], rate), TypeError, "'rps>>' is not an operator");
 });
