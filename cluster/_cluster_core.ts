@@ -262,6 +262,7 @@ export class ClusterCore {
     await events.waitUntilReady();
     await client.hset(settingsKey(prefix, name), "leaseMs", String(this.leaseMs));
     await this.#queue.waitUntilReady();
+    this.#loadBeats(); // so that the first `stats` counts the workers already there
   }
 
   // ---- submit ------------------------------------------------------------------

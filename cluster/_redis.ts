@@ -70,7 +70,7 @@ export function newClient(target: RedisTarget): Redis {
   // (ioredis waits 2 s by default), so that closing never waits long for a dead server.
   const options = { maxRetriesPerRequest: null, disconnectTimeout: 200 };
   const client = target.client
-    ? target.client.duplicate(options)
+    ? target.client.duplicate(options) as Redis
     : new Redis(target.url.href, options);
   // ioredis emits 'error' on every failed reconnect; without a listener Node's
   // EventEmitter would throw. Reconnecting is the point: log nothing here.

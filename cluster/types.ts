@@ -4,8 +4,18 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
 import type { MapOptions } from "../pool/types.ts";
+
+/**
+ * An ioredis client (`new Redis(url)` from `npm:ioredis@5`): the pool or worker
+ * duplicates it for each connection it needs and never closes the original.
+ */
+export interface RedisClient {
+  /** Returns a new client with the same options (ioredis' `duplicate`). */
+  duplicate(override?: Record<string, unknown>): unknown;
+  /** Sends a command (present on every ioredis client). */
+  sendCommand(command: unknown): unknown;
+}
 
 /** Options of a {@linkcode ClusterPool}. */
 export interface ClusterPoolOptions {
@@ -13,7 +23,7 @@ export interface ClusterPoolOptions {
    * The Redis server: a `redis://` or `rediss://` URL, or an ioredis client (the
    * pool duplicates it and never closes the original).
    */
-  redis: string | URL | Redis;
+  redis: string | URL | RedisClient;
   /** The BullMQ queue name, shared by the pool and its workers (no `:`). */
   queue: string;
   /**

@@ -19,6 +19,7 @@ import type { Redis } from "ioredis";
 import { checkDelay, checkInteger, MAX_DELAY_MS, received } from "../sync/_checks.ts";
 import type { Task } from "../pool/task.ts";
 import type { ProcessPermissions } from "../pool/types.ts";
+import type { RedisClient } from "./types.ts";
 import { ProcessPool } from "../pool/process_pool.ts";
 import { WorkerPool } from "../pool/worker_pool.ts";
 import { decodeValue, encodeFailure, encodeValue } from "./_codec.ts";
@@ -50,7 +51,7 @@ const BEAT_MS = 5_000;
 /** Options of a {@linkcode ClusterWorker}. */
 export interface ClusterWorkerOptions {
   /** The Redis server: a `redis://` or `rediss://` URL, or an ioredis client. */
-  redis: string | URL | Redis;
+  redis: string | URL | RedisClient;
   /** The BullMQ queue name. */
   queue: string;
   /**

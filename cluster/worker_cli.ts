@@ -20,7 +20,7 @@
 
 import { parseArgs } from "@std/cli/parse-args";
 import { hostPort } from "./_redis.ts";
-import { ClusterWorker, type ClusterWorkerEvent } from "./worker.ts";
+import type { ClusterWorker, ClusterWorkerEvent } from "./worker.ts";
 
 const USAGE = `Usage: deno task worker --redis redis://HOST:6379 --queue NAME [options] TASK_MODULE
 
@@ -162,6 +162,8 @@ async function run(args: WorkerArgs): Promise<number> {
     if (json) write(JSON.stringify({ time: new Date().toISOString(), ...record }) + "\n");
   };
   const terminal = !json && Deno.stderr.isTerminal();
+  // Loaded here, not at the top: the launcher never needs BullMQ.
+  const { ClusterWorker } = await import("./worker.ts");
   let worker: ClusterWorker;
   try {
     worker = new ClusterWorker(moduleUrl(String(args._[0])), {
