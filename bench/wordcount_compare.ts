@@ -3,7 +3,8 @@
  * `multiprocessing.Pool(2)` against Tandem's `wordFrequency` on one thread and on 2
  * workers, on the same generated 100 MB corpus; then the peak RSS of the whole process
  * (workers included) counting a 1 GB file streamed from disk, and on it 1 thread against
- * 2 workers started for the call.
+ * 2 workers started for the call; last, a 7.4 MB file of one whitespace-free line
+ * (minified JSON), on 2 workers and on 1 thread, against Python.
  *
  * ```sh
  * deno task bench:wordcount            # or:
@@ -171,6 +172,19 @@ async function writeFile(path: string, pieces: Iterable<Uint8Array>): Promise<nu
   return total;
 }
 
+/** About `bytes` bytes of minified JSON: one line, no whitespace, so a single word. */
+function minifiedJson(bytes: number): Uint8Array {
+  const parts = ["["];
+  let length = 1;
+  for (let i = 0; length < bytes; i++) {
+    const item = `{"id":${i},"name":"item${i}","tags":["a","b"],"v":${(i * 7919) % 1000}},`;
+    parts.push(item);
+    length += item.length;
+  }
+  parts.push("{}]");
+  return new TextEncoder().encode(parts.join(""));
+}
+
 async function main(): Promise<void> {
   const args = Deno.args;
   if (args[0] === "--child") return await child(args[1], args[2], Number(args[3]));
@@ -316,6 +330,22 @@ async function main(): Promise<void> {
         `≥ 1.7× own single thread: workers started per call ${
           goal(mbs(two) >= 1.7 * mbs(single))
         }, workers kept across calls ${goal(mbs(keptBest) >= 1.7 * mbs(single))}`,
+    );
+    // One token longer than every byte range (minified JSON): the range that holds its
+    // start reads on past its end to finish it (once took over 60 s for these 7.4 MB).
+    const json = `${dir}/minified.json`;
+    const jsonSize = await writeFile(json, [minifiedJson(7_400_000)]);
+    const pyJson = (await Promise.all(python(json, 1)))[0];
+    const oneJson = await tandem("single", json, runs);
+    const twoJson = await tandem("workers2", json, runs);
+    console.log(
+      `  ${(jsonSize / 1e6).toFixed(1)} MB one-line minified JSON, best of ${runs}: ` +
+        `2 workers ${twoJson.seconds.toFixed(2)} s, 1 thread ${oneJson.seconds.toFixed(2)} s, ` +
+        `Python ${pyJson.seconds.toFixed(2)} s; ${
+          [oneJson, twoJson].every((m) => m.words === pyJson.words && m.distinct === 1)
+            ? "counts exact"
+            : "COUNTS DIFFER"
+        }`,
     );
     if (withGb) {
       // 1 GB: the corpus written 10 times (built fast, still Zipf text), streamed from disk.
