@@ -191,8 +191,8 @@ function thresholdSection(results: readonly ThresholdResult[]): string {
       results.map((r) => [
         r.ok ? `<span class="pass">✓ pass</span>` : `<span class="fail">✗ fail</span>`,
         `<code>${esc(r.expression)}</code>`,
-        `${num(r.actual, 3)}${unit(r.unit)}`,
-        `${num(r.limit, 3)}${unit(r.unit)}`,
+        `${num(r.actual, r.unit === "count" ? 0 : 3)}${unit(r.unit)}`,
+        `${num(r.limit, r.unit === "count" ? 0 : 3)}${unit(r.unit)}`,
       ]),
     )
   }</section>`;
@@ -208,7 +208,9 @@ function latencyTable(report: HtmlReportInput): string {
     ["p99.9", "p999"],
     ["max", "max"],
   ];
-  const rows = [["Latency (corrected)", ...keys.map(([, k]) => ms(report.latencyMs[k]))]];
+  // Only a run with a rate measures from each request's intended start (corrected).
+  const label = report.rate ? "Latency (corrected)" : "Latency";
+  const rows = [[label, ...keys.map(([, k]) => ms(report.latencyMs[k]))]];
   if (report.serviceTimeMs) {
     rows.push(["Service time", ...keys.map(([, k]) => ms(report.serviceTimeMs![k]))]);
   }
@@ -359,7 +361,7 @@ function chart(id, opts, rows) {
   const s = data.spectrum;
   const xs = s.latency.map((p) => p[0]);
   const series = [{ label: "percentile", value: (u, v) => v == null ? "–" : pctLabel(v) },
-    { label: "corrected latency (ms)", stroke: colors[0], width: 2, value: (u, v) => fmtMs(v) }];
+    { label: data.latencyLabel, stroke: colors[0], width: 2, value: (u, v) => fmtMs(v) }];
   const rows = [xs, s.latency.map((p) => p[1])];
   if (s.service) {
     const byX = new Map(s.service.map((p) => [p[0], p[1]]));
@@ -383,7 +385,8 @@ function chart(id, opts, rows) {
   const h = data.histogram;
   chart("chart-histogram", {
     title: "Latency histogram",
-    scales: { x: { time: false } },
+    // Half a bucket of room on each side, so that the first and last bars show whole.
+    scales: { x: { time: false, range: (u, min, max) => [min - 0.5, max + 0.5] } },
     axes: [
       { incrs: [1, 2, 5, 10], values: (u, vals) => vals.map((i) => h[i] ? fmtMs(h[i].fromMs) : ""),
         label: "ms (bucket start)" },
@@ -465,7 +468,11 @@ code { font-size: 13px; }
 export function renderHtmlReport(report: HtmlReportInput, options: HtmlReportOptions = {}): string {
   const thresholds = options.thresholds ?? report.thresholds ?? [];
   const title = options.title ?? `Stress report: ${report.url ?? ""}`;
-  const data = { ...chartData(report, options), failures: report.timeline.map((s) => s.failures) };
+  const data = {
+    ...chartData(report, options),
+    failures: report.timeline.map((s) => s.failures),
+    latencyLabel: report.rate ? "corrected latency (ms)" : "latency (ms)",
+  };
   if (/<\/script/i.test(UPLOT_JS)) {
     throw new Error("uPlot's script cannot be inlined as it holds '</script'");
   }
