@@ -1,5 +1,5 @@
 /**
- * Byte-level whitespace classification matching Python's `str.isspace()`, the
+ * Private: byte-level whitespace classification matching Python's `str.isspace()`, the
  * separator set of `str.split()` with no arguments.
  *
  * Python splits on 29 code points: `\t \n \v \f \r`, `\x1c`–`\x1f`, space, U+0085,

@@ -1,12 +1,12 @@
 /**
- * An open-addressing hash table of words keyed by their UTF-8 bytes, with a byte-level
- * tokenizer that feeds it. Words are decoded to strings only once per distinct word, at
- * the end.
+ * Private: an open-addressing hash table of words keyed by their UTF-8 bytes, with a
+ * byte-level tokenizer that feeds it. Words are decoded to strings only once per
+ * distinct word, at the end.
  *
  * Layout, chosen so that counting a known word touches about three cache lines: `#slots`
  * holds `(hash, entry + 1)` pairs (linear probing, load ≤ 1/2); `#meta` holds
- * `(offset, length, hash, recent count)` per entry (with `#counts` alongside) in first-seen order; `#arena` holds the
- * words' bytes back to back.
+ * `(offset, length, hash, recent count)` per entry (with `#counts` alongside) in
+ * first-seen order; `#arena` holds the words' bytes back to back.
  *
  * @module
  */
