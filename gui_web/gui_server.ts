@@ -24,6 +24,7 @@ import { integerError, type IntegerRange, MAX_DELAY_MS } from "../sync/_checks.t
 
 export type {
   StressControl,
+  StressFailureReason,
   StressFailures,
   StressHistogramBucket,
   StressLatency,
