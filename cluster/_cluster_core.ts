@@ -72,6 +72,8 @@ class Handle implements TaskHandle<unknown> {
   readonly id: number;
   readonly jobId: string;
   state: TaskState = "queued";
+  /** The `Task` over this handle. */
+  task: Task<unknown> | undefined;
   /** Set once the job was sent (resolves when `addBulk` returned). */
   sent: Promise<unknown> | undefined;
   value: unknown;
@@ -183,6 +185,7 @@ export class ClusterCore {
   #tag = crypto.randomUUID().slice(0, 8);
   #nextId = 1;
   #tasks = new Map<string, Handle>();
+  #byTask = new WeakMap<Task<unknown>, Handle>();
   #pending: PendingJob[] = [];
   #flushing: Promise<void> | undefined;
   #background = new Set<Promise<unknown>>();
@@ -326,7 +329,8 @@ export class ClusterCore {
   ): Task<unknown> {
     const id = this.#nextId++;
     const handle = new Handle(this, id, `${this.#tag}-${id}`);
-    const task = new Task(id, handle);
+    const task = handle.task = new Task(id, handle);
+    this.#byTask.set(task, handle);
     const fail = (error: unknown) => {
       handle.settle("rejected", error);
       this.#counts.failed++;
@@ -398,6 +402,62 @@ export class ClusterCore {
       }
     }
     this.#flushing = undefined;
+  }
+
+  // ---- re-attach -----------------------------------------------------------------
+
+  /** The job id of a task of this pool. */
+  jobId(task: Task<unknown>): string | undefined {
+    return this.#byTask.get(task)?.jobId;
+  }
+
+  /** A task for a job submitted earlier (by this process or another one). */
+  task(jobId: unknown): Task<unknown> {
+    if (typeof jobId !== "string" || jobId === "") {
+      throw new TypeError(
+        `Cannot find task as its job id must be a non-empty string: received ${String(jobId)}`,
+      );
+    }
+    const known = this.#tasks.get(jobId);
+    if (known?.task) return known.task;
+    const id = this.#nextId++;
+    const handle = new Handle(this, id, jobId);
+    const task = handle.task = new Task(id, handle);
+    this.#byTask.set(task, handle);
+    if (this.#closed) {
+      handle.settle(
+        "rejected",
+        new TypeError(`Cannot find task '${jobId}' as the pool is shut down`),
+      );
+      return task;
+    }
+    // Listed first, so that an outcome arriving while the job is read settles it.
+    this.#tasks.set(jobId, handle);
+    this.#counts.queued++;
+    handle.sent = Promise.resolve();
+    this.#track(this.#attach(handle));
+    return task;
+  }
+
+  async #attach(handle: Handle): Promise<void> {
+    try {
+      await this.#ready;
+      const job = await this.#queue!.getJob(handle.jobId);
+      const state = job === undefined ? "unknown" : await job.getState();
+      if (job === undefined || state === "unknown") {
+        return this.#reject(
+          handle,
+          new RangeError(
+            `Cannot find task as queue '${this.queueName}' holds no job '${handle.jobId}' (finished jobs are kept 'keepResultsMs')`,
+          ),
+        );
+      }
+      if (state === "completed") return this.#onCompleted(handle.jobId, job.returnvalue);
+      if (state === "failed") return this.#onFailed(handle.jobId, job.failedReason);
+      if (state === "active") this.#onActive(handle.jobId);
+    } catch (error) {
+      this.#reject(handle, error);
+    }
   }
 
   // ---- outcomes ----------------------------------------------------------------

@@ -163,6 +163,29 @@ export class ClusterPool<M = Record<string, TaskFunction>> implements AsyncDispo
   }
 
   /**
+   * The BullMQ job id of a task of this pool (dashboards show it; `task()` takes it).
+   *
+   * @param task A task returned by this pool.
+   * @returns Its job id, or `undefined` for a task of another pool.
+   */
+  jobId(task: Task<unknown>): string | undefined {
+    return this.#core.jobId(task);
+  }
+
+  /**
+   * A task for a job submitted earlier, by this process or another one (re-attach
+   * after a restart): it settles with the job's result or error while Redis keeps
+   * the job (`keepResultsMs`), or rejects with a `RangeError` when there is none.
+   *
+   * @param jobId The job id (`pool.jobId(task)` in the process that submitted it).
+   * @returns The task.
+   * @throws {TypeError} When `jobId` is not a non-empty string.
+   */
+  task<R = unknown>(jobId: string): Task<R> {
+    return this.#core.task(jobId) as Task<R>;
+  }
+
+  /**
    * Resolves once the pool is connected and holds fewer than `maxQueue` unfinished
    * tasks.
    *

@@ -199,3 +199,22 @@ redisTest(
     assertEquals(pool.stats.queued, 0);
   },
 );
+
+redisTest("ClusterPool.task() re-attaches to a job submitted by another pool", async (redis) => {
+  const queue = queueName();
+  await using _worker = await localWorker(redis, queue);
+  const first = new ClusterPool<Tasks>(TASKS, { redis: redis.url, queue });
+  const done = first.submit("add", [20, 22]);
+  const failed = first.submit("fail", ["kept"]);
+  const ids = [first.jobId(done)!, first.jobId(failed)!];
+  assertEquals(await done, 42);
+  await assertRejects(() => failed);
+  await first.shutdown();
+  await using second = new ClusterPool<Tasks>(TASKS, { redis: redis.url, queue });
+  assertEquals(await second.task(ids[0]), 42);
+  await assertRejects(() => second.task(ids[1]), Error, "kept");
+  await assertRejects(() => second.task("no-such-job"), RangeError, "holds no job");
+  const running = second.submit("delayed", ["later", 200]);
+  assertEquals(second.task(second.jobId(running)!), running);
+  assertEquals(await running, "later");
+});
