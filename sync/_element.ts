@@ -1,5 +1,5 @@
 /**
- * Internal: element types of `SharedValue` / `SharedArray` and atomic helpers for them.
+ * Private: element types of `SharedValue` / `SharedArray` and atomic helpers for them.
  *
  * `float64` has no native atomics: its read-modify-write operations run a
  * compare-and-swap loop on the value's bits through a `BigInt64Array` view of the same

@@ -1,5 +1,5 @@
 /**
- * Internal: the futex lock word shared by `Lock` and `RLock`, and their slow paths.
+ * Private: the futex lock word shared by `Lock` and `RLock`, and their slow paths.
  *
  * The STATE word is 0 when free, else the owner's thread id plus a WAITERS bit when a
  * thread may be asleep on it (the classic three-state futex lock, with the owner kept
@@ -12,20 +12,21 @@
  * @module
  */
 
-import { allocate, bufferFrom, describe, tag, TICK_MS } from "./_shared.ts";
+import { describe, TICK_MS } from "./_shared.ts";
 import { isThreadAlive, THREAD_ID } from "./_thread.ts";
 import { waitSlice } from "./_wait.ts";
 import { OwnerDiedError } from "./errors.ts";
 import { type OwnerWatch, watchOwner } from "./_owner_watchdog.ts";
-import { isWasmMemory, newCasMemory } from "./_wasm_cas.ts";
 
-// Int32 word layout of a lock's buffer.
+// Int32 word layout of a lock's record (see `_lock_slab.ts`; word 0 is its tag).
 export const STATE = 1;
-/** Byte offset of the STATE word, for the WebAssembly compare-and-swap. */
+/** Byte offset of the STATE word in the record, for the WebAssembly compare-and-swap. */
 export const STATE_BYTE = STATE * 4;
-const FLAGS = 2;
+/** Flags set at creation (FLAG_FIFO). */
+export const FLAGS = 2;
 /** Recursion count of an `RLock` (only its owner touches it). */
 export const COUNT = 3;
+/** Bytes of a record's words (the slab pads each record to a cache line). */
 export const BYTES = 16;
 
 // The STATE word: 0 = free; otherwise the owner's thread id, plus WAITERS when a
@@ -40,7 +41,8 @@ export function ownedHere(i32: Int32Array): boolean {
   const v = Atomics.load(i32, STATE);
   return v !== 0 && (v & OWNER_MASK) === THREAD_ID;
 }
-const FLAG_FIFO = 1;
+/** FLAGS bit of a lock that hands itself to the longest waiter. */
+export const FLAG_FIFO = 1;
 /** Longest sleep on a HANDOFF state before taking it anyway, in ms. */
 const HANDOFF_WAIT_MS = 10;
 /**
@@ -65,15 +67,25 @@ const pause: () => void = typeof (Atomics as { pause?: unknown }).pause === "fun
   : () => {};
 
 /**
- * Shared futex lock logic used by `Lock`, `RLock` and `Condition`.
+ * Checks between owner-liveness queries of an asynchronous waiter, in slices of
+ * `TICK_MS`: the first after the same owner held the lock through two whole slices
+ * (200 ms, as the blocking path's `WATCH_SLICE_MS`), then every two slices. Each check
+ * is a `navigator.locks.query()` listing every Web Lock of the process, so a waiter
+ * behind a long critical section makes five a second rather than ten.
+ */
+const CHECK_SLICES = 2;
+
+/**
+ * The slow paths of `Lock` and `RLock`, over the Int32 words of one lock record (a view
+ * whose index 0 is the record's tag). Made on first contention, not with the lock.
  */
 export class FutexCore {
   readonly i32: Int32Array;
   readonly fifo: boolean;
 
-  constructor(buffer: SharedArrayBuffer) {
-    this.i32 = new Int32Array(buffer);
-    this.fifo = (this.i32[FLAGS] & FLAG_FIFO) !== 0;
+  constructor(i32: Int32Array) {
+    this.i32 = i32;
+    this.fifo = (i32[FLAGS] & FLAG_FIFO) !== 0;
   }
 
   /**
@@ -176,7 +188,8 @@ export class FutexCore {
     const deadline = timeoutMs === Infinity ? Infinity : performance.now() + timeoutMs;
     let woken = false;
     let lastOwner = -1;
-    let ticks = 0;
+    // Whole slices through which `lastOwner` held the lock since the last check.
+    let slices = 0;
     for (;;) {
       signal?.throwIfAborted();
       const v = this.contend(woken);
@@ -186,14 +199,17 @@ export class FutexCore {
       const outcome = await waitSlice(i32, STATE, v, Math.min(remaining, TICK_MS), signal);
       woken = outcome !== "not-equal";
       if (outcome !== "timed-out") continue;
-      // Still locked after a whole slice: is the owner alive?
+      // Still locked after a whole slice: every CHECK_SLICES slices of one owner, ask
+      // whether it is alive.
       const owner = v & OWNER_MASK;
       if (v === HANDOFF || owner !== lastOwner) {
-        lastOwner = owner;
-        ticks = 0;
+        lastOwner = v === HANDOFF ? -1 : owner;
+        slices = 1;
         continue;
       }
-      if (++ticks >= 1 && !(await isThreadAlive(owner))) {
+      if (++slices < CHECK_SLICES) continue;
+      slices = 0;
+      if (!(await isThreadAlive(owner))) {
         if (Atomics.compareExchange(i32, STATE, v, OWNER_DIED) === v) {
           Atomics.notify(i32, STATE);
         }
@@ -231,53 +247,6 @@ export class FutexCore {
       return;
     }
   }
-}
-
-/** The memory of a `Lock` or `RLock`: its buffer, and the WebAssembly memory behind it. */
-export interface LockMemory {
-  buffer: SharedArrayBuffer;
-  memory: WebAssembly.Memory | undefined;
-}
-
-/**
- * The memory of a new lock (options, or nothing), or of an existing one (its buffer or
- * WebAssembly memory, checked). A new lock lives in a shared WebAssembly memory where
- * one is available, for the fast compare-and-swap of `_wasm_cas.ts`.
- */
-export function lockMemory(
-  kind: "Lock" | "RLock",
-  arg: { fifo?: boolean } | SharedArrayBuffer | WebAssembly.Memory | undefined,
-): LockMemory {
-  if (arg instanceof SharedArrayBuffer) {
-    return { buffer: bufferFrom({ buffer: arg }, kind, BYTES), memory: undefined };
-  }
-  if (isWasmMemory(arg)) {
-    if (!(arg.buffer instanceof SharedArrayBuffer)) {
-      throw new TypeError(
-        `Cannot use the WebAssembly.Memory for ${kind} as it is not shared: pass the 'memory' of a ${kind}`,
-      );
-    }
-    return { buffer: bufferFrom({ buffer: arg.buffer }, kind, BYTES), memory: arg };
-  }
-  const memory = newCasMemory();
-  const buffer = memory === undefined
-    ? allocate(kind, BYTES + 8)
-    : tag(memory.buffer as unknown as SharedArrayBuffer, kind);
-  if (arg?.fifo) new Int32Array(buffer)[FLAGS] = FLAG_FIFO;
-  return { buffer, memory };
-}
-
-/**
- * What a cloned lock `message` carries: its WebAssembly memory when it has one (the fast
- * path survives the clone; its `buffer` is then not looked at), else its checked
- * `buffer`.
- */
-export function lockMemoryFrom(
-  message: unknown,
-  kind: "Lock" | "RLock",
-): SharedArrayBuffer | WebAssembly.Memory {
-  const memory = (message as { memory?: unknown } | null | undefined)?.memory;
-  return isWasmMemory(memory) ? memory : bufferFrom(message, kind, BYTES);
 }
 
 /** Builds the `TimeoutError` thrown by `hold()`. */

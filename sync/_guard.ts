@@ -1,5 +1,5 @@
 /**
- * Internal: the guard object behind `hold()` / `holdAsync()`.
+ * Private: the guard object behind `hold()` / `holdAsync()`.
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * Internal: a one-shot Worker that tells a thread blocked in `acquire()` that the lock's
+ * Private: a one-shot Worker that tells a thread blocked in `acquire()` that the lock's
  * owner died.
  *
  * A blocking waiter sleeps in `Atomics.wait`, so its own event loop cannot ask
@@ -73,7 +73,8 @@ export function watchOwner(
   try {
     worker.postMessage({
       buffer: i32.buffer,
-      index,
+      // `i32` may view a record inside a lock slab: the watchdog sees the whole buffer.
+      index: i32.byteOffset / 4 + index,
       owner,
       mask,
       died,

@@ -1,5 +1,5 @@
 /**
- * Internal: Int32 word layout of `Semaphore` / `BoundedSemaphore` memory.
+ * Private: Int32 word layout of `Semaphore` / `BoundedSemaphore` memory.
  *
  * @module
  */

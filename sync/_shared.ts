@@ -1,5 +1,5 @@
 /**
- * Internal layout constants and checks shared by every `sync/` primitive.
+ * Private: layout constants and checks shared by every `sync/` primitive.
  *
  * Every primitive owns one `SharedArrayBuffer` whose first Int32 word is a tag
  * (`TAG_BASE + kind`), so a structured-cloned handle can be recognised and checked.
@@ -29,10 +29,13 @@ export type KindName = keyof typeof KIND;
 /** Slice between owner-liveness checks and keep-alive ticks of async waits, in ms. */
 export const TICK_MS = 100;
 
-/** Reads the kind tag of a buffer, or 0 when it carries none. */
-export function kindOf(buffer: SharedArrayBuffer): number {
-  if (buffer.byteLength < 4) return 0;
-  const tag = Atomics.load(new Int32Array(buffer, 0, 1), 0);
+/**
+ * Reads the kind tag of a buffer (of the record at `byteOffset`, for the lock slabs of
+ * `_lock_slab.ts`), or 0 when it carries none or `byteOffset` is not a word inside it.
+ */
+export function kindOf(buffer: SharedArrayBuffer, byteOffset = 0): number {
+  if (!(byteOffset >= 0 && byteOffset % 4 === 0 && byteOffset + 4 <= buffer.byteLength)) return 0;
+  const tag = Atomics.load(new Int32Array(buffer, byteOffset, 1), 0);
   return (tag & 0xffff0000) === TAG_BASE ? tag & 0xffff : 0;
 }
 
@@ -48,10 +51,15 @@ export function tag(buffer: SharedArrayBuffer, kind: KindName): SharedArrayBuffe
 }
 
 /**
- * Checks that `message` is a structured clone (or live instance) of kind `kind` and
- * returns its buffer.
+ * Checks that `message` is a structured clone (or live instance) of kind `kind` (at
+ * `byteOffset` of its buffer: a multiple of 4) and returns its buffer.
  */
-export function bufferFrom(message: unknown, kind: KindName, minBytes: number): SharedArrayBuffer {
+export function bufferFrom(
+  message: unknown,
+  kind: KindName,
+  minBytes: number,
+  byteOffset = 0,
+): SharedArrayBuffer {
   const buffer = (message as { buffer?: unknown } | null | undefined)?.buffer;
   if (!(buffer instanceof SharedArrayBuffer)) {
     throw new TypeError(
@@ -60,7 +68,7 @@ export function bufferFrom(message: unknown, kind: KindName, minBytes: number): 
       }`,
     );
   }
-  const found = kindOf(buffer);
+  const found = kindOf(buffer, byteOffset);
   if (found !== KIND[kind] || buffer.byteLength < minBytes) {
     const name = Object.entries(KIND).find(([, value]) => value === found)?.[0];
     throw new TypeError(

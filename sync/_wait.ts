@@ -1,5 +1,5 @@
 /**
- * Internal: one asynchronous futex wait that keeps Deno's event loop alive.
+ * Private: one asynchronous futex wait that keeps Deno's event loop alive.
  *
  * A pending `Atomics.waitAsync` does not keep Deno's event loop alive
  * (denoland/deno#15358), so each wait also arms a `setTimeout` for the same slice,

@@ -1,11 +1,12 @@
 /**
- * Internal: compare-and-swap on a lock word through WebAssembly.
+ * Private: compare-and-swap on a lock word through WebAssembly.
  *
  * V8 runs every `Atomics.*` call from JavaScript as a builtin call (~15 ns here), while
  * WebAssembly's `i32.atomic.rmw.cmpxchg` compiles to one inline instruction. So the word
- * of a `Lock` or `RLock` lives in a one-page shared `WebAssembly.Memory`, and its
- * uncontended acquire and release go through a tiny module instantiated over that memory:
- * about 2.5 times faster than two `Atomics.compareExchange` calls. Where WebAssembly or
+ * of a `Lock` or `RLock` lives in a one-page shared `WebAssembly.Memory` (a slab of
+ * 1,024 locks, see `_lock_slab.ts`), and its uncontended acquire and release go through
+ * a tiny module instantiated over that memory, once per memory object: about 2.5 times
+ * faster than two `Atomics.compareExchange` calls. Where WebAssembly or
  * its shared memory is unavailable (`--jitless`), or a lock was rebuilt from a bare
  * `SharedArrayBuffer`, the same operation runs on `Atomics` instead: both act on the
  * same word atomically, so threads may mix them.
@@ -79,7 +80,7 @@ const CAS_MODULE = new Uint8Array([
   0x0b, // i32.atomic.rmw.cmpxchg align=4 offset=0, end
 ]);
 
-/** Bytes of a lock memory: one WebAssembly page. */
+/** Bytes of a lock memory (a slab): one WebAssembly page. */
 export const PAGE_BYTES = 65_536;
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -117,21 +118,29 @@ export function newCasMemory(): WebAssembly.Memory | undefined {
 /**
  * Compare-and-swaps a lock takes through `Atomics` before it installs the WebAssembly
  * one: instantiating costs ~13 µs, more than a lock used a few times (one revived for
- * a single pool task, say) would ever win back.
+ * a single pool task, say, whose memory object is new) would ever win back.
  */
 export const WARM_CALLS = 64;
+
+/** One instance per memory object: every lock of a slab shares it. */
+const instances = new WeakMap<WebAssembly.Memory, Cas | undefined>();
 
 /**
  * The compare-and-swap compiled over `memory` (a one-page shared WebAssembly memory),
  * or `undefined` if WebAssembly is missing or `memory` has another shape (then the
- * caller stays on `Atomics`).
+ * caller stays on `Atomics`). Instantiated once per memory object.
  */
 export function wasmCas(memory: WebAssembly.Memory): Cas | undefined {
+  if (instances.has(memory)) return instances.get(memory);
   const module = casModule();
-  if (module === null) return undefined;
-  try {
-    return new WebAssembly.Instance(module, { e: { m: memory } }).exports.c as Cas;
-  } catch {
-    return undefined;
+  let cas: Cas | undefined;
+  if (module !== null) {
+    try {
+      cas = new WebAssembly.Instance(module, { e: { m: memory } }).exports.c as Cas;
+    } catch {
+      cas = undefined;
+    }
   }
+  instances.set(memory, cas);
+  return cas;
 }

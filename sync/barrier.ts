@@ -4,6 +4,7 @@
  * @module
  */
 
+import { INSPECT, inspectState } from "./_inspect.ts";
 import { lockWord, unlockWord } from "./_futex.ts";
 import { allocate, bufferFrom, describe, toTimeout } from "./_shared.ts";
 import { untilAsync, untilSync } from "./_wait.ts";
@@ -221,6 +222,32 @@ export class Barrier {
    */
   get broken(): boolean {
     return Atomics.load(this.#i32, BROKEN) !== 0;
+  }
+
+  /**
+   * Shows the state to `console.log` and `Deno.inspect` (not the memory's bytes).
+   *
+   * @param inspect Deno's `inspect`, for the state.
+   * @param options Deno's inspect options.
+   * @returns `Barrier { parties: 3, waiting: 0, broken: false }`.
+   *
+   * @example Printing
+   * ```ts
+   * import { Barrier } from "@tandem/tandem/sync";
+   * import { assertEquals } from "@std/assert";
+   *
+   * assertEquals(
+   *   Deno.inspect(new Barrier(3)),
+   *   "Barrier { parties: 3, waiting: 0, broken: false }",
+   * );
+   * ```
+   */
+  [INSPECT](
+    inspect: (value: unknown, options?: object) => string,
+    options?: object,
+  ): string {
+    const state = { parties: this.parties, waiting: this.waiting, broken: this.broken };
+    return inspectState("Barrier", state, inspect, options);
   }
 
   #timeout(timeoutMs: number | undefined): number {

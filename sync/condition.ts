@@ -6,6 +6,7 @@
 
 import { COUNT, ownedHere } from "./_futex.ts";
 import { allocate, bufferFrom, describe, KIND, kindOf, TICK_MS, toTimeout } from "./_shared.ts";
+import { INSPECT, inspectState } from "./_inspect.ts";
 import { waitSlice } from "./_wait.ts";
 import type { LockGuard } from "./guard.ts";
 import { type AcquireOptions, Lock } from "./lock.ts";
@@ -75,7 +76,8 @@ export class Condition {
       this.lock = arg ?? new RLock();
     }
     this.#i32 = new Int32Array(this.buffer);
-    this.#lockI32 = new Int32Array(this.lock.buffer);
+    // The lock's own words, inside the page its thread keeps its locks in.
+    this.#lockI32 = new Int32Array(this.lock.buffer, this.lock.byteOffset, 4);
   }
 
   /**
@@ -98,9 +100,11 @@ export class Condition {
    */
   static from(message: unknown): Condition {
     const buffer = bufferFrom(message, "Condition", BYTES);
-    const lockMessage = (message as { lock?: { buffer?: unknown } }).lock;
+    const lockMessage = (message as { lock?: { buffer?: unknown; byteOffset?: unknown } }).lock;
     const lockBuffer = lockMessage?.buffer;
-    const isRLock = lockBuffer instanceof SharedArrayBuffer && kindOf(lockBuffer) === KIND.RLock;
+    const at = lockMessage?.byteOffset;
+    const isRLock = lockBuffer instanceof SharedArrayBuffer &&
+      kindOf(lockBuffer, typeof at === "number" ? at : 0) === KIND.RLock;
     return new Condition(buffer, isRLock ? RLock.from(lockMessage) : Lock.from(lockMessage));
   }
 
@@ -226,6 +230,31 @@ export class Condition {
    */
   withLock<T>(fn: () => T): T {
     return this.lock.withLock(fn);
+  }
+
+  /**
+   * Shows the state to `console.log` and `Deno.inspect` (not the memory's bytes).
+   *
+   * @param inspect Deno's `inspect`, for the state.
+   * @param options Deno's inspect options.
+   * @returns `Condition { lock: RLock { locked: false } }`.
+   *
+   * @example Printing
+   * ```ts
+   * import { Condition, Lock } from "@tandem/tandem/sync";
+   * import { assertEquals } from "@std/assert";
+   *
+   * assertEquals(
+   *   Deno.inspect(new Condition(new Lock())),
+   *   "Condition { lock: Lock { locked: false } }",
+   * );
+   * ```
+   */
+  [INSPECT](
+    inspect: (value: unknown, options?: object) => string,
+    options?: object,
+  ): string {
+    return inspectState("Condition", { lock: this.lock }, inspect, options);
   }
 
   #checkOwned(what: string): void {

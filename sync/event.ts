@@ -4,6 +4,7 @@
  * @module
  */
 
+import { INSPECT, inspectState } from "./_inspect.ts";
 import { allocate, bufferFrom, toTimeout } from "./_shared.ts";
 import { untilAsync, untilSync } from "./_wait.ts";
 import type { AcquireOptions } from "./lock.ts";
@@ -65,6 +66,30 @@ export class Event {
    */
   static from(message: unknown): Event {
     return new Event(bufferFrom(message, "Event", BYTES));
+  }
+
+  /**
+   * Shows the state to `console.log` and `Deno.inspect` (not the memory's bytes).
+   *
+   * @param inspect Deno's `inspect`, for the state.
+   * @param options Deno's inspect options.
+   * @returns `Event { set: false }`.
+   *
+   * @example Printing
+   * ```ts
+   * import { Event } from "@tandem/tandem/sync";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const event = new Event();
+   * event.set();
+   * assertEquals(Deno.inspect(event), "Event { set: true }");
+   * ```
+   */
+  [INSPECT](
+    inspect: (value: unknown, options?: object) => string,
+    options?: object,
+  ): string {
+    return inspectState("Event", { set: this.isSet() }, inspect, options);
   }
 
   /**

@@ -5,14 +5,9 @@
  * @module
  */
 
-import {
-  FutexCore,
-  lockMemory,
-  lockMemoryFrom,
-  STATE,
-  STATE_BYTE,
-  timeoutError,
-} from "./_futex.ts";
+import { FLAG_FIFO, FLAGS, FutexCore, STATE, timeoutError } from "./_futex.ts";
+import { INSPECT, inspectState } from "./_inspect.ts";
+import { lockMemory, lockMemoryFrom } from "./_lock_slab.ts";
 import { toTimeout } from "./_shared.ts";
 import { type Cas, WARM_CALLS, wasmCas } from "./_wasm_cas.ts";
 import { THREAD_ID } from "./_thread.ts";
@@ -44,9 +39,10 @@ export interface AcquireOptions {
  * {@linkcode Lock.from} / `reviveShared` on the other side to get the same lock.
  *
  * Uncontended acquire and release are one compare-and-swap each, run as WebAssembly
- * (the lock word lives in a one-page shared `WebAssembly.Memory`, see
- * {@linkcode Lock.memory}), which V8 compiles inline where `Atomics` calls are builtin
- * calls. A contended blocking
+ * (the lock word lives in a shared `WebAssembly.Memory`, see {@linkcode Lock.memory}),
+ * which V8 compiles inline where `Atomics` calls are builtin calls. Locks made by one
+ * thread share one-page memories, 1,024 locks to a page, so a lock costs about 250
+ * bytes and a microsecond to create (see {@linkcode Lock.byteOffset}). A contended blocking
  * acquire first spins for about 50 µs (loads spaced out by `Atomics.pause`), then sleeps
  * on the lock word (`Atomics.wait`); an asynchronous one sleeps at once
  * (`Atomics.waitAsync`). As in Python, any thread may release a held `Lock`.
@@ -68,6 +64,8 @@ export interface AcquireOptions {
  * thread to release must not outlive the worker that acquired it: once that worker
  * ended, the lock counts as held by a dead owner.
  *
+ * `console.log(lock)` shows its state: `Lock { locked: false }`.
+ *
  * @example Guarding a critical section
  * ```ts
  * import { Lock } from "@tandem/tandem/sync";
@@ -81,7 +79,10 @@ export interface AcquireOptions {
  * ```
  */
 export class Lock {
-  /** The shared memory of this lock; cloning it shares the lock. */
+  /**
+   * The shared memory that holds this lock's word, at {@linkcode Lock.byteOffset} (a
+   * page shared with other locks made by the same thread); cloning the lock shares it.
+   */
   readonly buffer: SharedArrayBuffer;
   /**
    * The shared WebAssembly memory behind {@linkcode Lock.buffer}, whose inline
@@ -100,9 +101,30 @@ export class Lock {
    * ```
    */
   readonly memory: WebAssembly.Memory | undefined;
+  /**
+   * Where this lock's words start in {@linkcode Lock.buffer}: a page holds the locks
+   * a thread makes, 64 bytes (a cache line) each. A clone carries it along with the
+   * memory, and `new Lock(lock.memory, lock.byteOffset)` is the same lock.
+   *
+   * @example The same lock from its memory and offset
+   * ```ts
+   * import { Lock } from "@tandem/tandem/sync";
+   * import { assert } from "@std/assert";
+   *
+   * const lock = new Lock();
+   * const same = new Lock(lock.memory ?? lock.buffer, lock.byteOffset);
+   * lock.acquire();
+   * assert(same.locked);
+   * same.release();
+   * ```
+   */
+  readonly byteOffset: number;
+  /** An Int32 view of the whole {@linkcode Lock.buffer}, shared with its other locks. */
   readonly #i32: Int32Array;
-  readonly #core: FutexCore;
-  readonly #fifo: boolean;
+  /** Index of this lock's state word in `#i32`. */
+  readonly #at: number;
+  /** The slow paths, made on first contention (most locks never need them). */
+  #core: FutexCore | undefined;
   /** The WebAssembly compare-and-swap, once this thread used the lock enough. */
   #cas: Cas | undefined;
   #calls = 0;
@@ -118,23 +140,25 @@ export class Lock {
    *
    * @param memory The {@linkcode Lock.memory} or {@linkcode Lock.buffer} of a lock
    * created elsewhere.
-   * @throws {TypeError} If `memory` does not hold a `Lock`.
+   * @param byteOffset Its {@linkcode Lock.byteOffset}; 0 when omitted.
+   * @throws {TypeError} If `memory` does not hold a `Lock` at `byteOffset`.
+   * @throws {RangeError} If `byteOffset` is not a multiple of 16 inside `memory`.
    */
-  constructor(memory: SharedArrayBuffer | WebAssembly.Memory);
-  constructor(arg?: LockOptions | SharedArrayBuffer | WebAssembly.Memory) {
-    const { buffer, memory } = lockMemory("Lock", arg);
-    this.buffer = buffer;
-    this.memory = memory;
-    this.#core = new FutexCore(buffer);
-    this.#i32 = this.#core.i32;
-    this.#fifo = this.#core.fifo;
+  constructor(memory: SharedArrayBuffer | WebAssembly.Memory, byteOffset?: number);
+  constructor(arg?: LockOptions | SharedArrayBuffer | WebAssembly.Memory, byteOffset?: number) {
+    const record = lockMemory("Lock", arg, byteOffset);
+    this.buffer = record.buffer;
+    this.memory = record.memory;
+    this.byteOffset = record.byteOffset;
+    this.#i32 = record.i32;
+    this.#at = (record.byteOffset >> 2) + STATE;
   }
 
   /**
    * Rehydrates a lock that crossed a thread boundary (a structured clone of a `Lock`).
    *
-   * @param message The cloned lock (or a live one). Its `memory`, when present, is the
-   * lock (its `buffer` is then not looked at).
+   * @param message The cloned lock (or a live one). Its `memory`, when present, holds
+   * the lock (its `buffer` is then not looked at), at its `byteOffset`.
    * @returns A `Lock` sharing the original's memory.
    * @throws {TypeError} If `message` is not a cloned `Lock`.
    *
@@ -151,7 +175,8 @@ export class Lock {
    * ```
    */
   static from(message: unknown): Lock {
-    return new Lock(lockMemoryFrom(message, "Lock"));
+    const [memory, byteOffset] = lockMemoryFrom(message, "Lock");
+    return new Lock(memory, byteOffset);
   }
 
   /**
@@ -166,7 +191,7 @@ export class Lock {
    * ```
    */
   get locked(): boolean {
-    return Atomics.load(this.#i32, STATE) !== 0;
+    return Atomics.load(this.#i32, this.#at) !== 0;
   }
 
   /**
@@ -181,7 +206,7 @@ export class Lock {
    * ```
    */
   get fifo(): boolean {
-    return this.#fifo;
+    return (this.#i32[this.#at - STATE + FLAGS] & FLAG_FIFO) !== 0;
   }
 
   /**
@@ -227,7 +252,7 @@ export class Lock {
   acquire(timeoutMs?: number): boolean {
     const timeout = toTimeout("acquire lock", timeoutMs);
     if (this.#swap(0, THREAD_ID) === 0) return true;
-    return this.#core.acquireSlow(timeout);
+    return this.#slow().acquireSlow(timeout);
   }
 
   /**
@@ -263,7 +288,7 @@ export class Lock {
       return Promise.reject(error);
     }
     if (this.#swap(0, THREAD_ID) === 0) return Promise.resolve(true);
-    return this.#core.acquireAsyncSlow(timeout, signal);
+    return this.#slow().acquireAsyncSlow(timeout, signal);
   }
 
   /**
@@ -284,7 +309,7 @@ export class Lock {
    */
   release(): void {
     if (this.#swap(THREAD_ID, 0) === THREAD_ID) return;
-    this.#core.releaseSlow(false);
+    this.#slow().releaseSlow(false);
   }
 
   /**
@@ -358,12 +383,44 @@ export class Lock {
    * ```
    */
   withLock<T>(fn: () => T): T {
-    if (this.#swap(0, THREAD_ID) !== 0) this.#core.acquireSlow(Infinity);
+    if (this.#swap(0, THREAD_ID) !== 0) this.#slow().acquireSlow(Infinity);
     try {
       return fn();
     } finally {
-      if (this.#swap(THREAD_ID, 0) !== THREAD_ID) this.#core.releaseSlow(false);
+      if (this.#swap(THREAD_ID, 0) !== THREAD_ID) this.#slow().releaseSlow(false);
     }
+  }
+
+  /**
+   * Shows the lock's state to `console.log` and `Deno.inspect` (not its memory).
+   *
+   * @param inspect Deno's `inspect`, for the state object.
+   * @param options Deno's inspect options.
+   * @returns `Lock { locked: false }`, with `fifo: true` for a fair lock.
+   *
+   * @example Printing a lock
+   * ```ts
+   * import { Lock } from "@tandem/tandem/sync";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const lock = new Lock();
+   * lock.acquire();
+   * assertEquals(Deno.inspect(lock), "Lock { locked: true }");
+   * lock.release();
+   * ```
+   */
+  [INSPECT](
+    inspect: (value: unknown, options?: object) => string,
+    options?: object,
+  ): string {
+    const state: Record<string, unknown> = { locked: this.locked };
+    if (this.fifo) state.fifo = true;
+    return inspectState("Lock", state, inspect, options);
+  }
+
+  /** The slow paths, made on first need, over a view of this lock's words alone. */
+  #slow(): FutexCore {
+    return this.#core ??= new FutexCore(new Int32Array(this.buffer, this.byteOffset, 4));
   }
 
   /**
@@ -374,10 +431,10 @@ export class Lock {
    */
   #swap(expected: number, replacement: number): number {
     const cas = this.#cas;
-    if (cas !== undefined) return cas(STATE_BYTE, expected, replacement);
+    if (cas !== undefined) return cas(this.#at << 2, expected, replacement);
     if (++this.#calls === WARM_CALLS && this.memory !== undefined) {
       this.#cas = wasmCas(this.memory);
     }
-    return Atomics.compareExchange(this.#i32, STATE, expected, replacement);
+    return Atomics.compareExchange(this.#i32, this.#at, expected, replacement);
   }
 }

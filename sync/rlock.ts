@@ -4,22 +4,18 @@
  * @module
  */
 
-import {
-  COUNT,
-  FutexCore,
-  lockMemory,
-  lockMemoryFrom,
-  OWNER_MASK,
-  STATE,
-  STATE_BYTE,
-  timeoutError,
-} from "./_futex.ts";
+import { COUNT, FLAG_FIFO, FLAGS, FutexCore, OWNER_MASK, STATE, timeoutError } from "./_futex.ts";
+import { INSPECT, inspectState } from "./_inspect.ts";
+import { lockMemory, lockMemoryFrom } from "./_lock_slab.ts";
 import { toTimeout } from "./_shared.ts";
 import { type Cas, WARM_CALLS, wasmCas } from "./_wasm_cas.ts";
 import { THREAD_ID } from "./_thread.ts";
 import { makeGuard } from "./_guard.ts";
 import type { LockGuard } from "./guard.ts";
 import type { AcquireOptions, LockOptions } from "./lock.ts";
+
+/** From the state word to the recursion count, in Int32 words. */
+const TO_COUNT = COUNT - STATE;
 
 /**
  * A re-entrant lock: the thread that holds it may acquire it again, and must release
@@ -31,6 +27,8 @@ import type { AcquireOptions, LockOptions } from "./lock.ts";
  * {@linkcode OwnerDiedError} when the owner died holding it, work as for `Lock`: a
  * blocking `acquire()` learns of the death from a watchdog Worker it starts after 200 ms
  * on the same owner, an `acquireAsync()` from its own check.
+ *
+ * `console.log(lock)` shows its state: `RLock { locked: true, owned: true, count: 2 }`.
  *
  * @example Recursion
  * ```ts
@@ -45,7 +43,10 @@ import type { AcquireOptions, LockOptions } from "./lock.ts";
  * ```
  */
 export class RLock {
-  /** The shared memory of this lock; cloning it shares the lock. */
+  /**
+   * The shared memory that holds this lock's words, at {@linkcode RLock.byteOffset} (a
+   * page shared with other `RLock`s made by the same thread); cloning shares the lock.
+   */
   readonly buffer: SharedArrayBuffer;
   /**
    * The shared WebAssembly memory behind {@linkcode RLock.buffer}, for the inline
@@ -62,8 +63,28 @@ export class RLock {
    * ```
    */
   readonly memory: WebAssembly.Memory | undefined;
+  /**
+   * Where this lock's words start in {@linkcode RLock.buffer} (as
+   * {@linkcode Lock.byteOffset}).
+   *
+   * @example The same lock from its memory and offset
+   * ```ts
+   * import { RLock } from "@tandem/tandem/sync";
+   * import { assert } from "@std/assert";
+   *
+   * const lock = new RLock();
+   * lock.acquire();
+   * assert(new RLock(lock.memory ?? lock.buffer, lock.byteOffset).owned);
+   * lock.release();
+   * ```
+   */
+  readonly byteOffset: number;
+  /** An Int32 view of the whole {@linkcode RLock.buffer}, shared with its other locks. */
   readonly #i32: Int32Array;
-  readonly #core: FutexCore;
+  /** Index of this lock's state word in `#i32`; its count follows two words on. */
+  readonly #at: number;
+  /** The slow paths, made on first contention (most locks never need them). */
+  #core: FutexCore | undefined;
   /** The WebAssembly compare-and-swap, once this thread used the lock enough. */
   #cas: Cas | undefined;
   #calls = 0;
@@ -79,22 +100,25 @@ export class RLock {
    *
    * @param memory The {@linkcode RLock.memory} or {@linkcode RLock.buffer} of an
    * `RLock` created elsewhere.
-   * @throws {TypeError} If `memory` does not hold an `RLock`.
+   * @param byteOffset Its {@linkcode RLock.byteOffset}; 0 when omitted.
+   * @throws {TypeError} If `memory` does not hold an `RLock` at `byteOffset`.
+   * @throws {RangeError} If `byteOffset` is not a multiple of 16 inside `memory`.
    */
-  constructor(memory: SharedArrayBuffer | WebAssembly.Memory);
-  constructor(arg?: LockOptions | SharedArrayBuffer | WebAssembly.Memory) {
-    const { buffer, memory } = lockMemory("RLock", arg);
-    this.buffer = buffer;
-    this.memory = memory;
-    this.#core = new FutexCore(buffer);
-    this.#i32 = this.#core.i32;
+  constructor(memory: SharedArrayBuffer | WebAssembly.Memory, byteOffset?: number);
+  constructor(arg?: LockOptions | SharedArrayBuffer | WebAssembly.Memory, byteOffset?: number) {
+    const record = lockMemory("RLock", arg, byteOffset);
+    this.buffer = record.buffer;
+    this.memory = record.memory;
+    this.byteOffset = record.byteOffset;
+    this.#i32 = record.i32;
+    this.#at = (record.byteOffset >> 2) + STATE;
   }
 
   /**
    * Rehydrates a re-entrant lock that crossed a thread boundary.
    *
    * @param message A structured clone of an `RLock` (or a live one). Its `memory`, when
-   * present, is the lock (its `buffer` is then not looked at).
+   * present, holds the lock (its `buffer` is then not looked at), at its `byteOffset`.
    * @returns An `RLock` sharing the original's memory.
    * @throws {TypeError} If `message` is not a cloned `RLock`.
    *
@@ -110,7 +134,8 @@ export class RLock {
    * ```
    */
   static from(message: unknown): RLock {
-    return new RLock(lockMemoryFrom(message, "RLock"));
+    const [memory, byteOffset] = lockMemoryFrom(message, "RLock");
+    return new RLock(memory, byteOffset);
   }
 
   /**
@@ -125,7 +150,7 @@ export class RLock {
    * ```
    */
   get locked(): boolean {
-    return Atomics.load(this.#i32, STATE) !== 0;
+    return Atomics.load(this.#i32, this.#at) !== 0;
   }
 
   /**
@@ -143,7 +168,7 @@ export class RLock {
    * ```
    */
   get owned(): boolean {
-    return (Atomics.load(this.#i32, STATE) & OWNER_MASK) === THREAD_ID;
+    return (Atomics.load(this.#i32, this.#at) & OWNER_MASK) === THREAD_ID;
   }
 
   /**
@@ -164,7 +189,7 @@ export class RLock {
    * ```
    */
   get count(): number {
-    return this.owned ? this.#i32[COUNT] : 0;
+    return this.owned ? this.#i32[this.#at + TO_COUNT] : 0;
   }
 
   /**
@@ -186,13 +211,14 @@ export class RLock {
    */
   tryAcquire(): boolean {
     const i32 = this.#i32;
+    const count = this.#at + TO_COUNT;
     const v = this.#swap(0, THREAD_ID);
     if (v === 0) {
-      i32[COUNT] = 1;
+      i32[count] = 1;
       return true;
     }
     if ((v & OWNER_MASK) === THREAD_ID) {
-      i32[COUNT]++;
+      i32[count]++;
       return true;
     }
     return false;
@@ -221,17 +247,18 @@ export class RLock {
   acquire(timeoutMs?: number): boolean {
     const timeout = toTimeout("acquire lock", timeoutMs);
     const i32 = this.#i32;
+    const count = this.#at + TO_COUNT;
     const v = this.#swap(0, THREAD_ID);
     if (v === 0) {
-      i32[COUNT] = 1;
+      i32[count] = 1;
       return true;
     }
     if ((v & OWNER_MASK) === THREAD_ID) {
-      i32[COUNT]++;
+      i32[count]++;
       return true;
     }
-    if (!this.#core.acquireSlow(timeout)) return false;
-    this.#i32[COUNT] = 1;
+    if (!this.#slow().acquireSlow(timeout)) return false;
+    i32[count] = 1;
     return true;
   }
 
@@ -265,9 +292,9 @@ export class RLock {
       return Promise.reject(error);
     }
     if (this.tryAcquire()) return Promise.resolve(true);
-    return this.#core.acquireAsyncSlow(timeout, signal).then(
+    return this.#slow().acquireAsyncSlow(timeout, signal).then(
       (acquired) => {
-        if (acquired) this.#i32[COUNT] = 1;
+        if (acquired) this.#i32[this.#at + TO_COUNT] = 1;
         return acquired;
       },
     );
@@ -288,26 +315,27 @@ export class RLock {
    */
   release(): void {
     const i32 = this.#i32;
-    const count = i32[COUNT];
+    const at = this.#at;
+    const count = i32[at + TO_COUNT];
     // A plain read of the word is enough to know that this thread owns it: only this
     // thread puts its id there, and while it lives others may only add WAITERS.
-    if (count === 1 && (i32[STATE] & OWNER_MASK) === THREAD_ID) {
+    if (count === 1 && (i32[at] & OWNER_MASK) === THREAD_ID) {
       // Common case: one level and no waiters, one CAS. The count is cleared before
       // the word is freed, as the next owner writes it right after.
-      i32[COUNT] = 0;
+      i32[at + TO_COUNT] = 0;
       if (this.#swap(THREAD_ID, 0) === THREAD_ID) return;
-      i32[COUNT] = 1;
+      i32[at + TO_COUNT] = 1;
     }
-    if ((Atomics.load(i32, STATE) & OWNER_MASK) !== THREAD_ID) {
-      this.#core.releaseSlow(true); // throws the right error
+    if ((Atomics.load(i32, at) & OWNER_MASK) !== THREAD_ID) {
+      this.#slow().releaseSlow(true); // throws the right error
       return;
     }
     if (count > 1) {
-      i32[COUNT] = count - 1;
+      i32[at + TO_COUNT] = count - 1;
       return;
     }
-    i32[COUNT] = 0;
-    this.#core.releaseSlow(true);
+    i32[at + TO_COUNT] = 0;
+    this.#slow().releaseSlow(true);
   }
 
   /**
@@ -388,6 +416,45 @@ export class RLock {
   }
 
   /**
+   * Shows the lock's state to `console.log` and `Deno.inspect` (not its memory).
+   *
+   * @param inspect Deno's `inspect`, for the state object.
+   * @param options Deno's inspect options.
+   * @returns `RLock { locked: false }`; when held, whether this thread `owned` it and,
+   * if so, its `count`; `fifo: true` for a fair lock.
+   *
+   * @example Printing a held lock
+   * ```ts
+   * import { RLock } from "@tandem/tandem/sync";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const lock = new RLock();
+   * lock.acquire();
+   * lock.acquire();
+   * assertEquals(Deno.inspect(lock), "RLock { locked: true, owned: true, count: 2 }");
+   * lock.release();
+   * lock.release();
+   * ```
+   */
+  [INSPECT](
+    inspect: (value: unknown, options?: object) => string,
+    options?: object,
+  ): string {
+    const state: Record<string, unknown> = { locked: this.locked };
+    if (state.locked) {
+      state.owned = this.owned;
+      if (state.owned) state.count = this.count;
+    }
+    if ((this.#i32[this.#at - STATE + FLAGS] & FLAG_FIFO) !== 0) state.fifo = true;
+    return inspectState("RLock", state, inspect, options);
+  }
+
+  /** The slow paths, made on first need, over a view of this lock's words alone. */
+  #slow(): FutexCore {
+    return this.#core ??= new FutexCore(new Int32Array(this.buffer, this.byteOffset, 4));
+  }
+
+  /**
    * Compare-and-swap of the lock word: `Atomics` for the first uses on this thread,
    * then the WebAssembly one (see `_wasm_cas.ts`). The call of `cas` only ever sees
    * WebAssembly functions, so V8 inlines it. `Lock` has its own copy on purpose: one
@@ -395,10 +462,10 @@ export class RLock {
    */
   #swap(expected: number, replacement: number): number {
     const cas = this.#cas;
-    if (cas !== undefined) return cas(STATE_BYTE, expected, replacement);
+    if (cas !== undefined) return cas(this.#at << 2, expected, replacement);
     if (++this.#calls === WARM_CALLS && this.memory !== undefined) {
       this.#cas = wasmCas(this.memory);
     }
-    return Atomics.compareExchange(this.#i32, STATE, expected, replacement);
+    return Atomics.compareExchange(this.#i32, this.#at, expected, replacement);
   }
 }

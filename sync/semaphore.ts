@@ -6,7 +6,16 @@
 
 import { timeoutError } from "./_futex.ts";
 import { BOUND, BYTES, VALUE, WAITERS } from "./_semaphore_layout.ts";
-import { allocate, bufferFrom, describe, type KindName, toTimeout } from "./_shared.ts";
+import { INSPECT, inspectState } from "./_inspect.ts";
+import {
+  allocate,
+  bufferFrom,
+  describe,
+  KIND,
+  type KindName,
+  kindOf,
+  toTimeout,
+} from "./_shared.ts";
 import { untilAsync, untilSync } from "./_wait.ts";
 import { makeGuard } from "./_guard.ts";
 import type { LockGuard } from "./guard.ts";
@@ -105,6 +114,35 @@ export class Semaphore {
    */
   get value(): number {
     return Atomics.load(this.#i32, VALUE);
+  }
+
+  /**
+   * Shows the state to `console.log` and `Deno.inspect` (not the memory's bytes).
+   *
+   * @param inspect Deno's `inspect`, for the state.
+   * @param options Deno's inspect options.
+   * @returns `Semaphore { value: 2 }`; a `BoundedSemaphore` also shows its `bound`.
+   *
+   * @example Printing
+   * ```ts
+   * import { BoundedSemaphore, Semaphore } from "@tandem/tandem/sync";
+   * import { assertEquals } from "@std/assert";
+   *
+   * assertEquals(Deno.inspect(new Semaphore(2)), "Semaphore { value: 2 }");
+   * assertEquals(
+   *   Deno.inspect(new BoundedSemaphore(2)),
+   *   "BoundedSemaphore { value: 2, bound: 2 }",
+   * );
+   * ```
+   */
+  [INSPECT](
+    inspect: (value: unknown, options?: object) => string,
+    options?: object,
+  ): string {
+    const bounded = kindOf(this.buffer) === KIND.BoundedSemaphore;
+    const state: Record<string, unknown> = { value: this.value };
+    if (bounded) state.bound = this.#i32[BOUND];
+    return inspectState(bounded ? "BoundedSemaphore" : "Semaphore", state, inspect, options);
   }
 
   /**

@@ -19,6 +19,7 @@ import {
   TYPE_CODES,
   typeName,
 } from "./_element.ts";
+import { INSPECT } from "./_inspect.ts";
 import { allocate, bufferFrom, describe, lockMessage } from "./_shared.ts";
 import { Lock } from "./lock.ts";
 import type { SharedElement, SharedNumberType } from "./shared_value.ts";
@@ -224,6 +225,33 @@ export class SharedArray<T extends SharedNumberType = SharedNumberType>
    */
   get view(): SharedTypedArray<T> {
     return this.#cells.view as SharedTypedArray<T>;
+  }
+
+  /**
+   * Shows the state to `console.log` and `Deno.inspect` (not the memory's bytes).
+   *
+   * @param inspect Deno's `inspect`, for the state.
+   * @param options Deno's inspect options.
+   * @returns `SharedArray<int32>(3) [ 1, 2, 3 ]`, long arrays cut as Deno cuts typed arrays.
+   *
+   * @example Printing
+   * ```ts
+   * import { SharedArray } from "@tandem/tandem/sync";
+   * import { assertEquals } from "@std/assert";
+   *
+   * assertEquals(
+   *   Deno.inspect(new SharedArray("int32", [1, 2, 3])),
+   *   "SharedArray<int32>(3) [ 1, 2, 3 ]",
+   * );
+   * ```
+   */
+  [INSPECT](
+    inspect: (value: unknown, options?: object) => string,
+    options?: object,
+  ): string {
+    // Deno shows the typed array as `Int32Array(3) [ … ]`, cut after 100 elements.
+    const shown = inspect(this.view, options);
+    return `SharedArray<${this.type}>(${this.#length}) ${shown.slice(shown.indexOf("["))}`;
   }
 
   #check(index: number, what: string): void {

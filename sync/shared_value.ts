@@ -19,6 +19,7 @@ import {
   TYPE_CODES,
   typeName,
 } from "./_element.ts";
+import { INSPECT } from "./_inspect.ts";
 import { allocate, bufferFrom, lockMessage } from "./_shared.ts";
 import { Lock } from "./lock.ts";
 
@@ -137,6 +138,29 @@ export class SharedValue<T extends SharedNumberType = SharedNumberType> {
    */
   get type(): T {
     return this.#cells.type as T;
+  }
+
+  /**
+   * Shows the state to `console.log` and `Deno.inspect` (not the memory's bytes).
+   *
+   * @param inspect Deno's `inspect`, for the state.
+   * @param options Deno's inspect options.
+   * @returns `SharedValue<int32> 8` (the type and the value, read atomically).
+   *
+   * @example Printing
+   * ```ts
+   * import { SharedValue } from "@tandem/tandem/sync";
+   * import { assertEquals } from "@std/assert";
+   *
+   * assertEquals(Deno.inspect(new SharedValue("int32", 8)), "SharedValue<int32> 8");
+   * assertEquals(Deno.inspect(new SharedValue("bigint64", 8n)), "SharedValue<bigint64> 8n");
+   * ```
+   */
+  [INSPECT](
+    inspect: (value: unknown, options?: object) => string,
+    options?: object,
+  ): string {
+    return `SharedValue<${this.type}> ${inspect(this.value, options)}`;
   }
 
   /**

@@ -116,7 +116,7 @@ export async function acquireBehindDeadHolder(
  * built from its bare buffer (Atomics). Returns the final count and what each used.
  */
 export async function mixedHandleIncrements(
-  lock: { buffer: SharedArrayBuffer },
+  lock: { buffer: SharedArrayBuffer; byteOffset: number },
   n: number,
   depth = 1,
 ): Promise<{ count: number; used: unknown[] }> {
@@ -125,7 +125,7 @@ export async function mixedHandleIncrements(
   const used = await Promise.all(
     workers.all.map((w, i) =>
       w.call("guardedIncrement", {
-        lock: i % 2 === 0 ? lock : { buffer: lock.buffer },
+        lock: i % 2 === 0 ? lock : { buffer: lock.buffer, byteOffset: lock.byteOffset },
         counts,
         n,
         depth,

@@ -79,11 +79,12 @@ Deno.test("Lock lives in a shared WebAssembly memory that a clone carries along"
   assertStrictEquals(lock.memory!.buffer, lock.buffer);
   const clone = Lock.from(structuredClone(lock));
   assert(clone.memory instanceof WebAssembly.Memory);
+  assertEquals(clone.byteOffset, lock.byteOffset);
   // Built from the bare buffer, a lock has no memory and uses Atomics: the same lock.
-  const bare = new Lock(lock.buffer);
+  const bare = new Lock(lock.buffer, lock.byteOffset);
   assertEquals(bare.memory, undefined);
-  assert(Lock.from({ buffer: lock.buffer }).memory === undefined);
-  assert(new Lock(lock.memory!).tryAcquire());
+  assert(Lock.from({ buffer: lock.buffer, byteOffset: lock.byteOffset }).memory === undefined);
+  assert(new Lock(lock.memory!, lock.byteOffset).tryAcquire());
   assert(bare.locked && clone.locked);
   bare.release();
   assertFalse(lock.locked);
@@ -100,11 +101,13 @@ Deno.test("The WebAssembly compare-and-swap of a lock acts on the lock word", ()
   const instantiated = wasmCas(lock.memory!);
   assert(instantiated !== undefined, "the module instantiates over a lock's memory");
   const cas = instantiated!;
-  assertEquals(cas(4, 0, 7), 0); // the STATE word is at byte 4
-  const word = new Int32Array(lock.buffer);
+  const state = lock.byteOffset + 4; // the STATE word is at byte 4 of the lock's record
+  assertEquals(cas(state, 0, 7), 0);
+  const word = new Int32Array(lock.buffer, lock.byteOffset, 4);
   assertEquals(Atomics.load(word, 1), 7);
-  assertEquals(cas(4, 5, 9), 7); // no swap when the word differs
-  assertEquals(cas(4, 7, 0), 7);
+  assert(lock.locked);
+  assertEquals(cas(state, 5, 9), 7); // no swap when the word differs
+  assertEquals(cas(state, 7, 0), 7);
   assertFalse(lock.locked);
   assertEquals(
     wasmCas(new WebAssembly.Memory({ initial: 2, maximum: 2, shared: true })),
@@ -296,7 +299,7 @@ Deno.test("Lock.acquire() in a worker blocks while the main thread holds the loc
 
 /** Waits until a thread sleeps on the lock (its WAITERS bit, bit 30 of word 1, is set). */
 async function untilWaiter(lock: Lock): Promise<void> {
-  const word = new Int32Array(lock.buffer);
+  const word = new Int32Array(lock.buffer, lock.byteOffset, 4);
   while ((Atomics.load(word, 1) & (1 << 30)) === 0) {
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
