@@ -1,20 +1,67 @@
 /**
- * Private: the dispatcher shared by `WorkerPool` and `ProcessPool`: the task
- * queue, least-loaded placement with a small queue per worker, batching of
- * task messages, timeouts, cancellation, worker replacement and shutdown.
+ * Private: the dispatcher shared by `WorkerPool` and `ProcessPool`. It ties the
+ * queue of jobs (`_job.ts`), the worker slots (`_slot.ts`) and the placement rules
+ * (`_placement.ts`) to the channels (`_channel.ts`), and owns timeouts,
+ * cancellation, worker replacement and shutdown.
+ *
+ * How a task travels (each arrow names the step that moves it):
+ *
+ * ```text
+ *  main thread                                                  | worker (thread or process)
+ *                                                               |
+ *  submit() ─► Job ─► JobQueue ─#dispatch()─► planDeal()        |
+ *   (Task)            (pending)   │              │              |
+ *                                 │           #send() ─ RunMessage ─► Runner queue
+ *                                 │                             |      │ claim word (CAS)
+ *                      idle slot? #steal() ─ planSteal()        |      │  revoked? skip it
+ *                                 └─ Slot.revoke() (CAS) ◄──────┼──────┤
+ *                                                               |      ▼
+ *  Task.onProgress ◄─ #onProgress() ◄────── ProgressMessage ◄───┼── task runs
+ *                                                               |      │
+ *  Task settles ◄─ #finish() ◄─ #onResults() ◄ ResultsMessage ◄─┼──────┘ outcomes, batched
+ *                                                               |
+ *  worker died ─► #onExit() ─► #kill() ─► #requeue(): unstarted jobs go back to the queue
+ * ```
+ *
+ * - **Queue.** `submit()` checks the call, makes a `Job` (the `Task`'s handle) and
+ *   queues it; one microtask later `#dispatch()` runs for everything queued since.
+ * - **Dispatch.** `#dispatch()` starts workers up to `size` while tasks wait, then
+ *   `#deal()` asks `planDeal()` which worker gets each task and `#send()` posts one
+ *   `RunMessage` per worker. A worker holds at most `workerCap()` tasks: about 4 ms
+ *   of measured work, so that tiny tasks travel in batches.
+ * - **Work conservation.** A thread claims each task with a compare-and-swap on a
+ *   shared word before it starts it; when a thread is idle and the queue is empty,
+ *   `#steal()` revokes unstarted tasks of the busiest one the same way and deals them
+ *   again, so no task waits behind another while a thread is idle. A process shares
+ *   no memory: it gets one task at a time until tasks are measured short.
+ * - **Results.** `#onResults()` settles jobs from the flat outcome batches, measures
+ *   the time per task, refills the worker or lets it idle (and retire).
+ * - **Faults.** `#onExit()` fails the task a dead worker ran; `#kill()` ends a worker
+ *   (cancel grace passed, timeout, retirement, shutdown) and `#requeue()` puts its
+ *   unstarted tasks back at the front of the queue; a killed process is read out
+ *   first, so that no task runs twice.
+ * - **Liveness.** A worker keeps the process alive only while it holds tasks, so a
+ *   script that never calls `shutdown()` still exits once its pool is idle.
  *
  * @module
  */
 
 import { reviveShared } from "../sync/revive.ts";
+import { checkDelay, checkInteger } from "../sync/_checks.ts";
+import type { ChannelFactory } from "./_channel.ts";
+import { Job, type JobOwner, JobQueue } from "./_job.ts";
+import { mapResults } from "./_map.ts";
+import { O_CANCELLED, O_FULFILLED, O_PENDING, O_REJECTED } from "./_outcome.ts";
+import { HOLD_MS, planDeal, planSteal, workerCap } from "./_placement.ts";
 import {
-  CTL_CURRENT,
+  type ClosingMessage,
   CTL_REASON,
   CTL_RING,
   CTL_RING_MASK,
   CTL_STOP,
   deserializeError,
-  type InitMessage,
+  type FunctionDef,
+  type InitFailedMessage,
   KIND_CALL,
   KIND_MAP,
   MSG_CANCEL,
@@ -28,12 +75,13 @@ import {
   OUT_ERROR,
   OUT_OK,
   OUT_SKIPPED,
-  type SerializedError,
+  RESULT_STRIDE,
+  type RunMessage,
+  type WorkerMessage,
 } from "./_protocol.ts";
+import { Slot } from "./_slot.ts";
 import { BrokenPoolError } from "./broken_pool_error.ts";
-import { checkDelay } from "../sync/_checks.ts";
-import { O_CANCELLED, O_FULFILLED, O_PENDING, O_REJECTED, Outcome } from "./_outcome.ts";
-import { Task, type TaskHandle, type TaskState } from "./task.ts";
+import { Task } from "./task.ts";
 import type {
   MapOptions,
   PoolOptions,
@@ -42,179 +90,14 @@ import type {
   SubmitOptions,
   TaskFunction,
 } from "./types.ts";
-import { mapResults } from "./_map.ts";
 
-/** Most tasks in one message. */
-const BATCH_MAX = 512;
-/** Most tasks handed to one worker and not finished. */
-const WORKER_CAP = 1024;
+export type { Channel, ChannelEvents, ChannelFactory } from "./_channel.ts";
 
-/** Callbacks a channel calls. */
-export interface ChannelEvents {
-  message(message: { t: number; [key: string]: unknown }): void;
-  exit(reason: string): void;
-}
-
-/** One worker, seen from the main side. */
-export interface Channel {
-  /** Posts a message; throws a `DataCloneError` when it cannot. */
-  post(message: unknown, transfer: Transferable[]): void;
-  /** Ends the worker now; the promise settles once it is gone and its resources are closed. */
-  kill(): Promise<void> | void;
-  /** The shared control array, or `undefined` when memory is not shared. */
-  readonly ctl: Int32Array | undefined;
-  /** Whether a cancelled running task ends its worker at once. */
-  readonly hardKill: boolean;
-  /** What kind of worker this is, for messages ("worker" or "process"). */
-  readonly kind: string;
-}
-
-/** Creates a channel. */
-export type ChannelFactory = (name: string, events: ChannelEvents) => Channel;
-
-class Slot {
-  readonly id: number;
-  readonly name: string;
-  ch!: Channel;
-  inflight: Job[] = [];
-  head = 0;
-  known = new Set<number>();
-  dispatched = 0;
-  lastAt = 0;
-  retiring = false;
-  dead = false;
-  ready = false;
-  /** A killed process whose last messages are still being read. */
-  draining = false;
-  /** The task a killed process ran (or was about to run) as far as the pool knew. */
-  killedAt: Job | undefined;
-  /** The init message, until it goes out with the first batch (or alone). */
-  init: InitMessage | undefined;
-  idleTimer: ReturnType<typeof setTimeout> | undefined;
-
-  constructor(id: number, name: string) {
-    this.id = id;
-    this.name = name;
-  }
-
-  get load(): number {
-    return this.inflight.length - this.head;
-  }
-
-  running(): Job | undefined {
-    if (this.ch.ctl) {
-      const id = Atomics.load(this.ch.ctl, CTL_CURRENT);
-      if (id === 0) return undefined;
-      for (let i = this.head; i < this.inflight.length; i++) {
-        if (this.inflight[i].id === id) return this.inflight[i];
-      }
-      return undefined;
-    }
-    // A process reports every outcome before it starts its next task: the oldest
-    // unreported task is the one it runs (or is about to run).
-    return this.inflight[this.head];
-  }
-}
-
-class Job extends Outcome implements TaskHandle<unknown> {
-  readonly id: number;
-  readonly core: PoolCore;
-  kind: number;
-  ref: string | number;
-  label: string;
-  args: unknown[];
-  transfer: Transferable[] | undefined;
-  timeout: number;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  slot: Slot | undefined;
-  timer: ReturnType<typeof setTimeout> | undefined;
-
-  constructor(
-    core: PoolCore,
-    id: number,
-    kind: number,
-    ref: string | number,
-    label: string,
-    args: unknown[],
-    timeout: number,
-  ) {
-    super();
-    this.core = core;
-    this.id = id;
-    this.kind = kind;
-    this.ref = ref;
-    this.label = label;
-    this.args = args;
-    this.transfer = undefined;
-    this.timeout = timeout;
-    this.signal = undefined;
-    this.onAbort = undefined;
-    this.slot = undefined;
-    this.timer = undefined;
-  }
-
-  get state(): TaskState {
-    const settled = this.settledState();
-    if (settled !== undefined) return settled;
-    const slot = this.slot;
-    if (slot === undefined) return "queued";
-    return slot.running() === this ? "running" : "queued";
-  }
-
-  cancel(reason?: unknown): boolean {
-    return this.core.cancel(
-      this,
-      reason ?? new DOMException(`Task ${this.id} was cancelled`, "AbortError"),
-      O_CANCELLED,
-    );
-  }
-
-  /** Settles once; returns false when already settled. */
-  settle(outcome: number, value: unknown): boolean {
-    if (!this.publish(outcome, value)) return false;
-    this.args = EMPTY;
-    this.transfer = undefined;
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-    if (this.onAbort !== undefined) {
-      this.signal!.removeEventListener("abort", this.onAbort);
-      this.onAbort = undefined;
-      this.signal = undefined;
-    }
-    return true;
-  }
-}
-
-const EMPTY: unknown[] = [];
-
-function checkMs(
-  value: number | undefined,
-  what: string,
-  fallback: number,
-  infinite = true,
-): number {
-  return checkDelay(value, what, "Cannot create pool", fallback, infinite);
-}
-
-function checkCount(value: number | undefined, what: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (
-    typeof value !== "number" ||
-    !(Number.isInteger(value) || value === Infinity) ||
-    value < 1
-  ) {
-    throw new RangeError(
-      `Cannot create pool as '${what}' must be a positive integer: received ${value}`,
-    );
-  }
-  return value;
-}
+const CREATE = "Cannot create pool";
+const EMPTY_TRANSFER: Transferable[] = [];
 
 /** The dispatcher behind a pool. */
-export class PoolCore {
+export class PoolCore implements JobOwner {
   readonly size: number;
   readonly name: string;
   readonly #factory: ChannelFactory;
@@ -228,70 +111,83 @@ export class PoolCore {
   readonly #shutdownTimeout: number;
   readonly #cancelGrace: number;
 
-  #pending: Job[] = [];
-  #pendingHead = 0;
+  // The queue and the workers.
+  #pending = new JobQueue();
   #slots: Slot[] = [];
   #nextSlot = 1;
+  #flushScheduled = false;
+  #flush = () => this.#dispatch();
+  /** Average time per task in ms, measured from outcomes (0 until measured). */
+  #avgTaskMs = 0;
+
+  // Tasks and the functions they call.
   #nextId = 1;
   #nextFn = 1;
   #fnIds = new WeakMap<TaskFunction, number>();
-  #fnDefs = new Map<number, [number, string, string]>();
-  #flushScheduled = false;
+  #fnDefs = new Map<number, FunctionDef>();
+  /** Submitted and not settled. */
   #outstanding = 0;
-  #closed = false;
-  #broken: Error | undefined;
-  #idleWaiters: (() => void)[] = [];
-  #readyWaiters: (() => void)[] = [];
+
+  // Counters for `stats`.
   #completed = 0;
   #failed = 0;
   #cancelled = 0;
   #started = 0;
   #terminated = 0;
-  #flush = () => this.#dispatch();
+
+  // Life of the pool.
+  #closed = false;
+  #broken: Error | undefined;
+  #idleWaiters: (() => void)[] = [];
+  #readyWaiters: (() => void)[] = [];
   #closing = new Set<Promise<void>>();
   /** Once `shutdown()` ends the workers: how tasks of a process still being read out end. */
   #stopping: [number, unknown] | undefined;
-  #avgTaskMs = 0;
 
   constructor(factory: ChannelFactory, module: string | undefined, options: PoolOptions = {}) {
     this.#factory = factory;
     this.#module = module;
-    const size = options.size ?? navigator.hardwareConcurrency ?? 1;
-    if (typeof size !== "number" || !Number.isInteger(size) || size < 1) {
-      throw new RangeError(
-        `Cannot create pool as 'size' must be a positive integer: received ${size}`,
-      );
-    }
-    this.size = size;
+    this.size = checkInteger(
+      options.size,
+      "size",
+      CREATE,
+      navigator.hardwareConcurrency ?? 1,
+    );
     this.name = options.name ?? "tandem";
     if (typeof this.name !== "string") {
-      throw new TypeError(
-        `Cannot create pool as 'name' must be a string: received ${typeof this.name}`,
-      );
+      throw new TypeError(`${CREATE} as 'name' must be a string: received ${typeof this.name}`);
     }
-    this.#maxQueue = checkCount(options.maxQueue, "maxQueue", Infinity);
-    this.#maxTasksPerWorker = checkCount(options.maxTasksPerWorker, "maxTasksPerWorker", Infinity);
-    this.#idleTimeout = checkMs(options.idleTimeout, "idleTimeout", Infinity);
-    this.#taskTimeout = checkMs(options.taskTimeout, "taskTimeout", Infinity);
-    this.#shutdownTimeout = checkMs(options.shutdownTimeout, "shutdownTimeout", 30_000);
-    this.#cancelGrace = checkMs(options.cancelGrace, "cancelGrace", 100, false);
+    this.#maxQueue = checkInteger(options.maxQueue, "maxQueue", CREATE, Infinity, {
+      infinite: true,
+    });
+    this.#maxTasksPerWorker = checkInteger(
+      options.maxTasksPerWorker,
+      "maxTasksPerWorker",
+      CREATE,
+      Infinity,
+      { infinite: true },
+    );
+    this.#idleTimeout = checkDelay(options.idleTimeout, "idleTimeout", CREATE, Infinity);
+    this.#taskTimeout = checkDelay(options.taskTimeout, "taskTimeout", CREATE, Infinity);
+    this.#shutdownTimeout = checkDelay(options.shutdownTimeout, "shutdownTimeout", CREATE, 30_000);
+    this.#cancelGrace = checkDelay(options.cancelGrace, "cancelGrace", CREATE, 100, false);
     if (options.initializer !== undefined && module === undefined) {
       throw new TypeError(
-        `Cannot create pool with initializer '${options.initializer}' as it has no task module`,
+        `${CREATE} with initializer '${options.initializer}' as it has no task module`,
       );
     }
     this.#initializer = options.initializer;
     this.#initArgs = options.initArgs ?? [];
     if (!Array.isArray(this.#initArgs)) {
       throw new TypeError(
-        `Cannot create pool as 'initArgs' must be an array: received ${typeof this.#initArgs}`,
+        `${CREATE} as 'initArgs' must be an array: received ${typeof this.#initArgs}`,
       );
     }
     try {
       structuredClone(this.#initArgs);
     } catch (error) {
       throw new DOMException(
-        `Cannot create pool as 'initArgs' cannot be sent to a worker: ${(error as Error).message}`,
+        `${CREATE} as 'initArgs' cannot be sent to a worker: ${(error as Error).message}`,
         "DataCloneError",
       );
     }
@@ -322,6 +218,8 @@ export class PoolCore {
   get closed(): boolean {
     return this.#closed;
   }
+
+  // ---------------------------------------------------------------- submit
 
   /** Submits a task. */
   submit(
@@ -362,15 +260,15 @@ export class PoolCore {
       ? this.#taskTimeout
       : checkDelay(options.timeout, "timeout", "Cannot submit task", Infinity);
     const job = new Job(this, id, kind, ref, label, args as unknown[], timeout);
-    this.#outstanding++;
     if (this.#closed || this.#broken) {
-      this.#finish(
-        job,
+      // Refused, not run: it counts in no statistic.
+      job.settle(
         O_REJECTED,
         this.#broken ?? new TypeError(`Cannot submit task '${label}' as the pool is shut down`),
       );
       return job;
     }
+    this.#outstanding++;
     if (this.#maxQueue !== Infinity && this.#outstanding - this.size > this.#maxQueue) {
       this.#finish(
         job,
@@ -395,10 +293,7 @@ export class PoolCore {
       }
     }
     this.#pending.push(job);
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      queueMicrotask(this.#flush);
-    }
+    this.#schedule();
     return job;
   }
 
@@ -410,6 +305,7 @@ export class PoolCore {
     return new Promise((resolve) => this.#readyWaiters.push(resolve));
   }
 
+  /** Gives a function an id; its source goes to each worker with its first task. */
   #register(fn: TaskFunction): number {
     let id = this.#fnIds.get(fn);
     if (id !== undefined) return id;
@@ -425,6 +321,17 @@ export class PoolCore {
     return id;
   }
 
+  /** Runs `#dispatch()` in a microtask, once for everything queued until then. */
+  #schedule(): void {
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(this.#flush);
+    }
+  }
+
+  // ---------------------------------------------------------------- settle
+
+  /** Settles a job and counts it; wakes `whenReady()` and `shutdown()` waiters. */
   #finish(job: Job, outcome: number, value: unknown): boolean {
     if (!job.settle(outcome, value)) return false;
     if (outcome === O_FULFILLED) this.#completed++;
@@ -466,7 +373,10 @@ export class PoolCore {
     } else if (running) {
       job.timer = setTimeout(() => {
         job.timer = undefined;
-        if (!slot.dead && slot.inflight.indexOf(job, slot.head) >= 0) this.#kill(slot, undefined);
+        if (!slot.dead && slot.inflight.indexOf(job, slot.head) >= 0) {
+          this.#warnDeaf(job, slot);
+          this.#kill(slot, undefined);
+        }
       }, this.#cancelGrace);
     } else if (slot.ch.hardKill) {
       // A process runs a cancelled task it could not read the cancel for in time (it
@@ -488,11 +398,127 @@ export class PoolCore {
     return true;
   }
 
-  /** Tasks one worker may hold: about 4 ms of work, between 2 and `WORKER_CAP`. */
-  #cap(): number {
-    const avg = this.#avgTaskMs;
-    if (avg <= 0) return WORKER_CAP;
-    return Math.max(2, Math.min(WORKER_CAP, Math.round(4 / avg)));
+  /**
+   * Says, once per task, that a timed-out task ignored its signal: Deno 2.9.6 cannot
+   * stop a Web Worker busy in synchronous code, which runs on (3 s in the report that
+   * asked for this word) and keeps the process alive until the task returns.
+   */
+  #warnDeaf(job: Job, slot: Slot): void {
+    if (slot.running() !== job || !isTimeout(job.value)) return;
+    console.warn(
+      `Warning: task ${job.id} ('${job.label}') timed out and did not return within 'cancelGrace' (${this.#cancelGrace} ms): its ${slot.ch.kind} '${slot.name}' was ended, but a task busy in synchronous code runs on, and keeps this process alive, until it returns (poll getTaskContext()?.signal.aborted, or use a ProcessPool)`,
+    );
+  }
+
+  // ---------------------------------------------------------------- dispatch
+
+  /** Tasks one worker may hold now. */
+  #cap(slot: Slot): number {
+    return workerCap(this.#avgTaskMs, slot.ch.ctl !== undefined);
+  }
+
+  /** Starts workers as needed, hands them queued tasks, and lets idle ones steal. */
+  #dispatch(): void {
+    this.#flushScheduled = false;
+    if (this.#closed && this.#pending.length === 0) return;
+    let spawn = 0;
+    if (this.#slots.length < this.size) {
+      let idle = 0;
+      for (const slot of this.#slots) if (slot.load === 0 && !slot.retiring) idle++;
+      spawn = Math.max(
+        0,
+        Math.min(this.size - this.#slots.length, this.#pending.length - idle),
+      );
+    }
+    if (spawn > 0 && this.#slots.length > 0) {
+      // Starting a worker blocks this thread for a while (about 15 ms for a Web
+      // Worker here): hand the running workers their share first.
+      this.#deal(Math.ceil(this.#pending.length / (this.#slots.length + spawn)));
+    }
+    while (spawn-- > 0) {
+      if (!this.#spawn()) return;
+    }
+    this.#deal(Infinity);
+    for (const slot of this.#slots) if (slot.init !== undefined) this.#postInit(slot);
+    this.#steal();
+    this.#pending.compact();
+  }
+
+  /** Hands queued jobs to the workers, each up to `limit` unfinished jobs. */
+  #deal(limit: number): void {
+    const now = performance.now();
+    while (this.#pending.length > 0) {
+      const slots = this.#slots.filter((slot) => !slot.retiring && !slot.dead && !slot.skipOwed);
+      const plan = planDeal(
+        slots.map((slot) => ({
+          load: slot.load,
+          room: Math.max(
+            0,
+            Math.min(
+              Math.min(this.#cap(slot), limit) - slot.load,
+              this.#maxTasksPerWorker - slot.dispatched,
+            ),
+          ),
+          stalled: slot.load > 0 && now - slot.lastAt > HOLD_MS,
+        })),
+        this.#pending.length,
+      );
+      if (plan.length === 0) break;
+      const batches: Job[][] = slots.map(() => []);
+      for (const target of plan) {
+        let job = this.#pending.shift();
+        while (job !== undefined && job.outcome !== O_PENDING) job = this.#pending.shift();
+        if (job === undefined) break;
+        batches[target].push(job);
+      }
+      for (let i = 0; i < slots.length; i++) {
+        if (batches[i].length > 0) this.#send(slots[i], batches[i]);
+      }
+    }
+  }
+
+  /**
+   * Work conservation: while a ready thread is idle and the queue is empty, it takes
+   * back half of the unstarted tasks of the thread that holds the most.
+   */
+  #steal(): void {
+    if (this.#pending.length > 0 || this.#closed || this.#broken) return;
+    for (let round = 0; round < this.#slots.length; round++) {
+      const slots = this.#slots;
+      const steal = planSteal(slots.map((slot) => ({
+        idle: slot.ready && slot.load === 0 && !slot.retiring && !slot.dead && !slot.skipOwed &&
+          slot.dispatched < this.#maxTasksPerWorker,
+        unstarted: this.#unstarted(slot),
+      })));
+      if (steal === undefined) return;
+      const victim = slots[steal.victim];
+      const taken: Job[] = [];
+      for (let i = victim.inflight.length - 1; i > victim.head && taken.length < steal.count; i--) {
+        if (!victim.revoke(i)) break;
+        taken.push(victim.inflight[i]);
+        victim.inflight.length = i;
+      }
+      if (taken.length === 0) return;
+      // The victim skips these when it gets to them: it gets no more until it did.
+      victim.skipOwed = true;
+      const back: Job[] = [];
+      for (let i = taken.length - 1; i >= 0; i--) {
+        const job = taken[i];
+        job.clearTimer();
+        job.slot = undefined;
+        job.seq = -1;
+        if (job.outcome === O_PENDING) back.push(job);
+      }
+      this.#pending.unshift(back);
+      this.#deal(Infinity);
+    }
+  }
+
+  /** Tasks a thread holds and may not have started (0 for a process). */
+  #unstarted(slot: Slot): number {
+    if (slot.ch.ctl === undefined || slot.dead || slot.load < 2 && slot.ready) return 0;
+    // The oldest unreported task may be running: it stays.
+    return slot.load - 1;
   }
 
   /** Starts a worker; when that is impossible (e.g. no permission), breaks the pool. */
@@ -505,12 +531,13 @@ export class PoolCore {
         exit: (reason) => this.#onExit(slot, reason),
       });
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      this.#break(new BrokenPoolError(`Cannot start a worker: ${message}`, { cause: error }));
+      this.#break(startError(error));
       return false;
     }
     this.#started++;
     this.#slots.push(slot);
+    // Idle until it gets tasks: it must not keep the process alive.
+    this.#setRef(slot, false);
     // The init message rides with the worker's first batch: one message less to
     // wait for before the first task starts.
     slot.init = {
@@ -532,81 +559,10 @@ export class PoolCore {
     slot.ch.post(init, []);
   }
 
-  #dispatch(): void {
-    this.#flushScheduled = false;
-    if (this.#closed && this.#pendingHead === this.#pending.length) return;
-    let spawn = 0;
-    if (this.#slots.length < this.size) {
-      let idle = 0;
-      for (const slot of this.#slots) if (slot.load === 0 && !slot.retiring) idle++;
-      spawn = Math.max(
-        0,
-        Math.min(this.size - this.#slots.length, this.#pending.length - this.#pendingHead - idle),
-      );
-    }
-    if (spawn > 0 && this.#slots.length > 0) {
-      // Starting a worker blocks this thread for a while (about 15 ms for a Web
-      // Worker here): hand the running workers their share first.
-      this.#deal(
-        Math.ceil((this.#pending.length - this.#pendingHead) / (this.#slots.length + spawn)),
-      );
-    }
-    while (spawn-- > 0) {
-      if (!this.#spawn()) return;
-    }
-    this.#deal(Infinity);
-    for (const slot of this.#slots) if (slot.init !== undefined) this.#postInit(slot);
-    if (this.#pendingHead > 0 && this.#pendingHead === this.#pending.length) {
-      this.#pending = [];
-      this.#pendingHead = 0;
-    } else if (this.#pendingHead > 4096 && this.#pendingHead * 2 > this.#pending.length) {
-      this.#pending = this.#pending.slice(this.#pendingHead);
-      this.#pendingHead = 0;
-    }
-  }
-
-  /** Hands queued jobs to the workers, each up to `limit` unfinished jobs. */
-  #deal(limit: number): void {
-    const cap = Math.min(this.#cap(), limit);
-    for (;;) {
-      if (this.#pending.length === this.#pendingHead) break;
-      // Least-loaded first; jobs are dealt round-robin so that long tasks hidden in a
-      // burst of tiny ones spread over the workers instead of piling onto one.
-      const targets: Slot[] = [];
-      for (const slot of this.#slots) {
-        if (slot.retiring || slot.dead || slot.load >= cap) continue;
-        targets.push(slot);
-      }
-      if (targets.length === 0) break;
-      targets.sort((a, b) => a.load - b.load);
-      const room = targets.map((slot) =>
-        Math.min(cap - slot.load, BATCH_MAX, this.#maxTasksPerWorker - slot.dispatched)
-      );
-      const batches: Job[][] = targets.map(() => []);
-      let open = 0;
-      for (const r of room) if (r > 0) open++;
-      if (open === 0) break;
-      const pending = this.#pending;
-      let i = this.#pendingHead;
-      let k = 0;
-      while (open > 0 && i < pending.length) {
-        const job = pending[i++];
-        if (job.outcome !== O_PENDING) continue;
-        while (room[k] === 0) k = (k + 1) % targets.length;
-        batches[k].push(job);
-        if (--room[k] === 0) open--;
-        k = (k + 1) % targets.length;
-      }
-      this.#pendingHead = i;
-      for (let t = 0; t < targets.length; t++) {
-        if (batches[t].length > 0) this.#send(targets[t], batches[t]);
-      }
-    }
-  }
-
+  /** Posts a batch to a worker; a task that cannot be cloned fails alone. */
   #send(slot: Slot, batch: Job[]): void {
     const q: unknown[] = [];
-    let fns: [number, string, string][] | undefined;
+    let fns: FunctionDef[] | undefined;
     let transfer: Transferable[] | undefined;
     for (const job of batch) {
       q.push(job.id, job.kind, job.ref, job.args);
@@ -616,7 +572,6 @@ export class PoolCore {
       }
       if (job.transfer !== undefined) (transfer ??= []).push(...job.transfer);
     }
-    if (batch.length === 0) return;
     try {
       slot.ch.post(runMessage(q, fns, batch, slot.init), transfer ?? EMPTY_TRANSFER);
     } catch (error) {
@@ -634,7 +589,7 @@ export class PoolCore {
   }
 
   #sendOne(slot: Slot, job: Job): void {
-    let fns: [number, string, string][] | undefined;
+    let fns: FunctionDef[] | undefined;
     if (typeof job.ref === "number" && !slot.known.has(job.ref)) {
       fns = [this.#fnDefs.get(job.ref)!];
     }
@@ -650,19 +605,29 @@ export class PoolCore {
     this.#assign(slot, [job]);
   }
 
+  /** Records that a worker holds the jobs of a batch it was sent. */
   #assign(slot: Slot, batch: Job[]): void {
     if (slot.idleTimer !== undefined) {
       clearTimeout(slot.idleTimer);
       slot.idleTimer = undefined;
     }
     if (slot.load === 0) slot.lastAt = performance.now();
+    this.#setRef(slot, true);
     slot.dispatched += batch.length;
     if (slot.dispatched >= this.#maxTasksPerWorker) slot.retiring = true;
     for (const job of batch) {
       job.slot = slot;
+      job.seq = slot.nextSeq++;
       slot.inflight.push(job);
     }
     this.#timeHead(slot);
+  }
+
+  /** Lets a worker keep the process alive only while it holds tasks. */
+  #setRef(slot: Slot, keepAlive: boolean): void {
+    if (slot.refed === keepAlive || slot.dead) return;
+    slot.refed = keepAlive;
+    slot.ch.ref?.(keepAlive);
   }
 
   /**
@@ -695,64 +660,75 @@ export class PoolCore {
     }, job.timeout);
   }
 
-  #onMessage(slot: Slot, message: { t: number; [key: string]: unknown }): void {
+  // ---------------------------------------------------------------- messages
+
+  #onMessage(slot: Slot, message: WorkerMessage): void {
     if (slot.dead) {
       // A killed process's last outcomes still count, and tell what it ran.
-      if (slot.draining && message.t === MSG_RESULTS) this.#onResults(slot, message.r as unknown[]);
+      if (slot.draining && message.t === MSG_RESULTS) this.#onResults(slot, message.r);
       return;
     }
     switch (message.t) {
       case MSG_RESULTS:
-        this.#onResults(slot, message.r as unknown[]);
+        this.#onResults(slot, message.r);
         break;
-      case MSG_PROGRESS: {
-        const id = message.id as number;
-        for (let i = slot.head; i < slot.inflight.length; i++) {
-          if (slot.inflight[i].id === id) {
-            slot.inflight[i].progress(message.v);
-            break;
-          }
-        }
+      case MSG_PROGRESS:
+        this.#onProgress(slot, message.id, message.v);
         break;
-      }
       case MSG_READY:
         slot.ready = true;
+        // Start-up time is no task's time.
+        slot.lastAt = performance.now();
         this.#timeHead(slot);
+        if (slot.load === 0) this.#schedule(); // it may take tasks from a busy worker
         break;
-      case MSG_INIT_FAILED: {
-        const cause = message.e ? deserializeError(message.e as SerializedError) : message.v;
-        const what = this.#initializer === undefined
-          ? `module '${this.#module}' failed to load`
-          : `module '${this.#module}' or its initializer '${this.#initializer}' failed`;
-        this.#break(
-          new BrokenPoolError(
-            `Cannot run tasks as ${what}: ${
-              cause instanceof Error ? cause.message : String(cause)
-            }`,
-            { cause },
-          ),
-        );
+      case MSG_INIT_FAILED:
+        this.#onInitFailed(message);
         break;
-      }
       case MSG_CLOSING:
-        this.#onExit(
-          slot,
-          String(message.reason),
-          message.e ? deserializeError(message.e as SerializedError) : undefined,
-        );
+        this.#onClosing(slot, message);
         break;
     }
   }
 
+  #onProgress(slot: Slot, id: number, value: unknown): void {
+    for (let i = slot.head; i < slot.inflight.length; i++) {
+      if (slot.inflight[i].id === id) {
+        slot.inflight[i].progress(value);
+        return;
+      }
+    }
+  }
+
+  #onInitFailed(message: InitFailedMessage): void {
+    const cause = message.e ? deserializeError(message.e) : message.v;
+    const what = this.#initializer === undefined
+      ? `module '${this.#module}' failed to load`
+      : `module '${this.#module}' or its initializer '${this.#initializer}' failed`;
+    this.#break(
+      brief(
+        new BrokenPoolError(
+          `Cannot run tasks as ${what}: ${cause instanceof Error ? cause.message : String(cause)}`,
+          { cause },
+        ),
+      ),
+    );
+  }
+
+  #onClosing(slot: Slot, message: ClosingMessage): void {
+    this.#onExit(slot, message.reason, message.e ? deserializeError(message.e) : undefined);
+  }
+
+  /** Settles the jobs of an outcome batch, then refills the worker or lets it idle. */
   #onResults(slot: Slot, r: unknown[]): void {
     const inflight = slot.inflight;
     if (r.length > 0 && !slot.dead) {
       const now = performance.now();
-      const perTask = (now - slot.lastAt) / (r.length / 3);
+      const perTask = (now - slot.lastAt) / (r.length / RESULT_STRIDE);
       slot.lastAt = now;
       this.#avgTaskMs = this.#avgTaskMs === 0 ? perTask : this.#avgTaskMs * 0.7 + perTask * 0.3;
     }
-    for (let i = 0; i < r.length; i += 3) {
+    for (let i = 0; i < r.length; i += RESULT_STRIDE) {
       const id = r[i] as number;
       let job: Job | undefined = inflight[slot.head];
       if (job !== undefined && job.id === id) {
@@ -768,30 +744,46 @@ export class PoolCore {
         }
         if (job === undefined) continue;
       }
+      job.slot = undefined;
       if (job.outcome !== O_PENDING) {
-        if (job.timer !== undefined) {
-          clearTimeout(job.timer);
-          job.timer = undefined;
-        }
+        job.clearTimer();
         continue;
       }
-      const code = r[i + 1];
-      let value = r[i + 2];
-      if (code === OUT_OK) {
-        if (typeof value === "object" && value !== null) value = reviveShared(value);
-        this.#finish(job, O_FULFILLED, value);
-      } else if (code === OUT_ERROR) {
-        this.#finish(job, O_REJECTED, deserializeError(value as SerializedError));
-      } else if (code === OUT_SKIPPED) {
-        this.#finish(job, O_CANCELLED, new DOMException(`Task ${id} was cancelled`, "AbortError"));
-      } else {
-        this.#finish(job, O_REJECTED, value);
-      }
+      this.#settleOutcome(job, r[i + 1], r[i + 2]);
     }
     if (slot.dead) return;
+    this.#afterResults(slot);
+  }
+
+  /** Settles one job from its outcome code and value. */
+  #settleOutcome(job: Job, code: unknown, value: unknown): void {
+    if (code === OUT_OK) {
+      if (typeof value === "object" && value !== null) value = reviveShared(value);
+      this.#finish(job, O_FULFILLED, value);
+    } else if (code === OUT_ERROR) {
+      this.#finish(
+        job,
+        O_REJECTED,
+        deserializeError(value as Parameters<typeof deserializeError>[0]),
+      );
+    } else if (code === OUT_SKIPPED) {
+      this.#finish(
+        job,
+        O_CANCELLED,
+        new DOMException(`Task ${job.id} was cancelled`, "AbortError"),
+      );
+    } else {
+      this.#finish(job, O_REJECTED, value);
+    }
+  }
+
+  /** After outcomes: retire, refill or idle the worker. */
+  #afterResults(slot: Slot): void {
+    const inflight = slot.inflight;
     if (slot.head === inflight.length) {
       slot.inflight = [];
       slot.head = 0;
+      slot.skipOwed = false;
       if (slot.retiring) {
         this.#kill(slot, undefined);
         return;
@@ -801,32 +793,46 @@ export class PoolCore {
       slot.head = 0;
     }
     this.#timeHead(slot);
-    if (this.#pending.length > this.#pendingHead) {
+    if (this.#pending.length > 0) {
       // Refill a process once half its queue is done, not after every outcome: it
       // reports each outcome before its next task, and a message per task each way
       // would cost more than tiny tasks.
-      if (slot.ch.ctl !== undefined || slot.load * 2 <= this.#cap()) this.#dispatch();
+      if (slot.ch.ctl !== undefined || slot.load * 2 <= this.#cap(slot)) this.#dispatch();
     } else if (slot.load === 0) {
+      this.#setRef(slot, false);
       if (this.#closed) {
         if (this.#outstanding === 0) this.#kill(slot, undefined);
       } else if (this.#idleTimeout === 0) {
         this.#kill(slot, undefined);
-      } else if (this.#idleTimeout !== Infinity && slot.idleTimer === undefined) {
-        slot.idleTimer = setTimeout(() => {
-          slot.idleTimer = undefined;
-          if (slot.load === 0) this.#kill(slot, undefined);
-        }, this.#idleTimeout);
+      } else {
+        this.#steal();
+        if (slot.load === 0) this.#startIdleTimer(slot);
       }
     }
   }
+
+  #startIdleTimer(slot: Slot): void {
+    if (this.#idleTimeout === Infinity || slot.idleTimer !== undefined) return;
+    slot.idleTimer = setTimeout(() => {
+      slot.idleTimer = undefined;
+      if (slot.load === 0) this.#kill(slot, undefined);
+    }, this.#idleTimeout);
+    // An idle pool does not keep the process alive.
+    Deno.unrefTimer(slot.idleTimer);
+  }
+
+  // ---------------------------------------------------------------- faults
 
   #onExit(slot: Slot, reason: string, cause?: Error): void {
     if (slot.dead) return;
     if (!slot.ready) {
       const what = this.#module === undefined ? "" : ` with module '${this.#module}'`;
       this.#break(
-        new BrokenPoolError(
-          `Cannot run tasks as a ${slot.ch.kind}${what} failed to start: ${reason}`,
+        brief(
+          new BrokenPoolError(
+            `Cannot run tasks as a ${slot.ch.kind}${what} failed to start: ${reason}`,
+            cause ? { cause } : undefined,
+          ),
         ),
       );
       return;
@@ -848,6 +854,8 @@ export class PoolCore {
   /** Ends a worker; its unfinished tasks other than `except` go back to the queue. */
   #kill(slot: Slot, except: Job | undefined): void {
     if (slot.dead) return;
+    // Whoever awaits its end (shutdown) must keep the process alive until then.
+    this.#setRef(slot, true);
     slot.dead = true;
     this.#terminated++;
     if (slot.idleTimer !== undefined) clearTimeout(slot.idleTimer);
@@ -870,13 +878,7 @@ export class PoolCore {
         // that no task runs twice.
         slot.draining = true;
         slot.killedAt = slot.inflight[slot.head];
-        for (let i = slot.head; i < slot.inflight.length; i++) {
-          const job = slot.inflight[i];
-          if (job.timer !== undefined) {
-            clearTimeout(job.timer);
-            job.timer = undefined;
-          }
-        }
+        for (let i = slot.head; i < slot.inflight.length; i++) slot.inflight[i].clearTimer();
         // `closed` settles once the process ended and its pipes were read out (the
         // channel bounds that, should a grandchild hold the pipes open).
         const drained = tracked.then(() => {
@@ -900,10 +902,8 @@ export class PoolCore {
     let maybeStarted = killedAt !== undefined && slot.inflight.indexOf(killedAt, slot.head) < 0;
     for (let i = slot.head; i < slot.inflight.length; i++) {
       const job = slot.inflight[i];
-      if (job.timer !== undefined) {
-        clearTimeout(job.timer);
-        job.timer = undefined;
-      }
+      job.clearTimer();
+      job.slot = undefined;
       if (job === except || job.outcome !== O_PENDING) continue;
       if (this.#broken || this.#stopping) {
         // The pool broke or finished shutting down while this process was read out.
@@ -922,31 +922,19 @@ export class PoolCore {
         );
         continue;
       }
-      job.slot = undefined;
       requeue.push(job);
     }
     slot.inflight = [];
     slot.head = 0;
-    if (requeue.length > 0) {
-      this.#pending = requeue.concat(this.#pending.slice(this.#pendingHead));
-      this.#pendingHead = 0;
-    }
-    if (this.#pending.length > this.#pendingHead && !this.#broken) {
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        queueMicrotask(this.#flush);
-      }
-    }
+    this.#pending.unshift(requeue);
+    if (this.#pending.length > 0 && !this.#broken) this.#schedule();
   }
 
+  /** Fails every task and ends every worker: the pool cannot run tasks. */
   #break(error: Error): void {
     if (this.#broken) return;
     this.#broken = error;
-    for (let i = this.#pendingHead; i < this.#pending.length; i++) {
-      this.#finish(this.#pending[i], O_REJECTED, error);
-    }
-    this.#pending = [];
-    this.#pendingHead = 0;
+    for (const job of this.#pending.drain()) this.#finish(job, O_REJECTED, error);
     for (const slot of [...this.#slots]) {
       for (let i = slot.head; i < slot.inflight.length; i++) {
         this.#finish(slot.inflight[i], O_REJECTED, error);
@@ -954,6 +942,8 @@ export class PoolCore {
       this.#kill(slot, undefined);
     }
   }
+
+  // ---------------------------------------------------------------- shutdown, map
 
   /** Shuts the pool down. */
   async shutdown(options: ShutdownOptions = {}): Promise<void> {
@@ -966,15 +956,13 @@ export class PoolCore {
     );
     this.#closed = true;
     if (options.cancelPending || !wait) {
-      for (let i = this.#pendingHead; i < this.#pending.length; i++) {
+      for (const job of this.#pending.drain()) {
         this.#finish(
-          this.#pending[i],
+          job,
           O_CANCELLED,
-          new DOMException(`Task ${this.#pending[i].id} was cancelled by shutdown`, "AbortError"),
+          new DOMException(`Task ${job.id} was cancelled by shutdown`, "AbortError"),
         );
       }
-      this.#pending = [];
-      this.#pendingHead = 0;
     }
     if (wait && this.#outstanding > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -993,11 +981,9 @@ export class PoolCore {
       )
       : new DOMException("Task was cancelled by shutdown", "AbortError");
     this.#stopping = [wait ? O_REJECTED : O_CANCELLED, reason];
-    for (let i = this.#pendingHead; i < this.#pending.length; i++) {
-      this.#finish(this.#pending[i], wait ? O_REJECTED : O_CANCELLED, reason);
+    for (const job of this.#pending.drain()) {
+      this.#finish(job, wait ? O_REJECTED : O_CANCELLED, reason);
     }
-    this.#pending = [];
-    this.#pendingHead = 0;
     for (const slot of [...this.#slots]) {
       for (let i = slot.head; i < slot.inflight.length; i++) {
         this.#finish(slot.inflight[i], wait ? O_REJECTED : O_CANCELLED, reason);
@@ -1016,12 +1002,7 @@ export class PoolCore {
     inputs: Iterable<unknown> | AsyncIterable<unknown>,
     options: MapOptions = {},
   ): AsyncIterableIterator<unknown> {
-    const chunkSize = options.chunkSize ?? 1;
-    if (!Number.isInteger(chunkSize) || chunkSize < 1) {
-      throw new RangeError(
-        `Cannot map as 'chunkSize' must be a positive integer: received ${chunkSize}`,
-      );
-    }
+    const chunkSize = checkInteger(options.chunkSize, "chunkSize", "Cannot map", 1);
     if (this.#closed) throw new TypeError("Cannot map as the pool is shut down");
     return mapResults(
       (chunk: unknown[]) => this.submitJob(fnOrName, [chunk], undefined, KIND_MAP),
@@ -1038,25 +1019,17 @@ export class PoolCore {
   }
 }
 
-const EMPTY_TRANSFER: Transferable[] = [];
-
 /**
  * A run message; `e` asks the worker to report each outcome before the next task
  * starts, `i` is the worker's init message when this is its first batch.
  */
 function runMessage(
   q: unknown[],
-  fns: [number, string, string][] | undefined,
+  fns: FunctionDef[] | undefined,
   batch: Job[],
-  init: InitMessage | undefined,
-) {
-  const message: {
-    t: number;
-    q: unknown[];
-    fns?: [number, string, string][];
-    e?: 1;
-    i?: InitMessage;
-  } = { t: MSG_RUN, q };
+  init: RunMessage["i"],
+): RunMessage {
+  const message: RunMessage = { t: MSG_RUN, q };
   if (init) message.i = init;
   if (fns) message.fns = fns;
   for (const job of batch) {
@@ -1066,6 +1039,10 @@ function runMessage(
     }
   }
   return message;
+}
+
+function isTimeout(value: unknown): boolean {
+  return value instanceof DOMException && value.name === "TimeoutError";
 }
 
 function isCloneError(error: unknown): boolean {
@@ -1090,4 +1067,27 @@ function cloneError(job: Job, error: unknown): Error {
     `Cannot send task '${job.label}' to a worker: ${message}`,
     "DataCloneError",
   );
+}
+
+/** Why a worker could not start, as the error that breaks the pool. */
+function startError(error: unknown): Error {
+  const message = error instanceof Error ? error.message : String(error);
+  return brief(new BrokenPoolError(`Cannot start a worker: ${message}`, { cause: error }));
+}
+
+/**
+ * A missing permission is the user's to fix, not a bug to trace: an error whose
+ * message names the flag to add (Deno's does) prints as that one line, without the
+ * 10 frames of pool internals and the cause that repeats it.
+ */
+function brief(error: BrokenPoolError): BrokenPoolError {
+  if (!/--allow-[a-z-]+/.test(error.message)) return error;
+  const short = new BrokenPoolError(error.message);
+  Object.defineProperty(short, "stack", {
+    value: `${short.name}: ${short.message}`,
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  });
+  return short;
 }

@@ -6,10 +6,15 @@
  */
 
 import { encodeFrame, FrameDecoder, FrameError } from "./_frames.ts";
-import type { Channel, ChannelEvents, ChannelFactory } from "./_pool_core.ts";
+import type { Channel, ChannelEvents, ChannelFactory } from "./_channel.ts";
+import type { WorkerMessage } from "./_protocol.ts";
 import type { ProcessPoolOptions } from "./types.ts";
 
 const PROCESS_MAIN = new URL("./_process_main.ts", import.meta.url);
+
+/** The start of Deno's report of an uncaught error, which ends the process. */
+const FATAL = /(?:^|\n)error: Uncaught /;
+const utf8 = new TextEncoder();
 
 /** How long the pipes of an ended process are read before reading stops, in ms. */
 const PIPE_GRACE_MS = 2_000;
@@ -72,6 +77,7 @@ export function processChannel(
     const writer = child.stdin.getWriter();
     let killed = false;
     let stderrTail = "";
+    let dying = false;
     let corrupted = false;
     // Explicit readers, so that reading can be stopped (see `closed`).
     const stdout = child.stdout.getReader();
@@ -83,13 +89,13 @@ export function processChannel(
           const { value, done } = await stdout.read();
           if (done) break;
           // Also once killed: the pool reads what a killed process wrote last.
-          for (const message of decoder.push(value)) events.message(message as { t: number });
+          for (const message of decoder.push(value)) events.message(message as WorkerMessage);
         }
       } catch (error) {
         // Bytes that are not our frames (a task wrote to stdout): the pipe is lost.
         // What came before them still counts (e.g. the worker said it is ready).
         if (error instanceof FrameError) {
-          for (const message of error.messages) events.message(message as { t: number });
+          for (const message of error.messages) events.message(message as WorkerMessage);
         }
         if (!killed) {
           corrupted = true;
@@ -105,8 +111,21 @@ export function processChannel(
         for (;;) {
           const { value, done } = await stderr.read();
           if (done) break;
-          if (!killed) await Deno.stderr.write(value).catch(() => 0);
-          stderrTail = (stderrTail + text.decode(value, { stream: true })).slice(-2000);
+          const chunk = text.decode(value, { stream: true });
+          if (!killed && !dying) {
+            // Deno's report of the error that ends the process goes into the task's
+            // error (see `events.exit`), not to this process's stderr a second time.
+            let fatal = chunk.search(FATAL);
+            if (fatal >= 0) {
+              dying = true;
+              if (chunk[fatal] === "\n") fatal++;
+            }
+            const shown = fatal < 0
+              ? value
+              : value.subarray(0, utf8.encode(chunk.slice(0, fatal)).length);
+            if (shown.length > 0) await Deno.stderr.write(shown).catch(() => 0);
+          }
+          stderrTail = (stderrTail + chunk).slice(-2000);
         }
       } catch { /* ignore */ }
     })();
@@ -165,6 +184,11 @@ export function processChannel(
       ctl: undefined,
       hardKill: true,
       kind: "process",
+      ref(keepAlive: boolean): void {
+        // Also stops the pending reads of its pipes from keeping the process alive.
+        if (keepAlive) child.ref();
+        else child.unref();
+      },
     };
   };
 }

@@ -11,8 +11,15 @@
  */
 
 import { encodeFrame, FrameDecoder } from "./_frames.ts";
-import { CTL_RING, CTL_RING_MASK, MSG_CANCEL } from "./_protocol.ts";
+import { setImmediate } from "node:timers";
+import { CTL_RING, CTL_RING_MASK, MSG_CANCEL, type PoolMessage } from "./_protocol.ts";
 import { Runner } from "./_runner.ts";
+
+/**
+ * Resolves after a turn of the event loop, once unhandled promise rejections were
+ * dispatched: 30 µs, where `setTimeout(0)` costs 2.3 ms once nested (Deno 2.9.6).
+ */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * Serves the pool over stdin/stdout until stdin closes.
@@ -35,14 +42,21 @@ export async function startProcessWorker(module?: Record<string, unknown>): Prom
     module,
     undefined,
     true,
+    nextTurn,
   );
+  // A stray rejection would end the process during whichever task runs next, which
+  // would take the blame: the runner charges it to the task that left it instead.
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    runner.rejection(event.reason);
+  });
   const decoder = new FrameDecoder();
   for await (const chunk of Deno.stdin.readable) {
-    for (const message of decoder.push(chunk) as { t: number; id?: number }[]) {
+    for (const message of decoder.push(chunk) as PoolMessage[]) {
       if (message.t === MSG_CANCEL) {
-        Atomics.store(runner.ctl, CTL_RING + (message.id! & CTL_RING_MASK), message.id!);
+        Atomics.store(runner.ctl, CTL_RING + (message.id & CTL_RING_MASK), message.id);
       } else {
-        runner.handle(message as Parameters<Runner["handle"]>[0]);
+        runner.handle(message);
       }
     }
   }

@@ -38,8 +38,10 @@ export const OUT_THROWN = 2;
 /** The task was skipped because it was cancelled before it started. */
 export const OUT_SKIPPED = 3;
 
-/** Number of slots in a worker's shared control array. */
-export const CTL_LENGTH = 4096 + 3;
+/** Entries per task in a {@linkcode RunMessage}'s `q`: id, kind, ref, args. */
+export const TASK_STRIDE = 4;
+/** Entries per outcome in a {@linkcode ResultsMessage}'s `r`: id, code, value. */
+export const RESULT_STRIDE = 3;
 /** Index of the id of the task running now (0 when idle). */
 export const CTL_CURRENT = 0;
 /** Index of the cancellation reason code of the current task. */
@@ -53,8 +55,30 @@ export const CTL_RING_MASK = 4095;
  * outlives `terminate()` (stuck in a task) starts none of the tasks after it.
  */
 export const CTL_STOP = CTL_RING + CTL_RING_MASK + 1;
+/**
+ * First index of the ring of claim words, one per task a worker was handed (by its
+ * sequence number in that worker, masked with {@linkcode CTL_CLAIM_MASK}). A worker
+ * claims a task before it starts it and the pool revokes one to hand it to an idle
+ * worker, each with one compare-and-swap, so that exactly one of them wins: see
+ * {@linkcode claimTag}. A worker holds at most 1,024 unfinished tasks and never
+ * more than 2,048 sequence numbers apart, so live tasks never share a word.
+ */
+export const CTL_CLAIM = CTL_STOP + 1;
+/** Mask of the ring of claim words. */
+export const CTL_CLAIM_MASK = 4095;
+/** Number of slots in a worker's shared control array. */
+export const CTL_LENGTH = CTL_CLAIM + CTL_CLAIM_MASK + 1;
 
-/** The init message. */
+/**
+ * The claim word of a worker's task number `seq`, once the worker started it
+ * (`revoked` false) or once the pool took it back (`revoked` true). Distinct for
+ * 2³⁰ sequence numbers, so that a word left by an older task never matches.
+ */
+export function claimTag(seq: number, revoked: boolean): number {
+  return ((seq & 0x3fffffff) << 1 | (revoked ? 1 : 0)) + 1 | 0;
+}
+
+/** Main → worker: what the worker loads first (sent alone or in its first run message). */
 export interface InitMessage {
   t: typeof MSG_INIT;
   module: string | undefined;
@@ -62,6 +86,67 @@ export interface InitMessage {
   initArgs: unknown[];
   ctl: SharedArrayBuffer | undefined;
   name: string;
+}
+
+/** A function sent to a worker: its id in the pool, source text and name. */
+export type FunctionDef = [id: number, source: string, name: string];
+
+/**
+ * Main → worker: a batch of tasks. The batch is flat for speed: `q` holds
+ * {@linkcode TASK_STRIDE} entries per task, `id, kind, ref, args`, where `kind` is
+ * {@linkcode KIND_CALL} or {@linkcode KIND_MAP} and `ref` is an export name or the id
+ * of a function in `fns` (or sent before). A worker numbers the tasks it is handed
+ * 0, 1, 2… in arrival order: its claim words use these numbers.
+ */
+export interface RunMessage {
+  t: typeof MSG_RUN;
+  q: unknown[];
+  /** Functions this worker has not seen yet. */
+  fns?: FunctionDef[];
+  /** Report each outcome before the next task starts (a task of the batch has a timeout). */
+  e?: 1;
+  /** The init message, when this is the worker's first batch. */
+  i?: InitMessage;
+}
+
+/** Main → process worker: a task was cancelled (a process shares no memory with the pool). */
+export interface CancelMessage {
+  t: typeof MSG_CANCEL;
+  id: number;
+}
+
+/** Every message the pool sends to a worker. */
+export type PoolMessage = InitMessage | RunMessage | CancelMessage;
+
+/**
+ * Worker → main: outcomes, flat for speed: `r` holds {@linkcode RESULT_STRIDE}
+ * entries per task, `id, code, value`, where `code` is one of the `OUT_*` codes and
+ * `value` the result, a {@linkcode SerializedError}, a thrown value or `undefined`.
+ */
+export interface ResultsMessage {
+  t: typeof MSG_RESULTS;
+  r: unknown[];
+}
+
+/** Worker → main: the module loaded and the initializer ran. */
+export interface ReadyMessage {
+  t: typeof MSG_READY;
+}
+
+/** Worker → main: the module or the initializer failed: `e` if it threw an `Error`, else `v`. */
+export interface InitFailedMessage {
+  t: typeof MSG_INIT_FAILED;
+  e: SerializedError | undefined;
+  v: string | undefined;
+}
+
+/** Worker → main: the worker is about to end, and why (`e`: the uncaught error). */
+export interface ClosingMessage {
+  t: typeof MSG_CLOSING;
+  /** The task running then, or 0. */
+  id: number;
+  reason: string;
+  e?: SerializedError;
 }
 
 /** Worker → main: what a running task passed to `TaskContext.progress()`. */
@@ -72,6 +157,14 @@ export interface ProgressMessage {
   /** The value, structured-cloned. */
   v: unknown;
 }
+
+/** Every message a worker sends to the pool. */
+export type WorkerMessage =
+  | ResultsMessage
+  | ReadyMessage
+  | InitFailedMessage
+  | ClosingMessage
+  | ProgressMessage;
 
 /** A serialized error. */
 export interface SerializedError {

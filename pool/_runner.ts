@@ -7,6 +7,9 @@
  */
 
 import {
+  claimTag,
+  CTL_CLAIM,
+  CTL_CLAIM_MASK,
   CTL_CURRENT,
   CTL_LENGTH,
   CTL_RING,
@@ -25,7 +28,9 @@ import {
   OUT_SKIPPED,
   OUT_THROWN,
   type ProgressMessage,
+  type RunMessage,
   serializeError,
+  TASK_STRIDE,
 } from "./_protocol.ts";
 import { holdsShared } from "../sync/_walk_shared.ts";
 import { getTaskContext } from "./task_context.ts";
@@ -70,16 +75,30 @@ export class Runner {
   #fns = new Map<number, { fn: AnyFunction; name: string }>();
   #queue: unknown[] = [];
   #head = 0;
+  /** The sequence number of the task at `#queue[0]` (see `CTL_CLAIM`). */
+  #queueSeq = 0;
+  /** Tasks received so far: the sequence number of the next one. */
+  #received = 0;
   #draining = false;
   #eager = false;
   #loadError: unknown;
   #reportAll: boolean;
+  #nextTurn: (() => Promise<void>) | undefined;
+  /** The async task whose promise is awaited now, alone (see `#awaitAlone`), or 0. */
+  #awaiting = 0;
+  /** The first stray rejection seen while `#awaiting`. */
+  #stray: { reason: unknown } | undefined;
+  /** Synchronous tasks that ran since the last turn of the event loop: id and name. */
+  #recent: [number, string][] = [];
 
   /**
    * @param post Sends a message to the main side.
    * @param ctl A local control array, replaced by the shared one of the init message.
    * @param preloaded The task module, when it is already loaded.
    * @param loadError Why the task module failed to load.
+   * @param nextTurn Resolves after the event loop's next turn, when unhandled promise
+   * rejections have been dispatched: given, an async task's stray rejection fails that
+   * task (a process, which would die of it during a later task).
    * @param reportAll Report every outcome before the next task starts (a process: the
    * pool cannot see what it runs, and what it kills must not have run unreported tasks).
    */
@@ -89,7 +108,9 @@ export class Runner {
     preloaded?: Record<string, unknown>,
     loadError?: unknown,
     reportAll = false,
+    nextTurn?: () => Promise<void>,
   ) {
+    this.#nextTurn = nextTurn;
     this.#post = post;
     this.#reportAll = reportAll;
     this.#module = preloaded;
@@ -115,9 +136,7 @@ export class Runner {
   }
 
   /** Handles one message from the main side. */
-  handle(
-    message: { t: number; fns?: [number, string, string][]; q?: unknown[]; e?: 1; i?: InitMessage },
-  ): void {
+  handle(message: InitMessage | RunMessage): void {
     if (message.t === MSG_RUN) {
       // A worker's first batch carries its init message.
       if (message.i) this.#ready = this.#init(message.i);
@@ -138,16 +157,18 @@ export class Runner {
           }
         }
       }
-      const q = message.q!;
+      const q = message.q;
       if (this.#head === this.#queue.length) {
         this.#queue = q;
         this.#head = 0;
+        this.#queueSeq = this.#received;
       } else {
         for (let i = 0; i < q.length; i++) this.#queue.push(q[i]);
       }
+      this.#received += q.length / TASK_STRIDE;
       if (!this.#draining) this.#drain();
     } else if (message.t === MSG_INIT) {
-      this.#ready = this.#init(message as unknown as InitMessage);
+      this.#ready = this.#init(message);
     }
   }
 
@@ -230,7 +251,11 @@ export class Runner {
       const ref = q[i + 2];
       const args = q[i + 3] as unknown[];
       q[i + 3] = undefined;
-      this.#head = i + 4;
+      this.#head = i + TASK_STRIDE;
+      if (!claim(ctl, this.#queueSeq + i / TASK_STRIDE)) {
+        // The pool took it back for an idle worker: it runs there.
+        continue;
+      }
       if (Atomics.load(ctl, CTL_RING + (id & CTL_RING_MASK)) === id) {
         out.push(id, OUT_SKIPPED, undefined);
         continue;
@@ -240,6 +265,7 @@ export class Runner {
         // task) and gave the remaining tasks to another one: run none of them here.
         this.#queue = [];
         this.#head = 0;
+        this.#queueSeq = this.#received;
         this.#draining = false;
         return;
       }
@@ -270,7 +296,11 @@ export class Runner {
           value = fn(...args);
           if (isThenable(value)) {
             if (out.length > 0) out = this.#flush(out);
-            value = await value;
+            value = this.#nextTurn === undefined
+              ? await value
+              : await this.#awaitAlone(id, resolved.name, value);
+          } else if (this.#nextTurn !== undefined && this.#recent.length < 64) {
+            this.#recent.push([id, resolved.name]);
           }
         } else {
           const inputs = args[0] as unknown[];
@@ -308,6 +338,7 @@ export class Runner {
     }
     this.#queue = [];
     this.#head = 0;
+    this.#queueSeq = this.#received;
     if (out.length > 0) this.#flush(out);
     this.#draining = false;
     this.#eager = false;
@@ -321,6 +352,59 @@ export class Runner {
       Deno.unrefTimer(timer); // a subprocess ends when its input does, not later
       preload = timer;
     }
+  }
+
+  /**
+   * Awaits an async task so that a promise rejection it leaves unhandled fails it:
+   * first a turn of the event loop, so that rejections left by the synchronous tasks
+   * before it are dispatched before it runs, then its promise and one more turn.
+   */
+  async #awaitAlone(id: number, name: string, promise: PromiseLike<unknown>): Promise<unknown> {
+    await this.#nextTurn!();
+    this.#recent = [];
+    this.#awaiting = id;
+    this.#stray = undefined;
+    try {
+      const value = await promise;
+      await this.#nextTurn!();
+      // Set by `rejection()` meanwhile (TypeScript cannot see that).
+      const stray = this.#stray as { reason: unknown } | undefined;
+      if (stray !== undefined) {
+        throw new Error(
+          `Task ${id} ('${name}') left an unhandled promise rejection: ${describe(stray.reason)}`,
+          { cause: stray.reason },
+        );
+      }
+      return value;
+    } finally {
+      this.#awaiting = 0;
+      this.#stray = undefined;
+    }
+  }
+
+  /**
+   * Takes an unhandled promise rejection (a process's `unhandledrejection` event): it
+   * fails the async task awaited now, or is reported on stderr with the synchronous
+   * tasks that may have left it. Either way the process lives on, and no later task
+   * is blamed for it.
+   */
+  rejection(reason: unknown): void {
+    if (this.#awaiting !== 0) {
+      this.#stray ??= { reason };
+      return;
+    }
+    const recent = this.#recent;
+    this.#recent = [];
+    const by = recent.length === 0
+      ? "a task"
+      : recent.length === 1
+      ? `task ${recent[0][0]} ('${recent[0][1]}')`
+      : `one of tasks ${recent.map(([id, name]) => `${id} ('${name}')`).join(", ")}`;
+    console.error(
+      `Warning: ${by} in '${this.#state.name}' left an unhandled promise rejection: ${
+        describe(reason)
+      }`,
+    );
   }
 
   #progress(id: number, value: unknown): void {
@@ -356,6 +440,25 @@ export class Runner {
     }
     return [];
   }
+}
+
+/**
+ * Claims task number `seq` of this worker before it starts: false when the pool took
+ * it back (see `CTL_CLAIM`); one compare-and-swap against the pool's.
+ */
+function claim(ctl: Int32Array, seq: number): boolean {
+  const at = CTL_CLAIM + (seq & CTL_CLAIM_MASK);
+  const revoked = claimTag(seq, true);
+  const started = claimTag(seq, false);
+  for (;;) {
+    const word = Atomics.load(ctl, at);
+    if (word === revoked) return false;
+    if (Atomics.compareExchange(ctl, at, word, started) === word) return true;
+  }
+}
+
+function describe(reason: unknown): string {
+  return reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -5,10 +5,28 @@
  * @module
  */
 
-import type { Channel, ChannelEvents, ChannelFactory } from "./_pool_core.ts";
+import type { Channel, ChannelEvents, ChannelFactory } from "./_channel.ts";
 import { CTL_LENGTH, MSG_RESULTS } from "./_protocol.ts";
 
 const WORKER_MAIN = new URL("./_worker_main.ts", import.meta.url);
+
+/**
+ * Deno's Web Worker keeps the process alive until it is terminated, and has no public
+ * `unref()` (Deno 2.9.6). Its prototype holds the reference-counting method that
+ * `node:worker_threads` calls for `ref()`/`unref()`, under a symbol with no
+ * description: use it when it is there, so that an idle pool lets the process exit
+ * (as Python's executors do at exit), and keep the worker referenced when it is not.
+ */
+const refWorker = (() => {
+  for (const symbol of Object.getOwnPropertySymbols(Worker.prototype)) {
+    if (symbol.description !== undefined && symbol.description !== "") continue;
+    const method = (Worker.prototype as unknown as Record<symbol, unknown>)[symbol];
+    if (typeof method === "function" && method.length === 1) {
+      return (worker: Worker, keepAlive: boolean) => method.call(worker, keepAlive);
+    }
+  }
+  return undefined;
+})();
 
 /** Makes the channel factory of a pool with an optional task module. */
 export function workerChannel(module: string | undefined): ChannelFactory {
@@ -30,11 +48,18 @@ function startWorker(entry: URL, name: string, events: ChannelEvents): Channel {
   worker.onmessageerror = () => {
     events.message({ t: MSG_RESULTS, r: [] });
   };
+  // Deno counts references: each `false` must follow a `true` (a worker starts with one).
+  let refed = true;
   return {
     post: (message, transfer) => worker.postMessage(message, transfer),
     kill: () => worker.terminate(),
     ctl,
     hardKill: false,
     kind: "worker",
+    ref(keepAlive: boolean): void {
+      if (refWorker === undefined || keepAlive === refed) return;
+      refed = keepAlive;
+      refWorker(worker, keepAlive);
+    },
   };
 }

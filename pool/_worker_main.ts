@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { ClosingMessage } from "./_protocol.ts";
+
 // Keep messages that arrive while the modules load.
 const early: unknown[] = [];
 (self as unknown as { onmessage: (event: MessageEvent) => void }).onmessage = (event) =>
@@ -38,19 +40,42 @@ const runner = new Runner(
 // `self.close()` ends a worker without any event in the main thread: announce it.
 const close = scope.close.bind(scope);
 scope.close = () => {
-  scope.postMessage({ t: MSG_CLOSING, id: runner.current, reason: "it called self.close()" });
+  scope.postMessage(
+    {
+      t: MSG_CLOSING,
+      id: runner.current,
+      reason: "it called self.close()",
+    } satisfies ClosingMessage,
+  );
   close();
+};
+
+// `Deno.exit()` in a worker ends the worker without any event in the main thread
+// either: announce it with its code, so that only the task that called it fails.
+const exit = Deno.exit;
+Deno.exit = (code?: number): never => {
+  const status = code ?? Deno.exitCode;
+  scope.postMessage(
+    {
+      t: MSG_CLOSING,
+      id: runner.current,
+      reason: `exited with code ${status} (a task called Deno.exit())`,
+    } satisfies ClosingMessage,
+  );
+  return exit(status);
 };
 
 // An uncaught error ends the worker: say why, with the error, then close.
 function die(error: unknown): void {
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  scope.postMessage({
-    t: MSG_CLOSING,
-    id: runner.current,
-    reason: `uncaught ${message}`,
-    e: error instanceof Error ? serializeError(error) : undefined,
-  });
+  scope.postMessage(
+    {
+      t: MSG_CLOSING,
+      id: runner.current,
+      reason: `uncaught ${message}`,
+      e: error instanceof Error ? serializeError(error) : undefined,
+    } satisfies ClosingMessage,
+  );
   close();
 }
 scope.addEventListener("error", (event) => {
