@@ -21,12 +21,12 @@ redisTest(
     await pool.whenReady(); // the workers read the queue's leaseMs
     const a = workerProcess(redis, queue);
     await within(a.next("started"), 30_000, "worker A's start");
-    const task = pool.submit("pidAfter", [2_000]);
+    const task = pool.submit("pidAfter", [1_000]);
     await until(() => task.state === "running", 20_000, "the task to start on worker A");
-    const b = workerProcess(redis, queue);
-    await within(b.next("started"), 30_000, "worker B's start");
     a.kill("SIGKILL");
     assertEquals((await a.status).signal, "SIGKILL");
+    const b = workerProcess(redis, queue);
+    await within(b.next("started"), 30_000, "worker B's start");
     assertEquals(await within(task, 30_000, "the task"), b.pid);
     assertEquals(task.state, "fulfilled");
     b.kill("SIGTERM");
@@ -48,7 +48,8 @@ redisTest(
     const a = workerProcess(redis, queue, ["--threads", "2", "--grace", "1"]);
     await within(a.next("started"), 30_000, "worker A's start");
     const short = pool.submit("delayed", ["short", 300]);
-    const long = pool.submit("delayed", ["long", 1_500]);
+    // 3 s: still running when the 1 s grace ends, even on a loaded machine.
+    const long = pool.submit("delayed", ["long", 3_000]);
     await until(
       () => short.state === "running" && long.state === "running",
       20_000,
