@@ -218,3 +218,13 @@ redisTest("ClusterPool.task() re-attaches to a job submitted by another pool", a
   assertEquals(second.task(second.jobId(running)!), running);
   assertEquals(await running, "later");
 });
+
+redisTest("ClusterWorker with 'processes' runs tasks in a ProcessPool", async (redis) => {
+  const queue = queueName();
+  await using worker = await localWorker(redis, queue, { processes: true });
+  await using pool = new ClusterPool<Tasks>(TASKS, { redis: redis.url, queue });
+  assertEquals(await pool.submit("add", [2, 3]), 5);
+  const error = await assertRejects(() => pool.submit("delayed", [1, 10_000], { timeout: 50 }));
+  assertEquals((error as DOMException).name, "TimeoutError");
+  assertEquals(worker.stats.failed, 1);
+});
