@@ -51,6 +51,7 @@ import {
   newClient,
   type RedisTarget,
 } from "./_redis.ts";
+import { MapRun } from "./_map_run.ts";
 import type { ClusterMapOptions, ClusterPoolOptions, ClusterSubmitOptions } from "./types.ts";
 
 const CREATE = "Cannot create cluster pool";
@@ -598,77 +599,17 @@ export class ClusterCore {
     const opts = this.#jobOptions(options, action);
     const ordered = options?.ordered ?? true;
     const signal = options?.signal;
-    const source = Symbol.asyncIterator in Object(inputs)
+    const isAsync = Symbol.asyncIterator in Object(inputs);
+    const source = isAsync
       ? (inputs as AsyncIterable<unknown>)[Symbol.asyncIterator]()
       : (inputs as Iterable<unknown>)[Symbol.iterator]();
-    return this.#mapRun(name, source, chunkSize, ordered, opts, signal, action);
-  }
-
-  async *#mapRun(
-    name: string,
-    source: Iterator<unknown> | AsyncIterator<unknown>,
-    chunkSize: number,
-    ordered: boolean,
-    opts: JobOptions,
-    signal: AbortSignal | undefined,
-    action: string,
-  ): AsyncGenerator<unknown> {
     // Enough chunks in flight to keep every worker fed: 4,096 inputs, at least 8 jobs.
     const window = Math.max(8, Math.ceil(4096 / chunkSize));
-    const inFlight: Task<unknown>[] = [];
-    const done: { task: Task<unknown>; error?: unknown; value?: unknown }[] = [];
-    let wake: (() => void) | undefined;
-    let exhausted = false;
-    const onSettled = (task: Task<unknown>) => {
-      task.then(
-        (value) => done.push({ task, value }),
-        (error) => done.push({ task, error }),
-      ).finally(() => wake?.());
-    };
-    const pull = async (): Promise<unknown[]> => {
-      const chunk: unknown[] = [];
-      while (chunk.length < chunkSize) {
-        const step = await source.next();
-        if (step.done) {
-          exhausted = true;
-          break;
-        }
-        chunk.push(step.value);
-      }
-      return chunk;
-    };
-    try {
-      while (true) {
-        signal?.throwIfAborted();
-        while (!exhausted && inFlight.length < window) {
-          const chunk = await pull();
-          if (chunk.length === 0) break;
-          this.#refuseShared(chunk, action, "inputs");
-          const task = this.#submitJob(name, KIND_MAP, chunk, opts, signal);
-          inFlight.push(task);
-          if (!ordered) onSettled(task);
-        }
-        if (inFlight.length === 0) return;
-        let next: { task: Task<unknown>; error?: unknown; value?: unknown };
-        if (ordered) {
-          const task = inFlight[0];
-          try {
-            next = { task, value: await task };
-          } catch (error) {
-            next = { task, error };
-          }
-        } else {
-          while (done.length === 0) await new Promise<void>((resolve) => wake = resolve);
-          next = done.shift()!;
-        }
-        inFlight.splice(inFlight.indexOf(next.task), 1);
-        if ("error" in next) throw next.error;
-        yield* next.value as unknown[];
-      }
-    } finally {
-      for (const task of inFlight) task.cancel();
-      if (!exhausted) await source.return?.();
-    }
+    const run = new MapRun(source, isAsync, chunkSize, ordered, window, (chunk) => {
+      this.#refuseShared(chunk, action, "inputs");
+      return this.#submitJob(name, KIND_MAP, chunk, opts, signal);
+    }, signal);
+    return run.results();
   }
 
   // ---- readiness, stats, shutdown ------------------------------------------------

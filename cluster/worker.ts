@@ -313,6 +313,9 @@ export class ClusterWorker implements AsyncDisposable {
         concurrency: this.#concurrency,
         lockDuration: this.#leaseMs,
         stalledInterval: this.#leaseMs,
+        // An idle worker blocks this many seconds on the queue; a retry due after a
+        // backoff could wait that long (5 s by default, seen in the retry test): 1 s.
+        drainDelay: 1,
         name: this.#name,
       },
     );

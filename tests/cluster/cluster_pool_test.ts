@@ -228,3 +228,38 @@ redisTest("ClusterWorker with 'processes' runs tasks in a ProcessPool", async (r
   assertEquals((error as DOMException).name, "TimeoutError");
   assertEquals(worker.stats.failed, 1);
 });
+
+redisTest("ClusterPool.map() sends a partial chunk while an async source pauses", async (redis) => {
+  const queue = queueName();
+  await using _worker = await localWorker(redis, queue);
+  await using pool = new ClusterPool<Tasks>(TASKS, { redis: redis.url, queue });
+  const gate = Promise.withResolvers<void>();
+  async function* source() {
+    yield 1;
+    yield 2;
+    await gate.promise; // until the first results arrived
+    yield 3;
+  }
+  const results = pool.map("inc", source(), { chunkSize: 100 });
+  assertEquals((await results.next()).value, 2);
+  assertEquals((await results.next()).value, 3);
+  gate.resolve();
+  assertEquals(await Array.fromAsync(results), [4]);
+});
+
+redisTest("ClusterPool.map() stops early: breaking out cancels its jobs", async (redis) => {
+  const queue = queueName();
+  await using _worker = await localWorker(redis, queue);
+  await using pool = new ClusterPool<Tasks>(TASKS, { redis: redis.url, queue });
+  const inputs = Array.from({ length: 100 }, (_, i) => i);
+  for await (const value of pool.map("inc", inputs)) {
+    assertEquals(value, 1);
+    break;
+  }
+  const controller = new AbortController();
+  const aborted = pool.map("inc", inputs, { signal: controller.signal });
+  assertEquals((await aborted.next()).value, 1);
+  controller.abort();
+  await assertRejects(() => aborted.next(), DOMException);
+  assertEquals(await pool.submit("add", [1, 1]), 2);
+});
