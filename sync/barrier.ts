@@ -4,6 +4,7 @@
  * @module
  */
 
+import { checkInteger } from "./_checks.ts";
 import { INSPECT, inspectState } from "./_inspect.ts";
 import { lockWord, unlockWord } from "./_futex.ts";
 import { allocate, bufferFrom, describe, toTimeout } from "./_shared.ts";
@@ -106,8 +107,9 @@ export class Barrier {
    *
    * @param parties How many threads must arrive.
    * @param options The default timeout, and this handle's action.
-   * @throws {RangeError} If `parties` is not a positive integer or the timeout is bad.
-   * @throws {TypeError} If `action` is not a function.
+   * @throws {RangeError} If `parties` is not an integer from 1 to 2³⁰−1 or the timeout
+   * is bad.
+   * @throws {TypeError} If `action` is not a function or `parties` not a number.
    */
   constructor(parties: number, options?: BarrierOptions);
   /**
@@ -131,11 +133,8 @@ export class Barrier {
       this.#i32 = new Int32Array(this.buffer);
       return;
     }
-    if (!Number.isInteger(arg) || arg < 1 || arg > 0x3fffffff) {
-      throw new RangeError(
-        `Cannot create Barrier as 'parties' must be a positive integer: received ${describe(arg)}`,
-      );
-    }
+    // Bits 30 and 31 of the count word are left free.
+    checkInteger(arg, "parties", "Cannot create Barrier", 1, { max: 0x3fffffff });
     const timeout = toTimeout("create Barrier", options?.timeoutMs);
     this.buffer = allocate("Barrier", BYTES);
     this.#i32 = new Int32Array(this.buffer);

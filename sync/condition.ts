@@ -4,6 +4,7 @@
  * @module
  */
 
+import { checkInteger } from "./_checks.ts";
 import { COUNT, ownedHere } from "./_futex.ts";
 import { allocate, bufferFrom, describe, KIND, kindOf, TICK_MS, toTimeout } from "./_shared.ts";
 import { INSPECT, inspectState } from "./_inspect.ts";
@@ -435,6 +436,7 @@ export class Condition {
    *
    * @param n How many waiters to wake.
    * @throws {RangeError} If this thread does not hold the lock, or `n` is negative.
+   * @throws {TypeError} If `n` is not a number.
    *
    * @example Nothing to wake
    * ```ts
@@ -448,11 +450,7 @@ export class Condition {
    */
   notify(n = 1): void {
     this.#checkOwned("notify condition");
-    if (!Number.isInteger(n) || n < 0) {
-      throw new RangeError(
-        `Cannot notify condition as 'n' must be a non-negative integer: received ${describe(n)}`,
-      );
-    }
+    checkInteger(n, "n", "Cannot notify condition", 1, { min: 0 });
     Atomics.add(this.#i32, SEQ, 1);
     Atomics.notify(this.#i32, SEQ, n);
   }

@@ -4,18 +4,11 @@
  * @module
  */
 
+import { checkInteger } from "./_checks.ts";
 import { timeoutError } from "./_futex.ts";
 import { BOUND, BYTES, VALUE, WAITERS } from "./_semaphore_layout.ts";
 import { INSPECT, inspectState } from "./_inspect.ts";
-import {
-  allocate,
-  bufferFrom,
-  describe,
-  KIND,
-  type KindName,
-  kindOf,
-  toTimeout,
-} from "./_shared.ts";
+import { allocate, bufferFrom, KIND, type KindName, kindOf, toTimeout } from "./_shared.ts";
 import { untilAsync, untilSync } from "./_wait.ts";
 import { makeGuard } from "./_guard.ts";
 import type { LockGuard } from "./guard.ts";
@@ -48,7 +41,8 @@ export class Semaphore {
    * Creates a semaphore with `value` permits.
    *
    * @param value The initial number of permits.
-   * @throws {RangeError} If `value` is not a non-negative 31-bit integer.
+   * @throws {RangeError} If `value` is not an integer from 0 to 2³⁰−1.
+   * @throws {TypeError} If `value` is not a number.
    */
   constructor(value?: number);
   /**
@@ -62,13 +56,8 @@ export class Semaphore {
     if (arg instanceof SharedArrayBuffer) {
       this.buffer = bufferFrom({ buffer: arg }, kind, BYTES);
     } else {
-      if (!Number.isInteger(arg) || arg < 0 || arg > 0x3fffffff) {
-        throw new RangeError(
-          `Cannot create ${kind} as 'value' must be a non-negative integer: received ${
-            describe(arg)
-          }`,
-        );
-      }
+      // Bits 30 and 31 of the permit word are left free.
+      checkInteger(arg, "value", `Cannot create ${kind}`, 1, { min: 0, max: 0x3fffffff });
       this.buffer = allocate(kind, BYTES);
       const i32 = new Int32Array(this.buffer);
       i32[VALUE] = arg;
@@ -226,6 +215,7 @@ export class Semaphore {
    *
    * @param n How many permits to release.
    * @throws {RangeError} If `n` is not a positive integer.
+   * @throws {TypeError} If `n` is not a number.
    *
    * @example Releasing
    * ```ts
@@ -238,11 +228,7 @@ export class Semaphore {
    * ```
    */
   release(n = 1): void {
-    if (!Number.isInteger(n) || n < 1) {
-      throw new RangeError(
-        `Cannot release semaphore as 'n' must be a positive integer: received ${describe(n)}`,
-      );
-    }
+    checkInteger(n, "n", "Cannot release semaphore", 1);
     const i32 = this.#i32;
     this.addPermits(i32, n);
     if (Atomics.load(i32, WAITERS) > 0) Atomics.notify(i32, VALUE, n);

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { checkInteger } from "./_checks.ts";
 import {
   add,
   type Cells,
@@ -19,7 +20,7 @@ import {
   TYPE_CODES,
   typeName,
 } from "./_element.ts";
-import { INSPECT } from "./_inspect.ts";
+import { INSPECT, inspectState } from "./_inspect.ts";
 import { allocate, bufferFrom, describe, lockMessage } from "./_shared.ts";
 import { Lock } from "./lock.ts";
 import type { SharedElement, SharedNumberType } from "./shared_value.ts";
@@ -106,8 +107,9 @@ export class SharedArray<T extends SharedNumberType = SharedNumberType>
    *
    * @param type `"int32"`, `"uint32"`, `"float64"` or `"bigint64"`.
    * @param lengthOrValues The length, or the initial elements.
-   * @throws {TypeError} If `type` is unknown or a value has the wrong type.
-   * @throws {RangeError} If the length is not an integer in [0, 2^28].
+   * @throws {TypeError} If `type` is unknown, a value has the wrong type, or the length
+   * is not a number.
+   * @throws {RangeError} If the length is not an integer from 0 to 2²⁸.
    */
   constructor(type: T, lengthOrValues: number | Iterable<SharedElement<T>>);
   /**
@@ -135,13 +137,7 @@ export class SharedArray<T extends SharedNumberType = SharedNumberType>
       ? undefined
       : [...(second as Iterable<SharedElement<T>>)];
     const length = values === undefined ? second as number : values.length;
-    if (!Number.isInteger(length) || length < 0 || length > MAX_LENGTH) {
-      throw new RangeError(
-        `Cannot create SharedArray as the length must be an integer in [0, ${MAX_LENGTH}]: received ${
-          describe(length)
-        }`,
-      );
-    }
+    checkInteger(length, "length", "Cannot create SharedArray", 0, { min: 0, max: MAX_LENGTH });
     const size = type === "int32" || type === "uint32" ? 4 : 8;
     this.buffer = allocate("SharedArray", HEADER + size * length);
     const header = new Int32Array(this.buffer, 0, 4);
@@ -232,7 +228,8 @@ export class SharedArray<T extends SharedNumberType = SharedNumberType>
    *
    * @param inspect Deno's `inspect`, for the state.
    * @param options Deno's inspect options.
-   * @returns `SharedArray<int32>(3) [ 1, 2, 3 ]`, long arrays cut as Deno cuts typed arrays.
+   * @returns `SharedArray { type: "int32", values: Int32Array(3) [ 1, 2, 3 ] }`, long
+   * arrays cut as Deno cuts typed arrays.
    *
    * @example Printing
    * ```ts
@@ -241,7 +238,7 @@ export class SharedArray<T extends SharedNumberType = SharedNumberType>
    *
    * assertEquals(
    *   Deno.inspect(new SharedArray("int32", [1, 2, 3])),
-   *   "SharedArray<int32>(3) [ 1, 2, 3 ]",
+   *   'SharedArray { type: "int32", values: Int32Array(3) [ 1, 2, 3 ] }',
    * );
    * ```
    */
@@ -249,9 +246,9 @@ export class SharedArray<T extends SharedNumberType = SharedNumberType>
     inspect: (value: unknown, options?: object) => string,
     options?: object,
   ): string {
-    // Deno shows the typed array as `Int32Array(3) [ … ]`, cut after 100 elements.
-    const shown = inspect(this.view, options);
-    return `SharedArray<${this.type}>(${this.#length}) ${shown.slice(shown.indexOf("["))}`;
+    // The values as Deno shows a typed array (`Int32Array(3) [ 1, 2, 3 ]`, cut after
+    // 100 elements), in braces like any other object's state.
+    return inspectState("SharedArray", { type: this.type, values: this.view }, inspect, options);
   }
 
   #check(index: number, what: string): void {
