@@ -9,8 +9,9 @@
  *
  * The ticker of {@linkcode StressEngine} acts on a connection from outside: it closes
  * one whose oldest request timed out ({@linkcode Connection.timeOut}) or the run ended
- * under ({@linkcode Connection.stop}); the pending read then fails and the loop settles
- * what was in flight ({@linkcode Connection.settleBroken}).
+ * under ({@linkcode Connection.stop}, which also gives up a connect in progress); the
+ * pending read then fails and the loop settles what was in flight
+ * ({@linkcode Connection.settleBroken}).
  *
  * @module
  */
