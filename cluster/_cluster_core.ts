@@ -50,6 +50,7 @@ import {
   closeClient,
   newClient,
   type RedisTarget,
+  withDeadline,
 } from "./_redis.ts";
 import { MapRun } from "./_map_run.ts";
 import type { ClusterMapOptions, ClusterPoolOptions, ClusterSubmitOptions } from "./types.ts";
@@ -706,15 +707,4 @@ export class ClusterCore {
       closeClient(this.#client, CLOSE_MS),
     ]);
   }
-}
-
-/** Waits for `promise`, at most `ms`. */
-async function withDeadline(promise: Promise<unknown> | undefined, ms: number): Promise<void> {
-  if (promise === undefined) return;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    promise.catch(() => {}),
-    new Promise((resolve) => timer = setTimeout(resolve, ms)),
-  ]);
-  clearTimeout(timer);
 }

@@ -107,3 +107,18 @@ export async function closeClient(client: Redis, ms: number): Promise<void> {
   await ended;
   clearTimeout(timer);
 }
+
+/** Waits for `promise` (its failure ignored), at most `ms`; returns whether it settled. */
+export async function withDeadline(
+  promise: Promise<unknown> | undefined,
+  ms: number,
+): Promise<boolean> {
+  if (promise === undefined) return true;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const settled = await Promise.race([
+    promise.then(() => true, () => true),
+    new Promise<boolean>((resolve) => timer = setTimeout(resolve, ms, false)),
+  ]);
+  clearTimeout(timer);
+  return settled;
+}

@@ -40,6 +40,7 @@ import {
   closeClient,
   newClient,
   type RedisTarget,
+  withDeadline,
 } from "./_redis.ts";
 
 const CREATE = "Cannot create cluster worker";
@@ -472,12 +473,15 @@ export class ClusterWorker implements AsyncDisposable {
         running.controller.abort(new DOMException("The worker is stopping", "AbortError"));
       }
     }, graceMs);
-    try {
-      await this.#worker?.close();
-    } finally {
-      clearTimeout(grace);
-    }
-    await this.#client?.hdel(workersKey(this.#prefix, this.#queueName), this.#name).catch(() => {});
+    // Bounded even when Redis is gone (a hand-back then cannot reach it): the grace,
+    // 5 s more for the jobs to report, then BullMQ's forced close.
+    const closed = await withDeadline(this.#worker?.close(), graceMs + 5_000);
+    clearTimeout(grace);
+    if (!closed) await withDeadline(this.#worker?.close(true), 1_000);
+    await withDeadline(
+      this.#client?.hdel(workersKey(this.#prefix, this.#queueName), this.#name),
+      1_000,
+    );
     await this.#pool?.shutdown({ wait: false });
     await Promise.all(
       [this.#subscriber, this.#workerClient, this.#client].map((client) =>
