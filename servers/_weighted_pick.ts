@@ -16,7 +16,6 @@
  */
 
 import { integerError } from "../sync/_checks.ts";
-import { UsageError } from "./_stress_args.ts";
 
 /** A source of uniformly distributed unsigned 32-bit integers. */
 export interface Uint32Source {
@@ -286,28 +285,4 @@ export function checkSeed(seed: unknown): number {
   const error = integerError(seed, "seed", "Cannot run stress", { min: 0 });
   if (error) throw error;
   return seed as number;
-}
-
-/**
- * Parses `--seed`.
- *
- * @param text The flag's value.
- * @returns The seed.
- * @throws {UsageError} When it is not a non-negative integer up to 2⁵³ − 1.
- * @example
- * ```ts
- * import { parseSeedFlag } from "./_weighted_pick.ts";
- * import { assertEquals } from "@std/assert";
- *
- * assertEquals(parseSeedFlag("0"), 0);
- * ```
- */
-export function parseSeedFlag(text: string): number {
-  const value = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(value)) {
-    throw new UsageError(
-      `Cannot parse '--seed' as an integer from 0 to ${Number.MAX_SAFE_INTEGER}: received '${text}'`,
-    );
-  }
-  return value;
 }
