@@ -129,13 +129,22 @@ function checked(
       `${action} as 'byteOffset' must be a multiple of ${BYTES}: received ${at}`,
     );
   }
-  return bufferFrom({ buffer }, kind, at + BYTES, at);
+  bufferFrom({ buffer }, kind, at + BYTES, at);
+  // Without an offset, a page of locks would silently give its first lock: refuse.
+  if (byteOffset === undefined && buffer.byteLength > RECORD_BYTES) {
+    throw new TypeError(
+      `${action} as its 'byteOffset' is missing: its memory holds up to ${
+        buffer.byteLength / RECORD_BYTES
+      } locks, pass the lock's 'byteOffset' with it`,
+    );
+  }
+  return buffer;
 }
 
 /**
  * What a cloned lock `message` carries: its WebAssembly memory when it has one (the
  * fast path survives the clone; its `buffer` is then not looked at), else its checked
- * `buffer`; and its record's `byteOffset` (0 when missing).
+ * `buffer`; and its record's `byteOffset`.
  */
 export function lockMemoryFrom(
   message: unknown,

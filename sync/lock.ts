@@ -140,8 +140,10 @@ export class Lock {
    *
    * @param memory The {@linkcode Lock.memory} or {@linkcode Lock.buffer} of a lock
    * created elsewhere.
-   * @param byteOffset Its {@linkcode Lock.byteOffset}; 0 when omitted.
-   * @throws {TypeError} If `memory` does not hold a `Lock` at `byteOffset`.
+   * @param byteOffset Its {@linkcode Lock.byteOffset}: required when `memory` can hold
+   * more than one lock, as the memory of every lock made here does.
+   * @throws {TypeError} If `memory` does not hold a `Lock` at `byteOffset`, or
+   * `byteOffset` is missing.
    * @throws {RangeError} If `byteOffset` is not a multiple of 16 inside `memory`.
    */
   constructor(memory: SharedArrayBuffer | WebAssembly.Memory, byteOffset?: number);

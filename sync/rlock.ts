@@ -100,8 +100,10 @@ export class RLock {
    *
    * @param memory The {@linkcode RLock.memory} or {@linkcode RLock.buffer} of an
    * `RLock` created elsewhere.
-   * @param byteOffset Its {@linkcode RLock.byteOffset}; 0 when omitted.
-   * @throws {TypeError} If `memory` does not hold an `RLock` at `byteOffset`.
+   * @param byteOffset Its {@linkcode RLock.byteOffset}: required when `memory` can hold
+   * more than one lock, as the memory of every lock made here does.
+   * @throws {TypeError} If `memory` does not hold an `RLock` at `byteOffset`, or
+   * `byteOffset` is missing.
    * @throws {RangeError} If `byteOffset` is not a multiple of 16 inside `memory`.
    */
   constructor(memory: SharedArrayBuffer | WebAssembly.Memory, byteOffset?: number);

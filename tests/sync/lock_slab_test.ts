@@ -92,6 +92,10 @@ Deno.test("Lock and RLock check the byteOffset they are given", () => {
   assertThrows(() => new Lock(rlock.buffer, rlock.byteOffset), TypeError, "'RLock'");
   assertThrows(() => new RLock(lock.buffer, lock.byteOffset), TypeError, "'Lock'");
   assertThrows(() => Lock.from({ memory: lock.memory, byteOffset: 8 }), RangeError, "16");
+  // A page holds many locks: without its offset a handle would get the page's first.
+  assertThrows(() => new Lock(lock.buffer), TypeError, "'byteOffset' is missing");
+  assertThrows(() => Lock.from({ buffer: lock.buffer }), TypeError, "up to 1024 locks");
+  assertThrows(() => RLock.from({ memory: rlock.memory }), TypeError, "'byteOffset' is missing");
 });
 
 Deno.test("Lock at a byteOffset past the first guards increments across workers exactly", async () => {

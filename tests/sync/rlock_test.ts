@@ -101,7 +101,7 @@ Deno.test("RLock guards nested sections exactly across workers on its memory or 
   const lock = new RLock();
   assert(lock.memory instanceof WebAssembly.Memory);
   assert(RLock.from(structuredClone(lock)).memory instanceof WebAssembly.Memory);
-  assertEquals(RLock.from({ buffer: lock.buffer }).memory, undefined);
+  assertEquals(RLock.from({ buffer: lock.buffer, byteOffset: lock.byteOffset }).memory, undefined);
   const { count, used } = await mixedHandleIncrements(lock, 30_000, 3);
   assertEquals(used, ["memory", "buffer", "memory", "buffer"]);
   assertEquals(count, 120_000);
