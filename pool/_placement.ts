@@ -86,7 +86,7 @@ export interface StealView {
   unstarted: number;
 }
 
-/** An idle worker takes back `count` unstarted tasks from the end of a busy one's. */
+/** An idle worker takes `count` unstarted tasks of a busy one, oldest first. */
 export interface Steal {
   thief: number;
   victim: number;
@@ -95,8 +95,8 @@ export interface Steal {
 
 /**
  * Pairs an idle worker with the worker holding the most unstarted tasks; the idle
- * one takes half of them (at least one), from the end. `undefined` when no worker is
- * idle or none holds unstarted tasks.
+ * one takes half of them (at least one), so that a burst of tiny tasks rebalances in
+ * a few messages. `undefined` when no worker is idle or none holds unstarted tasks.
  *
  * @param views The workers.
  */

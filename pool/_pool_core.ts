@@ -406,7 +406,7 @@ export class PoolCore implements JobOwner {
   #warnDeaf(job: Job, slot: Slot): void {
     if (slot.running() !== job || !isTimeout(job.value)) return;
     console.warn(
-      `Warning: task ${job.id} ('${job.label}') timed out and did not return within 'cancelGrace' (${this.#cancelGrace} ms): its ${slot.ch.kind} '${slot.name}' was ended, but a task busy in synchronous code runs on, and keeps this process alive, until it returns (poll getTaskContext()?.signal.aborted, or use a ProcessPool)`,
+      `Warning: task ${job.id} ('${job.label}') timed out and did not return within 'cancelGrace' (${this.#cancelGrace} ms): its ${slot.ch.kind} '${slot.name}' was ended, but a task busy in synchronous code may run on, and keep this process alive, until it returns (poll getTaskContext()?.signal.aborted, or use a ProcessPool)`,
     );
   }
 
@@ -479,7 +479,7 @@ export class PoolCore implements JobOwner {
 
   /**
    * Work conservation: while a ready thread is idle and the queue is empty, it takes
-   * back half of the unstarted tasks of the thread that holds the most.
+   * half of the unstarted tasks of the thread that holds the most, oldest first.
    */
   #steal(): void {
     if (this.#pending.length > 0 || this.#closed || this.#broken) return;
@@ -492,23 +492,29 @@ export class PoolCore implements JobOwner {
       })));
       if (steal === undefined) return;
       const victim = slots[steal.victim];
-      const taken: Job[] = [];
-      for (let i = victim.inflight.length - 1; i > victim.head && taken.length < steal.count; i--) {
-        if (!victim.revoke(i)) break;
-        taken.push(victim.inflight[i]);
-        victim.inflight.length = i;
+      // The oldest unstarted ones, which list scheduling would start next; the one
+      // that may run now stays. A task the victim claimed first stays too.
+      const inflight = victim.inflight;
+      const kept: Job[] = [inflight[victim.head]];
+      const back: Job[] = [];
+      let taken = 0;
+      for (let i = victim.head + 1; i < inflight.length; i++) {
+        const job = inflight[i];
+        if (taken < steal.count && victim.revoke(i)) {
+          taken++;
+          job.clearTimer();
+          job.slot = undefined;
+          job.seq = -1;
+          if (job.outcome === O_PENDING) back.push(job);
+        } else {
+          kept.push(job);
+        }
       }
-      if (taken.length === 0) return;
+      if (taken === 0) return;
+      victim.inflight = kept;
+      victim.head = 0;
       // The victim skips these when it gets to them: it gets no more until it did.
       victim.skipOwed = true;
-      const back: Job[] = [];
-      for (let i = taken.length - 1; i >= 0; i--) {
-        const job = taken[i];
-        job.clearTimer();
-        job.slot = undefined;
-        job.seq = -1;
-        if (job.outcome === O_PENDING) back.push(job);
-      }
       this.#pending.unshift(back);
       this.#deal(Infinity);
     }
@@ -1082,12 +1088,11 @@ function startError(error: unknown): Error {
  */
 function brief(error: BrokenPoolError): BrokenPoolError {
   if (!/--allow-[a-z-]+/.test(error.message)) return error;
-  const short = new BrokenPoolError(error.message);
-  Object.defineProperty(short, "stack", {
-    value: `${short.name}: ${short.message}`,
-    writable: true,
-    configurable: true,
-    enumerable: false,
-  });
-  return short;
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new BrokenPoolError(error.message);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }

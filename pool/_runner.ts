@@ -355,15 +355,21 @@ export class Runner {
   }
 
   /**
-   * Awaits an async task so that a promise rejection it leaves unhandled fails it:
-   * first a turn of the event loop, so that rejections left by the synchronous tasks
-   * before it are dispatched before it runs, then its promise and one more turn.
+   * Awaits an async task so that a promise rejection it leaves unhandled fails it: its
+   * promise, then one turn of the event loop, where Deno dispatches rejections. After
+   * synchronous tasks (whose rejections would be dispatched in that turn too), one
+   * turn first, so that theirs are not charged to it.
    */
   async #awaitAlone(id: number, name: string, promise: PromiseLike<unknown>): Promise<unknown> {
-    await this.#nextTurn!();
-    this.#recent = [];
-    this.#awaiting = id;
     this.#stray = undefined;
+    if (this.#recent.length > 0) {
+      // A rejection dispatched now may be theirs or this task's synchronous part's:
+      // `rejection()` names them all.
+      this.#recent.push([id, name]);
+      await this.#nextTurn!();
+      this.#recent = [];
+    }
+    this.#awaiting = id;
     try {
       const value = await promise;
       await this.#nextTurn!();

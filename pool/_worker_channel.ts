@@ -38,6 +38,16 @@ export function workerChannel(module: string | undefined): ChannelFactory {
 }
 
 function startWorker(entry: URL, name: string, events: ChannelEvents): Channel {
+  if (
+    entry.protocol === "file:" &&
+    Deno.permissions.querySync({ name: "read", path: WORKER_MAIN }).state !== "granted"
+  ) {
+    // Else the worker fails to load, and Deno prints that on stderr besides the
+    // pool's error.
+    throw new Deno.errors.NotCapable(
+      `Requires read access to "${WORKER_MAIN.pathname}", run again with the --allow-read flag`,
+    );
+  }
   const ctl = new Int32Array(new SharedArrayBuffer(CTL_LENGTH * 4));
   const worker = new Worker(entry, { type: "module", name });
   worker.onmessage = (event: MessageEvent) => events.message(event.data);

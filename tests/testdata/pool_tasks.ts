@@ -173,3 +173,28 @@ export async function report(n: number): Promise<number> {
   }
   return n;
 }
+
+/** Ends its worker with `Deno.exit(code)`. */
+export function exitWith(code: number): never {
+  Deno.exit(code);
+}
+
+/** Leaves a promise rejection unhandled, then returns after an await. */
+export async function leakRejection(): Promise<string> {
+  Promise.reject(new Error("nobody handles this"));
+  await new Promise((resolve) => setTimeout(resolve, 1));
+  return "returned";
+}
+
+/** Blocks until `path` exists (polling every ms), then returns `"released"`. */
+export function waitFile(path: string): string {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      Deno.statSync(path);
+      return "released";
+    } catch {
+      Atomics.wait(pause, 0, 0, 1);
+    }
+  }
+}
