@@ -72,26 +72,34 @@ export function checkHost(request: Request, hosts: ReadonlySet<string>): string 
 }
 
 /**
- * Checks that a state-changing request comes from the GUI's own page: its `Origin` must
- * equal `http://` plus the (already checked) `Host`. Browsers send `Origin` on every
- * `POST` and `DELETE`, so a request without one is refused too; clients such as curl pass
- * it by hand (`-H "Origin: http://127.0.0.1:8000"`).
+ * Checks that a state-changing request is not a cross-site browser request, by the rule
+ * of Go's `http.CrossOriginProtection`:
+ *
+ * 1. `Sec-Fetch-Site` present (every browser since 2023): `same-origin` or `none` (typed
+ *    by the user) pass, anything else (`cross-site`, `same-site`) is refused.
+ * 2. Else `Origin` present (older browsers): it must equal `http://` plus the (already
+ *    checked) `Host`.
+ * 3. Neither: not a browser (curl, scripts), which a web page cannot impersonate, so it
+ *    passes; `Host` was checked against DNS rebinding before.
  *
  * @param request The request, whose `Host` was accepted by {@linkcode checkHost}.
  * @returns An error message, or `undefined` when the request may proceed.
  */
 export function checkOrigin(request: Request): string | undefined {
+  const site = request.headers.get("sec-fetch-site");
   const origin = request.headers.get("origin");
   const host = request.headers.get("host")?.toLowerCase() ?? "";
-  if (origin === null) {
-    return "Cannot change state as the 'Origin' header is missing: send this server's origin";
+  if (site !== null) {
+    if (site === "same-origin" || site === "none") {
+      // A browser's own word; an Origin it sends must still name this server.
+      if (origin === null || origin.toLowerCase() === `http://${host}`) return undefined;
+    } else {
+      return `Cannot change state as the request is cross-site: received 'Sec-Fetch-Site: ${site}'`;
+    }
   }
+  if (origin === null) return undefined;
   if (origin.toLowerCase() !== `http://${host}`) {
     return `Cannot change state as the request comes from another origin: received '${origin}'`;
-  }
-  const site = request.headers.get("sec-fetch-site");
-  if (site !== null && site !== "same-origin" && site !== "none") {
-    return `Cannot change state as the request is cross-site: received 'Sec-Fetch-Site: ${site}'`;
   }
   return undefined;
 }

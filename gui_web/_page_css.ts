@@ -52,7 +52,7 @@ h2 { margin: 0 0 10px; font-size: 1rem; font-weight: 650; }
 }
 .field { display: flex; flex-direction: column; gap: 4px; min-width: 0; }
 label { font-size: 0.8rem; font-weight: 600; color: var(--muted); text-transform: uppercase; letter-spacing: 0.04em; }
-input {
+input, textarea {
   font: inherit;
   padding: 8px 10px;
   border: 1px solid #c9d0dc;
@@ -61,8 +61,9 @@ input {
   color: var(--ink);
   width: 100%;
 }
-input:focus { outline: 2px solid var(--accent); outline-offset: 1px; border-color: var(--accent); }
-input[aria-invalid="true"] { border-color: var(--danger); background: #fff6f7; }
+textarea { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 0.88rem; resize: vertical; }
+input:focus, textarea:focus { outline: 2px solid var(--accent); outline-offset: 1px; border-color: var(--accent); }
+input[aria-invalid="true"], textarea[aria-invalid="true"] { border-color: var(--danger); background: #fff6f7; }
 .actions { padding-top: 22px; }
 button {
   font: inherit;
@@ -78,6 +79,32 @@ button {
 button:hover { filter: brightness(1.07); }
 button:focus-visible { outline: 2px solid var(--ink); outline-offset: 2px; }
 button.cancel { background: var(--danger); }
+button.secondary, a.button {
+  display: inline-block;
+  font: inherit;
+  font-size: 0.85rem;
+  font-weight: 600;
+  min-width: 0;
+  padding: 5px 12px;
+  border: 1px solid #c9d0dc;
+  border-radius: 7px;
+  background: var(--card);
+  color: #1f55c9;
+  text-decoration: none;
+  cursor: pointer;
+}
+a.button:focus-visible { outline: 2px solid var(--ink); outline-offset: 2px; }
+details { grid-column: 1 / -1; }
+summary { cursor: pointer; font-weight: 650; color: #1f55c9; width: max-content; }
+summary:focus-visible { outline: 2px solid var(--ink); outline-offset: 2px; }
+.advanced-grid {
+  display: grid;
+  grid-template-columns: repeat(auto-fill, minmax(200px, 1fr));
+  gap: 12px 14px;
+  margin-top: 10px;
+}
+.hint { margin: 0; font-size: 0.78rem; color: var(--muted); }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 button[aria-disabled="true"] { opacity: 0.75; cursor: progress; }
 .error { margin: 0; min-height: 1em; font-size: 0.82rem; color: var(--danger); }
 .error:empty { min-height: 0; }
@@ -137,9 +164,20 @@ th, td { text-align: right; padding: 5px 8px; border-bottom: 1px solid var(--lin
 th { font-size: 0.75rem; color: var(--muted); font-weight: 600; text-transform: uppercase; }
 th:first-child, td:first-child { text-align: left; }
 #latency th, #latency td { text-align: right; }
-.charts { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 16px; margin-top: 14px; }
+.charts { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 16px; margin-top: 10px; }
 figure { margin: 0; min-width: 0; }
-canvas { display: block; width: 100%; height: 220px; border-radius: 8px; background: #fbfcfe; border: 1px solid var(--line); }
+.chart { min-width: 0; overflow: hidden; border-radius: 8px; background: #fbfcfe; border: 1px solid var(--line); padding-top: 6px; }
+.chart .u-legend { font-size: 0.78rem; }
+.chart-tools { display: flex; justify-content: flex-end; margin-top: 12px; }
+.downloads { display: flex; gap: 8px; flex-wrap: wrap; }
+.warnings { margin: 6px 0; padding-left: 18px; color: var(--warn); font-size: 0.85rem; }
+.warnings:empty { display: none; }
+#history-table td.url { overflow-wrap: anywhere; text-align: left; }
+#history-table td[data-ok="true"] { color: var(--ok); font-weight: 600; }
+#history-table td[data-ok="false"] { color: var(--danger); font-weight: 600; }
+#history-table th:first-child, #history-table td:first-child { text-align: center; }
+#compare-table td:first-child { text-align: left; }
+#thresholds-box { margin-top: 14px; }
 figcaption { font-size: 0.8rem; color: var(--muted); margin-top: 4px; text-align: center; }
 .foot { max-width: 1040px; margin: 0 auto; padding: 4px 24px 18px; font-size: 0.78rem; color: var(--muted); }
 code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 0.95em; }
@@ -150,5 +188,6 @@ code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; 
   .actions { padding-top: 0; }
   main { padding: 12px; }
   .tables, .charts { grid-template-columns: minmax(0, 1fr); }
+  .live-head { flex-wrap: wrap; gap: 8px; }
 }
 `;

@@ -1,16 +1,76 @@
 // Copyright 2026 the Tandem authors. MIT license.
 /**
  * Private: the GUI's HTML page. Embedded as a string so that the app also works when
- * imported from a JSR URL; no build step, no network: the page loads only `/app.css` and
- * `/app.js`.
+ * imported from a JSR URL; no build step for users, no network: the page loads only
+ * `/app.css`, `/uplot.js` and `/app.js`. The form's fields come from `_fields.ts`.
  *
  * @module
  */
+
+import { type FieldSpec, RUN_FIELDS } from "./_fields.ts";
 
 /** Values baked into the page. */
 export interface PageLimits {
   maxRequests: number;
   maxConcurrency: number;
+}
+
+function escape(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function input(field: FieldSpec, limits: PageLimits): string {
+  const id = field.name;
+  const described = `${id}-error${field.hint ? ` ${id}-hint` : ""}`;
+  const common = `id="${id}" name="${id}" aria-describedby="${described}"${
+    field.required ? " required" : ""
+  }${field.placeholder ? ` placeholder="${escape(field.placeholder)}"` : ""}`;
+  let control: string;
+  switch (field.kind) {
+    case "url":
+      control = `<input ${common} type="url" inputmode="url" autocomplete="url">`;
+      break;
+    case "integer":
+    case "number": {
+      const max = id === "requests"
+        ? ` max="${Math.trunc(limits.maxRequests)}"`
+        : id === "concurrency"
+        ? ` max="${Math.trunc(limits.maxConcurrency)}"`
+        : "";
+      const step = field.kind === "integer" ? "1" : "any";
+      control = `<input ${common} type="number" min="${field.kind === "integer" ? 1 : 0}"${max}` +
+        ` step="${step}"${field.initial ? ` value="${escape(field.initial)}"` : ""}>`;
+      break;
+    }
+    case "text":
+      control = `<input ${common} type="text" autocomplete="off" spellcheck="false">`;
+      break;
+    case "lines":
+      control = `<textarea ${common} rows="3" spellcheck="false"></textarea>`;
+      break;
+  }
+  const hint = field.hint
+    ? `\n      <p class="hint" id="${id}-hint">${escape(field.hint)}</p>`
+    : "";
+  return `    <div class="field field-${id}">
+      <label for="${id}">${escape(field.label)}</label>
+      ${control}${hint}
+      <p class="error" id="${id}-error" role="alert"></p>
+    </div>`;
+}
+
+function figure(id: string, caption: string, columns: string[], noteId = `${id}-note`): string {
+  return `      <figure id="fig-${id}">
+        <div class="chart" id="chart-${id}" role="img" aria-label="${escape(caption)}"></div>
+        <figcaption>${escape(caption)}<span class="note" id="${noteId}"></span></figcaption>
+        <div class="scroll chart-table" hidden><table id="table-${id}">
+          <caption>${escape(caption)}</caption>
+          <thead><tr>${
+    columns.map((c) => `<th scope="col">${escape(c)}</th>`).join("")
+  }</tr></thead>
+          <tbody></tbody>
+        </table></div>
+      </figure>`;
 }
 
 /**
@@ -20,8 +80,8 @@ export interface PageLimits {
  * @returns The HTML document.
  */
 export function pageHtml(limits: PageLimits): string {
-  const maxRequests = Math.trunc(limits.maxRequests);
-  const maxConcurrency = Math.trunc(limits.maxConcurrency);
+  const simple = RUN_FIELDS.filter((field) => !field.advanced).map((f) => input(f, limits));
+  const advanced = RUN_FIELDS.filter((field) => field.advanced).map((f) => input(f, limits));
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -30,6 +90,7 @@ export function pageHtml(limits: PageLimits): string {
 <title>Tandem load tester</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/app.css">
+<script src="/uplot.js" defer></script>
 <script src="/app.js" defer></script>
 </head>
 <body>
@@ -37,28 +98,17 @@ export function pageHtml(limits: PageLimits): string {
   <h1><span class="logo" aria-hidden="true">⇉</span> Tandem <span class="sub">load tester</span></h1>
 </header>
 <main>
-  <form id="run-form" class="card" novalidate>
-    <div class="field field-url">
-      <label for="url">URL</label>
-      <input id="url" name="url" type="url" inputmode="url" autocomplete="url" required
-        placeholder="http://127.0.0.1:8080/" aria-describedby="url-error">
-      <p class="error" id="url-error" role="alert"></p>
-    </div>
-    <div class="field">
-      <label for="requests">Requests</label>
-      <input id="requests" name="requests" type="number" min="1" max="${maxRequests}" step="1"
-        value="1000" required aria-describedby="requests-error">
-      <p class="error" id="requests-error" role="alert"></p>
-    </div>
-    <div class="field">
-      <label for="concurrency">Concurrency</label>
-      <input id="concurrency" name="concurrency" type="number" min="1" max="${maxConcurrency}"
-        step="1" value="10" required aria-describedby="concurrency-error">
-      <p class="error" id="concurrency-error" role="alert"></p>
-    </div>
+  <form id="run-form" class="card" novalidate aria-label="Run">
+${simple.join("\n")}
     <div class="actions">
       <button id="submit" type="submit">Submit</button>
     </div>
+    <details id="advanced">
+      <summary>Advanced</summary>
+      <div class="advanced-grid">
+${advanced.join("\n")}
+      </div>
+    </details>
     <p class="error form-error" id="form-error" role="alert"></p>
   </form>
 
@@ -74,10 +124,32 @@ export function pageHtml(limits: PageLimits): string {
       <div><dt>Errors</dt><dd id="errors">0</dd></div>
       <div><dt>Elapsed</dt><dd id="elapsed">0.0 s</dd></div>
     </dl>
+    <div class="chart-tools">
+      <button id="toggle-tables" type="button" class="secondary" aria-pressed="false">Show data as tables</button>
+    </div>
+    <div class="charts">
+${
+    figure("rps", "Requests per second over time (s), failures in red", [
+      "second",
+      "req/s",
+      "failures/s",
+      "target req/s",
+    ], "timeline-note")
+  }
+${figure("latency", "Latency per second (ms)", ["second", "p50", "p90", "p99"])}
+${figure("errors", "Errors per second", ["second", "errors"])}
+${figure("histogram", "Latency histogram (ms)", ["bucket ms", "responses"])}
+    </div>
   </section>
 
   <section id="report" class="card" aria-labelledby="report-title" hidden>
-    <h2 id="report-title">Report</h2>
+    <div class="live-head">
+      <h2 id="report-title">Report</h2>
+      <span class="downloads">
+        <a id="download-json" class="button secondary" href="#" download>Download JSON</a>
+        <a id="download-html" class="button secondary" href="#" download>Download HTML report</a>
+      </span>
+    </div>
     <p class="target">Tested <code id="report-url"></code></p>
     <dl class="figures" id="summary"></dl>
     <div class="tables">
@@ -97,22 +169,55 @@ export function pageHtml(limits: PageLimits): string {
         <tbody></tbody>
       </table></div>
     </div>
+    <div class="scroll" id="thresholds-box" hidden><table id="threshold-results">
+      <caption>Thresholds</caption>
+      <thead><tr><th>threshold</th><th>actual</th><th>result</th></tr></thead>
+      <tbody></tbody>
+    </table></div>
+  </section>
+
+  <section id="history" class="card" aria-labelledby="history-title">
+    <div class="live-head">
+      <h2 id="history-title">History</h2>
+      <button id="compare-button" type="button" class="secondary">Compare selected</button>
+    </div>
+    <p class="hint" id="history-hint">Tick two runs to compare them.<span id="history-dir"></span></p>
+    <ul class="warnings" id="history-warnings" role="status"></ul>
+    <div class="scroll"><table id="history-table">
+      <caption class="visually-hidden">Runs since the server started</caption>
+      <thead><tr><th scope="col">compare</th><th scope="col">time</th><th scope="col">URL</th><th scope="col">req/s</th><th scope="col">p99 ms</th><th scope="col">thresholds</th><th scope="col">open</th></tr></thead>
+      <tbody></tbody>
+    </table></div>
+    <p class="error" id="compare-error" role="alert"></p>
+  </section>
+
+  <section id="compare" class="card" aria-labelledby="compare-title" hidden>
+    <h2 id="compare-title">Compare</h2>
+    <p class="target" id="compare-names"></p>
+    <div class="scroll"><table id="compare-table">
+      <caption>Headline figures: before, after and change</caption>
+      <thead><tr><th scope="col">metric</th><th scope="col">before</th><th scope="col">after</th><th scope="col">change</th><th scope="col">beyond noise</th></tr></thead>
+      <tbody></tbody>
+    </table></div>
     <div class="charts">
-      <figure>
-        <canvas id="histogram-chart" width="560" height="220" role="img"
-          aria-label="Latency histogram"></canvas>
-        <figcaption>Latency histogram (ms)</figcaption>
-      </figure>
-      <figure>
-        <canvas id="timeline-chart" width="560" height="220" role="img"
-          aria-label="Requests per second over time"></canvas>
-        <figcaption>Requests per second over time (s), failures in red<span
-          id="timeline-note"></span></figcaption>
-      </figure>
+${
+    figure("compare-rps", "Requests per second over time (s): before and after", [
+      "second",
+      "before",
+      "after",
+    ])
+  }
+${
+    figure("compare-spectrum", "Latency percentile spectrum (ms): before and after", [
+      "percentile",
+      "before",
+      "after",
+    ])
+  }
     </div>
   </section>
 </main>
-<footer class="foot">Runs go through <code>runStress</code>; this page talks to <code>/api/runs</code>.</footer>
+<footer class="foot">Runs go through <code>runStress</code>; this page talks to <code>/api/runs</code>. Charts: uPlot (MIT licence, © Leon Sorokin).</footer>
 </body>
 </html>
 `;

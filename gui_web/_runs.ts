@@ -6,9 +6,11 @@
  * @module
  */
 
-import type { StressProgress, StressReport } from "../servers/stress.ts";
+import type { StressOptions, StressProgress, StressReport } from "../servers/stress.ts";
+import { evaluateThresholds, type ThresholdResult } from "../servers/_thresholds.ts";
 import type { GuiStats, StressRunner } from "./gui_server.ts";
 import type { RunRequest } from "./_validate.ts";
+import { type LiveSecond, LiveTimeline } from "./_live.ts";
 
 /** Where a run is in its life. */
 export type RunState = "running" | "done" | "cancelled" | "error";
@@ -28,11 +30,26 @@ interface StoredEvent {
   data: string;
 }
 
+/** A report as the GUI keeps it: the run's report, with its threshold results if any. */
+export type GuiReport = StressReport & { thresholds?: ThresholdResult[] };
+
 /** The payload of the final event of a run. */
 export interface RunOutcome {
   state: Exclude<RunState, "running">;
-  report: StressReport | null;
+  report: GuiReport | null;
   error?: string;
+}
+
+/** The payload of a `progress` event: the counts, and the run's seconds (see `watch`). */
+export interface ProgressEvent extends StressProgress {
+  /** Whole seconds of the run: all of them in the first event a watcher gets, else the latest. */
+  seconds: LiveSecond[];
+}
+
+/** The options of `runStress` a request asks for. */
+export function stressOptions(request: RunRequest): StressOptions {
+  const { thresholds: _, ...options } = request;
+  return options;
 }
 
 /** How long EventSource waits before it reconnects, in milliseconds. */
@@ -54,6 +71,7 @@ export class Run {
   #state: RunState = "running";
   #seq = 0;
   #progress: StressProgress;
+  #timeline: LiveTimeline;
   #lastProgress: StoredEvent;
   #final: StoredEvent | undefined;
   #outcome: RunOutcome | undefined;
@@ -61,15 +79,24 @@ export class Run {
   #abort = new AbortController();
   #ticker: ReturnType<typeof setInterval>;
 
-  constructor(id: string, request: RunRequest, runner: StressRunner, intervalMs: number) {
+  /** `Date.now()` when the run started. */
+  readonly startedAt: number = Date.now();
+  #onEnd: (run: Run) => void;
+
+  constructor(
+    id: string,
+    request: RunRequest,
+    runner: StressRunner,
+    intervalMs: number,
+    onEnd: (run: Run) => void = () => {},
+  ) {
     this.id = id;
     this.request = request;
+    this.#onEnd = onEnd;
     this.#progress = { completed: 0, total: request.requests, errors: 0, rps: 0, elapsedMs: 0 };
-    this.#lastProgress = this.#store("progress", this.#progress);
-    this.#ticker = setInterval(
-      () => this.#broadcast(this.#store("progress", this.#progress)),
-      intervalMs,
-    );
+    this.#timeline = new LiveTimeline(request.rate ?? null);
+    this.#lastProgress = this.#storeProgress();
+    this.#ticker = setInterval(() => this.#broadcast(this.#storeProgress()), intervalMs);
     this.settled = this.#drive(runner);
   }
 
@@ -111,7 +138,9 @@ export class Run {
   watch(lastEventId: number | undefined): ReadableStream<SseMessage> | undefined {
     const seen = lastEventId ?? 0;
     const replay: StoredEvent[] = [];
-    if (this.#lastProgress.id > seen) replay.push(this.#lastProgress);
+    // The latest progress again, carrying every second so far: a tab that reconnects or
+    // opens midway redraws the whole run, not only what comes next.
+    if (this.#lastProgress.id > seen) replay.push(this.#progressEvent(this.#lastProgress.id, true));
     if (this.#final !== undefined && this.#final.id > seen) replay.push(this.#final);
     if (this.#final !== undefined && replay.length === 0) return undefined;
     let controller: ReadableStreamDefaultController<SseMessage>;
@@ -136,6 +165,18 @@ export class Run {
     return { id: ++this.#seq, event, data: JSON.stringify(payload) };
   }
 
+  #storeProgress(): StoredEvent {
+    return this.#progressEvent(++this.#seq, false);
+  }
+
+  #progressEvent(id: number, all: boolean): StoredEvent {
+    const payload: ProgressEvent = {
+      ...this.#progress,
+      seconds: all ? this.#timeline.seconds : this.#timeline.latest(),
+    };
+    return { id, event: "progress", data: JSON.stringify(payload) };
+  }
+
   #broadcast(event: StoredEvent, final = false): void {
     if (event.event === "progress") this.#lastProgress = event;
     for (const controller of this.#watchers) {
@@ -151,14 +192,16 @@ export class Run {
     const signal = this.#abort.signal;
     let outcome: RunOutcome;
     try {
-      const report = await runner(
-        {
-          url: this.request.url,
-          requests: this.request.requests,
-          concurrency: this.request.concurrency,
+      const report: GuiReport = await runner(stressOptions(this.request), {
+        signal,
+        onProgress: (progress) => {
+          this.#progress = progress;
+          this.#timeline.add(progress);
         },
-        { signal, onProgress: (progress) => this.#progress = progress },
-      );
+      });
+      if (this.request.thresholds !== undefined) {
+        report.thresholds = evaluateThresholds(this.request.thresholds, report);
+      }
       const cancelled = report.cancelled === true || signal.aborted;
       outcome = { state: cancelled ? "cancelled" : "done", report };
       const failed = Object.values(report.failures ?? {}).reduce((a, b) => a + b, 0);
@@ -179,9 +222,10 @@ export class Run {
     this.#state = outcome.state;
     this.#outcome = outcome;
     this.finishedAt = Date.now();
-    this.#broadcast(this.#store("progress", this.#progress));
+    this.#broadcast(this.#storeProgress());
     this.#final = this.#store(outcome.state, outcome);
     this.#broadcast(this.#final, true);
+    this.#onEnd(this);
   }
 }
 
@@ -192,6 +236,8 @@ export interface RunRegistryOptions {
   retainRuns: number;
   retainMs: number;
   progressIntervalMs: number;
+  /** Called once a run has ended and sent its final event. */
+  onEnd?: (run: Run) => void;
 }
 
 /** Keeps the running runs and a bounded number of ended ones. */
@@ -226,6 +272,7 @@ export class RunRegistry {
       request,
       this.#options.runner,
       this.#options.progressIntervalMs,
+      this.#options.onEnd,
     );
     this.#runs.set(run.id, run);
     return run;

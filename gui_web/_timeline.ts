@@ -1,9 +1,7 @@
 // Copyright 2026 the Tandem authors. MIT license.
 /**
- * Private: the bars of the page's requests-per-second chart. The page's script embeds
- * {@linkcode timelineBars} as source text (see `_page_js.ts`), so it must stay one
- * self-contained function of plain JavaScript once its types are stripped: no imports,
- * no helpers from this module.
+ * Private: the bars of the page's requests-per-second chart. The page's script
+ * (`_page/main.ts`) imports {@linkcode timelineBars}; the bundle carries it.
  *
  * @module
  */

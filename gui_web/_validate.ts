@@ -1,30 +1,15 @@
 // Copyright 2026 the Tandem authors. MIT license.
 /**
- * Private: validation of the JSON body of `POST /api/runs`.
+ * Private: validation of the JSON body of `POST /api/runs`, field by field from the
+ * table in `_fields.ts`, then the rules between fields.
  *
  * @module
  */
 
-import { integerError } from "../sync/_checks.ts";
+import { checkThresholdsFor } from "../servers/_thresholds.ts";
+import { FIELD_NAMES, quote, RUN_FIELDS, type RunLimits, type RunRequest } from "./_fields.ts";
 
-/** A validated run request. */
-export interface RunRequest {
-  url: string;
-  requests: number;
-  concurrency: number;
-}
-
-/** The fields a run request has; the page shows an error about one next to it. */
-export const RUN_FIELDS = ["url", "requests", "concurrency"] as const;
-
-/** A field of a run request. */
-export type RunField = typeof RUN_FIELDS[number];
-
-/** Upper bounds for a run request. */
-export interface RunLimits {
-  maxRequests: number;
-  maxConcurrency: number;
-}
+export type { RunLimits, RunRequest } from "./_fields.ts";
 
 /** The outcome of {@linkcode validateRunRequest}. */
 export type RunValidation =
@@ -33,32 +18,9 @@ export type RunValidation =
 
 const ACTION = "Cannot start run";
 
-function quote(value: unknown): string {
-  if (typeof value === "string") return `'${value.length > 80 ? value.slice(0, 80) + "…" : value}'`;
-  // JSON.stringify writes Infinity (from a literal such as 1e400) as "null".
-  if (typeof value === "number") return `'${value}'`;
-  try {
-    return `'${JSON.stringify(value)}'`;
-  } catch {
-    return `'${String(value)}'`;
-  }
-}
-
-function checkCount(
-  body: Record<string, unknown>,
-  field: "requests" | "concurrency",
-  max: number,
-): RunValidation | number {
-  const value = body[field];
-  if (integerError(value, field, ACTION, { min: 1, max }) === undefined) return value as number;
-  // The page shows these next to the field: its own words, not the library's range.
-  return {
-    ok: false,
-    field,
-    error: typeof value === "number" && Number.isInteger(value)
-      ? `${ACTION} as '${field}' must be between 1 and ${max}: received ${value}`
-      : `${ACTION} as '${field}' must be an integer: received ${quote(value)}`,
-  };
+function known(): string {
+  const names = FIELD_NAMES.map((name) => `'${name}'`);
+  return `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
 }
 
 /**
@@ -75,66 +37,58 @@ export function validateRunRequest(text: string, limits: RunLimits): RunValidati
   } catch (error) {
     return {
       ok: false,
-      error: `Cannot start run as the body is not valid JSON: ${(error as Error).message}`,
+      error: `${ACTION} as the body is not valid JSON: ${(error as Error).message}`,
     };
   }
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     return {
       ok: false,
-      error: `Cannot start run as the body must be a JSON object: received ${quote(body)}`,
+      error: `${ACTION} as the body must be a JSON object: received ${quote(body)}`,
     };
   }
   const fields = body as Record<string, unknown>;
-  // A field the API does not know (e.g. 'duration') must not be dropped silently: the run
-  // would not be the one asked for.
-  const unknown = Object.keys(fields).find((name) =>
-    !(RUN_FIELDS as readonly string[]).includes(name)
-  );
+  // A field the API does not know must not be dropped silently: the run would not be the
+  // one asked for.
+  const unknown = Object.keys(fields).find((name) => !FIELD_NAMES.includes(name));
   if (unknown !== undefined) {
     const field = unknown.length > 80 ? unknown.slice(0, 80) + "…" : unknown;
     return {
       ok: false,
       field,
-      error: `${ACTION} as ${
-        quote(unknown)
-      } is not a known field: use only 'url', 'requests' and 'concurrency'`,
+      error: `${ACTION} as ${quote(unknown)} is not a known field: use only ${known()}`,
     };
   }
-  const raw = fields.url;
-  if (typeof raw !== "string" || raw.trim() === "") {
+  const value: Record<string, unknown> = {};
+  for (const spec of RUN_FIELDS) {
+    const raw = fields[spec.name];
+    if (raw === undefined || raw === null) {
+      if (!spec.required) continue;
+    }
+    const checked = spec.check(raw, limits);
+    if ("error" in checked) return { ok: false, field: spec.name, error: checked.error };
+    value[spec.name] = checked.value;
+  }
+  const request = value as unknown as RunRequest;
+  if (request.requests !== undefined && request.duration !== undefined) {
     return {
       ok: false,
-      field: "url",
-      error: `Cannot start run as 'url' must be a non-empty string: received ${quote(raw)}`,
+      field: "duration",
+      error: `${ACTION} as 'requests' and 'duration' exclude each other: give one`,
     };
   }
-  let url: URL;
-  try {
-    url = new URL(raw.trim());
-  } catch {
+  if (request.requests === undefined && request.duration === undefined) {
     return {
       ok: false,
-      field: "url",
-      error: `Cannot start run as 'url' is malformed: ${quote(raw)}`,
+      field: "requests",
+      error: `${ACTION} as 'requests' must be an integer: received undefined`,
     };
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    return {
-      ok: false,
-      field: "url",
-      error: `Cannot start run as 'url' must use http or https: received ${quote(url.protocol)}`,
-    };
+  if (request.thresholds !== undefined) {
+    try {
+      checkThresholdsFor(request.thresholds, { rate: request.rate !== undefined });
+    } catch (error) {
+      return { ok: false, field: "thresholds", error: (error as Error).message };
+    }
   }
-  if (url.username !== "" || url.password !== "") {
-    return {
-      ok: false,
-      field: "url",
-      error: "Cannot start run as 'url' must not carry credentials: remove the 'user:pass@' part",
-    };
-  }
-  const requests = checkCount(fields, "requests", limits.maxRequests);
-  if (typeof requests !== "number") return requests;
-  const concurrency = checkCount(fields, "concurrency", limits.maxConcurrency);
-  if (typeof concurrency !== "number") return concurrency;
-  return { ok: true, value: { url: url.href, requests, concurrency } };
+  return { ok: true, value: request };
 }

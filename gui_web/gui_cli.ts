@@ -1,7 +1,8 @@
 // Copyright 2026 the Tandem authors. MIT license.
 /**
- * `deno task gui [--port 8000] [--host 127.0.0.1] [--allow-host NAME]...`: serves the load
- * tester's web GUI and prints the URL to open. Ctrl+C (or SIGTERM) cancels any run and
+ * `deno task gui [--port 8000] [--host 127.0.0.1] [--allow-host NAME]... [--history DIR]`:
+ * serves the load tester's web GUI and prints the URL to open. With `--history DIR`, every
+ * run's report is kept in DIR as JSON (that of `deno task stress --json`) across restarts. Ctrl+C (or SIGTERM) cancels any run and
  * stops the server within about a second, whatever its clients do; a second Ctrl+C exits
  * at once.
  *
@@ -16,7 +17,8 @@ import { parseArgs } from "@std/cli/parse-args";
 import { serveGui } from "./gui_server.ts";
 import { integerError } from "../sync/_checks.ts";
 
-const USAGE = `Usage: deno task gui [--port 8000] [--host 127.0.0.1] [--allow-host NAME]...
+const USAGE =
+  `Usage: deno task gui [--port 8000] [--host 127.0.0.1] [--allow-host NAME]... [--history DIR]
 
 Serves the load tester's web GUI and prints the URL to open. Ctrl+C stops it
 (a second Ctrl+C exits at once).
@@ -24,6 +26,9 @@ Serves the load tester's web GUI and prints the URL to open. Ctrl+C stops it
   -p, --port N         port to listen on, 0 for any free one (default 8000)
       --host NAME      host name or address to bind to (default 127.0.0.1)
       --allow-host H   also accept requests whose Host header is H (repeatable)
+      --history DIR    keep every run's report in DIR as JSON across restarts
+                       (the JSON of 'deno task stress --json': drop such files in
+                       to open and compare them)
   -h, --help           show this help
 
 The GUI may only stress hosts that --allow-net grants; 'deno task gui' grants loopback.`;
@@ -32,6 +37,7 @@ interface CliArgs {
   port?: string;
   host?: string;
   "allow-host"?: string[];
+  history?: string;
   help?: boolean;
   _: (string | number)[];
 }
@@ -44,7 +50,7 @@ function fail(message: string): never {
 async function main(args: string[]): Promise<void> {
   let unknown: string | undefined;
   const flags: CliArgs = parseArgs(args, {
-    string: ["port", "host", "allow-host"],
+    string: ["port", "host", "allow-host", "history"],
     boolean: ["help"],
     collect: ["allow-host"],
     alias: { p: "port", h: "help" },
@@ -65,6 +71,8 @@ async function main(args: string[]): Promise<void> {
   }
   const hostname = flags.host ?? "127.0.0.1";
   if (hostname === "") fail("Cannot serve as '--host' must not be empty");
+  const historyDir = flags.history;
+  if (historyDir === "") fail("Cannot serve as '--history' must not be empty");
 
   const controller = new AbortController();
   // The first signal stops the server gracefully; a second one, from a user who will not
@@ -92,8 +100,14 @@ async function main(args: string[]): Promise<void> {
         port,
         signal: controller.signal,
         allowedHosts: flags["allow-host"] ?? [],
+        historyDir,
       });
     } catch (error) {
+      if (historyDir !== undefined && /^Cannot keep history/.test((error as Error).message)) {
+        // One line: the folder is named in it, the usage would only bury it.
+        console.error(`gui: ${(error as Error).message}`);
+        Deno.exit(2);
+      }
       if (error instanceof Deno.errors.AddrInUse) {
         fail(`Cannot serve as port ${port} is in use: pass another with --port`);
       }

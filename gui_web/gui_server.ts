@@ -20,6 +20,10 @@ import { PAGE_JS } from "./_page_js.ts";
 import { RunRegistry, type SseMessage } from "./_runs.ts";
 import { validateRunRequest } from "./_validate.ts";
 import { readBody } from "./_body.ts";
+import { HISTORY_ID, RunHistory } from "./_history.ts";
+import { compareReports } from "../servers/stress_compare.ts";
+import { renderHtmlReport } from "../servers/_html_report.ts";
+import { UPLOT_CSS, UPLOT_JS } from "../servers/_uplot_asset.ts";
 import { integerError, type IntegerRange, MAX_DELAY_MS } from "../sync/_checks.ts";
 
 export type {
@@ -140,6 +144,13 @@ export interface ServeGuiOptions {
    * @default {runStress}
    */
   runStress?: StressRunner;
+  /**
+   * A folder that keeps every run's report as `ID.json` (the JSON of
+   * `deno task stress --json`) across restarts; its `*.json` files are listed at start.
+   * Created when missing; one that cannot be written throws at once. Without it, the
+   * history lives in memory until the server stops.
+   */
+  historyDir?: string;
 }
 
 /**
@@ -339,6 +350,57 @@ function cancel(registry: RunRegistry, id: string): Response {
   return json(running ? 202 : 200, { id: run.id, state: running ? "cancelling" : run.state });
 }
 
+const STYLE = UPLOT_CSS + "\n" + PAGE_CSS;
+const HISTORY_PATH = /^\/api\/history\/([^/]+?)(\/report\.html)?$/;
+
+function historyRoute(pathname: string, query: URLSearchParams, history: RunHistory): Response {
+  if (pathname === "/api/history") {
+    return json(200, {
+      dir: history.dir ?? null,
+      runs: history.list(),
+      warnings: history.warnings,
+    });
+  }
+  const match = HISTORY_PATH.exec(pathname);
+  const id = match === null ? "" : decodeURIComponent(match[1]);
+  const report = HISTORY_ID.test(id) ? history.get(id) : undefined;
+  if (match === null || report === undefined) {
+    return json(404, { error: `Cannot find run in history: '${id}'` });
+  }
+  if (match[2] !== undefined) {
+    return new Response(renderHtmlReport(report), {
+      headers: {
+        ...COMMON_HEADERS,
+        "content-type": "text/html; charset=utf-8",
+        "content-disposition": `attachment; filename="stress-${id}.html"`,
+        // Meant to be saved and opened from disk, never rendered under this origin.
+        "content-security-policy": "sandbox",
+      },
+    });
+  }
+  const download = query.has("download")
+    ? { "content-disposition": `attachment; filename="stress-${id}.json"` }
+    : undefined;
+  return new Response(JSON.stringify(report, null, 2) + "\n", {
+    headers: { ...COMMON_HEADERS, "content-type": "application/json; charset=utf-8", ...download },
+  });
+}
+
+function compareRoute(query: URLSearchParams, history: RunHistory): Response {
+  const ids = [query.get("before") ?? "", query.get("after") ?? ""];
+  const [before, after] = ids.map((id) => history.get(id));
+  for (const [i, report] of [before, after].entries()) {
+    if (report === undefined) {
+      return json(404, { error: `Cannot compare runs as '${ids[i]}' is not in the history` });
+    }
+  }
+  try {
+    return json(200, compareReports(before!, after!));
+  } catch (error) {
+    return json(400, { error: (error as Error).message });
+  }
+}
+
 function methodNotAllowed(allow: string): Response {
   return json(405, { error: `Cannot serve request as the method is not allowed: use ${allow}` }, {
     allow,
@@ -349,17 +411,26 @@ function methodNotAllowed(allow: string): Response {
  * Serves the load tester's web GUI: the page at `/`, and the HTTP API it uses:
  *
  * - `POST /api/runs` with JSON `{ url, requests, concurrency }` starts a run with
- *   `runStress`: `201 { id }`, or `400 { error, field }` for bad input.
+ *   `runStress`: `201 { id }`, or `400 { error, field }` for bad input. Optional fields:
+ *   `duration` (ms, instead of `requests`), `rate`, `method`, `headers` (an object or
+ *   lines `Name: value`), `body`, `timeout` (ms) and `thresholds` (expressions such as
+ *   `p99<250ms`, judged on the report).
  * - `GET /api/runs/:id/events` streams `progress` events (5 a second by default) and one
  *   final `done`, `cancelled` or `error` event carrying `{ state, report, error? }`.
  *   Event ids let a reconnecting `EventSource` resume (`Last-Event-ID`) without losing
  *   the final event; `204` when it has already seen it.
  * - `GET /api/runs/:id` tells the state, and `DELETE /api/runs/:id` cancels.
  *
- * Every request must carry a `Host` naming this server (DNS rebinding), and `POST` and
- * `DELETE` an `Origin` equal to the server's own (cross-site requests): else `403`.
- * A run request that names a field other than these three gets `400` naming it; one whose
- * body does not arrive within `bodyTimeoutMs` gets `408`.
+ * - `GET /api/history` lists every run with a report (and `warnings` about history files
+ *   skipped); `GET /api/history/:id` is its report as JSON (`?download` to save it), and
+ *   `GET /api/history/:id/report.html` the one-file HTML report.
+ * - `GET /api/compare?before=ID&after=ID` compares two of them (`compareReports`).
+ *
+ * Every request must carry a `Host` naming this server (DNS rebinding). `POST` and
+ * `DELETE` from a browser must be same-origin (`Sec-Fetch-Site`, else `Origin`): else
+ * `403`; a client that sends neither header (curl) is not a browser and may. A run
+ * request that names a field it does not know gets `400` naming it; one whose body does
+ * not arrive within `bodyTimeoutMs` gets `408`.
  *
  * @param options Where to listen, limits, and the runner.
  * @returns The running server; dispose of it or call `shutdown()` to stop it.
@@ -367,6 +438,7 @@ function methodNotAllowed(allow: string): Response {
  * @throws {TypeError} When `port` or a limit is not a number.
  * @throws {Deno.errors.AddrInUse} When the port is taken.
  * @throws {Deno.errors.NotCapable} When `--allow-net` does not grant `hostname`.
+ * @throws {Error} When `historyDir` cannot be created, read or written.
  *
  * @example Start a run through the API
  * ```ts
@@ -418,12 +490,19 @@ export function serveGui(options: ServeGuiOptions = {}): GuiServer {
   // Aborted first thing at shutdown: bodies still being read are answered at once.
   const stopping = new AbortController();
   const limits = { maxRequests, maxConcurrency, bodyTimeoutMs, stopping: stopping.signal };
+  const history = options.historyDir === undefined
+    ? RunHistory.inMemory()
+    : RunHistory.open(options.historyDir);
   const registry = new RunRegistry({
     runner: options.runStress ?? runStress,
     maxActiveRuns,
     retainRuns,
     retainMs,
     progressIntervalMs,
+    onEnd: (run) => {
+      const report = run.outcome?.report;
+      if (report) void history.add(run.id, report);
+    },
   });
   const page = pageHtml(limits);
   let hosts = new Set<string>();
@@ -448,7 +527,16 @@ export function serveGui(options: ServeGuiOptions = {}): GuiServer {
       return asset(page, "text/html; charset=utf-8");
     }
     if (pathname === "/app.js") return asset(PAGE_JS, "text/javascript; charset=utf-8");
-    if (pathname === "/app.css") return asset(PAGE_CSS, "text/css; charset=utf-8");
+    if (pathname === "/uplot.js") return asset(UPLOT_JS, "text/javascript; charset=utf-8");
+    if (pathname === "/app.css") return asset(STYLE, "text/css; charset=utf-8");
+    if (pathname === "/api/history" || pathname.startsWith("/api/history/")) {
+      if (method !== "GET") return methodNotAllowed("GET");
+      return historyRoute(pathname, new URL(request.url).searchParams, history);
+    }
+    if (pathname === "/api/compare") {
+      if (method !== "GET") return methodNotAllowed("GET");
+      return compareRoute(new URL(request.url).searchParams, history);
+    }
     if (pathname === "/api/runs") {
       if (method !== "POST") return methodNotAllowed("POST");
       const originError = checkOrigin(request);

@@ -231,7 +231,7 @@ Deno.test({
   },
 });
 
-Deno.test("POST and DELETE /api/runs refuse cross-site requests by Origin", async (t) => {
+Deno.test("POST and DELETE /api/runs refuse cross-site requests by Sec-Fetch-Site and Origin", async (t) => {
   const fake = fakeStress();
   await using server = gui({ runStress: fake.runStress });
   const body = { url: "http://127.0.0.1:9/", requests: 10, concurrency: 1 };
@@ -244,8 +244,14 @@ Deno.test("POST and DELETE /api/runs refuse cross-site requests by Origin", asyn
       origin: new URL(server.url).origin.replace("http", "https"),
     }],
     ["a null origin", { ...json, origin: "null" }],
-    ["no origin", json],
     ["a cross-site fetch", { ...sameOrigin(server), "sec-fetch-site": "cross-site" }],
+    ["a cross-site fetch without Origin", { ...json, "sec-fetch-site": "cross-site" }],
+    ["a same-site fetch (another port)", { ...json, "sec-fetch-site": "same-site" }],
+    ["a same-origin claim with a foreign Origin", {
+      ...json,
+      "sec-fetch-site": "same-origin",
+      origin: "http://evil.example",
+    }],
   ];
   for (const [name, headers] of cases) {
     await t.step(`POST refuses ${name}`, async () => {
@@ -267,6 +273,34 @@ Deno.test("POST and DELETE /api/runs refuse cross-site requests by Origin", asyn
     });
   }
   assertEquals(fake.active, 1, "the run was not cancelled");
+  fake.release();
+});
+
+Deno.test("POST and DELETE /api/runs accept a non-browser client and a same-origin page", async (t) => {
+  // Go's http.CrossOriginProtection: neither Origin nor Sec-Fetch-Site is not a browser.
+  const fake = fakeStress();
+  await using server = gui({ runStress: fake.runStress });
+  const body = { url: "http://127.0.0.1:9/", requests: 10, concurrency: 1 };
+  const json = { "content-type": "application/json" };
+  const cases: [string, Record<string, string>][] = [
+    ["curl (no Origin, no Sec-Fetch-Site)", json],
+    ["a same-origin fetch", { ...sameOrigin(server), "sec-fetch-site": "same-origin" }],
+    ["a same-origin fetch without Origin", { ...json, "sec-fetch-site": "same-origin" }],
+    ["an older browser's same Origin", sameOrigin(server)],
+  ];
+  for (const [name, headers] of cases) {
+    await t.step(`POST and DELETE accept ${name}`, async () => {
+      const answer = await postRun(server, body, headers);
+      assertEquals(answer.status, 201);
+      const response = await fetch(new URL(`/api/runs/${answer.body.id}`, server.url), {
+        method: "DELETE",
+        headers,
+      });
+      assertEquals(response.status, 202);
+      await response.body?.cancel();
+      await until(() => fake.active === 0);
+    });
+  }
 });
 
 Deno.test("serveGui() refuses a foreign Host header (DNS rebinding)", async (t) => {
@@ -517,14 +551,14 @@ Deno.test("POST /api/runs answers 400 naming a field it does not know", async ()
   const fake = fakeStress();
   await using server = gui({ runStress: fake.runStress });
   const ok = { url: "http://127.0.0.1:9/", requests: 10, concurrency: 2 };
-  for (const field of ["duration", "__proto__", "URL"]) {
+  for (const field of ["durationMs", "__proto__", "URL"]) {
     const body = `{"url":"${ok.url}","requests":10,"concurrency":2,"${field}":5000}`;
     const answer = await postRun(server, body);
     assertEquals(answer.status, 400, field);
     assertEquals(answer.body, {
       field,
-      error:
-        `Cannot start run as '${field}' is not a known field: use only 'url', 'requests' and 'concurrency'`,
+      error: `Cannot start run as '${field}' is not a known field: use only 'url', 'requests', ` +
+        "'concurrency', 'duration', 'rate', 'method', 'headers', 'body', 'timeout' and 'thresholds'",
     });
   }
   assertEquals((await postRun(server, ok)).status, 201);

@@ -1,5 +1,5 @@
 // Copyright 2026 the Tandem authors. MIT license.
-import { assertEquals } from "@std/assert";
+import { assert, assertEquals } from "@std/assert";
 import { timelineBars } from "../../gui_web/_timeline.ts";
 
 Deno.test("timelineBars() scales the last, partial second by its real length", () => {
@@ -27,8 +27,12 @@ Deno.test("timelineBars() keeps whole seconds whole", () => {
 
 Deno.test("timelineBars() is served inside the page's script", async () => {
   const { PAGE_JS } = await import("../../gui_web/_page_js.ts");
+  // The bundle keeps each module under a "// path" comment: run _timeline.ts's part alone.
+  const from = PAGE_JS.indexOf("// gui_web/_timeline.ts");
+  const to = PAGE_JS.indexOf("// gui_web/", from + 1);
+  assert(from >= 0 && to > from, "the bundle holds gui_web/_timeline.ts");
   const bars = new Function(
-    `${PAGE_JS.slice(PAGE_JS.indexOf("var timelineBars"), PAGE_JS.indexOf("var FIELDS"))}
+    `${PAGE_JS.slice(from, to)}
     return timelineBars([{ second: 0, completed: 30, failures: 0 }], 300);`,
   )();
   assertEquals(bars[0].partial, true);

@@ -1,0 +1,298 @@
+// Copyright 2026 the Tandem authors. MIT license.
+/**
+ * Private: the run options the GUI offers, one table entry each. The server builds the
+ * form's HTML from {@linkcode RUN_FIELDS} and checks `POST /api/runs` with each entry's
+ * `check`; the page's script (bundled from `_page/`) reads the inputs by `kind`. Adding an
+ * option is one entry here (and its key in `RunRequest`).
+ *
+ * Plain functions and data only: the page's bundle includes this file.
+ *
+ * @module
+ */
+
+import { integerError, MAX_DELAY_MS } from "../sync/_checks.ts";
+import { parseThreshold } from "../servers/_thresholds.ts";
+
+/** Upper bounds for a run request. */
+export interface RunLimits {
+  maxRequests: number;
+  maxConcurrency: number;
+}
+
+/** A validated run request: the options of `runStress` the GUI offers, and thresholds. */
+export interface RunRequest {
+  url: string;
+  requests?: number;
+  duration?: number;
+  concurrency: number;
+  rate?: number;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  timeout?: number;
+  /** Threshold expressions judged on the report (`p99<250ms`). */
+  thresholds?: string[];
+}
+
+/** How a field is entered and read. */
+export type FieldKind = "url" | "integer" | "number" | "text" | "lines";
+
+/** The outcome of a field's check: its value, or the message shown next to it. */
+export type FieldCheck = { value: unknown } | { error: string };
+
+/** One run option. */
+export interface FieldSpec {
+  /** The JSON field, and the input's id. */
+  name: keyof RunRequest;
+  /** The input's label. */
+  label: string;
+  /** How it is entered. */
+  kind: FieldKind;
+  /** Whether it sits in the form's "Advanced" section. */
+  advanced: boolean;
+  /** Whether a request must carry it. */
+  required?: boolean;
+  /** A short help text under the input. */
+  hint?: string;
+  /** The input's initial value. */
+  initial?: string;
+  /** The input's placeholder. */
+  placeholder?: string;
+  /** Checks a value that is present (not `undefined`). */
+  check(value: unknown, limits: RunLimits): FieldCheck;
+}
+
+const ACTION = "Cannot start run";
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Longest run and timeout the GUI starts, as the stress CLI allows: 24 hours. */
+const MAX_MS = Math.min(24 * 3600 * 1000, MAX_DELAY_MS);
+
+/**
+ * A value quoted for a message, cut at 80 characters.
+ *
+ * @param value Anything.
+ * @returns `'text'`.
+ */
+export function quote(value: unknown): string {
+  if (typeof value === "string") return `'${value.length > 80 ? value.slice(0, 80) + "…" : value}'`;
+  // JSON.stringify writes Infinity (from a literal such as 1e400) as "null".
+  if (typeof value === "number") return `'${value}'`;
+  try {
+    return `'${JSON.stringify(value)}'`;
+  } catch {
+    return `'${String(value)}'`;
+  }
+}
+
+function integer(name: string, min: number, max: number): (value: unknown) => FieldCheck {
+  return (value) => {
+    if (integerError(value, name, ACTION, { min, max }) === undefined) return { value };
+    // The page shows these next to the field: its own words, not the library's range.
+    return {
+      error: typeof value === "number" && Number.isInteger(value)
+        ? `${ACTION} as '${name}' must be between ${min} and ${max}: received ${value}`
+        : `${ACTION} as '${name}' must be an integer: received ${quote(value)}`,
+    };
+  };
+}
+
+function checkUrl(raw: unknown): FieldCheck {
+  if (typeof raw !== "string" || raw.trim() === "") {
+    return { error: `${ACTION} as 'url' must be a non-empty string: received ${quote(raw)}` };
+  }
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    return { error: `${ACTION} as 'url' is malformed: ${quote(raw)}` };
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return {
+      error: `${ACTION} as 'url' must use http or https: received ${quote(url.protocol)}`,
+    };
+  }
+  if (url.username !== "" || url.password !== "") {
+    return {
+      error: `${ACTION} as 'url' must not carry credentials: remove the 'user:pass@' part`,
+    };
+  }
+  return { value: url.href };
+}
+
+function checkRate(value: unknown): FieldCheck {
+  if (typeof value === "number" && Number.isFinite(value) && value > 0 && value <= 10_000_000) {
+    return { value };
+  }
+  return {
+    error:
+      `${ACTION} as 'rate' must be a number of requests per second from above 0 to 10000000: received ${
+        quote(value)
+      }`,
+  };
+}
+
+function checkMethod(value: unknown): FieldCheck {
+  if (typeof value === "string" && TOKEN.test(value)) return { value: value.toUpperCase() };
+  return {
+    error: `${ACTION} as 'method' must be an HTTP method such as GET: received ${quote(value)}`,
+  };
+}
+
+/** `{ name: value }`, or lines `Name: value` as the form sends them. */
+function checkHeaders(value: unknown): FieldCheck {
+  const pairs: [string, unknown][] = [];
+  if (typeof value === "string") {
+    for (const line of value.split(/\r?\n/)) {
+      if (line.trim() === "") continue;
+      const colon = line.indexOf(":");
+      if (colon <= 0) {
+        return {
+          error: `${ACTION} as each line of 'headers' must be 'Name: value': received ${
+            quote(line)
+          }`,
+        };
+      }
+      pairs.push([line.slice(0, colon).trim(), line.slice(colon + 1).trim()]);
+    }
+  } else if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+    pairs.push(...Object.entries(value));
+  } else {
+    return {
+      error:
+        `${ACTION} as 'headers' must be an object of strings or lines 'Name: value': received ${
+          quote(value)
+        }`,
+    };
+  }
+  const headers: Record<string, string> = {};
+  for (const [name, text] of pairs) {
+    if (!TOKEN.test(name)) {
+      return { error: `${ACTION} as header name ${quote(name)} is not a valid token` };
+    }
+    if (typeof text !== "string" || /[\r\n\0]/.test(text)) {
+      return {
+        error: `${ACTION} as header '${name}' must be a one-line string: received ${quote(text)}`,
+      };
+    }
+    headers[name] = text;
+  }
+  return { value: headers };
+}
+
+function checkBody(value: unknown): FieldCheck {
+  if (typeof value === "string") return { value };
+  return { error: `${ACTION} as 'body' must be a string: received ${quote(value)}` };
+}
+
+/** A list of expressions, or lines of them as the form sends them. */
+function checkThresholds(value: unknown): FieldCheck {
+  const list = typeof value === "string"
+    ? value.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== "")
+    : value;
+  if (!Array.isArray(list) || list.some((item) => typeof item !== "string")) {
+    return {
+      error:
+        `${ACTION} as 'thresholds' must be a list of expressions such as 'p99<250ms': received ${
+          quote(value)
+        }`,
+    };
+  }
+  for (const expression of list as string[]) {
+    try {
+      parseThreshold(expression);
+    } catch (error) {
+      return { error: (error as Error).message };
+    }
+  }
+  return { value: list };
+}
+
+/** The run options, in the order the form shows them. */
+export const RUN_FIELDS: readonly FieldSpec[] = [
+  {
+    name: "url",
+    label: "URL",
+    kind: "url",
+    advanced: false,
+    required: true,
+    placeholder: "http://127.0.0.1:8080/",
+    check: checkUrl,
+  },
+  {
+    name: "requests",
+    label: "Requests",
+    kind: "integer",
+    advanced: false,
+    initial: "1000",
+    check: (value, limits) => integer("requests", 1, limits.maxRequests)(value),
+  },
+  {
+    name: "concurrency",
+    label: "Concurrency",
+    kind: "integer",
+    advanced: false,
+    required: true,
+    initial: "10",
+    check: (value, limits) => integer("concurrency", 1, limits.maxConcurrency)(value),
+  },
+  {
+    name: "duration",
+    label: "Duration (ms)",
+    kind: "integer",
+    advanced: true,
+    hint: "Run this long instead of a number of requests.",
+    check: integer("duration", 1, MAX_MS),
+  },
+  {
+    name: "rate",
+    label: "Rate (req/s)",
+    kind: "number",
+    advanced: true,
+    hint: "Constant arrival rate; latency then counts from each request's intended start.",
+    check: checkRate,
+  },
+  {
+    name: "method",
+    label: "Method",
+    kind: "text",
+    advanced: true,
+    placeholder: "GET",
+    check: checkMethod,
+  },
+  {
+    name: "headers",
+    label: "Headers",
+    kind: "lines",
+    advanced: true,
+    placeholder: "Accept: application/json",
+    hint: "One 'Name: value' per line.",
+    check: checkHeaders,
+  },
+  {
+    name: "body",
+    label: "Body",
+    kind: "lines",
+    advanced: true,
+    check: checkBody,
+  },
+  {
+    name: "timeout",
+    label: "Timeout (ms)",
+    kind: "integer",
+    advanced: true,
+    placeholder: "5000",
+    check: integer("timeout", 1, MAX_MS),
+  },
+  {
+    name: "thresholds",
+    label: "Thresholds",
+    kind: "lines",
+    advanced: true,
+    placeholder: "p99<250ms\nerrors<1%",
+    hint: "One per line; the run passes when all hold.",
+    check: checkThresholds,
+  },
+];
+
+/** The names of the run options. */
+export const FIELD_NAMES: readonly string[] = RUN_FIELDS.map((field) => field.name);

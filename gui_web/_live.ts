@@ -1,0 +1,77 @@
+// Copyright 2026 the Tandem authors. MIT license.
+/**
+ * Private: the per-second series of a run as it goes, built from the progress `runStress`
+ * reports (10 times a second). `StressProgress` carries running totals only, so a second's
+ * counts are the totals' growth between the samples on either side of its end (off by at
+ * most one sample, 100 ms); the report's own `timeline` replaces these at the end.
+ * Latency per second is not in the progress: the page draws it from the report.
+ *
+ * Plain code and data only: the page's bundle includes this file.
+ *
+ * @module
+ */
+
+/** One whole second of a run as it goes. */
+export interface LiveSecond {
+  /** Seconds since the start (0 is the first). */
+  second: number;
+  /** Requests finished in that second. */
+  completed: number;
+  /** Failures in that second. */
+  failures: number;
+  /** The requested rate in that second, or `null` without one. */
+  targetRate: number | null;
+}
+
+/** The counts {@linkcode LiveTimeline.add} reads. */
+export interface LiveCounts {
+  completed: number;
+  errors: number;
+  elapsedMs: number;
+}
+
+/** How many of the latest seconds each progress event repeats, for a watcher that missed some. */
+const REPEAT = 3;
+
+/** Turns running totals into whole seconds. */
+export class LiveTimeline {
+  #seconds: LiveSecond[] = [];
+  #completed = 0;
+  #errors = 0;
+  #target: number | null;
+
+  /** @param targetRate The run's rate, or `null`. */
+  constructor(targetRate: number | null) {
+    this.#target = targetRate;
+  }
+
+  /** Every whole second so far. */
+  get seconds(): LiveSecond[] {
+    return this.#seconds;
+  }
+
+  /** The latest few seconds. */
+  latest(): LiveSecond[] {
+    return this.#seconds.slice(-REPEAT);
+  }
+
+  /**
+   * Takes a progress sample: each second that ended before it gets the totals' growth
+   * (the first gets all of it, the others none, when samples are over a second apart).
+   *
+   * @param counts The running totals and the time since the start.
+   */
+  add(counts: LiveCounts): void {
+    const whole = Math.floor(counts.elapsedMs / 1000);
+    while (this.#seconds.length < whole) {
+      this.#seconds.push({
+        second: this.#seconds.length,
+        completed: Math.max(0, counts.completed - this.#completed),
+        failures: Math.max(0, counts.errors - this.#errors),
+        targetRate: this.#target,
+      });
+      this.#completed = Math.max(this.#completed, counts.completed);
+      this.#errors = Math.max(this.#errors, counts.errors);
+    }
+  }
+}

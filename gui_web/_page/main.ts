@@ -1,0 +1,616 @@
+// Copyright 2026 the Tandem authors. MIT license.
+/**
+ * Private: the GUI page's script, bundled into `gui_web/_page_js.ts` by
+ * `deno task build:gui`. It starts runs through `/api/runs`, follows them over
+ * Server-Sent Events with live charts, and lists, opens, compares and downloads the
+ * runs of `/api/history`.
+ *
+ * @module
+ */
+/// <reference lib="dom" />
+
+import type { StressReport } from "../../servers/stress.ts";
+import type { Comparison } from "../../servers/stress_compare.ts";
+import type { ThresholdResult } from "../../servers/_thresholds.ts";
+import { FIELD_NAMES, RUN_FIELDS } from "../_fields.ts";
+import type { HistoryEntry } from "../_history.ts";
+import type { LiveSecond } from "../_live.ts";
+import type { ProgressEvent, RunOutcome } from "../_runs.ts";
+import { type TimelineBar, timelineBars } from "../_timeline.ts";
+import { Chart, type ChartData, COLORS } from "./charts.ts";
+import { byId, element, fillTable } from "./dom.ts";
+import { bytes, ms, num, percent, sum } from "./format.ts";
+
+type Report = StressReport & { thresholds?: ThresholdResult[] };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const SIMPLE = RUN_FIELDS.filter((field) => !field.advanced).map((field) => field.name);
+
+const form = byId<HTMLFormElement>("run-form");
+const button = byId<HTMLButtonElement>("submit");
+const bar = byId<HTMLProgressElement>("progress");
+const statusEl = byId("status");
+
+let runId: string | null = null;
+let source: EventSource | null = null;
+let busy = false;
+let liveSeconds: LiveSecond[] = [];
+
+const charts = {
+  rps: new Chart({
+    holder: "chart-rps",
+    table: "table-rps",
+    canvasId: "timeline-chart",
+    stepEnd: true,
+    series: [
+      { label: "req/s", color: COLORS.accent, fill: "rgba(47, 111, 237, 0.22)", shape: "step" },
+      { label: "failures/s", color: COLORS.danger, fill: "rgba(198, 45, 58, 0.35)", shape: "step" },
+      { label: "target", color: COLORS.muted, dash: [6, 4], shape: "step" },
+    ],
+  }),
+  latency: new Chart({
+    holder: "chart-latency",
+    table: "table-latency",
+    series: [
+      { label: "p50", color: COLORS.p50, shape: "line", format: ms },
+      { label: "p90", color: COLORS.p90, shape: "line", format: ms },
+      { label: "p99", color: COLORS.p99, shape: "line", format: ms },
+    ],
+  }),
+  errors: new Chart({
+    holder: "chart-errors",
+    table: "table-errors",
+    series: [{ label: "errors", color: COLORS.danger, fill: COLORS.danger, shape: "bars" }],
+  }),
+  histogram: new Chart({
+    holder: "chart-histogram",
+    table: "table-histogram",
+    canvasId: "histogram-chart",
+    // Ticks fall between buckets too: label whole indexes only.
+    xValues: (i) => (Number.isInteger(i) ? histogramEdges[i]?.[0] ?? "" : ""),
+    xFormat: (i) => histogramEdges[Math.round(i)]?.join("–") ?? "",
+    series: [{ label: "responses", color: COLORS.accent, fill: COLORS.accent, shape: "bars" }],
+  }),
+};
+/** Each shown bucket's bounds in ms, as text. */
+let histogramEdges: [string, string][] = [];
+
+// ---- Status, busy state and errors -------------------------------------------------
+
+function setStatus(state: string, text = state): void {
+  statusEl.dataset.state = state;
+  statusEl.textContent = text;
+}
+
+// Busy while a request is out. The button is never disabled: that would drop keyboard
+// focus, so Enter or Space could not press Cancel right after Submit.
+function setBusy(value: boolean): void {
+  busy = value;
+  if (value) button.setAttribute("aria-disabled", "true");
+  else button.removeAttribute("aria-disabled");
+}
+
+function setRunning(running: boolean): void {
+  setBusy(false);
+  button.textContent = running ? "Cancel" : "Submit";
+  button.classList.toggle("cancel", running);
+  for (const name of FIELD_NAMES) {
+    (byId(name) as HTMLInputElement | HTMLTextAreaElement).readOnly = running;
+  }
+}
+
+function clearErrors(): void {
+  for (const name of FIELD_NAMES) {
+    byId(`${name}-error`).textContent = "";
+    byId(name).removeAttribute("aria-invalid");
+  }
+  byId("form-error").textContent = "";
+}
+
+function showError(field: string | null | undefined, message: string): void {
+  if (field && FIELD_NAMES.includes(field)) {
+    if (!SIMPLE.includes(field as typeof SIMPLE[number])) {
+      byId<HTMLDetailsElement>("advanced").open = true;
+    }
+    byId(`${field}-error`).textContent = message;
+    byId(field).setAttribute("aria-invalid", "true");
+    byId(field).focus();
+  } else {
+    byId("form-error").textContent = message;
+  }
+}
+
+// ---- Live progress and charts ------------------------------------------------------
+
+function showProgress(p: ProgressEvent): void {
+  const total = typeof p.total === "number" && p.total > 0 ? p.total : Math.max(p.completed, 1);
+  bar.max = total;
+  bar.value = Math.min(p.completed, total);
+  byId("completed").textContent = `${num(p.completed)} / ${
+    typeof p.total === "number" ? num(total) : "–"
+  }`;
+  byId("rps").textContent = num(p.rps);
+  byId("errors").textContent = num(p.errors);
+  byId("elapsed").textContent = `${num(p.elapsedMs / 1000, 1)} s`;
+}
+
+/** The seconds of a progress event merged into the run's: by index, so repeats are harmless. */
+function mergeSeconds(seconds: LiveSecond[], replace: boolean): boolean {
+  if (replace) liveSeconds = [];
+  let changed = replace;
+  for (const second of seconds) {
+    if (liveSeconds[second.second] === undefined) changed = true;
+    liveSeconds[second.second] = second;
+  }
+  return changed;
+}
+
+function rpsData(bars: TimelineBar[], targets: (number | null)[]): ChartData {
+  if (bars.length === 0) return [[], [], [], []];
+  const xs = bars.map((b) => b.from);
+  const last = bars[bars.length - 1];
+  xs.push(last.to);
+  const rates: (number | null)[] = bars.map((b) => b.rate);
+  const failed: (number | null)[] = bars.map((b) => b.failedRate);
+  const target = [...targets];
+  rates.push(last.rate);
+  failed.push(last.failedRate);
+  target.push(targets[targets.length - 1] ?? null);
+  return [xs, rates, failed, target];
+}
+
+function drawLive(): void {
+  const seconds = liveSeconds.filter((s) => s !== undefined);
+  const bars = seconds.map((s) => ({
+    from: s.second,
+    to: s.second + 1,
+    rate: s.completed,
+    failedRate: Math.min(s.failures, s.completed),
+    partial: false,
+  }));
+  charts.rps.set(rpsData(bars, seconds.map((s) => s.targetRate)));
+  charts.errors.set([seconds.map((s) => s.second), seconds.map((s) => s.failures)]);
+  byId("latency-note").textContent = seconds.length > 0 ? "; drawn from the report at the end" : "";
+  byId("histogram-note").textContent = seconds.length > 0
+    ? "; drawn from the report at the end"
+    : "";
+}
+
+function drawReport(r: Report): void {
+  const timeline = r.timeline ?? [];
+  const bars = timelineBars(timeline, r.durationMs ?? 0);
+  const last = bars[bars.length - 1];
+  byId("timeline-note").textContent = last && last.partial
+    ? `; the last bar is the run's final ${num(last.to - last.from, 2)} s`
+    : "";
+  byId("latency-note").textContent = "";
+  byId("histogram-note").textContent = "";
+  charts.rps.set(rpsData(bars, bars.map(() => r.rate ?? null)));
+  type Second = { second: number; p50?: number; p90?: number; p99: number; completed: number };
+  const seconds = timeline as Second[];
+  const latency = (key: "p50" | "p90" | "p99") =>
+    seconds.map((s) => (s.completed > 0 && typeof s[key] === "number" ? s[key]! : null));
+  charts.latency.set([
+    seconds.map((s) => s.second),
+    latency("p50"),
+    latency("p90"),
+    latency("p99"),
+  ]);
+  charts.errors.set([timeline.map((s) => s.second), timeline.map((s) => s.failures)]);
+  drawHistogram(r.histogram ?? []);
+}
+
+function drawHistogram(buckets: StressReport["histogram"]): void {
+  let first = 0;
+  let lastIndex = buckets.length - 1;
+  while (first <= lastIndex && buckets[first].count === 0) first++;
+  while (lastIndex >= first && buckets[lastIndex].count === 0) lastIndex--;
+  const shown = buckets.slice(first, lastIndex + 1);
+  histogramEdges = shown.map((b) => [ms(b.fromMs), ms(b.toMs)]);
+  charts.histogram.set([shown.map((_, i) => i), shown.map((b) => b.count)]);
+}
+
+function resetView(): void {
+  liveSeconds = [];
+  byId("report").hidden = true;
+  showProgress({ completed: 0, total: 0, errors: 0, rps: 0, elapsedMs: 0, seconds: [] });
+  for (const chart of Object.values(charts)) {
+    chart.set([[], ...chart.data.slice(1).map(() => [])] as ChartData);
+  }
+}
+
+// ---- Running -----------------------------------------------------------------------
+
+function finish(state: string, event: MessageEvent<string>): void {
+  const outcome = JSON.parse(event.data) as RunOutcome;
+  source?.close();
+  source = null;
+  setRunning(false);
+  setStatus(state);
+  if (outcome.report) showReport(outcome.report, runId);
+  if (outcome.error) showError(null, outcome.error);
+  void loadHistory();
+}
+
+function watch(id: string): void {
+  source?.close();
+  runId = id;
+  resetView();
+  setRunning(true);
+  setStatus("running");
+  let first = true;
+  const events = new EventSource(`/api/runs/${encodeURIComponent(id)}/events`);
+  source = events;
+  events.addEventListener("progress", (event) => {
+    const progress = JSON.parse((event as MessageEvent<string>).data) as ProgressEvent;
+    showProgress(progress);
+    // The first event after (re)connecting carries every second so far.
+    if (mergeSeconds(progress.seconds ?? [], first)) drawLive();
+    first = false;
+  });
+  events.addEventListener("done", (event) => finish("done", event as MessageEvent<string>));
+  events.addEventListener(
+    "cancelled",
+    (event) => finish("cancelled", event as MessageEvent<string>),
+  );
+  events.addEventListener("error", (event) => {
+    if (typeof (event as MessageEvent).data === "string") {
+      finish("error", event as MessageEvent<string>);
+    } else if (events.readyState === EventSource.CLOSED) {
+      source = null;
+      setRunning(false);
+      setStatus("error", "disconnected");
+      showError(null, "Lost the run's event stream: the run may have ended or the server stopped");
+    } else {
+      setStatus("running", "reconnecting");
+    }
+  });
+  events.addEventListener("open", () => {
+    first = true;
+    setStatus("running");
+  });
+}
+
+/** The request body from the form: empty inputs are left out, numbers sent as numbers. */
+function formBody(): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  for (const field of RUN_FIELDS) {
+    const raw = (byId(field.name) as HTMLInputElement | HTMLTextAreaElement).value;
+    const text = field.kind === "lines" && field.name === "body" ? raw : raw.trim();
+    if (text === "") continue;
+    if (field.kind === "integer" || field.kind === "number") {
+      const value = Number(text);
+      // Not a number: sent as typed, so that the server's message quotes it.
+      body[field.name] = Number.isNaN(value) ? text : value;
+    } else {
+      body[field.name] = text;
+    }
+  }
+  // A duration replaces the request count (which has a value from the start).
+  if (body.duration !== undefined) delete body.requests;
+  return body;
+}
+
+async function start(): Promise<void> {
+  clearErrors();
+  setBusy(true);
+  try {
+    const response = await fetch("/api/runs", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(formBody()),
+    });
+    const data = await response.json() as { id?: string; error?: string; field?: string };
+    setBusy(false);
+    if (response.status !== 201 || data.id === undefined) {
+      showError(data.field, data.error ?? `The server refused the run: ${response.status}`);
+      return;
+    }
+    history.replaceState(null, "", `#run=${data.id}`);
+    watch(data.id);
+  } catch (error) {
+    setBusy(false);
+    showError(null, `Cannot reach the server: ${(error as Error).message}`);
+  }
+}
+
+// The run goes on and is still watched: offer Cancel again, unless it ended meanwhile.
+function cancelFailed(message: string): void {
+  if (source) setRunning(true);
+  else setBusy(false);
+  showError(null, message);
+}
+
+async function cancel(): Promise<void> {
+  if (!runId) return;
+  setBusy(true);
+  button.textContent = "Cancelling";
+  try {
+    const response = await fetch(`/api/runs/${encodeURIComponent(runId)}`, { method: "DELETE" });
+    if (response.ok) return;
+    const data = await response.json() as { error?: string };
+    cancelFailed(data.error ?? `Cannot cancel the run: ${response.status}`);
+  } catch (error) {
+    cancelFailed(`Cannot reach the server: ${(error as Error).message}`);
+  }
+}
+
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (busy) return;
+  if (source) void cancel();
+  else void start();
+});
+
+// ---- The report --------------------------------------------------------------------
+
+function showReport(r: Report, historyId: string | null): void {
+  byId("report").hidden = false;
+  const failed = sum(r.failures as unknown as Record<string, number>);
+  byId("report-url").textContent = `${r.method || "GET"} ${r.url}`;
+  const figures: [string, string][] = [
+    ["Requests", num(r.requests)],
+    ["Successes", num(r.successes)],
+    ["Failures", num(failed)],
+    ["Req/s", num(r.rps)],
+    ["Duration", `${num(r.durationMs / 1000, 2)} s`],
+    ["Throughput", bytes(r.bytesPerSecond)],
+  ];
+  const summary = byId("summary");
+  summary.textContent = "";
+  for (const [name, value] of figures) {
+    const div = element("div");
+    div.append(element("dt", name), element("dd", value));
+    summary.appendChild(div);
+  }
+  const l = r.latencyMs ?? {};
+  fillTable(byId<HTMLTableElement>("latency"), [[
+    ms(l.min),
+    ms(l.mean),
+    ms(l.p50),
+    ms(l.p90),
+    ms(l.p99),
+    ms(l.p999),
+    ms(l.max),
+  ]]);
+  const codes = Object.keys(r.statusCodes ?? {}).sort().map((code) => [
+    code,
+    num(r.statusCodes[code]),
+  ]);
+  fillTable(byId<HTMLTableElement>("status-codes"), codes.length ? codes : [["none", "0"]]);
+  const failures = r.failures as unknown as Record<string, number>;
+  const causes = Object.keys(failures ?? {}).filter((cause) => failures[cause] > 0).sort()
+    .map((cause) => [cause, num(failures[cause])]);
+  fillTable(byId<HTMLTableElement>("failures"), causes.length ? causes : [["none", "0"]]);
+  const thresholds = r.thresholds ?? [];
+  byId("thresholds-box").hidden = thresholds.length === 0;
+  fillTable(
+    byId<HTMLTableElement>("threshold-results"),
+    thresholds.map((
+      t,
+    ) => [t.expression, `${num(t.actual, 3)} ${t.unit}`, t.ok ? "passed" : "failed"]),
+  );
+  const json = byId<HTMLAnchorElement>("download-json");
+  const html = byId<HTMLAnchorElement>("download-html");
+  const downloadable = historyId !== null;
+  for (const link of [json, html]) link.hidden = !downloadable;
+  if (historyId !== null) {
+    const base = `/api/history/${encodeURIComponent(historyId)}`;
+    json.href = `${base}?download`;
+    json.download = `stress-${historyId}.json`;
+    html.href = `${base}/report.html`;
+    html.download = `stress-${historyId}.html`;
+  }
+  drawReport(r);
+}
+
+// ---- History and compare -----------------------------------------------------------
+
+let entries: HistoryEntry[] = [];
+
+function timeOf(entry: HistoryEntry): string {
+  const date = new Date(entry.startTime);
+  return Number.isNaN(date.getTime())
+    ? entry.startTime
+    : date.toLocaleString("en-GB", { hour12: false });
+}
+
+function thresholdText(entry: HistoryEntry): string {
+  if (entry.thresholds === null) return "–";
+  const { passed, failed } = entry.thresholds;
+  return failed > 0 ? `${failed} failed, ${passed} passed` : `${passed} passed`;
+}
+
+async function loadHistory(): Promise<void> {
+  try {
+    const response = await fetch("/api/history");
+    const data = await response.json() as {
+      dir: string | null;
+      runs: HistoryEntry[];
+      warnings: string[];
+    };
+    entries = data.runs;
+    renderHistory(data.warnings, data.dir);
+  } catch (error) {
+    byId("compare-error").textContent = `Cannot load the history: ${(error as Error).message}`;
+  }
+}
+
+function renderHistory(warnings: string[], dir: string | null): void {
+  byId("history-dir").textContent = dir ? ` Kept in ${dir}.` : "";
+  const list = byId("history-warnings");
+  list.textContent = "";
+  for (const warning of warnings) list.appendChild(element("li", warning));
+  const body = byId<HTMLTableElement>("history-table").tBodies[0];
+  const ticked = new Set(checkedIds());
+  body.textContent = "";
+  if (entries.length === 0) {
+    const row = body.insertRow();
+    const cell = row.insertCell();
+    cell.colSpan = 7;
+    cell.textContent = "No runs yet.";
+  }
+  for (const entry of [...entries].reverse()) {
+    const row = body.insertRow();
+    const when = timeOf(entry);
+    const box = element("input");
+    box.type = "checkbox";
+    box.value = entry.id;
+    box.checked = ticked.has(entry.id);
+    box.setAttribute("aria-label", `Compare the run of ${when}`);
+    row.insertCell().appendChild(box);
+    row.insertCell().textContent = when;
+    const url = row.insertCell();
+    url.className = "url";
+    url.textContent = `${entry.method} ${entry.url}${entry.cancelled ? " (cancelled)" : ""}`;
+    row.insertCell().textContent = num(entry.rps);
+    row.insertCell().textContent = ms(entry.p99);
+    const verdict = row.insertCell();
+    verdict.textContent = thresholdText(entry);
+    if (entry.thresholds) verdict.dataset.ok = String(entry.thresholds.failed === 0);
+    const open = element("button", "Open");
+    open.type = "button";
+    open.className = "secondary";
+    open.setAttribute("aria-label", `Open the run of ${when}`);
+    open.addEventListener("click", () => void openRun(entry.id));
+    row.insertCell().appendChild(open);
+  }
+}
+
+function checkedIds(): string[] {
+  return [...byId("history-table").querySelectorAll<HTMLInputElement>("input:checked")]
+    .map((box) => box.value);
+}
+
+async function fetchReport(id: string): Promise<Report> {
+  const response = await fetch(`/api/history/${encodeURIComponent(id)}`);
+  if (!response.ok) throw new Error((await response.json()).error);
+  return await response.json() as Report;
+}
+
+async function openRun(id: string): Promise<void> {
+  if (source) {
+    byId("compare-error").textContent = "A run is going: open it when it has ended";
+    return;
+  }
+  try {
+    const report = await fetchReport(id);
+    byId("compare-error").textContent = "";
+    showProgress({
+      completed: report.requests - report.inFlight,
+      total: report.requests,
+      errors: report.requests - report.inFlight - report.successes,
+      rps: report.rps,
+      elapsedMs: report.durationMs,
+      seconds: [],
+    });
+    setStatus(report.cancelled ? "cancelled" : "done");
+    showReport(report, id);
+    byId("report").scrollIntoView();
+    byId("report-title").focus();
+  } catch (error) {
+    byId("compare-error").textContent = `Cannot open the run: ${(error as Error).message}`;
+  }
+}
+
+const compareCharts = {
+  rps: new Chart({
+    holder: "chart-compare-rps",
+    table: "table-compare-rps",
+    series: [
+      { label: "before", color: COLORS.accent, shape: "line" },
+      { label: "after", color: COLORS.after, shape: "line" },
+    ],
+  }),
+  spectrum: new Chart({
+    holder: "chart-compare-spectrum",
+    table: "table-compare-spectrum",
+    xLog: true,
+    xValues: (x) => `${+(100 - 100 / x).toFixed(3)}%`,
+    xFormat: (x) => `p${+(100 - 100 / x).toFixed(3)}`,
+    series: [
+      { label: "before", color: COLORS.accent, shape: "line", format: ms },
+      { label: "after", color: COLORS.after, shape: "line", format: ms },
+    ],
+  }),
+};
+
+/** Latency percentiles at x = 1 / (1 − p), HdrHistogram's axis: p50 at 2, p99.9 at 1000. */
+function spectrum(r: Report): number[] {
+  const l = r.latencyMs;
+  return [l.min, l.p50, l.p90, l.p99, l.p999];
+}
+const SPECTRUM_X = [1, 2, 10, 100, 1000];
+
+async function compareSelected(): Promise<void> {
+  const error = byId("compare-error");
+  const ids = checkedIds();
+  if (ids.length !== 2) {
+    error.textContent = `Tick exactly two runs to compare: ${ids.length} ticked`;
+    return;
+  }
+  // The older run is BEFORE.
+  const order = entries.map((entry) => entry.id);
+  ids.sort((a, b) => order.indexOf(a) - order.indexOf(b));
+  const [before, after] = ids;
+  try {
+    const response = await fetch(
+      `/api/compare?before=${encodeURIComponent(before)}&after=${encodeURIComponent(after)}`,
+    );
+    const comparison = await response.json() as Comparison & { error?: string };
+    if (!response.ok) throw new Error(comparison.error);
+    const [a, b] = await Promise.all([fetchReport(before), fetchReport(after)]);
+    error.textContent = "";
+    const section = byId("compare");
+    section.hidden = false;
+    const name = (id: string) => {
+      const entry = entries.find((e) => e.id === id)!;
+      return `${timeOf(entry)} ${entry.method} ${entry.url}`;
+    };
+    byId("compare-names").textContent = `Before: ${name(before)} · After: ${name(after)}`;
+    const rows = comparison.rows.filter((row) => row.endpoint === "").map((row) => [
+      row.metric,
+      row.before === null ? "–" : `${num(row.before, row.unit === "ms" ? 3 : 1)} ${row.unit}`,
+      row.after === null ? "–" : `${num(row.after, row.unit === "ms" ? 3 : 1)} ${row.unit}`,
+      percent(row.change),
+      row.beyondNoise ? (row.better ? "yes, better" : "yes, worse") : "no",
+    ]);
+    fillTable(byId<HTMLTableElement>("compare-table"), rows);
+    const length = Math.max(a.timeline.length, b.timeline.length);
+    const xs = Array.from({ length }, (_, i) => i);
+    const rate = (r: Report) =>
+      xs.map((i) => {
+        const bars = timelineBars(r.timeline, r.durationMs);
+        return bars[i] ? bars[i].rate : null;
+      });
+    compareCharts.rps.set([xs, rate(a), rate(b)]);
+    compareCharts.spectrum.set([SPECTRUM_X, spectrum(a), spectrum(b)]);
+    section.scrollIntoView();
+    byId("compare-title").focus();
+  } catch (caught) {
+    error.textContent = `Cannot compare the runs: ${(caught as Error).message}`;
+  }
+}
+
+byId("compare-button").addEventListener("click", () => void compareSelected());
+
+// ---- Tables instead of charts ------------------------------------------------------
+
+const toggle = byId<HTMLButtonElement>("toggle-tables");
+toggle.addEventListener("click", () => {
+  const showing = toggle.getAttribute("aria-pressed") !== "true";
+  toggle.setAttribute("aria-pressed", String(showing));
+  toggle.textContent = showing ? "Show data as charts" : "Show data as tables";
+  for (const box of document.querySelectorAll<HTMLElement>(".chart-table")) box.hidden = !showing;
+  for (const chart of document.querySelectorAll<HTMLElement>(".chart")) chart.hidden = showing;
+});
+
+// ---- Start -------------------------------------------------------------------------
+
+for (const id of ["report-title", "compare-title"]) byId(id).tabIndex = -1;
+void loadHistory();
+const match = /^#run=(.+)$/.exec(location.hash);
+if (match && UUID.test(match[1])) watch(match[1]);
+
+/** Exposed for the page's tests and bench: the charts and their last redraw time. */
+(globalThis as unknown as { tandemCharts: unknown }).tandemCharts = { ...charts, ...compareCharts };
