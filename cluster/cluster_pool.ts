@@ -113,7 +113,10 @@ export class ClusterPool<M = Record<string, TaskFunction>> implements AsyncDispo
   /**
    * A snapshot of the pool's counters. `size` and `workers` count the threads and
    * worker processes whose heartbeat Redis holds (refreshed at most once a second, in
-   * the background); the task counters cover this pool's tasks only.
+   * the background; 0 after shutdown), `started` the distinct workers seen so far
+   * (`terminated` stays 0: a worker's end is not reported); the task counters
+   * (`busy` = running, `queued`, `completed`, `failed`, `cancelled`) cover this pool's
+   * tasks only.
    *
    * @returns The counters.
    */
