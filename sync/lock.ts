@@ -41,7 +41,7 @@ export interface AcquireOptions {
  * Uncontended acquire and release are one compare-and-swap each, run as WebAssembly
  * (the lock word lives in a shared `WebAssembly.Memory`, see {@linkcode Lock.memory}),
  * which V8 compiles inline where `Atomics` calls are builtin calls. Locks made by one
- * thread share one-page memories, 1,024 locks to a page, so a lock costs about 250
+ * thread share one-page memories, 1,024 locks to a page, so a lock costs about 300
  * bytes and a microsecond to create (see {@linkcode Lock.byteOffset}). A contended blocking
  * acquire first spins for about 50 µs (loads spaced out by `Atomics.pause`), then sleeps
  * on the lock word (`Atomics.wait`); an asynchronous one sleeps at once
