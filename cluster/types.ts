@@ -9,6 +9,18 @@ import type { MapOptions } from "../pool/types.ts";
 /**
  * An ioredis client (`new Redis(url)` from `npm:ioredis@5`): the pool or worker
  * duplicates it for each connection it needs and never closes the original.
+ *
+ * @example An ioredis client is a RedisClient
+ * ```ts
+ * import type { RedisClient } from "@tandem/tandem/cluster";
+ * import { Redis } from "ioredis";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const redis = new Redis("redis://127.0.0.1:6379", { lazyConnect: true });
+ * const client: RedisClient = redis; // pass it as the `redis` option
+ * assertEquals(typeof client.duplicate, "function");
+ * redis.disconnect();
+ * ```
  */
 export interface RedisClient {
   /** Returns a new client with the same options (ioredis' `duplicate`). */

@@ -3,7 +3,7 @@ import { ClusterPool } from "../../cluster/cluster_pool.ts";
 import { asCompleted } from "../../pool/as_completed.ts";
 import { wait } from "../../pool/wait.ts";
 import { Lock } from "../../sync/mod.ts";
-import { localWorker, queueName, redisTest, TASKS, type Tasks } from "./_helpers.ts";
+import { localWorker, queueName, redisTest, TASKS, type Tasks, withClient } from "./_helpers.ts";
 
 redisTest("ClusterPool.submit() runs a task on a worker and returns its result", async (redis) => {
   const queue = queueName();
@@ -262,4 +262,15 @@ redisTest("ClusterPool.map() stops early: breaking out cancels its jobs", async 
   controller.abort();
   await assertRejects(() => aborted.next(), DOMException);
   assertEquals(await pool.submit("add", [1, 1]), 2);
+});
+
+redisTest("ClusterPool takes an ioredis client and leaves it open", async (redis) => {
+  const queue = queueName();
+  await using _worker = await localWorker(redis, queue);
+  await withClient(redis, async (client) => {
+    const pool = new ClusterPool<Tasks>(TASKS, { redis: client, queue });
+    assertEquals(await pool.submit("add", [5, 5]), 10);
+    await pool.shutdown();
+    assertEquals(await client.ping(), "PONG");
+  });
 });
