@@ -28,7 +28,7 @@
  * `connectionOpenMs(profile, j)` to `connectionCloseMs(profile, j)`. Worker i of W runs
  * the connections j ≡ i (mod W).
  *
- * Decisions: `--stages` starts from 0/s (k6's ramping-arrival-rate default) unless its
+ * Decisions: `--stages` starts from 0/s (what ramping-arrival-rate executors do) unless its
  * list opens with a bare rate (`"100,30s:500"` starts at 100/s); it sets the run length
  * (the sum of its steps), so it excludes `-d` and `-n`. A ramp (`--rate A:B/T`,
  * `-c A:B/T`) without `-d` or `-n` runs for the ramp's length, at least the default 5 s.

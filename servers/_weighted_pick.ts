@@ -17,7 +17,18 @@
 
 import { integerError } from "../sync/_checks.ts";
 
-/** A source of uniformly distributed unsigned 32-bit integers. */
+/**
+ * A source of uniformly distributed unsigned 32-bit integers.
+ *
+ * @example A fixed source, to test a table
+ * ```ts
+ * import { AliasTable, type Uint32Source } from "./_weighted_pick.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const zeros: Uint32Source = { nextUint32: () => 0 };
+ * assertEquals(new AliasTable([1, 1]).pick(zeros), 0);
+ * ```
+ */
 export interface Uint32Source {
   /** The next integer, from 0 to 2³² − 1. */
   nextUint32(): number;
