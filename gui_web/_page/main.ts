@@ -613,4 +613,8 @@ const match = /^#run=(.+)$/.exec(location.hash);
 if (match && UUID.test(match[1])) watch(match[1]);
 
 /** Exposed for the page's tests and bench: the charts and their last redraw time. */
-(globalThis as unknown as { tandemCharts: unknown }).tandemCharts = { ...charts, ...compareCharts };
+(globalThis as unknown as { tandemCharts: unknown }).tandemCharts = {
+  ...charts,
+  compareRps: compareCharts.rps,
+  spectrum: compareCharts.spectrum,
+};

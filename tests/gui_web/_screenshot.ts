@@ -1,11 +1,12 @@
 // Copyright 2026 the Tandem authors. MIT license.
-// Makes the README's screenshot of a finished run (not a test):
+// Makes the screenshot of the live dashboard in docs/gui.md (not a test):
 //
 //   deno run --allow-read --allow-write --allow-env --allow-sys --allow-run \
 //     --allow-net=127.0.0.1 tests/gui_web/_screenshot.ts docs/gui.png
 //
-// It serves the GUI and a small target on 127.0.0.1, runs 100,000 requests through the page
-// in headless Chromium, and saves a PNG of the page once the report is shown.
+// It serves the GUI and a small target on 127.0.0.1 whose latency varies, starts a 12 s run
+// at 400 req/s through the page in headless Chromium, and saves a PNG of the page 7 s in,
+// while the charts are filling.
 
 import { chromium, CHROMIUM_FLAGS, findChromium } from "./_playwright.ts";
 import { serveGui } from "../../gui_web/gui_server.ts";
@@ -16,9 +17,15 @@ if (executablePath === undefined) {
   console.error("screenshot: Chromium not found (install Debian's 'chromium' or set CHROMIUM)");
   Deno.exit(1);
 }
+let served = 0;
 await using target = Deno.serve(
   { hostname: "127.0.0.1", port: 0, onListen() {} },
-  () => new Response("hello from the target\n"),
+  async () => {
+    // A few milliseconds of made-up work, more every fiftieth request: a latency spread.
+    const wait = ++served % 50 === 0 ? 25 : 1 + (served % 7);
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    return new Response("hello from the target\n");
+  },
 );
 await using gui = serveGui({ port: 0 });
 const profile = await Deno.makeTempDir({ prefix: "tandem-gui-shot-" });
@@ -33,11 +40,15 @@ try {
   page.setDefaultTimeout(120_000);
   await page.goto(gui.url);
   await page.getByLabel("URL", { exact: true }).fill(`http://127.0.0.1:${target.addr.port}/`);
-  await page.getByLabel("Requests", { exact: true }).fill("100000");
   await page.getByLabel("Concurrency", { exact: true }).fill("16");
+  await page.getByText("Advanced").click();
+  await page.getByLabel("Duration (ms)", { exact: true }).fill("12000");
+  await page.getByLabel("Rate (req/s)", { exact: true }).fill("400");
+  await page.getByText("Advanced").click();
   await page.getByRole("button", { name: "Submit", exact: true }).click();
-  await page.locator("#status").filter({ hasText: "done" }).waitFor();
+  await new Promise((resolve) => setTimeout(resolve, 7_000));
   await page.screenshot({ path: out, fullPage: true });
+  await page.locator("#status").filter({ hasText: "done" }).waitFor();
   console.log(`screenshot: wrote ${out}`);
 } finally {
   await context.close();

@@ -1,0 +1,183 @@
+// Copyright 2026 the Tandem authors. MIT license.
+// End-to-end tests of the live dashboard in headless Chromium (see BROWSER_TESTS.md):
+// live charts of a real runStress run against a target on 127.0.0.1, history across a
+// restart with a history folder, compare, downloads, tables instead of charts, 375 px.
+
+import { assert, assertEquals, assertMatch } from "@std/assert";
+import type { BrowserContext, Page } from "playwright-core";
+import { chromium, CHROMIUM_FLAGS, findChromium } from "./_playwright.ts";
+import { serveGui } from "../../gui_web/gui_server.ts";
+import { fakeStress } from "./_fake_stress.ts";
+
+const BROWSER_TIMEOUT_MS = 90_000;
+
+// The page functions below run in Chromium; Deno's type library has no DOM.
+declare const document: {
+  documentElement: { scrollWidth: number };
+  querySelectorAll(selector: string): { length: number };
+};
+declare const globalThis: {
+  tandemCharts: Record<string, { data: (number | null)[][] }>;
+};
+
+const chromiumPath = await findChromium();
+if (chromiumPath === undefined) {
+  console.warn(
+    "gui_dashboard_e2e_test: SKIPPED: Chromium not found (install Debian's 'chromium' or set CHROMIUM)",
+  );
+}
+
+async function browser(dir: string): Promise<{ context: BrowserContext; problems: string[] }> {
+  const context = await chromium.launchPersistentContext(`${dir}/profile`, {
+    executablePath: chromiumPath,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    viewport: { width: 1100, height: 900 },
+    timeout: BROWSER_TIMEOUT_MS,
+    acceptDownloads: true,
+  });
+  const problems: string[] = [];
+  context.on("page", (page) => watch(page, problems));
+  for (const page of context.pages()) watch(page, problems);
+  return { context, problems };
+}
+
+function watch(page: Page, problems: string[]): void {
+  page.setDefaultTimeout(BROWSER_TIMEOUT_MS);
+  page.on("console", (message) => {
+    if (message.type() === "error") problems.push(`console: ${message.text()}`);
+  });
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+}
+
+/** Polls `check` until it answers true (waitForFunction is barred by the page's CSP). */
+async function until(check: () => Promise<boolean>): Promise<void> {
+  const end = Date.now() + BROWSER_TIMEOUT_MS;
+  while (!await check()) {
+    if (Date.now() > end) throw new Error("Timed out waiting for the page");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The x values and series of a chart, as drawn. */
+function chartData(page: Page, name: string): Promise<(number | null)[][]> {
+  return page.evaluate((chart) => globalThis.tandemCharts[chart].data, name);
+}
+
+Deno.test({
+  name: "serveGui() page charts a run live, its target line included, before it ends",
+  ignore: chromiumPath === undefined,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "tandem-gui-dash-" });
+    await using target = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      () => new Response("ok\n"),
+    );
+    await using gui = serveGui({ port: 0 });
+    const { context, problems } = await browser(dir);
+    try {
+      const page = context.pages()[0] ?? await context.newPage();
+      await page.goto(gui.url);
+      await page.getByLabel("URL", { exact: true }).fill(`http://127.0.0.1:${target.addr.port}/`);
+      await page.getByText("Advanced").click();
+      await page.getByLabel("Duration (ms)", { exact: true }).fill("4000");
+      await page.getByLabel("Rate (req/s)", { exact: true }).fill("200");
+      await page.getByLabel("Concurrency", { exact: true }).fill("4");
+      await page.getByRole("button", { name: "Submit", exact: true }).click();
+      // Two whole seconds drawn while the status still says running.
+      await until(async () => (await chartData(page, "rps"))[0].length >= 3);
+      assertEquals(await page.locator("#status").textContent(), "running");
+      const [, rates, , targets] = await chartData(page, "rps");
+      assert(rates.some((rate) => (rate ?? 0) > 0), `live rates: ${rates}`);
+      assert(targets.every((rate) => rate === 200), `target line: ${targets}`);
+      // A reload reconnects without Last-Event-ID: the whole run so far comes back.
+      await page.reload();
+      await until(async () => (await chartData(page, "rps"))[0].length >= 3);
+      await page.locator("#status").filter({ hasText: "done" }).waitFor();
+      const latency = await chartData(page, "latency");
+      assert(latency[3].some((p99) => (p99 ?? 0) > 0), `p99 per second: ${latency[3]}`);
+    } finally {
+      await context.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+    assertEquals(problems, [], "the page logged no errors");
+  },
+});
+
+Deno.test({
+  name: "serveGui() page keeps history across a restart, compares two runs, downloads one",
+  ignore: chromiumPath === undefined,
+  async fn(t) {
+    const dir = await Deno.makeTempDir({ prefix: "tandem-gui-dash-" });
+    const history = `${dir}/runs`;
+    const fake = fakeStress({ perTick: 100, tickMs: 10 });
+    const { context, problems } = await browser(dir);
+    try {
+      const page = context.pages()[0] ?? await context.newPage();
+      await t.step("two runs end up in the history folder", async () => {
+        await using gui = serveGui({ port: 0, runStress: fake.runStress, historyDir: history });
+        await page.goto(gui.url);
+        for (const requests of ["300", "500"]) {
+          await page.getByLabel("URL", { exact: true }).fill("http://127.0.0.1:9/");
+          await page.getByLabel("Requests", { exact: true }).fill(requests);
+          await page.getByRole("button", { name: "Submit", exact: true }).click();
+          await page.locator("#status").filter({ hasText: "done" }).waitFor();
+          await page.getByRole("button", { name: "Submit", exact: true }).waitFor();
+        }
+        await until(async () => (await page.locator("#history-table tbody tr").count()) === 2);
+      });
+      await t.step("a new server lists them; one opens", async () => {
+        await using gui = serveGui({ port: 0, runStress: fake.runStress, historyDir: history });
+        await page.goto(gui.url);
+        await until(async () => (await page.locator("#history-table tbody tr").count()) === 2);
+        await page.getByRole("button", { name: /^Open the run of / }).first().click();
+        await page.locator("#report").waitFor({ state: "visible" });
+        assertEquals(await page.locator("#completed").textContent(), "500 / 500");
+
+        const download = page.waitForEvent("download");
+        await page.getByRole("link", { name: "Download JSON" }).click();
+        const saved = await download;
+        assertMatch(saved.suggestedFilename(), /^stress-[0-9a-f-]{36}\.json$/);
+        const report = JSON.parse(await Deno.readTextFile((await saved.path())!));
+        assertEquals(report.requests, 500);
+        const html = page.waitForEvent("download");
+        await page.getByRole("link", { name: "Download HTML report" }).click();
+        const page2 = await Deno.readTextFile((await (await html).path())!);
+        assertMatch(page2, /^<!DOCTYPE html>/);
+
+        // Compare from the keyboard: tick both boxes with Space, press the button with Enter.
+        for (const box of await page.getByRole("checkbox").all()) {
+          await box.focus();
+          await page.keyboard.press("Space");
+        }
+        await page.getByRole("button", { name: "Compare selected" }).focus();
+        await page.keyboard.press("Enter");
+        await page.locator("#compare").waitFor({ state: "visible" });
+        const rows = await page.locator("#compare-table tbody tr").allTextContents();
+        assert(rows.some((row) => row.startsWith("req/s")), rows.join("\n"));
+        const spectrum = await chartData(page, "spectrum");
+        assertEquals(spectrum.length, 3);
+        assert(spectrum[1].every((ms) => typeof ms === "number"), `${spectrum[1]}`);
+      });
+      await t.step("tables replace the charts, and the page fits 375 px", async () => {
+        await page.getByRole("button", { name: "Show data as tables" }).focus();
+        await page.keyboard.press("Enter");
+        assertEquals(
+          await page.getByRole("button", { name: "Show data as charts" }).getAttribute(
+            "aria-pressed",
+          ),
+          "true",
+        );
+        await page.locator("#table-compare-rps").waitFor({ state: "visible" });
+        await page.setViewportSize({ width: 375, height: 800 });
+        await until(async () =>
+          await page.evaluate(() => document.documentElement.scrollWidth) <= 375
+        );
+      });
+    } finally {
+      await context.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+    assertEquals(problems, [], "the page logged no errors");
+  },
+});
