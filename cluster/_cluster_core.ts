@@ -41,6 +41,7 @@ import {
   type ProgressData,
   settingsKey,
   type WorkerBeat,
+  workerClientPrefix,
   workersKey,
 } from "./_protocol.ts";
 import {
@@ -76,6 +77,8 @@ class Handle implements TaskHandle<unknown> {
   state: TaskState = "queued";
   /** The `Task` over this handle. */
   task: Task<unknown> | undefined;
+  /** How many times the job may run (1: a lost worker fails it when no other is alive). */
+  attempts = 1;
   /** Set once the job was sent (resolves when `addBulk` returned). */
   sent: Promise<unknown> | undefined;
   value: unknown;
@@ -202,6 +205,7 @@ export class ClusterCore {
     at: 0,
   };
   #beatsLoading = false;
+  #leaseTimer: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * Checks the options (before any connection), then starts connecting.
@@ -373,6 +377,7 @@ export class ClusterCore {
       if (opts.backoff > 0) jobOpts.backoff = { type: "exponential", delay: opts.backoff };
     }
     if (opts.priority > 0) jobOpts.priority = opts.priority;
+    handle.attempts = opts.attempts;
     this.#tasks.set(handle.jobId, handle);
     this.#counts.queued++;
     if (signal !== undefined) handle.link(signal);
@@ -470,6 +475,60 @@ export class ClusterCore {
     handle.state = "running";
     this.#counts.queued--;
     this.#counts.running++;
+    this.#watchLeases();
+  }
+
+  // ---- lost workers ------------------------------------------------------------
+
+  /**
+   * While tasks of this pool run, checks every `leaseMs` that their workers still
+   * hold their locks. Other workers' stalled-job checks hand a lost job to another
+   * worker; when no worker of the queue is alive, nobody would, and the caller would
+   * wait forever: a task that may run once then fails with a clear error instead.
+   */
+  #watchLeases(): void {
+    if (this.#leaseTimer !== undefined || this.#closed) return;
+    this.#leaseTimer = setTimeout(() => {
+      this.#leaseTimer = undefined;
+      this.#track(this.#checkLeases());
+    }, this.leaseMs);
+  }
+
+  async #checkLeases(): Promise<void> {
+    const running = [...this.#tasks.values()].filter((h) => h.state === "running");
+    if (running.length === 0 || this.#closed) return;
+    this.#watchLeases();
+    const once = running.filter((h) => h.attempts === 1);
+    if (once.length === 0) return;
+    const { prefix, queueName: name } = this;
+    const pipeline = this.#client.pipeline();
+    for (const h of once) {
+      pipeline.exists(`${jobKey(prefix, name, h.jobId)}:lock`);
+      pipeline.lpos(`${prefix}:${name}:active`, h.jobId);
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    const lost = once.filter((_, i) =>
+      replies[2 * i]?.[1] === 0 && replies[2 * i + 1]?.[1] !== null
+    );
+    if (lost.length === 0 || await this.#liveWorkers() > 0) return;
+    for (const handle of lost) {
+      if (handle.settled) continue;
+      this.#reject(
+        handle,
+        new Error(
+          `Task ${handle.id} was lost: its worker stopped renewing its lease (${this.leaseMs} ms) and no worker of queue '${name}' is alive to run it again`,
+        ),
+      );
+      // Unlocked, so removable: a worker started later must not run it.
+      await this.#queue!.remove(handle.jobId).catch(() => {});
+    }
+  }
+
+  /** How many workers of this queue hold a connection to Redis now. */
+  async #liveWorkers(): Promise<number> {
+    const list = String(await this.#client.call("CLIENT", "LIST", "TYPE", "normal"));
+    const name = `name=${workerClientPrefix(this.prefix, this.queueName)}`;
+    return list.split("\n").filter((line) => line.includes(name)).length;
   }
 
   #onRequeued(jobId: string): void {
@@ -674,6 +733,8 @@ export class ClusterCore {
       false,
     );
     this.#closed = true;
+    clearTimeout(this.#leaseTimer);
+    this.#leaseTimer = undefined;
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const wake of waiters) wake();

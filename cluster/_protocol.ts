@@ -68,3 +68,16 @@ export interface WorkerBeat {
 export function jobKey(prefix: string, queue: string, jobId: string): string {
   return `${prefix}:${queue}:${jobId}`;
 }
+
+/**
+ * The Redis client name of a live worker's command connection (`CLIENT SETNAME`): a
+ * process that dies closes it at once, so `CLIENT LIST` tells who is alive.
+ */
+export function workerClientName(prefix: string, queue: string, worker: string): string {
+  return `tandem-worker:${prefix}:${queue}:${worker.replace(/\s/g, "_")}`;
+}
+
+/** The start of {@linkcode workerClientName} for every worker of a queue. */
+export function workerClientPrefix(prefix: string, queue: string): string {
+  return `tandem-worker:${prefix}:${queue}:`;
+}

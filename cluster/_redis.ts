@@ -7,7 +7,7 @@
  * @module
  */
 
-import { Redis } from "ioredis";
+import { Redis, type RedisOptions } from "ioredis";
 import { received } from "../sync/_checks.ts";
 
 /** Where to connect: a URL, or a client given by the user (never closed by us). */
@@ -65,13 +65,14 @@ export function checkPrefix(value: unknown, action: string): string {
 }
 
 /** A new client for `target`: a fresh connection to the URL, or a duplicate of the user's. */
-export function newClient(target: RedisTarget): Redis {
+export function newClient(target: RedisTarget, connectionName?: string): Redis {
   // A socket that Redis no longer answers is destroyed 200 ms after `disconnect()`
   // (ioredis waits 2 s by default), so that closing never waits long for a dead server.
-  const options = { maxRetriesPerRequest: null, disconnectTimeout: 200 };
+  const options: Record<string, unknown> = { maxRetriesPerRequest: null, disconnectTimeout: 200 };
+  if (connectionName !== undefined) options.connectionName = connectionName;
   const client = target.client
     ? target.client.duplicate(options) as Redis
-    : new Redis(target.url.href, options);
+    : new Redis(target.url.href, options as RedisOptions);
   // ioredis emits 'error' on every failed reconnect; without a listener Node's
   // EventEmitter would throw. Reconnecting is the point: log nothing here.
   client.on("error", () => {});

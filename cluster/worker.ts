@@ -31,6 +31,7 @@ import {
   KIND_CALL,
   settingsKey,
   type WorkerBeat,
+  workerClientName,
   workersKey,
 } from "./_protocol.ts";
 import {
@@ -292,7 +293,10 @@ export class ClusterWorker implements AsyncDisposable {
         name: this.#name,
       }) as unknown as LocalPool
       : new WorkerPool(this.#url, { size: this.#threads, name: this.#name });
-    this.#client = newClient(this.#target);
+    this.#client = newClient(
+      this.#target,
+      workerClientName(this.#prefix, this.#queueName, this.#name),
+    );
     this.#workerClient = newClient(this.#target);
     this.#subscriber = newClient(this.#target);
     if (this.#leaseMs === undefined) {

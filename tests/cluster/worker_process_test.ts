@@ -1,7 +1,7 @@
 // Cluster workers as real processes (cluster/worker_cli.ts with least permissions):
 // killed mid-task, stopped by signals, and given a module that fails to load.
 
-import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
 import { ClusterPool } from "../../cluster/cluster_pool.ts";
 import {
   queueName,
@@ -9,6 +9,8 @@ import {
   TASKS,
   type Tasks,
   until,
+  untilRedis,
+  withClient,
   within,
   workerProcess,
 } from "./_helpers.ts";
@@ -21,12 +23,14 @@ redisTest(
     await pool.whenReady(); // the workers read the queue's leaseMs
     const a = workerProcess(redis, queue);
     await within(a.next("started"), 30_000, "worker A's start");
-    const task = pool.submit("pidAfter", [1_000]);
+    const key = `go-${queue}`;
+    const task = pool.submit("pidWhenKeySet", [redis.port, key, 30_000]);
     await until(() => task.state === "running", 20_000, "the task to start on worker A");
-    a.kill("SIGKILL");
-    assertEquals((await a.status).signal, "SIGKILL");
     const b = workerProcess(redis, queue);
     await within(b.next("started"), 30_000, "worker B's start");
+    a.kill("SIGKILL");
+    assertEquals((await a.status).signal, "SIGKILL");
+    await withClient(redis, (c) => c.set(key, "1"));
     assertEquals(await within(task, 30_000, "the task"), b.pid);
     assertEquals(task.state, "fulfilled");
     b.kill("SIGTERM");
@@ -36,6 +40,29 @@ redisTest(
     const done = b.records.filter((r) => r.event === "done");
     assertEquals(done.length, 1);
     assertEquals(pool.stats.completed, 1);
+  },
+);
+
+redisTest(
+  "A worker SIGKILLed mid-task with no other worker: the task fails after the lease",
+  async (redis) => {
+    const queue = queueName();
+    await using pool = new ClusterPool<Tasks>(TASKS, { redis: redis.url, queue, leaseMs: 1_000 });
+    await pool.whenReady();
+    const a = workerProcess(redis, queue);
+    await within(a.next("started"), 30_000, "the worker's start");
+    const task = pool.submit("pidAfter", [30_000]);
+    await until(() => task.state === "running", 20_000, "the task to start");
+    a.kill("SIGKILL");
+    await a.status;
+    await a.stderr();
+    await assertRejects(() => within(task, 20_000, "the lost task"), Error, "was lost");
+    // Removed: a worker started later does not run it.
+    await untilRedis(
+      redis,
+      async (c) => await c.exists(`bull:${queue}:${pool.jobId(task)}`) === 0,
+      "the job's removal",
+    );
   },
 );
 

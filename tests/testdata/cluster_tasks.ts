@@ -46,6 +46,26 @@ async function redisSet(port: number, key: string, value: string): Promise<void>
   conn.close();
 }
 
+/** Sends one Redis command over a raw socket and returns the raw reply. */
+async function redisCall(port: number, ...parts: string[]): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const command = `*${parts.length}\r\n` + parts.map((p) => `$${p.length}\r\n${p}\r\n`).join("");
+  await conn.write(new TextEncoder().encode(command));
+  const buffer = new Uint8Array(256);
+  const n = await conn.read(buffer);
+  conn.close();
+  return new TextDecoder().decode(buffer.subarray(0, n ?? 0));
+}
+
+/** Waits until `key` exists in the Redis on `port` (at most `maxMs`), then returns the process id. */
+export async function pidWhenKeySet(port: number, key: string, maxMs: number): Promise<number> {
+  const end = Date.now() + maxMs;
+  while (Date.now() < end && (await redisCall(port, "EXISTS", key)).startsWith(":0")) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return Deno.pid;
+}
+
 /**
  * Runs until its signal aborts (polling it), then writes `key` = "aborted" to the
  * Redis on `port`, so that a test sees that the remote task saw its cancellation.
