@@ -55,6 +55,7 @@ import { O_CANCELLED, O_FULFILLED, O_PENDING, O_REJECTED } from "./_outcome.ts";
 import { HOLD_MS, planDeal, planSteal, workerCap } from "./_placement.ts";
 import {
   type ClosingMessage,
+  CTL_POLLED,
   CTL_REASON,
   CTL_RING,
   CTL_RING_MASK,
@@ -399,12 +400,14 @@ export class PoolCore implements JobOwner {
   }
 
   /**
-   * Says, once per task, that a timed-out task ignored its signal: Deno 2.9.6 cannot
-   * stop a Web Worker busy in synchronous code, which runs on (3 s in the report that
-   * asked for this word) and keeps the process alive until the task returns.
+   * Says, once per task, that a timed-out task ignored its signal (it never read it
+   * aborted): its worker is ended, but a thread busy in synchronous code may run on
+   * (3 s in the report that asked for this word) and keep the process alive.
    */
   #warnDeaf(job: Job, slot: Slot): void {
     if (slot.running() !== job || !isTimeout(job.value)) return;
+    // A task that saw its signal is on its way out, only late: no word.
+    if (slot.ch.ctl !== undefined && Atomics.load(slot.ch.ctl, CTL_POLLED) === job.id) return;
     console.warn(
       `Warning: task ${job.id} ('${job.label}') timed out and did not return within 'cancelGrace' (${this.#cancelGrace} ms): its ${slot.ch.kind} '${slot.name}' was ended, but a task busy in synchronous code may run on, and keep this process alive, until it returns (poll getTaskContext()?.signal.aborted, or use a ProcessPool)`,
     );

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { checkInteger } from "../sync/_checks.ts";
 import { encodeFrame, FrameDecoder, FrameError } from "./_frames.ts";
 import type { Channel, ChannelEvents, ChannelFactory } from "./_channel.ts";
 import type { WorkerMessage } from "./_protocol.ts";
@@ -41,12 +42,9 @@ export function denoFlags(options: ProcessPoolOptions): string[] {
     }
   }
   if (options.maxMemoryMb !== undefined) {
-    const mb = options.maxMemoryMb;
-    if (!Number.isInteger(mb) || mb < 8) {
-      throw new RangeError(
-        `Cannot create process pool as 'maxMemoryMb' must be an integer of at least 8: received ${mb}`,
-      );
-    }
+    const mb = checkInteger(options.maxMemoryMb, "maxMemoryMb", "Cannot create process pool", 0, {
+      min: 8,
+    });
     flags.push(`--v8-flags=--max-old-space-size=${mb}`);
   }
   return [...flags, ...(options.denoArgs ?? [])];

@@ -66,8 +66,13 @@ export const CTL_STOP = CTL_RING + CTL_RING_MASK + 1;
 export const CTL_CLAIM = CTL_STOP + 1;
 /** Mask of the ring of claim words. */
 export const CTL_CLAIM_MASK = 4095;
+/**
+ * Index of the id of the last cancelled task that saw its signal aborted: such a task
+ * is on its way out, so the pool does not warn that it ignores its signal.
+ */
+export const CTL_POLLED = CTL_CLAIM + CTL_CLAIM_MASK + 1;
 /** Number of slots in a worker's shared control array. */
-export const CTL_LENGTH = CTL_CLAIM + CTL_CLAIM_MASK + 1;
+export const CTL_LENGTH = CTL_POLLED + 1;
 
 /**
  * The claim word of a worker's task number `seq`, once the worker started it

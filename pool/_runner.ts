@@ -15,6 +15,7 @@ import {
   CTL_RING,
   CTL_RING_MASK,
   CTL_STOP,
+  type InitFailedMessage,
   type InitMessage,
   KIND_CALL,
   MSG_INIT,
@@ -28,6 +29,8 @@ import {
   OUT_SKIPPED,
   OUT_THROWN,
   type ProgressMessage,
+  type ReadyMessage,
+  type ResultsMessage,
   type RunMessage,
   serializeError,
   TASK_STRIDE,
@@ -192,13 +195,15 @@ export class Runner {
         if (revive === undefined && holdsShared(args)) await loadRevive();
         await init(...(revive === undefined ? args : revive(args)));
       }
-      this.#post({ t: MSG_READY });
+      this.#post({ t: MSG_READY } satisfies ReadyMessage);
     } catch (error) {
-      this.#post({
-        t: MSG_INIT_FAILED,
-        e: error instanceof Error ? serializeError(error) : undefined,
-        v: error instanceof Error ? undefined : String(error),
-      });
+      this.#post(
+        {
+          t: MSG_INIT_FAILED,
+          e: error instanceof Error ? serializeError(error) : undefined,
+          v: error instanceof Error ? undefined : String(error),
+        } satisfies InitFailedMessage,
+      );
       throw error;
     }
   }
@@ -428,19 +433,26 @@ export class Runner {
 
   #flush(out: unknown[]): unknown[] {
     try {
-      this.#post({ t: MSG_RESULTS, r: out });
+      this.#post({ t: MSG_RESULTS, r: out } satisfies ResultsMessage);
     } catch {
       // Some result cannot be cloned: send the outcomes one by one.
       for (let i = 0; i < out.length; i += 3) {
         try {
-          this.#post({ t: MSG_RESULTS, r: [out[i], out[i + 1], out[i + 2]] });
+          this.#post(
+            { t: MSG_RESULTS, r: [out[i], out[i + 1], out[i + 2]] } satisfies ResultsMessage,
+          );
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
           const clone = new DOMException(
             `Cannot send the result of task ${out[i]} back to the pool: ${message}`,
             "DataCloneError",
           );
-          this.#post({ t: MSG_RESULTS, r: [out[i], OUT_ERROR, serializeError(clone)] });
+          this.#post(
+            {
+              t: MSG_RESULTS,
+              r: [out[i], OUT_ERROR, serializeError(clone)],
+            } satisfies ResultsMessage,
+          );
         }
       }
     }

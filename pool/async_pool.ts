@@ -7,7 +7,7 @@
  */
 
 import { AsyncLocalStorage } from "node:async_hooks";
-import { checkDelay } from "../sync/_checks.ts";
+import { checkDelay, checkInteger } from "../sync/_checks.ts";
 import { mapResults } from "./_map.ts";
 import { O_CANCELLED, O_FULFILLED, O_PENDING, O_REJECTED, Outcome } from "./_outcome.ts";
 import { Task, type TaskHandle, type TaskState } from "./task.ts";
@@ -89,6 +89,9 @@ const running: AsyncLocalStorage<AsyncJob> =
     AsyncJob
   >()) as AsyncLocalStorage<AsyncJob>;
 
+/** The control array an `AbortTaskSignal` never reads. */
+const NO_CTL = new Int32Array(0);
+
 /** A `TaskSignal` over an `AbortSignal`, for `getTaskContext()` in an `AsyncPool`. */
 class AbortTaskSignal extends TaskSignal {
   #signal: AbortSignal;
@@ -111,8 +114,6 @@ class AbortTaskSignal extends TaskSignal {
     return new DOMException(`Task ${this.#id} was cancelled`, "AbortError");
   }
 }
-
-const NO_CTL = new Int32Array(0);
 
 /**
  * A snapshot of an `AsyncPool`'s counters.
@@ -270,19 +271,11 @@ export class AsyncPool implements AsyncDisposable {
    * 0 to 2³¹−1 ms or `Infinity`.
    */
   constructor(options: AsyncPoolOptions = {}) {
-    const concurrency = options.concurrency ?? 10;
-    if (!Number.isInteger(concurrency) || concurrency < 1) {
-      throw new RangeError(
-        `Cannot create pool as 'concurrency' must be a positive integer: received ${concurrency}`,
-      );
-    }
-    this.#concurrency = concurrency;
-    this.#maxQueue = options.maxQueue ?? Infinity;
-    if (!(this.#maxQueue >= 0)) {
-      throw new RangeError(
-        `Cannot create pool as 'maxQueue' must be non-negative: received ${this.#maxQueue}`,
-      );
-    }
+    this.#concurrency = checkInteger(options.concurrency, "concurrency", "Cannot create pool", 10);
+    this.#maxQueue = checkInteger(options.maxQueue, "maxQueue", "Cannot create pool", Infinity, {
+      min: 0,
+      infinite: true,
+    });
     this.#shutdownTimeout = checkDelay(
       options.shutdownTimeout,
       "shutdownTimeout",
@@ -431,12 +424,7 @@ export class AsyncPool implements AsyncDisposable {
     inputs: Iterable<I> | AsyncIterable<I>,
     options: MapOptions = {},
   ): AsyncIterableIterator<Awaited<R>> {
-    const chunkSize = options.chunkSize ?? 1;
-    if (!Number.isInteger(chunkSize) || chunkSize < 1) {
-      throw new RangeError(
-        `Cannot map as 'chunkSize' must be a positive integer: received ${chunkSize}`,
-      );
-    }
+    const chunkSize = checkInteger(options.chunkSize, "chunkSize", "Cannot map", 1);
     const runChunk = async function (this: AsyncTaskContext, chunk: I[]): Promise<unknown[]> {
       const out: unknown[] = [];
       for (const input of chunk) {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { CTL_REASON, CTL_RING, CTL_RING_MASK } from "./_protocol.ts";
+import { CTL_POLLED, CTL_REASON, CTL_RING, CTL_RING_MASK } from "./_protocol.ts";
 
 const CONTEXT_KEY = Symbol.for("tandem.pool.taskContext");
 /** Where an `AsyncPool` puts the function that returns its running task's context. */
@@ -54,7 +54,9 @@ export class TaskSignal {
    * @returns `true` once the pool asked the task to stop.
    */
   get aborted(): boolean {
-    return Atomics.load(this.#ctl, CTL_RING + (this.#id & CTL_RING_MASK)) === this.#id;
+    if (Atomics.load(this.#ctl, CTL_RING + (this.#id & CTL_RING_MASK)) !== this.#id) return false;
+    Atomics.store(this.#ctl, CTL_POLLED, this.#id);
+    return true;
   }
 
   /**
