@@ -125,7 +125,10 @@ function showError(field: string | null | undefined, message: string): void {
 function showProgress(p: ProgressEvent): void {
   const total = typeof p.total === "number" && p.total > 0 ? p.total : Math.max(p.completed, 1);
   bar.max = total;
-  bar.value = Math.min(p.completed, total);
+  // A run of a duration has no count to fill the bar against: it moves while it goes.
+  if (typeof p.total !== "number" && p.completed > 0 && source !== null) {
+    bar.removeAttribute("value");
+  } else bar.value = Math.min(p.completed, total);
   byId("completed").textContent = `${num(p.completed)} / ${
     typeof p.total === "number" ? num(total) : "–"
   }`;
