@@ -417,7 +417,7 @@ export class PoolCore implements JobOwner {
 
   /** Tasks one worker may hold now. */
   #cap(slot: Slot): number {
-    return workerCap(this.#avgTaskMs, slot.ch.ctl !== undefined);
+    return workerCap(this.#avgTaskMs, slot.ch.ctl !== undefined, this.#pending.length / this.size);
   }
 
   /** Starts workers as needed, hands them queued tasks, and lets idle ones steal. */

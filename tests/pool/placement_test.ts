@@ -17,6 +17,10 @@ Deno.test("workerCap() holds about 4 ms of measured work; a process one task unt
   assertEquals(workerCap(0.5, false), 8);
   assertEquals(workerCap(400, false), 1);
   assertEquals(workerCap(400, true), 2);
+  // A process holds one task while at most 2 per worker wait, however short.
+  assertEquals(workerCap(0.001, false, 2), 1);
+  assertEquals(workerCap(0.001, false, 3), WORKER_CAP);
+  assertEquals(workerCap(0.001, true, 1), WORKER_CAP);
 });
 
 Deno.test("planDeal() feeds the least loaded first, then round-robin within each worker's room", () => {
