@@ -124,3 +124,14 @@ export function flaky(key: string, failures: number): number {
   if (n <= failures) throw new Error(`attempt ${n} fails`);
   return n;
 }
+
+/** Waits until its signal aborts (polling it), at most `maxMs`; returns how it ended. */
+export async function waitAborted(maxMs: number): Promise<string> {
+  const signal = getTaskContext()?.signal;
+  const end = Date.now() + maxMs;
+  while (Date.now() < end) {
+    if (signal?.aborted) return "aborted";
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return "finished";
+}
