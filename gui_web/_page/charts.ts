@@ -73,6 +73,7 @@ export class Chart {
   #holder: HTMLElement;
   #plot: UPlot | undefined;
   #data: ChartData;
+  #tableStale = false;
 
   constructor(spec: ChartSpec) {
     this.#spec = spec;
@@ -100,7 +101,17 @@ export class Chart {
     if (this.#plot === undefined) this.#create();
     else this.#plot.setData(data as UPlot.AlignedData);
     this.lastDrawMs = performance.now() - started;
-    this.#fillTable();
+    // Rebuilding 60 table rows costs more than the plot's redraw: only while tables show.
+    if (Chart.tablesShown) this.#fillTable();
+    else this.#tableStale = true;
+  }
+
+  /** Whether the data tables are shown instead of the charts. */
+  static tablesShown = false;
+
+  /** Fills the data table if the data changed while it was hidden. */
+  refreshTable(): void {
+    if (this.#tableStale) this.#fillTable();
   }
 
   #width(): number {
@@ -171,6 +182,7 @@ export class Chart {
   }
 
   #fillTable(): void {
+    this.#tableStale = false;
     const [xs, ...ys] = this.#data;
     const spec = this.#spec;
     const shown = spec.stepEnd ? xs.slice(0, -1) : xs;

@@ -602,6 +602,12 @@ byId("compare-button").addEventListener("click", () => void compareSelected());
 const toggle = byId<HTMLButtonElement>("toggle-tables");
 toggle.addEventListener("click", () => {
   const showing = toggle.getAttribute("aria-pressed") !== "true";
+  Chart.tablesShown = showing;
+  if (showing) {
+    for (const chart of [...Object.values(charts), ...Object.values(compareCharts)]) {
+      chart.refreshTable();
+    }
+  }
   toggle.setAttribute("aria-pressed", String(showing));
   toggle.textContent = showing ? "Show data as charts" : "Show data as tables";
   for (const box of document.querySelectorAll<HTMLElement>(".chart-table")) box.hidden = !showing;
