@@ -8,7 +8,8 @@ import { checkInteger } from "../sync/_checks.ts";
 import { chunkSource } from "./_chunker.ts";
 
 /**
- * Where text comes from: a `string` (the text itself), a `Uint8Array` of UTF-8 bytes,
+ * Where text comes from: a `string` (the text itself, never a path: one that looks like
+ * a lone path, such as `"corpus.txt"`, is refused), a `Uint8Array` of UTF-8 bytes,
  * an iterable of strings (texts joined by a newline, like a Python list of lines),
  * a file (`{ path }` or a `file:` `URL`), or a `ReadableStream` / (async) iterable of
  * byte pieces. Bytes are UTF-8; see {@linkcode wordFrequency} for invalid sequences.
@@ -50,7 +51,8 @@ export const DEFAULT_CHUNK_BYTES: number = 4 << 20;
  * @param options Chunk size and cancellation.
  * @returns An async generator of chunks, in order; their concatenation is the input.
  * @throws {RangeError} If `chunkBytes` is not a positive integer.
- * @throws {TypeError} If `source` is not a {@linkcode TextSource} or is a directory.
+ * @throws {TypeError} If `source` is not a {@linkcode TextSource}, is a directory, or is
+ * a string that looks like a lone path (pass `{ path }` for a file, `[string]` for text).
  * @throws {Deno.errors.NotFound} If the file does not exist.
  *
  * @example Cut text into small chunks

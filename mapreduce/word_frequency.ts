@@ -97,12 +97,13 @@ export interface WordFrequencyOptions {
  * becomes U+FFFD inside its word (whitespace bytes stay separators). A byte-order mark
  * is kept as U+FEFF, as Python's `"utf-8"` codec does.
  *
- * A string is always the text itself, never a path: a file is `{ path }` or a `file:` URL
- * (as `Deno.readTextFile` would take a path, a string that looks like one, such as
- * `"corpus.txt"` or `"/data/a.txt"`, with no whitespace, is refused with a `TypeError`;
- * to count such a string, pass `[string]`). A FIFO, `/dev/stdin` or another file that
- * cannot seek is read once, as a stream. For the most frequent words, pass the result to
- * {@linkcode mostCommon}.
+ * A string is always the text itself, never a path (unlike `Deno.readTextFile`'s): a
+ * file is `{ path }` or a `file:` URL. So that a path is never counted as one word by
+ * mistake, a string that looks like a lone path (no whitespace, and a `/`, a backslash
+ * or a file extension, such as `"corpus.txt"`) is refused with a `TypeError`; to count
+ * it as text, pass `[string]`. A FIFO, `/dev/stdin` or a process substitution cannot
+ * seek: it is read once, as a stream. For the most frequent words, like
+ * `Counter.most_common(n)`, pass the result to {@linkcode mostCommon}.
  *
  * @param source The text: a string, bytes, strings, a file (`{ path }` or a `file:`
  * URL), or a stream of bytes (see {@linkcode TextSource}).

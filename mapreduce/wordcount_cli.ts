@@ -110,6 +110,10 @@ function inputError(error: unknown, path: string): unknown {
   if (error instanceof Deno.errors.PermissionDenied) {
     return new Error(`Cannot count words as the file cannot be read: '${path}'`);
   }
+  if (error instanceof Deno.errors.NotCapable && /^\/dev\/(stdin|fd\/0)$/.test(path)) {
+    // Deno opens /dev/stdin only with --allow-all; the task allows reading files.
+    return new Error(`Cannot count words as Deno needs --allow-all to open '${path}': use '-'`);
+  }
   return error;
 }
 

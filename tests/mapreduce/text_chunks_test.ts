@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertRejects } from "@std/assert";
+import { assert, assertEquals, assertMatch, assertRejects } from "@std/assert";
 import { textChunks } from "../../mapreduce/text_chunks.ts";
 import { concat, corpus } from "./_reference.ts";
 
@@ -101,4 +101,10 @@ Deno.test("textChunks() stops reading when aborted", async () => {
     "stop",
   );
   assertEquals(seen.length, 1);
+});
+
+Deno.test("textChunks() refuses a string that looks like a lone path", async () => {
+  const error = await assertRejects(() => collect("/data/corpus.txt", 10), TypeError);
+  assertMatch(error.message, /pass \{ path \}.*: received '\/data\/corpus\.txt'$/);
+  assertEquals((await collect(["/data/corpus.txt"], 10)).length, 1);
 });

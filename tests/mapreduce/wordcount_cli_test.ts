@@ -290,4 +290,8 @@ Deno.test("wordcount CLI counts a process substitution, which cannot seek, and s
   const binary = await runFed(["<(cat)"], feed(new Uint8Array([0x61, 0, 0x62])), true);
   assertEquals(binary.code, 1);
   assertMatch(binary.stderr, /^wordcount: Cannot count words as the file is not UTF-8 text/);
+  // Deno opens /dev/stdin itself only with --allow-all: the message points to '-'.
+  const stdin = await run("/dev/stdin");
+  assertEquals(stdin.code, 1);
+  assertMatch(stdin.stderr, /--allow-all to open '\/dev\/stdin': use '-'\n$/);
 });
