@@ -6,10 +6,15 @@
  *
  * @module
  */
-/// <reference lib="dom" />
 
 import type UPlot from "uplot";
-import { fillTable } from "./dom.ts";
+import {
+  document,
+  fillTable,
+  type HTMLElement,
+  type HTMLTableElement,
+  ResizeObserver,
+} from "./dom.ts";
 
 declare const uPlot: typeof UPlot;
 
@@ -166,7 +171,8 @@ export class Chart {
       cursor: { drag: { x: false, y: false } },
       legend: { show: true },
     };
-    this.#plot = new uPlot(options, this.#data as UPlot.AlignedData, this.#holder);
+    // uPlot's types name the DOM's HTMLElement, which Deno's types lack (see dom.ts).
+    this.#plot = new uPlot(options, this.#data as UPlot.AlignedData, this.#holder as never);
     if (spec.canvasId) this.#plot.ctx.canvas.id = spec.canvasId;
   }
 

@@ -7,7 +7,6 @@
  *
  * @module
  */
-/// <reference lib="dom" />
 
 import type { StressReport } from "../../servers/stress.ts";
 import type { Comparison } from "../../servers/stress_compare.ts";
@@ -18,7 +17,22 @@ import type { LiveSecond } from "../_live.ts";
 import type { ProgressEvent, RunOutcome } from "../_runs.ts";
 import { type TimelineBar, timelineBars } from "../_timeline.ts";
 import { Chart, type ChartData, COLORS } from "./charts.ts";
-import { byId, element, fillTable } from "./dom.ts";
+import {
+  byId,
+  document,
+  element,
+  fillTable,
+  history,
+  type HTMLAnchorElement,
+  type HTMLButtonElement,
+  type HTMLDetailsElement,
+  type HTMLElement,
+  type HTMLFormElement,
+  type HTMLInputElement,
+  type HTMLProgressElement,
+  type HTMLTableElement,
+  type HTMLTextAreaElement,
+} from "./dom.ts";
 import { bytes, ms, num, percent, sum } from "./format.ts";
 
 type Report = StressReport & { thresholds?: ThresholdResult[] };
