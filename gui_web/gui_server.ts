@@ -362,7 +362,8 @@ function historyRoute(pathname: string, query: URLSearchParams, history: RunHist
     });
   }
   const match = HISTORY_PATH.exec(pathname);
-  const id = match === null ? "" : decodeURIComponent(match[1]);
+  // Ids are plain file names: one with a %-escape is not one of them.
+  const id = match === null ? "" : match[1];
   const report = HISTORY_ID.test(id) ? history.get(id) : undefined;
   if (match === null || report === undefined) {
     return json(404, { error: `Cannot find run in history: '${id}'` });

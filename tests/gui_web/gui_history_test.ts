@@ -181,6 +181,7 @@ Deno.test("GET /api/history lists runs; downloads as JSON and HTML; compare", as
   });
   await t.step("answers 404 for an unknown run", async () => {
     assertEquals((await getJson(server, "/api/history/nope")).status, 404);
+    assertEquals((await getJson(server, "/api/history/%2e%2e%2fsecret")).status, 404);
     assertEquals((await getJson(server, `/api/compare?before=${before}&after=x`)).status, 404);
   });
 });
