@@ -129,7 +129,9 @@ export interface PoolOptions {
   maxTasksPerWorker?: number;
   /**
    * End a worker after it was idle this many milliseconds (it is started again on
-   * demand). `0` ends idle workers at once.
+   * demand). `0` ends idle workers at once. Either way an idle worker never keeps the
+   * process alive: a script that forgets `shutdown()` exits once its pools hold no
+   * task, as Python joins its executors at exit.
    *
    * @default {Infinity}
    */
