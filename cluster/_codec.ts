@@ -201,7 +201,7 @@ export function findShared(value: unknown): string | undefined {
     if (item instanceof SharedArrayBuffer) return holder ?? "a SharedArrayBuffer";
     if (ArrayBuffer.isView(item)) {
       return item.buffer instanceof SharedArrayBuffer
-        ? holder ?? `a ${item.constructor.name} over a SharedArrayBuffer`
+        ? holder ?? `${article(item.constructor.name)} over a SharedArrayBuffer`
         : undefined;
     }
     if (item instanceof ArrayBuffer || item instanceof Date || item instanceof RegExp) {
@@ -210,7 +210,7 @@ export function findShared(value: unknown): string | undefined {
     const proto = Object.getPrototypeOf(item);
     const plain = proto === Object.prototype || proto === null || Array.isArray(item) ||
       item instanceof Map || item instanceof Set || item instanceof Error;
-    const name = plain ? holder : holder ?? `a ${item.constructor?.name ?? "object"}`;
+    const name = plain ? holder : holder ?? article(item.constructor?.name ?? "object");
     if (item instanceof Map) {
       for (const [key, entry] of item) {
         const found = visit(key, name) ?? visit(entry, name);
@@ -232,4 +232,9 @@ export function findShared(value: unknown): string | undefined {
     return undefined;
   };
   return visit(value, undefined);
+}
+
+/** "a Lock", "an Int32Array". */
+function article(name: string): string {
+  return `${/^[AEIOU]/i.test(name) ? "an" : "a"} ${name}`;
 }
