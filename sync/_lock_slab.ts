@@ -28,7 +28,7 @@
 
 import { checkInteger } from "./_checks.ts";
 import { BYTES, FLAG_FIFO, FLAGS } from "./_futex.ts";
-import { bufferFrom, KIND, TAG_BASE } from "./_shared.ts";
+import { bufferFrom, KIND, kindOf, TAG_BASE } from "./_shared.ts";
 import { isWasmMemory, newCasMemory, PAGE_BYTES } from "./_wasm_cas.ts";
 
 /** Bytes of one lock record: a cache line. */
@@ -119,6 +119,12 @@ function checked(
   kind: "Lock" | "RLock",
   byteOffset: number | undefined,
 ): SharedArrayBuffer {
+  // The common case, a clone's own offset, in a few comparisons: reviving a lock for
+  // each pool task must stay cheap.
+  if (
+    typeof byteOffset === "number" && byteOffset >= 0 && byteOffset % BYTES === 0 &&
+    byteOffset + BYTES <= buffer.byteLength && kindOf(buffer, byteOffset) === KIND[kind]
+  ) return buffer;
   const action = `Cannot rehydrate ${kind}`;
   const at = checkInteger(byteOffset, "byteOffset", action, 0, {
     min: 0,
