@@ -29,7 +29,7 @@ body { margin: 0; }
 .logo { color: var(--accent); }
 .sub { color: var(--muted); font-weight: 500; }
 main {
-  max-width: 1040px;
+  max-width: 1240px;
   margin: 0 auto;
   padding: 18px 24px 8px;
   display: grid;
@@ -172,14 +172,15 @@ figure { margin: 0; min-width: 0; }
 .downloads { display: flex; gap: 8px; flex-wrap: wrap; }
 .warnings { margin: 6px 0; padding-left: 18px; color: var(--warn); font-size: 0.85rem; }
 .warnings:empty { display: none; }
-#history-table td.url { overflow-wrap: anywhere; text-align: left; }
+#history-table td.url { overflow-wrap: anywhere; text-align: left; min-width: 14em; }
+#history-table th:nth-child(2), #history-table th:nth-child(3), #history-table td:nth-child(2) { text-align: left; }
 #history-table td[data-ok="true"] { color: var(--ok); font-weight: 600; }
 #history-table td[data-ok="false"] { color: var(--danger); font-weight: 600; }
 #history-table th:first-child, #history-table td:first-child { text-align: center; }
 #compare-table td:first-child { text-align: left; }
 #thresholds-box { margin-top: 14px; }
 figcaption { font-size: 0.8rem; color: var(--muted); margin-top: 4px; text-align: center; }
-.foot { max-width: 1040px; margin: 0 auto; padding: 4px 24px 18px; font-size: 0.78rem; color: var(--muted); }
+.foot { max-width: 1240px; margin: 0 auto; padding: 4px 24px 18px; font-size: 0.78rem; color: var(--muted); }
 code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 0.95em; }
 [hidden] { display: none !important; }
 @media (max-width: 760px) {

@@ -51,8 +51,8 @@ export interface ChartSpec {
   /** Id given to uPlot's canvas, for tests. */
   canvasId?: string;
   series: SeriesSpec[];
-  /** The x axis on a log scale (the percentile spectrum). */
-  xLog?: boolean;
+  /** Where the x axis' ticks go (else uPlot picks). */
+  xSplits?: number[];
   /** Labels of the x axis' ticks. */
   xValues?: (value: number) => string;
   /** Formats x in the table. */
@@ -127,7 +127,7 @@ export class Chart {
     if (this.#holder.clientWidth === 0) return;
     const spec = this.#spec;
     const series: UPlot.Series[] = [{
-      label: spec.xLog ? "percentile" : "s",
+      label: spec.xSplits ? "percentile" : "s",
       value: (_u, v) => (v === null || v === undefined ? "–" : (spec.xFormat ?? String)(v)),
     }];
     for (const s of spec.series) {
@@ -138,7 +138,8 @@ export class Chart {
         dash: s.dash,
         width: 1.5,
         spanGaps: false,
-        points: { show: s.shape === "line" ? undefined : false },
+        // Lines show their points: a run of one second has one.
+        points: { show: s.shape === "line" },
         paths: s.shape === "step"
           ? uPlot.paths.stepped!({ align: 1 })
           : s.shape === "bars"
@@ -152,13 +153,18 @@ export class Chart {
       height: spec.height ?? 200,
       series,
       scales: {
-        x: spec.xLog ? { time: false, distr: 3 } : { time: false },
+        // One x value (a run of under a second) gets a unit-wide axis, not uPlot's 0–100.
+        x: {
+          time: false,
+          range: (_u, min, max) => (min === max ? [min - 0.5, max + 0.5] : [min, max]),
+        },
         y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.08 : 1] },
       },
       axes: [
         {
           stroke: COLORS.muted,
           grid: { stroke: "#e2e6ee" },
+          splits: spec.xSplits ? () => spec.xSplits! : undefined,
           values: (_u, splits) => splits.map((v) => (spec.xValues ?? shortNumber)(v)),
         },
         {

@@ -542,9 +542,9 @@ const compareCharts = {
   spectrum: new Chart({
     holder: "chart-compare-spectrum",
     table: "table-compare-spectrum",
-    xLog: true,
-    xValues: (x) => `${+(100 - 100 / x).toFixed(3)}%`,
-    xFormat: (x) => `p${+(100 - 100 / x).toFixed(3)}`,
+    xSplits: [0, Math.log10(2), 1, 2, 3],
+    xValues: (x) => `${+(100 - 100 / 10 ** x).toFixed(3)}%`,
+    xFormat: (x) => `p${+(100 - 100 / 10 ** x).toFixed(3)}`,
     series: [
       { label: "before", color: COLORS.accent, shape: "line", format: ms },
       { label: "after", color: COLORS.after, shape: "line", format: ms },
@@ -552,12 +552,15 @@ const compareCharts = {
   }),
 };
 
-/** Latency percentiles at x = 1 / (1 − p), HdrHistogram's axis: p50 at 2, p99.9 at 1000. */
+/**
+ * Latency percentiles at x = log10(1 / (1 − p)), HdrHistogram's axis: p0 at 0, p50 at
+ * 0.3, p90 at 1, p99 at 2, p99.9 at 3.
+ */
 function spectrum(r: Report): number[] {
   const l = r.latencyMs;
   return [l.min, l.p50, l.p90, l.p99, l.p999];
 }
-const SPECTRUM_X = [1, 2, 10, 100, 1000];
+const SPECTRUM_X = [0, Math.log10(2), 1, 2, 3];
 
 async function compareSelected(): Promise<void> {
   const error = byId("compare-error");
@@ -585,10 +588,18 @@ async function compareSelected(): Promise<void> {
       return `${timeOf(entry)} ${entry.method} ${entry.url}`;
     };
     byId("compare-names").textContent = `Before: ${name(before)} · After: ${name(after)}`;
+    const figure = (value: number | null, unit: string) =>
+      value === null
+        ? "–"
+        : unit === "count"
+        ? num(value)
+        : unit === "%"
+        ? `${num(value, 2)} %`
+        : `${num(value, unit === "ms" ? 3 : 1)} ${unit}`;
     const rows = comparison.rows.filter((row) => row.endpoint === "").map((row) => [
       row.metric,
-      row.before === null ? "–" : `${num(row.before, row.unit === "ms" ? 3 : 1)} ${row.unit}`,
-      row.after === null ? "–" : `${num(row.after, row.unit === "ms" ? 3 : 1)} ${row.unit}`,
+      figure(row.before, row.unit),
+      figure(row.after, row.unit),
       percent(row.change),
       row.beyondNoise ? (row.better ? "yes, better" : "yes, worse") : "no",
     ]);
