@@ -8,6 +8,7 @@
 import { parseArgs } from "@std/cli/parse-args";
 import type { StressOptions } from "./stress.ts";
 import { MAX_DURATION_MS, normalizeStressOptions } from "./_stress_options.ts";
+import { parseThresholds, type Threshold } from "./_thresholds.ts";
 
 /** Bad usage: the CLI prints the message and a usage hint, and exits with 2. */
 export class UsageError extends Error {
@@ -46,12 +47,28 @@ Options:
       --accept-failures  exit 0 even when requests failed or went unanswered
   -h, --help             show this help
 
+Thresholds and outputs:
+      --threshold EXPR   fail the run (exit 3) unless EXPR holds, e.g. "p99<250ms",
+                         "errors<0.1%", "rps>=1000", "status5xx==0" (repeatable)
+      --abort-on-fail    stop as soon as a threshold can no longer pass (errors,
+                         requests and max: counts and maxima only grow)
+      --out FILE         write the JSON report to FILE (the terminal still shows it)
+      --html FILE        write a one-file HTML report with charts (opens offline)
+      --csv FILE         write the per-second timeline as CSV
+      --hdr-log FILE     write an HdrHistogram interval log (one histogram a second, µs)
+
+Usage: deno task stress compare BEFORE.json AFTER.json [--threshold "p99<+10%"]...
+  prints both runs side by side; thresholds with a signed % are a regression gate.
+
 Exit codes: 0 ok; 1 some request failed or went unanswered (no response by the end of
-the drain window, min(timeout, 1s) after -d), or no request got any response at all
-(even with --accept-failures); 2 bad usage; 130 interrupted (Ctrl+C).
+the drain window, min(timeout, 1s) after -d) and no threshold was given, or no request
+got any response at all (always); 2 bad usage (nothing is sent); 3 a threshold failed;
+130 interrupted (Ctrl+C). Once thresholds are given, they alone judge the run.
 Credentials in the URL (http://user:pass@host/) are sent as Basic auth.
-A URL other than 127.0.0.1/localhost/[::1] needs net permission for its host:
-  deno run --allow-net=HOST --allow-read=servers,sync servers/stress_cli.ts http://HOST/`;
+A URL other than 127.0.0.1/localhost/[::1] needs net permission for its host, and
+files need read or write permission for exactly those files (a terminal asks):
+  deno run --allow-net=HOST --allow-read=servers,sync --allow-write=out.json \\
+    servers/stress_cli.ts http://HOST/ --out out.json`;
 
 /** The parsed command line. */
 export interface StressArgs {
@@ -69,6 +86,36 @@ export interface StressArgs {
   help: boolean;
   /** A file to read the body from. */
   bodyFile: string | undefined;
+  /** The thresholds that judge the run (`--threshold`, repeatable), parsed. */
+  thresholds: Threshold[];
+  /** Stop the run as soon as a threshold can no longer pass. */
+  abortOnFail: boolean;
+  /** Files to write the run's results to. */
+  outputs: StressOutputs;
+}
+
+/** The files a run writes (`--out`, `--html`, `--csv`, `--hdr-log`); each is optional. */
+export interface StressOutputs {
+  /** The JSON report. */
+  out?: string;
+  /** The one-file HTML report. */
+  html?: string;
+  /** The per-second timeline as CSV. */
+  csv?: string;
+  /** The HdrHistogram interval log. */
+  hdrLog?: string;
+}
+
+/** The parsed command line of `deno task stress compare`. */
+export interface CompareArgs {
+  /** The reference report's file. */
+  before: string;
+  /** The report to judge. */
+  after: string;
+  /** Threshold expressions (relative or absolute). */
+  thresholds: string[];
+  /** Show the help. */
+  help: boolean;
 }
 
 const ALIASES: Record<string, string> = {
@@ -99,6 +146,12 @@ interface ParsedFlags {
   quiet: boolean;
   "accept-failures": boolean;
   help: boolean;
+  threshold?: string[];
+  "abort-on-fail": boolean;
+  out?: string;
+  html?: string;
+  csv?: string;
+  "hdr-log"?: string;
 }
 
 /**
@@ -147,6 +200,11 @@ const STRING_FLAGS = [
   "body-file",
   "timeout",
   "pipeline",
+  "threshold",
+  "out",
+  "html",
+  "csv",
+  "hdr-log",
 ];
 
 /** `--body ""` as `--body=`: parseArgs would take the empty value for the URL. */
@@ -175,8 +233,8 @@ export function parseStressArgs(args: string[]): StressArgs {
   const unknown: string[] = [];
   const flags = parseArgs(withEmptyValues(args), {
     string: STRING_FLAGS,
-    boolean: ["json", "quiet", "accept-failures", "help"],
-    collect: ["header"],
+    boolean: ["json", "quiet", "accept-failures", "help", "abort-on-fail"],
+    collect: ["header", "threshold"],
     alias: ALIASES,
     unknown: (arg: string) => {
       if (arg.startsWith("-") && arg !== "-") unknown.push(arg);
@@ -227,6 +285,22 @@ export function parseStressArgs(args: string[]): StressArgs {
       throw new UsageError(`Cannot parse '${typed}' as it has no value`);
     }
   }
+  if (flags.threshold?.includes("")) {
+    throw new UsageError("Cannot parse '--threshold' as it has no value");
+  }
+  const thresholds = thresholdsOf(flags.threshold ?? []);
+  if (flags["abort-on-fail"] && thresholds.length === 0) {
+    throw new UsageError(
+      "Cannot parse '--abort-on-fail' as it needs a '--threshold' to judge the run by",
+    );
+  }
+  const outputs: StressOutputs = {
+    out: flags.out,
+    html: flags.html,
+    csv: flags.csv,
+    hdrLog: flags["hdr-log"],
+  };
+  checkOutputs(outputs);
   const ownTarget = positional.length === 0;
   const options: StressOptions = {
     url: ownTarget ? "" : positional[0],
@@ -260,5 +334,83 @@ export function parseStressArgs(args: string[]): StressArgs {
     acceptFailures: flags["accept-failures"],
     help,
     bodyFile: flags["body-file"],
+    thresholds,
+    abortOnFail: flags["abort-on-fail"],
+    outputs,
   };
+}
+
+/** Parses `--threshold` values; a malformed one is bad usage. */
+function thresholdsOf(expressions: string[]): Threshold[] {
+  try {
+    return parseThresholds(expressions);
+  } catch (error) {
+    if (error instanceof TypeError || error instanceof RangeError) {
+      throw new UsageError(error.message);
+    }
+    throw error;
+  }
+}
+
+const OUTPUT_FLAGS: Record<keyof StressOutputs, string> = {
+  out: "--out",
+  html: "--html",
+  csv: "--csv",
+  hdrLog: "--hdr-log",
+};
+
+/** Two outputs to one file would overwrite each other: refuse before the run. */
+function checkOutputs(outputs: StressOutputs): void {
+  const seen = new Map<string, string>();
+  for (const [key, path] of Object.entries(outputs) as [keyof StressOutputs, string][]) {
+    if (path === undefined) continue;
+    const other = seen.get(path);
+    if (other !== undefined) {
+      throw new UsageError(
+        `Cannot parse '${OUTPUT_FLAGS[key]}' as '${other}' writes to '${path}' already`,
+      );
+    }
+    seen.set(path, OUTPUT_FLAGS[key]);
+  }
+}
+
+/**
+ * Parses and checks the command line of `deno task stress compare BEFORE AFTER
+ * [--threshold EXPR]...` (no file reads).
+ *
+ * @param args The arguments after `compare`.
+ * @returns The parsed arguments.
+ * @throws {UsageError} On any bad usage, e.g. a malformed threshold or a missing file name.
+ */
+export function parseCompareArgs(args: string[]): CompareArgs {
+  const unknown: string[] = [];
+  const flags = parseArgs(args, {
+    string: ["threshold"],
+    boolean: ["help"],
+    collect: ["threshold"],
+    alias: { h: "help" },
+    unknown: (arg: string) => {
+      if (arg.startsWith("-") && arg !== "-") unknown.push(arg);
+      return !arg.startsWith("-");
+    },
+  }) as { _: (string | number)[]; threshold?: string[]; help: boolean };
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `Cannot parse the compare command line as an option is unknown: '${unknown[0]}'`,
+    );
+  }
+  const files = flags._.map(String);
+  const thresholds = flags.threshold ?? [];
+  if (!flags.help && files.length !== 2) {
+    throw new UsageError(
+      `Cannot compare reports as it takes two files, BEFORE.json and AFTER.json: received ${
+        files.length === 0 ? "none" : files.map((f) => `'${f}'`).join(" ")
+      }`,
+    );
+  }
+  if (thresholds.some((t) => t === "")) {
+    throw new UsageError("Cannot parse '--threshold' as it has no value");
+  }
+  thresholdsOf(thresholds);
+  return { before: files[0], after: files[1], thresholds, help: flags.help };
 }

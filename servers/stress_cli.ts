@@ -1,19 +1,59 @@
 /**
  * `deno task stress [URL] [options]`: the HTTP load tester on the command line. Without a
  * URL it starts a small target on 127.0.0.1 and stresses that. Live progress on a
- * terminal, then a report with a latency histogram (or `--json`). Exit codes: 0 ok;
- * 1 some request failed or went unanswered (unless `--accept-failures`), or no request
- * got any response (always); 2 bad usage; 130 interrupted.
+ * terminal, then a report with a latency histogram (or `--json`), threshold results, and
+ * any of the JSON, HTML, CSV and HdrHistogram log files. `deno task stress compare
+ * BEFORE.json AFTER.json` sets two reports side by side.
+ *
+ * Exit codes, the first that applies:
+ *
+ * | code | when |
+ * | ---- | ---- |
+ * | 2    | bad usage: a flag, a threshold, an unreadable or unwritable file (nothing is sent) |
+ * | 130  | interrupted (Ctrl+C): the partial report and files are still written |
+ * | 1    | no request got any response at all: the run measured nothing |
+ * | 3    | a threshold failed (or `--abort-on-fail` stopped the run) |
+ * | 1    | without thresholds: some request failed or went unanswered (unless `--accept-failures`) |
+ * | 0    | otherwise: with thresholds, they alone judge the run |
  *
  * @module
  */
 
-import { runStress, type StressProgress, type StressReport } from "./stress.ts";
-import { parseStressArgs, USAGE, UsageError } from "./_stress_args.ts";
+import {
+  runStress,
+  type StressControl,
+  type StressProgress,
+  type StressReport,
+  type StressSecond,
+} from "./stress.ts";
+import {
+  type CompareArgs,
+  parseCompareArgs,
+  parseStressArgs,
+  type StressArgs,
+  type StressOutputs,
+  USAGE,
+  UsageError,
+} from "./_stress_args.ts";
 import { formatCount, formatProgress, formatReport } from "./_stress_format.ts";
 import { DEFAULT_DURATION_MS } from "./_stress_options.ts";
 import { interruptHandler } from "./_stress_interrupt.ts";
 import { startTarget, type Target } from "./_target.ts";
+import { Histogram, type HistogramData } from "./_histogram.ts";
+import {
+  brokenThresholds,
+  checkThresholdsFor,
+  evaluateThresholds,
+  formatThresholdResults,
+  type LiveCounts,
+  type Threshold,
+  type ThresholdHistograms,
+  type ThresholdResult,
+} from "./_thresholds.ts";
+import { HdrLogWriter } from "./_hdr_log.ts";
+import { formatCsvTimeline } from "./_csv_report.ts";
+import { renderHtmlReport } from "./_html_report.ts";
+import { compareReports, formatComparison, parseStressReport } from "./stress_compare.ts";
 
 const encoder = new TextEncoder();
 
@@ -35,21 +75,188 @@ function terminalWidth(): number {
   }
 }
 
-async function readBody(path: string): Promise<Uint8Array> {
-  if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") {
-    throw new UsageError(
-      `Cannot read body file '${path}' as read permission is missing: run with --allow-read=${path}`,
-    );
-  }
+/** The least permissions a command line needs: net for the host, read and write per file. */
+interface Grants {
+  host: string;
+  read: string[];
+  write: string[];
+}
+
+/** The `deno run` line with exactly the grants a run needs, for permission messages. */
+function commandLine(grants: Grants, args: string[]): string {
+  const quote = (arg: string): string => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg}'`);
+  const write = grants.write.length > 0 ? ` --allow-write=${grants.write.join(",")}` : "";
+  return `  deno run --allow-net=${grants.host} --allow-read=${
+    ["servers", "sync", ...grants.read].join(",")
+  }${write} servers/stress_cli.ts${args.map((a) => ` ${quote(a)}`).join("")}`;
+}
+
+/**
+ * Reads a file the user named (a body, requests file, HAR or report). Without read
+ * permission a terminal asks for exactly that file; elsewhere it is bad usage.
+ */
+async function readUserFile(what: string, path: string): Promise<Uint8Array> {
   try {
     return await Deno.readFile(path);
   } catch (error) {
-    throw new UsageError(`Cannot read body file '${path}': ${(error as Error).message}`);
+    if (error instanceof Deno.errors.NotCapable) {
+      throw new UsageError(
+        `Cannot read ${what} '${path}' as read permission is missing: run with --allow-read=${path}`,
+      );
+    }
+    throw new UsageError(`Cannot read ${what} '${path}': ${(error as Error).message}`);
+  }
+}
+
+/** The output files, opened (created or emptied) before the run so that a bad path sends nothing. */
+type OpenOutputs = Partial<Record<keyof StressOutputs, Deno.FsFile>>;
+
+const OUTPUT_FLAGS: Record<keyof StressOutputs, string> = {
+  out: "--out",
+  html: "--html",
+  csv: "--csv",
+  hdrLog: "--hdr-log",
+};
+
+async function openOutputs(outputs: StressOutputs): Promise<OpenOutputs> {
+  const paths = Object.values(outputs).filter((f) => f !== undefined);
+  const files: OpenOutputs = {};
+  try {
+    for (const [key, path] of Object.entries(outputs) as [keyof StressOutputs, string][]) {
+      if (path === undefined) continue;
+      try {
+        files[key] = await Deno.open(path, { write: true, create: true, truncate: true });
+      } catch (error) {
+        if (error instanceof Deno.errors.NotCapable) {
+          throw new UsageError(
+            `Cannot write '${
+              OUTPUT_FLAGS[key]
+            }' file '${path}' as write permission is missing: run with --allow-write=${
+              paths.join(",")
+            }`,
+          );
+        }
+        throw new UsageError(
+          `Cannot write '${OUTPUT_FLAGS[key]}' file '${path}': ${(error as Error).message}`,
+        );
+      }
+    }
+  } catch (error) {
+    closeOutputs(files);
+    throw error;
+  }
+  return files;
+}
+
+function closeOutputs(files: OpenOutputs): void {
+  for (const file of Object.values(files)) {
+    try {
+      file.close();
+    } catch {
+      // Already closed after an error.
+    }
+  }
+}
+
+async function writeAll(file: Deno.FsFile, text: string): Promise<void> {
+  const bytes = encoder.encode(text);
+  for (let done = 0; done < bytes.length;) done += await file.write(bytes.subarray(done));
+}
+
+/** What the run's second-by-second hook gathers: whole-run histograms and live maxima. */
+class SecondsCollector {
+  latency = new Histogram();
+  serviceTime: Histogram | undefined;
+  /** p50, p90 and max of each second, for the CSV when the timeline lacks them. */
+  perSecond = new Map<number, { p50: number; p90: number; max: number }>();
+  maxMs = 0;
+  serviceMaxMs = 0;
+  /** The run's start in ms since the epoch, once the first progress tells it. */
+  startEpochMs: number | undefined;
+  #hdrFile: Deno.FsFile | undefined;
+  #hdr: HdrLogWriter | undefined;
+  #hdrError: unknown;
+
+  constructor(hdrFile: Deno.FsFile | undefined) {
+    this.#hdrFile = hdrFile;
+  }
+
+  /** The HDR log, begun at the run's start (known from the first progress, ±1 ms). */
+  #log(): HdrLogWriter | undefined {
+    const file = this.#hdrFile;
+    if (file && !this.#hdr) {
+      this.#hdr = new HdrLogWriter((text) => writeAll(file, text), this.startEpochMs ?? Date.now());
+    }
+    return this.#hdr;
+  }
+
+  add(second: StressSecond, latency: HistogramData, serviceTime?: HistogramData): void {
+    this.latency.merge(latency);
+    if (serviceTime) {
+      this.serviceTime ??= new Histogram();
+      this.serviceTime.merge(serviceTime);
+      if (serviceTime.total > 0) {
+        this.serviceMaxMs = Math.max(this.serviceMaxMs, serviceTime.max / 1000);
+      }
+    }
+    if (latency.total > 0) {
+      const h = new Histogram(latency);
+      const ms = (micros: number) => Math.round(micros) / 1000;
+      this.perSecond.set(second.second, {
+        p50: ms(h.percentile(50)),
+        p90: ms(h.percentile(90)),
+        max: ms(h.max),
+      });
+      this.maxMs = Math.max(this.maxMs, latency.max / 1000);
+    }
+    this.#log()?.write({ startMs: second.second * 1000, histogram: latency }).catch((error) => {
+      this.#hdrError ??= error;
+    });
+  }
+
+  /** Waits for the log's lines; a run without a closed second still gets the header. */
+  async flush(startEpochMs: number): Promise<void> {
+    this.startEpochMs ??= startEpochMs;
+    await this.#log()?.flush().catch(() => {});
+    if (this.#hdrError !== undefined) throw this.#hdrError;
+  }
+}
+
+/** The report with each second's p50, p90 and max filled in from the histograms. */
+function withSecondFigures(report: StressReport, seconds: SecondsCollector): StressReport {
+  return {
+    ...report,
+    timeline: report.timeline.map((s) => {
+      const figures = seconds.perSecond.get(s.second);
+      if (!figures || (s as { p50?: number }).p50 !== undefined) return s;
+      return { ...s, ...figures };
+    }),
+  };
+}
+
+/** Watches live counters for `--abort-on-fail`; counts and maxima only grow. */
+class AbortWatch {
+  broken: ThresholdResult[] = [];
+  #thresholds: Threshold[];
+  #controller: AbortController;
+
+  constructor(thresholds: Threshold[], controller: AbortController) {
+    this.#thresholds = thresholds;
+    this.#controller = controller;
+  }
+
+  check(live: LiveCounts): void {
+    if (this.broken.length > 0 || this.#controller.signal.aborted) return;
+    const broken = brokenThresholds(this.#thresholds, live);
+    if (broken.length === 0) return;
+    this.broken = broken;
+    this.#controller.abort();
   }
 }
 
 async function main(args: string[]): Promise<number> {
-  let parsed;
+  if (args[0] === "compare") return await compareMain(args.slice(1));
+  let parsed: StressArgs;
   try {
     parsed = parseStressArgs(args);
   } catch (error) {
@@ -60,16 +267,41 @@ async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const { options, json } = parsed;
-  if (parsed.bodyFile !== undefined) {
+  const { options, thresholds, outputs } = parsed;
+  const host = parsed.ownTarget ? "127.0.0.1" : new URL(String(options.url)).hostname;
+  const grants: Grants = {
+    host,
+    read: [parsed.bodyFile].filter((f) => f !== undefined),
+    write: Object.values(outputs).filter((f) => f !== undefined),
+  };
+  // The built-in target's URL changes from run to run: commands shown go without it.
+  let files: OpenOutputs;
+  try {
+    if (parsed.bodyFile !== undefined) {
+      options.body = await readUserFile("body file", parsed.bodyFile);
+    }
     try {
-      options.body = await readBody(parsed.bodyFile);
+      checkThresholdsFor(thresholds, { rate: options.rate !== undefined });
     } catch (error) {
-      if (error instanceof UsageError) return usageFailure(error.message);
+      if (error instanceof TypeError || error instanceof RangeError) {
+        throw new UsageError(error.message);
+      }
       throw error;
     }
+    files = await openOutputs(outputs);
+  } catch (error) {
+    if (error instanceof UsageError) return usageFailure(error.message);
+    throw error;
   }
+  try {
+    return await run(parsed, files, grants);
+  } finally {
+    closeOutputs(files);
+  }
+}
 
+async function run(parsed: StressArgs, files: OpenOutputs, grants: Grants): Promise<number> {
+  const { options, json, thresholds } = parsed;
   let target: Target | undefined;
   if (parsed.ownTarget) {
     target = startTarget();
@@ -82,15 +314,32 @@ async function main(args: string[]): Promise<number> {
   }
 
   const controller = new AbortController();
+  let interrupted = false;
   const onSigint = interruptHandler(controller, () => Deno.exit(130));
-  Deno.addSignalListener("SIGINT", onSigint);
+  const onSignal = (): void => {
+    if (!controller.signal.aborted) interrupted = true;
+    onSigint();
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
 
   const tty = !json && Deno.stderr.isTerminal();
   const width = terminalWidth();
   const plannedMs = options.duration ??
     (options.requests === undefined ? DEFAULT_DURATION_MS : undefined);
+  const watch = parsed.abortOnFail ? new AbortWatch(thresholds, controller) : undefined;
   let lastLine = 0;
-  const onProgress = json || parsed.quiet ? undefined : (progress: StressProgress): void => {
+  const show = !json && !parsed.quiet;
+  const seconds = new SecondsCollector(files.hdrLog);
+  const onProgress = (progress: StressProgress): void => {
+    seconds.startEpochMs ??= Date.now() - progress.elapsedMs;
+    watch?.check({
+      // Finished requests bound the requests sent from below: enough to break `requests<N`.
+      requests: progress.completed,
+      errors: progress.errors,
+      maxMs: Math.max(seconds.maxMs, (progress as { maxMs?: number }).maxMs ?? 0),
+      serviceMaxMs: seconds.serviceMaxMs,
+    });
+    if (!show) return;
     if (tty) {
       writeErr(`\r${formatProgress(progress, plannedMs, width)}\x1b[K`);
     } else if (progress.elapsedMs - lastLine >= 1000) {
@@ -101,7 +350,15 @@ async function main(args: string[]): Promise<number> {
 
   let report: StressReport;
   try {
-    report = await runStress(options, { signal: controller.signal, onProgress });
+    const control: StressControl & {
+      onSecond: (s: StressSecond, l: HistogramData, t: HistogramData | undefined) => void;
+    } = {
+      signal: controller.signal,
+      onProgress,
+      onSecond: (second, latency, serviceTime) => seconds.add(second, latency, serviceTime),
+    };
+    report = await runStress(options, control);
+    await seconds.flush(Date.parse(report.startTime));
   } catch (error) {
     if (tty) writeErr("\r\x1b[K");
     if (
@@ -109,48 +366,144 @@ async function main(args: string[]): Promise<number> {
       error instanceof Deno.errors.NotCapable
     ) {
       if (error instanceof Deno.errors.NotCapable) {
-        // The built-in target's URL changes from run to run: the command goes without it.
-        const host = new URL(String(options.url)).hostname;
-        const url = parsed.ownTarget ? "" : ` ${options.url}`;
+        const url = parsed.ownTarget ? [] : [String(options.url)];
         return usageFailure(
-          `${error.message}\n  deno run --allow-net=${host} --allow-read=servers,sync servers/stress_cli.ts${url}`,
+          `${error.message}\n${commandLine({ ...grants, read: [], write: [] }, url)}`,
         );
       }
-      return usageFailure(error.message);
+      return usageFailure((error as Error).message);
     }
     writeErr(`stress: ${(error as Error).message ?? error}\n`);
     return 1;
   } finally {
-    Deno.removeSignalListener("SIGINT", onSigint);
+    Deno.removeSignalListener("SIGINT", onSignal);
     await target?.close();
   }
   if (tty) writeErr("\r\x1b[K");
 
+  const stoppedByThreshold = watch !== undefined && watch.broken.length > 0 && !interrupted;
+  let results: ThresholdResult[] = [];
+  if (thresholds.length > 0) {
+    results = judge(thresholds, report, {
+      latency: seconds.latency.total > 0 ? seconds.latency.data() : undefined,
+      serviceTime: seconds.serviceTime?.data(),
+    });
+    if (stoppedByThreshold) {
+      // The live value that broke a threshold may be ahead of the report's (e.g. a max
+      // seen in a second the report cut): the threshold fails either way.
+      const broken = new Map(watch.broken.map((r) => [r.expression, r]));
+      results = results.map((
+        r,
+      ) => (r.ok && broken.has(r.expression) ? broken.get(r.expression)! : r));
+    }
+    report = { ...report, thresholds: results } as StressReport;
+  }
+
+  const full = withSecondFigures(report, seconds);
+  try {
+    if (files.out) await writeAll(files.out, JSON.stringify(report, null, 2) + "\n");
+    if (files.csv) await writeAll(files.csv, formatCsvTimeline(full));
+    if (files.html) {
+      await writeAll(
+        files.html,
+        renderHtmlReport(full, {
+          thresholds: results,
+          latencyHistogram: seconds.latency.total > 0 ? seconds.latency.data() : undefined,
+          serviceHistogram: seconds.serviceTime?.data(),
+        }),
+      );
+    }
+  } catch (error) {
+    writeErr(`stress: Cannot write the report files: ${(error as Error).message}\n`);
+    return 1;
+  }
+
   if (json) {
     console.log(JSON.stringify(report, null, 2));
   } else {
-    console.log(formatReport(report, width));
+    let text = formatReport(report, width);
+    if (stoppedByThreshold) {
+      text = text.replace("Stopped early (Ctrl+C)", "Stopped early (--abort-on-fail)");
+    }
+    console.log(text);
+    if (results.length > 0) {
+      console.log(
+        ["", "Thresholds", ...formatThresholdResults(results).map((l) => `  ${l}`)].join("\n"),
+      );
+    }
     if (target) {
       console.log(
         `\n  The built-in target answered ${formatCount(target.served())} requests.`,
       );
     }
   }
-  const code = exitCode(report, parsed.acceptFailures);
-  if (code === 1 && !json) writeErr(`stress: ${verdict(report)} (exit code 1)\n`);
+  if (stoppedByThreshold) {
+    const names = watch.broken.map((r) => `'${r.expression}'`).join(", ");
+    writeErr(
+      `stress: stopped early as ${names} can no longer pass (--abort-on-fail)\n`,
+    );
+  }
+  const code = exitCode(report, {
+    acceptFailures: parsed.acceptFailures,
+    interrupted: report.cancelled && !stoppedByThreshold,
+    thresholds: results,
+  });
+  if (!json) {
+    if (code === 1) writeErr(`stress: ${verdict(report)} (exit code 1)\n`);
+    if (code === 3) {
+      const failed = results.filter((r) => !r.ok).length;
+      writeErr(
+        `stress: ${failed} of ${results.length} threshold${
+          results.length === 1 ? "" : "s"
+        } failed (exit code 3)\n`,
+      );
+    }
+  }
   return code;
 }
 
 /**
- * The exit code of a finished run: 130 when interrupted; 1 when no request got any
- * response (always: such a run measured nothing), or when some failed or went
- * unanswered (unless `--accept-failures`); else 0.
+ * Evaluates each threshold on its own: one the report cannot measure (say `p95` of a run
+ * whose histograms never came) fails with its reason instead of losing the others.
  */
-function exitCode(report: StressReport, acceptFailures: boolean): number {
-  if (report.cancelled) return 130;
+function judge(
+  thresholds: Threshold[],
+  report: StressReport,
+  histograms: ThresholdHistograms,
+): ThresholdResult[] {
+  return thresholds.map((t) => {
+    try {
+      return evaluateThresholds([t], report, { histograms })[0];
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      writeErr(`stress: ${error.message}\n`);
+      return {
+        expression: t.expression,
+        metric: t.metric,
+        actual: NaN,
+        ok: false,
+        limit: t.value,
+        unit: t.unit,
+      };
+    }
+  });
+}
+
+/**
+ * The exit code of a finished run, the first that applies: 130 when interrupted; 1 when
+ * no request got any response (always: such a run measured nothing); with thresholds, 3
+ * when one failed, else 0 (they alone judge the run); without, 1 when some request failed
+ * or went unanswered (unless `--accept-failures`), else 0.
+ */
+function exitCode(
+  report: StressReport,
+  verdicts: { acceptFailures: boolean; interrupted: boolean; thresholds: ThresholdResult[] },
+): number {
+  if (verdicts.interrupted) return 130;
   if (responses(report) === 0) return 1;
+  if (verdicts.thresholds.length > 0) return verdicts.thresholds.every((r) => r.ok) ? 0 : 3;
   const failed = Object.values(report.failures).reduce((a, b) => a + b, 0);
-  return failed + report.inFlight > 0 && !acceptFailures ? 1 : 0;
+  return failed + report.inFlight > 0 && !verdicts.acceptFailures ? 1 : 0;
 }
 
 function responses(report: StressReport): number {
@@ -169,6 +522,50 @@ function verdict(report: StressReport): string {
     parts.push(`${formatCount(report.inFlight)}${failed > 0 ? "" : " requests"} unanswered`);
   }
   return parts.join(", ");
+}
+
+/** `deno task stress compare BEFORE.json AFTER.json [--threshold EXPR]...` */
+async function compareMain(args: string[]): Promise<number> {
+  let parsed: CompareArgs;
+  try {
+    parsed = parseCompareArgs(args);
+  } catch (error) {
+    if (error instanceof UsageError) return usageFailure(error.message);
+    throw error;
+  }
+  if (parsed.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const decoder = new TextDecoder();
+  let text: string;
+  try {
+    const reports = [];
+    for (const file of [parsed.before, parsed.after]) {
+      const bytes = await readUserFile("report", file);
+      reports.push(parseStressReport(decoder.decode(bytes), file));
+    }
+    const comparison = compareReports(reports[0], reports[1], { thresholds: parsed.thresholds });
+    text = formatComparison(comparison);
+    console.log(text.trimEnd());
+    if (!comparison.ok) {
+      const failed = comparison.thresholds.filter((r) => !r.ok).length;
+      writeErr(
+        `stress: ${failed} of ${comparison.thresholds.length} threshold${
+          comparison.thresholds.length === 1 ? "" : "s"
+        } failed (exit code 3)\n`,
+      );
+      return 3;
+    }
+    return 0;
+  } catch (error) {
+    if (
+      error instanceof UsageError || error instanceof TypeError || error instanceof RangeError
+    ) {
+      return usageFailure((error as Error).message);
+    }
+    throw error;
+  }
 }
 
 if (import.meta.main) {
