@@ -7,6 +7,7 @@
  * @module
  */
 
+import { intendedStartMs, type LoadProfile } from "./_load_profile.ts";
 import { PROGRESS } from "./_stress_tally.ts";
 
 /** What a worker may send: a count, a deadline, a stop flag, and with a rate, a schedule. */
@@ -15,14 +16,18 @@ export class RequestBudget {
   sent = 0;
   /** End of a duration run, as a `performance.now()` time (`Infinity` in count mode). */
   readonly deadline: number;
-  /** Milliseconds between two requests of this worker with a rate, else 0. */
-  readonly interval: number;
+  /** True with a rate: each request waits for its intended start. */
+  readonly paced: boolean;
   /** Set by the ticker once the drain window is over: nothing more is taken. */
   stopping = false;
   #remaining: number;
   #progress: Uint32Array;
   #startPerf: number;
-  /** Index of the next request in rate mode. */
+  #rate: LoadProfile | undefined;
+  /** This worker's first index in the run's sequence of arrivals, and the stride. */
+  #agent: number;
+  #agents: number;
+  /** Index of the next request among this worker's, in rate mode. */
   #nextArrival = 0;
   /** Whether a request was taken yet. */
   #tookAny = false;
@@ -30,18 +35,28 @@ export class RequestBudget {
   /**
    * Creates the budget of one worker.
    *
-   * @param limits The worker's request count, run length and rate (`undefined` when unset).
+   * @param limits The worker's request count and run length (`undefined` when unset),
+   * the run's whole rate profile, and this worker's share of its arrivals.
    * @param startPerf The run's start, as a `performance.now()` time.
    * @param progress The shared progress memory, whose stop flag ends the run.
    */
   constructor(
-    limits: { requests?: number; durationMs?: number; rate?: number },
+    limits: {
+      requests?: number;
+      durationMs?: number;
+      rate?: LoadProfile;
+      slot: number;
+      agents: number;
+    },
     startPerf: number,
     progress: Uint32Array,
   ) {
     this.#remaining = limits.requests ?? Infinity;
     this.deadline = limits.durationMs === undefined ? Infinity : startPerf + limits.durationMs;
-    this.interval = limits.rate === undefined ? 0 : 1000 / limits.rate;
+    this.paced = limits.rate !== undefined;
+    this.#rate = limits.rate;
+    this.#agent = limits.slot;
+    this.#agents = limits.agents;
     this.#startPerf = startPerf;
     this.#progress = progress;
   }
@@ -72,8 +87,13 @@ export class RequestBudget {
     this.sent -= count;
   }
 
-  /** The intended start of the next request with a rate (a `performance.now()` time). */
+  /**
+   * The intended start of the next request with a rate (a `performance.now()` time;
+   * `Infinity` when the rate fell to 0 for good). Worker i of W sends the run's arrivals
+   * i, i + W, i + 2W, …, so the workers together keep the exact rate.
+   */
   nextArrival(): number {
-    return this.#startPerf + this.#nextArrival++ * this.interval;
+    const k = this.#agent + this.#nextArrival++ * this.#agents;
+    return this.#startPerf + intendedStartMs(this.#rate!, k);
   }
 }

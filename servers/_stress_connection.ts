@@ -34,6 +34,18 @@ export interface RunContext {
   readonly tally: Tally;
   /** `batches[k]` is `k` copies of the request back to back, for one pipelined write. */
   readonly batches: Uint8Array[];
+  /** The encoded request of each template (runs with templates), else `undefined`. */
+  readonly templates: Uint8Array[] | undefined;
+  /** Picks the next template's index (runs with templates). */
+  readonly pick: () => number;
+}
+
+/** When a connection of a ramp of connections is open, as `performance.now()` times. */
+export interface OpenWindow {
+  /** It opens then (the run's start for those open from the start). */
+  openAt: number;
+  /** It closes then, once its requests in flight are answered (`Infinity`: never). */
+  closeAt: number;
 }
 
 /** Returned by {@linkcode Connection.startIdle} when the run has no more requests. */
@@ -93,6 +105,8 @@ export class Connection {
   readonly sentAt: Float64Array;
   /** Latency start of the requests in flight (the intended time with a rate), same ring. */
   readonly startAt: Float64Array;
+  /** The template of the requests in flight (runs with templates), same ring. */
+  readonly endpointAt: Uint32Array;
   /** Index of the oldest request in flight in `sentAt`/`startAt`. */
   head = 0;
   /** Number of requests in flight. */
@@ -114,34 +128,45 @@ export class Connection {
   #giveUpConnecting: ((reason: unknown) => void) | undefined = undefined;
   /** The reason of requests that time out (one string per connection, made once). */
   #noResponse: string;
+  /** When this connection opens and closes (ramps of connections). */
+  #window: OpenWindow | undefined;
 
   /**
    * Creates a closed connection.
    *
    * @param run What the worker's connections share.
+   * @param window When it opens and closes, on a ramp of connections.
    */
-  constructor(run: RunContext) {
+  constructor(run: RunContext, window?: OpenWindow) {
     this.#run = run;
+    this.#window = window;
     this.#parser = new ResponseParser(run.config.head);
     this.sentAt = new Float64Array(run.config.pipeline);
     this.startAt = new Float64Array(run.config.pipeline);
+    this.endpointAt = new Uint32Array(run.config.pipeline);
     this.#lastWrite = run.batches[0];
     this.#noResponse = `no response within ${run.config.timeoutMs} ms`;
   }
 
   /** Sends and reads until the run has no more requests for this connection. */
   async run(): Promise<void> {
-    const { budget, batches } = this.#run;
+    const { budget, batches, templates } = this.#run;
     const { sentAt, startAt } = this;
-    const paced = budget.interval > 0;
+    const paced = budget.paced;
     // `now` is taken once per turn: after the read (the next request is sent at once,
     // with no await in between), or anew on the paths that waited or failed.
     let now = performance.now();
+    if (this.#window !== undefined) {
+      now = await this.waitUntil(this.#window.openAt, now);
+      if (now < 0) return;
+    }
     while (true) {
       let k = 0;
       if (this.count === 0) {
         this.head = 0;
+        if (this.#window !== undefined && now >= this.#window.closeAt) break;
         if (!budget.take(now)) break;
+        if (templates !== undefined) this.endpointAt[0] = this.#run.pick();
         k = 1;
         if (!paced && this.conn !== undefined) {
           // The common case, kept inline: an open connection at full speed.
@@ -160,7 +185,7 @@ export class Connection {
       }
       // With a rate each request waits for its own time, so only then is there no batch.
       if (!paced) k += this.fill(now);
-      if (k > 0) this.send(batches[k]);
+      if (k > 0) this.send(templates === undefined ? batches[k] : this.templateBatch(k));
 
       let n: number | null;
       try {
@@ -188,6 +213,45 @@ export class Connection {
   }
 
   /**
+   * Waits until a connection of a ramp opens, in steps of at most 50 ms so that a stop
+   * is seen within 50 ms.
+   *
+   * @returns The time it may start, or -1 when the run ended first.
+   */
+  async waitUntil(at: number, now: number): Promise<number> {
+    const { budget } = this.#run;
+    while (at > now) {
+      if (budget.stopRequested() || now >= budget.deadline) return -1;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(50, at - now)));
+      now = performance.now();
+    }
+    return now;
+  }
+
+  /**
+   * The bytes of the `k` newest requests in flight, for one write: the template's own
+   * buffer for one request, a copy of them back to back for a pipelined batch.
+   */
+  templateBatch(k: number): Uint8Array {
+    const templates = this.#run.templates!;
+    const depth = this.endpointAt.length;
+    let at = this.head + this.count - k;
+    if (at >= depth) at -= depth;
+    if (k === 1) return templates[this.endpointAt[at]];
+    let size = 0;
+    for (let i = 0, j = at; i < k; i++, j = j + 1 === depth ? 0 : j + 1) {
+      size += templates[this.endpointAt[j]].byteLength;
+    }
+    const out = new Uint8Array(size);
+    let offset = 0;
+    for (let i = 0, j = at; i < k; i++, j = j + 1 === depth ? 0 : j + 1) {
+      out.set(templates[this.endpointAt[j]], offset);
+      offset += templates[this.endpointAt[j]].byteLength;
+    }
+    return out;
+  }
+
+  /**
    * Starts the first request of an idle connection on the slow path: with a rate, waits
    * for its intended time; when closed, connects (the request counts as sent, so a
    * failed connect is one failed request).
@@ -196,7 +260,7 @@ export class Connection {
    */
   async startIdle(now: number): Promise<number> {
     const { budget, tally } = this.#run;
-    const paced = budget.interval > 0;
+    const paced = budget.paced;
     let intended = now;
     if (paced) {
       intended = budget.nextArrival();
@@ -221,13 +285,21 @@ export class Connection {
         if (!this.#run.config.tls) (this.conn as Deno.TcpConn).setNoDelay(true);
       } catch (error) {
         this.conn = undefined;
-        if (budget.stopRequested()) tally.inFlight++;
-        else tally.fail(classifyError(error), 1, performance.now(), reasonOf(error));
+        const endpoint = this.endpointAt[0];
+        if (budget.stopRequested()) {
+          tally.inFlight++;
+          if (tally.perEndpoint) tally.stopEndpoint(endpoint);
+        } else {
+          tally.fail(classifyError(error), 1, performance.now(), reasonOf(error));
+          if (tally.perEndpoint) tally.failEndpoint(endpoint);
+        }
         return FAILED;
       }
       now = performance.now();
       if (!paced) intended = now;
     }
+    // Sent over 1 ms after its time: the connections (or the generator) fell behind.
+    if (paced && now - intended > 1) tally.sentLate(now - intended);
     this.sentAt[0] = now;
     this.startAt[0] = intended;
     this.count = 1;
@@ -267,12 +339,15 @@ export class Connection {
 
   /** Takes requests until the pipeline is full; returns how many it added. */
   fill(now: number): number {
-    const { budget } = this.#run;
+    const { budget, templates } = this.#run;
     const depth = this.sentAt.length;
     let added = 0;
+    // A connection past its close time on a ramp down only finishes what is in flight.
+    if (this.#window !== undefined && now >= this.#window.closeAt) return 0;
     while (this.count < depth && budget.take(now)) {
       let at = this.head + this.count;
       if (at >= depth) at -= depth;
+      if (templates !== undefined) this.endpointAt[at] = this.#run.pick();
       this.sentAt[at] = now;
       this.startAt[at] = now;
       this.count++;
@@ -326,7 +401,7 @@ export class Connection {
       return parser.feed(n);
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
-      this.#run.tally.fail(CAUSE.protocol, this.clearInFlight(), now, error.message);
+      this.#run.tally.fail(CAUSE.protocol, this.settleInFlight(false), now, error.message);
       this.close();
       return -1;
     }
@@ -338,10 +413,11 @@ export class Connection {
     if (done > this.count) done = this.count;
     const { tally } = this.#run;
     const codes = this.#parser.codes;
-    const depth = this.startAt.length;
+    const { startAt, sentAt, endpointAt } = this;
+    const depth = startAt.length;
     let head = this.head;
     for (let i = 0; i < done; i++) {
-      tally.respond(codes[i], now - this.startAt[head], now);
+      tally.respond(codes[i], now - startAt[head], now - sentAt[head], now, endpointAt[head]);
       if (++head === depth) head = 0;
     }
     this.head = head;
@@ -351,7 +427,7 @@ export class Connection {
   /** The server closed: what is still in flight was cut off. */
   serverClosed(now: number): void {
     if (this.#writeError !== undefined) this.settleBroken(this.#writeError);
-    else this.#run.tally.fail(CAUSE.reset, this.clearInFlight(), now, CLOSED_EARLY);
+    else this.#run.tally.fail(CAUSE.reset, this.settleInFlight(false), now, CLOSED_EARLY);
     this.close();
   }
 
@@ -367,7 +443,7 @@ export class Connection {
    */
   settleBroken(readError: unknown): void {
     const { tally } = this.#run;
-    const count = this.clearInFlight();
+    const count = this.settleInFlight(this.stopped && !(readError instanceof ProtocolError));
     const error = this.#writeError ?? readError;
     const now = performance.now();
     if (readError instanceof ProtocolError) {
@@ -381,6 +457,22 @@ export class Connection {
       tally.fail(CAUSE.reset, count, now, "the connection was closed under a read or write");
     } else tally.fail(classifyError(error), count, now, reasonOf(error));
     this.timedOut = false;
+  }
+
+  /**
+   * Drops the requests in flight, counting them per template as failed or (`stopped`)
+   * as in flight when the run stopped; returns how many there were.
+   */
+  settleInFlight(stopped: boolean): number {
+    const { tally } = this.#run;
+    if (tally.perEndpoint) {
+      const depth = this.endpointAt.length;
+      for (let i = 0, j = this.head; i < this.count; i++, j = j + 1 === depth ? 0 : j + 1) {
+        if (stopped) tally.stopEndpoint(this.endpointAt[j]);
+        else tally.failEndpoint(this.endpointAt[j]);
+      }
+    }
+    return this.clearInFlight();
   }
 
   /** Drops the requests in flight; returns how many there were. */

@@ -46,11 +46,14 @@
  */
 
 import { pipelineBatches } from "./_http_request.ts";
+import { connectionCloseMs, connectionOpenMs, type LoadProfile } from "./_load_profile.ts";
 import { RequestBudget } from "./_stress_budget.ts";
 import { Connection, type RunContext } from "./_stress_connection.ts";
 import { type EngineResult, type SecondData, Tally } from "./_stress_tally.ts";
+import { WeightedPicker } from "./_weighted_pick.ts";
 
 export {
+  type EndpointResult,
   type EngineResult,
   FAILURE_CAUSES,
   type FailureCause,
@@ -80,8 +83,20 @@ export interface EngineConfig {
   requests: number | undefined;
   /** Run length in ms (duration mode), or `undefined`. */
   durationMs: number | undefined;
-  /** Requests per second for this worker (constant arrival), or `undefined`. */
-  rate: number | undefined;
+  /**
+   * The run's whole arrival rate over time (this worker sends its share: arrivals
+   * `slot`, `slot + agents`, …), or `undefined` for as fast as possible.
+   */
+  rate: LoadProfile | undefined;
+  /**
+   * The run's whole ramp of connections (this worker runs connections `slot`,
+   * `slot + agents`, … below `connections · agents`), or `undefined`.
+   */
+  connectionRamp: LoadProfile | undefined;
+  /** The number of workers of the run. */
+  agents: number;
+  /** The request of each template and how to pick them, or `undefined` for one request. */
+  templates: { requests: Uint8Array[]; weights: number[]; seed: number } | undefined;
   /** Per-request timeout in ms. */
   timeoutMs: number;
   /** Index of this worker's progress slot. */
@@ -120,11 +135,38 @@ export class StressEngine {
     const startPerf = startEpoch - (Date.now() - performance.now());
     this.#config = config;
     this.#budget = new RequestBudget(config, startPerf, progress);
-    this.#tally = new Tally(startPerf, progress, config.slot, onSecond);
+    const templates = config.templates;
+    this.#tally = new Tally(startPerf, progress, config.slot, onSecond, {
+      paced: config.rate !== undefined,
+      templates: templates?.requests.length ?? 0,
+    });
     this.#drainEnd = this.#budget.deadline + Math.min(config.timeoutMs, MAX_DRAIN_MS);
     const batches = pipelineBatches(config.request, config.pipeline);
-    const run: RunContext = { config, budget: this.#budget, tally: this.#tally, batches };
-    for (let i = 0; i < config.connections; i++) this.#connections.push(new Connection(run));
+    // One stream per worker, so that a seed gives each worker the same picks every run.
+    const picker = templates &&
+      new WeightedPicker(templates.weights, { seed: templates.seed, stream: config.slot });
+    const run: RunContext = {
+      config,
+      budget: this.#budget,
+      tally: this.#tally,
+      batches,
+      templates: templates?.requests,
+      pick: picker ? () => picker.pick() : () => 0,
+    };
+    const ramp = config.connectionRamp;
+    for (let i = 0; i < config.connections; i++) {
+      if (ramp === undefined) {
+        this.#connections.push(new Connection(run));
+        continue;
+      }
+      const j = config.slot + i * config.agents;
+      this.#connections.push(
+        new Connection(run, {
+          openAt: startPerf + connectionOpenMs(ramp, j),
+          closeAt: startPerf + connectionCloseMs(ramp, j),
+        }),
+      );
+    }
   }
 
   /** Runs every connection to its end; returns the worker's counts. */
@@ -132,7 +174,14 @@ export class StressEngine {
     // A quarter of the timeout, within 10–50 ms: timeouts are seen at most 25 % late,
     // and the ticker costs little at full speed.
     const period = Math.max(10, Math.min(50, this.#config.timeoutMs / 4));
-    const ticker = setInterval(() => this.tick(), period);
+    // The ticker's own lateness is the generator's event-loop lag.
+    let last = performance.now();
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      this.#tally.recordLag(Math.max(0, now - last - period));
+      last = now;
+      this.tick();
+    }, period);
     try {
       await Promise.all(this.#connections.map((connection) => connection.run()));
     } finally {

@@ -6,7 +6,33 @@
 
 import { integerError, received } from "../sync/_checks.ts";
 import { encodeRequest } from "./_http_request.ts";
+import {
+  arrivalsBy,
+  type LoadProfile,
+  normalizeLoadShape,
+  type RateStage,
+} from "./_load_profile.ts";
+import {
+  encodeTemplate,
+  normalizeTemplates,
+  type RequestTemplateInit,
+} from "./_request_templates.ts";
+import { checkSeed } from "./_weighted_pick.ts";
 import type { StressOptions } from "./stress.ts";
+
+/** The request templates of a run, encoded once. */
+export interface EncodedTemplates {
+  /** Endpoint names, unique. */
+  names: string[];
+  /** The encoded requests, one per template (the run's headers applied). */
+  requests: Uint8Array[];
+  /** The weights. */
+  weights: number[];
+  /** The seed of the picks. */
+  seed: number;
+  /** True when every template is a `HEAD` request (responses have no body). */
+  head: boolean;
+}
 
 /** Checked options with every default filled in. */
 export interface NormalizedStressOptions {
@@ -16,9 +42,21 @@ export interface NormalizedStressOptions {
   tls: boolean;
   requests: number | undefined;
   duration: number | undefined;
+  /** Connections (the most a ramp of connections reaches). */
   concurrency: number;
   workers: number;
+  /** A constant rate, or `undefined` (none, or a ramp: see `rateProfile`). */
   rate: number | undefined;
+  /** The arrival rate over time (open model), or `undefined` for as fast as possible. */
+  rateProfile: LoadProfile | undefined;
+  /** The connections over time when they ramp (closed model), else `undefined`. */
+  connectionsProfile: LoadProfile | undefined;
+  /** The peak target rate of `rateProfile`, for the report's `rate`. */
+  peakRate: number | undefined;
+  /** Requests due by the end of the run (rate runs with a duration). */
+  scheduled: number | undefined;
+  /** The request templates, or `undefined` for one URL. */
+  templates: EncodedTemplates | undefined;
   method: string;
   headers: [string, string][];
   body: Uint8Array | undefined;
@@ -38,9 +76,7 @@ export const DEFAULT_TIMEOUT_MS = 5_000;
 const MAX_REQUESTS = 1e9;
 /** Longest `duration` and `timeout`, in ms (24 hours). */
 export const MAX_DURATION_MS = 24 * 3600 * 1000;
-const MAX_CONCURRENCY = 10_000;
 const MAX_WORKERS = 64;
-const MAX_RATE = 10_000_000;
 const MAX_PIPELINE = 256;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
@@ -124,16 +160,33 @@ export function normalizeStressOptions(options: StressOptions): NormalizedStress
   }
   checkInteger("requests", options.requests, MAX_REQUESTS);
   checkPositive("duration", options.duration, MAX_DURATION_MS);
-  checkInteger("concurrency", options.concurrency, MAX_CONCURRENCY);
+  const shape = normalizeLoadShape({
+    rate: options.rate,
+    stages: options.stages as readonly RateStage[] | undefined,
+    startRate: options.startRate,
+    concurrency: options.concurrency,
+    requests: options.requests,
+    duration: options.duration,
+  });
   checkInteger("workers", options.workers, MAX_WORKERS);
-  checkPositive("rate", options.rate, MAX_RATE);
   checkPositive("timeout", options.timeout, MAX_DURATION_MS);
   checkInteger("pipeline", options.pipeline, MAX_PIPELINE);
   const pipeline = options.pipeline ?? 1;
-  if (options.rate !== undefined && pipeline > 1) {
+  if (shape.rate !== undefined && pipeline > 1) {
     throw new TypeError(
-      `Cannot run stress as 'rate' works without pipelining: received 'pipeline' ${pipeline}`,
+      `Cannot run stress as '${
+        options.stages === undefined ? "rate" : "stages"
+      }' works without pipelining: received 'pipeline' ${pipeline}`,
     );
+  }
+  if (options.templates !== undefined) {
+    for (const name of ["method", "body"] as const) {
+      if (options[name] !== undefined) {
+        throw new TypeError(
+          `Cannot run stress as 'templates' excludes '${name}' (each template has its own): received both`,
+        );
+      }
+    }
   }
   const method = options.method ?? "GET";
   if (typeof method !== "string" || !TOKEN.test(method)) {
@@ -172,9 +225,18 @@ export function normalizeStressOptions(options: StressOptions): NormalizedStress
     ? new TextEncoder().encode(options.body)
     : options.body;
   const requests = options.requests;
-  const duration = requests === undefined ? options.duration ?? DEFAULT_DURATION_MS : undefined;
-  let concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-  if (requests !== undefined) concurrency = Math.min(concurrency, requests);
+  const duration = shape.durationMs;
+  const ramp = shape.connections.segments.length > 0 ? shape.connections : undefined;
+  let concurrency = ramp ? Math.max(ramp.start, ramp.end) : shape.connections.start;
+  if (requests !== undefined && !ramp) concurrency = Math.min(concurrency, requests);
+  const templates = options.templates === undefined
+    ? undefined
+    : encodeTemplates(options.templates, url, headers, options.seed);
+  if (options.templates === undefined && options.seed !== undefined) checkSeed(options.seed);
+  const rateProfile = shape.rate;
+  const peakRate = rateProfile === undefined
+    ? undefined
+    : Math.max(rateProfile.start, ...rateProfile.segments.map((s) => s.to));
   const workers = Math.min(options.workers ?? defaultWorkers(), concurrency);
   const tls = url.protocol === "https:";
   const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
@@ -189,13 +251,52 @@ export function normalizeStressOptions(options: StressOptions): NormalizedStress
     duration,
     concurrency,
     workers,
-    rate: options.rate,
+    rate: typeof options.rate === "number" ? options.rate : undefined,
+    rateProfile,
+    connectionsProfile: ramp,
+    peakRate,
+    scheduled: rateProfile === undefined || duration === undefined
+      ? undefined
+      : Math.ceil(arrivalsBy(rateProfile, duration)),
+    templates,
     method: upperMethod,
     headers,
     body,
     timeout: options.timeout ?? DEFAULT_TIMEOUT_MS,
     pipeline,
     caCerts: options.caCerts,
-    request: encodeRequest({ url, method: upperMethod, headers, body }),
+    request: templates?.requests[0] ?? encodeRequest({ url, method: upperMethod, headers, body }),
+  };
+}
+
+/**
+ * Checks the templates (a `RequestTemplate` with a `URL` is taken as its `href`) and
+ * encodes each once, with the run's headers under its own.
+ */
+function encodeTemplates(
+  inits: unknown,
+  base: URL,
+  headers: [string, string][],
+  seed: unknown,
+): EncodedTemplates {
+  const list = Array.isArray(inits)
+    ? inits.map((t) =>
+      typeof t === "object" && t !== null && t.url instanceof URL ? { ...t, url: t.url.href } : t
+    )
+    : inits;
+  const templates = normalizeTemplates(list as RequestTemplateInit[], { base });
+  const heads = templates.filter((t) => t.method === "HEAD").length;
+  if (heads > 0 && heads < templates.length) {
+    // The response parser knows per connection whether responses have a body.
+    throw new TypeError(
+      "Cannot run stress as 'templates' must be all HEAD or none: received both",
+    );
+  }
+  return {
+    names: templates.map((t) => t.name),
+    requests: templates.map((t) => encodeTemplate(t, headers)),
+    weights: templates.map((t) => t.weight),
+    seed: checkSeed(seed),
+    head: heads > 0,
   };
 }

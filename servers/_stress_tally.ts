@@ -52,8 +52,10 @@ export interface SecondData {
   completed: number;
   /** Failures in that second. */
   failures: number;
-  /** Latencies of that second. */
+  /** Latencies of that second (from the intended start in rate runs). */
   histogram: HistogramData;
+  /** Service times of that second (from the write), in rate runs. */
+  service: HistogramData | undefined;
 }
 
 /** Why some requests failed: one entry per distinct cause and reason. */
@@ -91,6 +93,59 @@ export interface EngineResult {
   histogram: HistogramData;
   /** Why requests failed without a response (at most {@linkcode MAX_REASONS} entries). */
   reasons: FailureReason[];
+  /** Service times of all responses, in rate runs. */
+  service: HistogramData | undefined;
+  /** Per template, in runs with templates. */
+  endpoints: EndpointResult[] | undefined;
+  /** Requests written more than 1 ms after their intended start, and the worst lateness. */
+  late: { count: number; worstMs: number };
+  /** How late the worker's ticker ran, in µs per tick. */
+  lag: HistogramData;
+}
+
+/** What one worker counted for one template. */
+export interface EndpointResult {
+  /** Responses with a status below 400. */
+  successes: number;
+  /** Failures of every cause. */
+  failures: number;
+  /** Requests the run stopped under. */
+  inFlight: number;
+  /** Count per status code. */
+  statusCodes: Record<string, number>;
+  /** Latencies. */
+  histogram: HistogramData;
+  /** Service times, in rate runs. */
+  service: HistogramData | undefined;
+}
+
+/** The counts of one template in one worker. */
+class EndpointTally {
+  successes = 0;
+  failures = 0;
+  inFlight = 0;
+  statusCounts = new Map<number, number>();
+  histogram = new Histogram();
+  service: Histogram | undefined;
+
+  constructor(paced: boolean) {
+    this.service = paced ? new Histogram() : undefined;
+  }
+
+  result(): EndpointResult {
+    const statusCodes: Record<string, number> = {};
+    for (const [code, count] of [...this.statusCounts].sort((a, b) => a[0] - b[0])) {
+      statusCodes[String(code)] = count;
+    }
+    return {
+      successes: this.successes,
+      failures: this.failures,
+      inFlight: this.inFlight,
+      statusCodes,
+      histogram: this.histogram.data(),
+      service: this.service?.data(),
+    };
+  }
 }
 
 /** The counts of one worker: totals, the current second, and the live shared counters. */
@@ -105,6 +160,10 @@ export class Tally {
   inFlight = 0;
   /** Bytes read from every socket. */
   bytesRead = 0;
+  /** Requests written more than 1 ms after their intended start (rate runs). */
+  late = 0;
+  /** The worst lateness, in ms. */
+  worstLateMs = 0;
 
   /** Count per status code (codes are 3 digits, so 1000 entries index them directly). */
   #statusCounts = new Float64Array(1000);
@@ -121,6 +180,13 @@ export class Tally {
   #secondFailures = 0;
   /** Failure reasons by cause index and text. */
   #reasons = new Map<string, FailureReason>();
+  /** Service times: totals and the current second (rate runs only). */
+  #service: Histogram | undefined;
+  #secondService: Histogram | undefined;
+  /** Per template, in runs with templates. */
+  #endpoints: EndpointTally[] | undefined;
+  /** The ticker's lateness, in µs. */
+  #lag = new Histogram();
 
   /**
    * Creates the counts of one worker.
@@ -129,13 +195,25 @@ export class Tally {
    * @param progress The shared progress memory.
    * @param slot The worker's slot in it.
    * @param onSecond Receives the counts of each finished second.
+   * @param shape Whether service times are kept (rate runs) and how many templates.
    */
   constructor(
     startPerf: number,
     progress: Uint32Array,
     slot: number,
     onSecond: (data: SecondData) => void,
+    shape: { paced: boolean; templates: number } = { paced: false, templates: 0 },
   ) {
+    if (shape.paced) {
+      this.#service = new Histogram();
+      this.#secondService = new Histogram();
+    }
+    if (shape.templates > 0) {
+      this.#endpoints = Array.from(
+        { length: shape.templates },
+        () => new EndpointTally(shape.paced),
+      );
+    }
     this.#startPerf = startPerf;
     this.#secondEnd = startPerf + 1000;
     this.#progress = progress;
@@ -143,10 +221,28 @@ export class Tally {
     this.#onSecond = onSecond;
   }
 
-  /** Counts a response: a success below 400, else an `http4xx`/`http5xx` failure. */
-  respond(status: number, latencyMs: number, now: number): void {
+  /**
+   * Counts a response: a success below 400, else an `http4xx`/`http5xx` failure.
+   *
+   * @param status The status code.
+   * @param latencyMs From the request's start (its intended start in rate runs).
+   * @param serviceMs From its write (kept in rate runs).
+   * @param now The time it completed.
+   * @param endpoint The template's index (with templates).
+   */
+  respond(
+    status: number,
+    latencyMs: number,
+    serviceMs: number,
+    now: number,
+    endpoint: number,
+  ): void {
     if (now >= this.#secondEnd) this.flushSecond(now);
     this.#secondHist.record(latencyMs * 1000);
+    if (this.#secondService !== undefined) this.#secondService.record(serviceMs * 1000);
+    if (this.#endpoints !== undefined) {
+      this.#respondEndpoint(status, latencyMs, serviceMs, endpoint);
+    }
     this.#secondCompleted++;
     this.#statusCounts[status]++;
     if (status < 400) {
@@ -156,6 +252,41 @@ export class Tally {
       this.failed++;
       this.#secondFailures++;
     }
+  }
+
+  #respondEndpoint(status: number, latencyMs: number, serviceMs: number, endpoint: number): void {
+    const e = this.#endpoints![endpoint];
+    e.histogram.record(latencyMs * 1000);
+    e.service?.record(serviceMs * 1000);
+    e.statusCounts.set(status, (e.statusCounts.get(status) ?? 0) + 1);
+    if (status < 400) e.successes++;
+    else e.failures++;
+  }
+
+  /** True when outcomes are also counted per template. */
+  get perEndpoint(): boolean {
+    return this.#endpoints !== undefined;
+  }
+
+  /** Counts one request of a template that failed without a response (after `fail`). */
+  failEndpoint(endpoint: number): void {
+    this.#endpoints![endpoint].failures++;
+  }
+
+  /** Counts one request of a template the run stopped under (after `inFlight`). */
+  stopEndpoint(endpoint: number): void {
+    this.#endpoints![endpoint].inFlight++;
+  }
+
+  /** Counts a request written `lateMs` after its intended start (rate runs). */
+  sentLate(lateMs: number): void {
+    this.late++;
+    if (lateMs > this.worstLateMs) this.worstLateMs = lateMs;
+  }
+
+  /** Records how late the ticker ran, in ms. */
+  recordLag(ms: number): void {
+    this.#lag.record(ms * 1000);
   }
 
   /** Counts `count` requests that failed without a response, and why. */
@@ -181,13 +312,17 @@ export class Tally {
     if (this.#secondCompleted > 0 || this.#secondFailures > 0) {
       // Latencies are recorded once, per second, and added to the total here.
       this.#histogram.merge(this.#secondHist);
+      const service = this.#secondService;
+      if (service !== undefined) this.#service!.merge(service);
       this.#onSecond({
         second: this.#second,
         completed: this.#secondCompleted,
         failures: this.#secondFailures,
         histogram: this.#secondHist.data(),
+        service: service?.data(),
       });
       this.#secondHist = new Histogram();
+      if (service !== undefined) this.#secondService = new Histogram();
     }
     this.#secondCompleted = 0;
     this.#secondFailures = 0;
@@ -221,6 +356,10 @@ export class Tally {
       bytesRead: this.bytesRead,
       histogram: this.#histogram.data(),
       reasons: [...this.#reasons.values()],
+      service: this.#service?.data(),
+      endpoints: this.#endpoints?.map((e) => e.result()),
+      late: { count: this.late, worstMs: this.worstLateMs },
+      lag: this.#lag.data(),
     };
   }
 }

@@ -34,10 +34,18 @@ scope.onmessage = async (event: MessageEvent<StartMessage>) => {
       SharedArray.from<"uint32">(progress).view,
       startEpoch,
       (data) => {
-        scope.postMessage({ type: "second", data }, [data.histogram.counts.buffer as ArrayBuffer]);
+        const transfer = [data.histogram.counts.buffer as ArrayBuffer];
+        if (data.service) transfer.push(data.service.counts.buffer as ArrayBuffer);
+        scope.postMessage({ type: "second", data }, transfer);
       },
     );
-    scope.postMessage({ type: "done", result }, [result.histogram.counts.buffer as ArrayBuffer]);
+    const transfer = [result.histogram.counts.buffer as ArrayBuffer];
+    if (result.service) transfer.push(result.service.counts.buffer as ArrayBuffer);
+    for (const e of result.endpoints ?? []) {
+      transfer.push(e.histogram.counts.buffer as ArrayBuffer);
+      if (e.service) transfer.push(e.service.counts.buffer as ArrayBuffer);
+    }
+    scope.postMessage({ type: "done", result }, transfer);
   } catch (error) {
     scope.postMessage({
       type: "error",

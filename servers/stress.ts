@@ -8,6 +8,9 @@
 
 import { SharedArray } from "../sync/shared_array.ts";
 import { Histogram, type HistogramData } from "./_histogram.ts";
+import type { Ramp, RateStage } from "./_load_profile.ts";
+import type { RequestTemplate, RequestTemplateInit } from "./_request_templates.ts";
+import { arrivalsBy, connectionsAt, type LoadProfile, rateAt } from "./_load_profile.ts";
 import {
   type EngineConfig,
   type EngineResult,
@@ -17,6 +20,10 @@ import {
 } from "./_stress_engine.ts";
 import { type NormalizedStressOptions, normalizeStressOptions } from "./_stress_options.ts";
 import { liveWorkers } from "./_stress_live.ts";
+
+export type { HistogramData } from "./_histogram.ts";
+export type { Ramp, RateStage } from "./_load_profile.ts";
+export type { RequestTemplate, RequestTemplateInit } from "./_request_templates.ts";
 
 /**
  * What to stress and how: the URL, how much (`requests` or `duration`), how hard
@@ -50,11 +57,15 @@ export interface StressOptions {
    */
   duration?: number;
   /**
-   * Number of connections, spread over the workers.
+   * Number of connections, spread over the workers; or a ramp of connections
+   * `{ from, to, overMs }` (the closed model: connection j opens when the line from `from`
+   * to `to` reaches j + 1, and down a ramp closes once its request in flight is answered).
+   * A ramp excludes `rate` and `stages`; without `duration` or `requests` the run lasts
+   * the ramp, at least 5 s.
    *
    * @default {50}
    */
-  concurrency?: number;
+  concurrency?: number | Ramp;
   /**
    * Number of generator workers, each with its own event loop.
    *
@@ -62,10 +73,39 @@ export interface StressOptions {
    */
   workers?: number;
   /**
-   * Requests per second at constant arrival (latencies are measured from each request's
-   * intended start, correcting for coordinated omission); unlimited when not given.
+   * Requests per second at constant arrival, or a ramp `{ from, to, overMs }` from `from`
+   * to `to` requests/s over `overMs` ms, then holding `to` (the open model). Latencies are
+   * measured from each request's intended start, correcting for coordinated omission, and
+   * the report adds `serviceTimeMs`, measured from the write. Unlimited when not given.
    */
-  rate?: number;
+  rate?: number | Ramp;
+  /**
+   * Steps of the arrival rate: each ramps linearly from the rate where the previous one
+   * ended (the first from `startRate`) to its own `rate` over its `durationMs`. They set
+   * the run length, so they exclude `rate`, `duration` and `requests`.
+   */
+  stages?: RateStage[];
+  /**
+   * The rate `stages` starts from, in requests/s (only with `stages`).
+   *
+   * @default {0}
+   */
+  startRate?: number;
+  /**
+   * Request templates: each request is one of them, picked by weight (Python's
+   * `random.choices(templates, weights)` per request). URLs resolve against `url` and
+   * must share its origin; the report adds `endpoints`, one entry per template name.
+   * `headers` apply to every template (under the template's own); `method` and `body`
+   * are for a single URL and excluded.
+   */
+  templates?: RequestTemplateInit[] | RequestTemplate[];
+  /**
+   * The seed of the template picks, like Python's `random.seed(n)`: each worker then
+   * picks the same sequence on every run. The report gives the seed used.
+   *
+   * @default {a random seed}
+   */
+  seed?: number;
   /**
    * The request method.
    *
@@ -115,6 +155,8 @@ export interface StressProgress {
   rps: number;
   /** Milliseconds since the start. */
   elapsedMs: number;
+  /** The target arrival rate now, in requests/s (runs with a rate or stages). */
+  targetRate?: number;
 }
 
 /**
@@ -237,6 +279,16 @@ export interface StressSecond {
   failures: number;
   /** 99th percentile latency of that second, in ms (0 without responses). */
   p99: number;
+  /** Median latency of that second, in ms (0 without responses). */
+  p50?: number;
+  /** 90th percentile latency of that second, in ms (0 without responses). */
+  p90?: number;
+  /** Largest latency of that second, in ms (0 without responses). */
+  max?: number;
+  /** Requests due in that second by the rate's schedule (runs with a rate or stages). */
+  targetRate?: number;
+  /** Connections the run keeps open in that second by its concurrency (closed model). */
+  connections?: number;
 }
 
 /**
@@ -301,12 +353,89 @@ export interface StressReport {
   histogram: StressHistogramBucket[];
   /** One entry per second of the run. */
   timeline: StressSecond[];
+  /**
+   * Service time: from the write of each request to its response, what the server took
+   * (runs with a rate or stages, where `latencyMs` counts from the intended start).
+   */
+  serviceTimeMs?: StressLatency;
+  /** Per endpoint (runs with `templates`), by name; their sums equal the run's totals. */
+  endpoints?: Record<string, StressEndpoint>;
+  /**
+   * The mean target rate over the run, in requests/s: requests due by the schedule
+   * divided by the run length (runs with a rate or stages).
+   */
+  targetRate?: number;
+  /**
+   * Requests written more than 1 ms after their intended start, and the worst lateness
+   * in ms (runs with a rate or stages): when many are late, the generator, not the
+   * target, set the pace.
+   */
+  late?: { count: number; worstMs: number };
+  /**
+   * How late the generator's event loops ran their timers, in ms: a lag of several ms
+   * means the workers were saturated (add workers).
+   */
+  generatorLagMs?: { p99: number; max: number };
+  /** The seed of the template picks (runs with `templates`), to repeat the run's mix. */
+  seed?: number;
+  /** Results of thresholds (filled by `deno task stress --threshold`). */
+  thresholds?: StressThresholdResult[];
   /** Start, ISO 8601. */
   startTime: string;
   /** End, ISO 8601. */
   endTime: string;
   /** True when the run was stopped by its signal. */
   cancelled: boolean;
+}
+
+/**
+ * The statistics of one endpoint (request template) in the report's `endpoints`:
+ * `requests === successes + failures + inFlight`.
+ *
+ * @example The share of failures
+ * ```ts
+ * import type { StressEndpoint } from "@tandem/tandem/servers";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const latency = { min: 1, mean: 2, p50: 2, p90: 3, p99: 4, p999: 5, max: 5 };
+ * const e: StressEndpoint = {
+ *   requests: 10, successes: 8, failures: 2, inFlight: 0, statusCodes: { "200": 8, "500": 2 },
+ *   latencyMs: latency,
+ * };
+ * assertEquals(e.failures / e.requests, 0.2);
+ * ```
+ */
+export interface StressEndpoint {
+  /** Requests sent. */
+  requests: number;
+  /** Responses with a 1xx–3xx status. */
+  successes: number;
+  /** Failures of every cause (HTTP 4xx/5xx included). */
+  failures: number;
+  /** Requests unanswered when the run stopped (always set by {@linkcode runStress}). */
+  inFlight?: number;
+  /** Count per response status code. */
+  statusCodes: Record<string, number>;
+  /** Latency (corrected, from the intended start, in runs with a rate). */
+  latencyMs: StressLatency;
+  /** Service time, from the write (runs with a rate or stages). */
+  serviceTimeMs?: StressLatency;
+}
+
+/** The outcome of one threshold of `deno task stress --threshold`. */
+export interface StressThresholdResult {
+  /** The expression as given, e.g. `p99<50ms`. */
+  expression: string;
+  /** Canonical metric name, e.g. `endpoint:home:p99`. */
+  metric: string;
+  /** The measured value in `unit` (for a relative threshold, the change in %). */
+  actual: number;
+  /** True when the threshold holds. */
+  ok: boolean;
+  /** The limit, in `unit`. */
+  limit: number;
+  /** What `actual` and `limit` measure. */
+  unit: "ms" | "count" | "%" | "req/s";
 }
 
 /**
@@ -326,6 +455,18 @@ export interface StressControl {
   signal?: AbortSignal;
   /** Receives live counts 10 times a second, and once at the end. */
   onProgress?: (progress: StressProgress) => void;
+  /**
+   * Receives each second of the timeline once it is complete, in order, with its latency
+   * histogram (and its service-time histogram in runs with a rate): for HDR logs, exact
+   * percentiles per second, or whole-run merges. A second is complete once a later one
+   * is 3 s ahead, or at the end. What it throws stops the run, and `runStress` rejects
+   * with it.
+   */
+  onSecond?: (
+    second: StressSecond,
+    latency: HistogramData,
+    serviceTime: HistogramData | undefined,
+  ) => void;
 }
 
 type WorkerMessage =
@@ -420,6 +561,9 @@ export async function runStress(
 ): Promise<StressReport> {
   const opts = normalizeStressOptions(options);
   const { signal, onProgress } = control;
+  if (typeof control !== "object" || control === null) {
+    throw new TypeError(`Cannot run stress as 'control' must be an object: received ${control}`);
+  }
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError(
       `Cannot run stress as 'signal' must be an AbortSignal: received ${typeof signal}`,
@@ -430,6 +574,12 @@ export async function runStress(
       `Cannot run stress as 'onProgress' must be a function: received ${typeof onProgress}`,
     );
   }
+  const onSecond = control.onSecond;
+  if (onSecond !== undefined && typeof onSecond !== "function") {
+    throw new TypeError(
+      `Cannot run stress as 'onSecond' must be a function: received ${typeof onSecond}`,
+    );
+  }
   signal?.throwIfAborted();
   checkPermissions(opts);
 
@@ -438,13 +588,25 @@ export async function runStress(
   const progress = shared.view;
   const configs = splitWork(opts);
   const workers: Worker[] = [];
-  const seconds = new TimelineCollector();
   const results: EngineResult[] = [];
   let progressTimer: ReturnType<typeof setInterval> | undefined;
   let callbackError: { error: unknown } | undefined;
   const onAbort = (): void => {
     Atomics.store(progress, PROGRESS.stop, 1);
   };
+  const seconds = new TimelineCollector(
+    opts,
+    onSecond && ((second, latency, service) => {
+      if (callbackError) return;
+      try {
+        onSecond(second, latency, service);
+      } catch (error) {
+        // A throwing callback stops the run; runStress then rejects with its error.
+        callbackError = { error };
+        onAbort();
+      }
+    }),
+  );
   try {
     // Start the workers and wait until each has loaded.
     const done: Promise<EngineResult>[] = [];
@@ -509,6 +671,7 @@ export async function runStress(
         errors,
         rps: span > 0 ? ((completed - first.completed) * 1000) / span : 0,
         elapsedMs: now - startPerf,
+        ...(opts.rateProfile && { targetRate: rateAt(opts.rateProfile, now - startPerf) }),
       };
     };
     if (onProgress) {
@@ -530,7 +693,9 @@ export async function runStress(
     const endEpoch = Date.now();
     clearInterval(progressTimer);
     progressTimer = undefined;
-    const report = buildReport(opts, results, seconds.finish(), {
+    const timeline = seconds.finish(endPerf - startPerf);
+    if (callbackError) throw (callbackError as { error: unknown }).error;
+    const report = buildReport(opts, results, timeline, {
       startEpoch,
       endEpoch,
       durationMs: endPerf - startPerf,
@@ -542,6 +707,7 @@ export async function runStress(
       errors: report.requests - report.inFlight - report.successes,
       rps: report.rps,
       elapsedMs: report.durationMs,
+      ...(opts.rateProfile && { targetRate: rateAt(opts.rateProfile, report.durationMs) }),
     });
     return report;
   } finally {
@@ -593,12 +759,19 @@ function splitWork(opts: NormalizedStressOptions): EngineConfig[] {
       tls: opts.tls,
       caCerts: opts.caCerts,
       request: opts.request,
-      head: opts.method === "HEAD",
+      head: opts.templates ? opts.templates.head : opts.method === "HEAD",
       connections: share(opts.concurrency, i),
       pipeline: opts.pipeline,
       requests: opts.requests === undefined ? undefined : share(opts.requests, i),
       durationMs: opts.duration,
-      rate: opts.rate === undefined ? undefined : opts.rate / n,
+      rate: opts.rateProfile,
+      connectionRamp: opts.connectionsProfile,
+      agents: n,
+      templates: opts.templates && {
+        requests: opts.templates.requests,
+        weights: opts.templates.weights,
+        seed: opts.templates.seed,
+      },
       timeoutMs: opts.timeout,
       slot: i,
     });
@@ -637,14 +810,32 @@ class ProgressCounter {
   }
 }
 
+/** A second's merged counts, until it is summed up. */
+interface OpenSecond {
+  completed: number;
+  failures: number;
+  histogram: Histogram;
+  service: Histogram | undefined;
+}
+
 /**
  * Merges the workers' per-second counts into the timeline. A second is summed up (and
- * its histogram dropped) once a later second is 3 s ahead, so memory stays constant.
+ * its histograms handed to `onSecond`, then dropped) once a later second is 3 s ahead,
+ * so memory stays constant; seconds are summed up in order, gaps included.
  */
 class TimelineCollector {
-  #open = new Map<number, { completed: number; failures: number; histogram: Histogram }>();
+  #open = new Map<number, OpenSecond>();
   #closed = new Map<number, StressSecond>();
   #latest = 0;
+  /** The next second to sum up: every second before it is in `#closed`. */
+  #next = 0;
+  #opts: NormalizedStressOptions;
+  #onSecond: StressControl["onSecond"];
+
+  constructor(opts: NormalizedStressOptions, onSecond: StressControl["onSecond"]) {
+    this.#opts = opts;
+    this.#onSecond = onSecond;
+  }
 
   add(data: SecondData): void {
     const closed = this.#closed.get(data.second);
@@ -655,38 +846,68 @@ class TimelineCollector {
     }
     let entry = this.#open.get(data.second);
     if (!entry) {
-      entry = { completed: 0, failures: 0, histogram: new Histogram() };
+      entry = {
+        completed: 0,
+        failures: 0,
+        histogram: new Histogram(),
+        service: data.service ? new Histogram() : undefined,
+      };
       this.#open.set(data.second, entry);
     }
     entry.completed += data.completed;
     entry.failures += data.failures;
     entry.histogram.merge(data.histogram);
+    if (data.service) entry.service?.merge(data.service);
     if (data.second > this.#latest) {
       this.#latest = data.second;
-      for (const second of [...this.#open.keys()]) {
-        if (second < this.#latest - 3) this.#close(second);
-      }
+      this.#closeUpTo(this.#latest - 4);
     }
   }
 
-  #close(second: number): void {
-    const entry = this.#open.get(second)!;
+  /** Sums up every second up to `last`, in order. */
+  #closeUpTo(last: number, elapsedMs = Infinity): void {
+    for (; this.#next <= last; this.#next++) this.#close(this.#next, elapsedMs);
+  }
+
+  #close(second: number, elapsedMs: number): void {
+    const entry = this.#open.get(second) ?? {
+      completed: 0,
+      failures: 0,
+      histogram: new Histogram(),
+      service: this.#opts.rateProfile ? new Histogram() : undefined,
+    };
     this.#open.delete(second);
-    this.#closed.set(second, {
+    const h = entry.histogram;
+    const ms = (micros: number): number => round3(micros / 1000);
+    const closed: StressSecond = {
       second,
       completed: entry.completed,
       failures: entry.failures,
-      p99: round3(entry.histogram.percentile(99) / 1000),
-    });
+      p99: ms(h.percentile(99)),
+      p50: ms(h.percentile(50)),
+      p90: ms(h.percentile(90)),
+      max: ms(h.max),
+    };
+    // The second's own end: the run's length caps the last one.
+    const from = second * 1000;
+    const to = Math.min(from + 1000, this.#opts.duration ?? Infinity, elapsedMs);
+    const rate = this.#opts.rateProfile;
+    if (rate) {
+      closed.targetRate = round3(Math.max(0, arrivalsBy(rate, to) - arrivalsBy(rate, from)));
+    } else {
+      closed.connections = this.#opts.connectionsProfile
+        ? connectionsAt(this.#opts.connectionsProfile, Math.max(from, to - 1))
+        : this.#opts.concurrency;
+    }
+    this.#closed.set(second, closed);
+    this.#onSecond?.(closed, h.data(), entry.service?.data());
   }
 
-  finish(): StressSecond[] {
-    for (const second of [...this.#open.keys()]) this.#close(second);
-    const last = Math.max(-1, ...this.#closed.keys());
+  finish(elapsedMs: number): StressSecond[] {
+    const last = Math.max(-1, this.#next - 1, ...this.#open.keys());
+    this.#closeUpTo(last, elapsedMs);
     const timeline: StressSecond[] = [];
-    for (let s = 0; s <= last; s++) {
-      timeline.push(this.#closed.get(s) ?? { second: s, completed: 0, failures: 0, p99: 0 });
-    }
+    for (let s = 0; s <= last; s++) timeline.push(this.#closed.get(s)!);
     return timeline;
   }
 }
@@ -711,6 +932,72 @@ function mergeReasons(results: EngineResult[]): StressFailureReason[] {
     }
   }
   return [...merged.values()].sort((a, b) => b.count - a.count);
+}
+
+/** The summary of a histogram of microseconds, in ms. */
+function latencyOf(h: Histogram): StressLatency {
+  const ms = (micros: number): number => round3(micros / 1000);
+  return {
+    min: ms(h.total ? h.min : 0),
+    mean: ms(h.mean()),
+    p50: ms(h.percentile(50)),
+    p90: ms(h.percentile(90)),
+    p99: ms(h.percentile(99)),
+    p999: ms(h.percentile(99.9)),
+    max: ms(h.max),
+  };
+}
+
+/**
+ * The mean target rate over the run: requests due by its planned length (or by its end
+ * in count mode, at most the count) per second.
+ */
+function targetRateOf(
+  rate: LoadProfile,
+  opts: NormalizedStressOptions,
+  requests: number,
+  durationMs: number,
+): number {
+  const length = opts.duration ?? durationMs;
+  if (!(length > 0)) return 0;
+  let due = arrivalsBy(rate, length);
+  if (opts.requests !== undefined) due = Math.min(due, Math.max(requests, opts.requests));
+  return Math.round((due / length) * 1000 * 10) / 10;
+}
+
+/** Merges the workers' per-template counts, by name, in the templates' order. */
+function mergeEndpoints(names: string[], results: EngineResult[]): Record<string, StressEndpoint> {
+  const out: Record<string, StressEndpoint> = {};
+  names.forEach((name, i) => {
+    const histogram = new Histogram();
+    let service: Histogram | undefined;
+    const codes = new Map<string, number>();
+    let successes = 0;
+    let failures = 0;
+    let inFlight = 0;
+    for (const result of results) {
+      const e = result.endpoints![i];
+      successes += e.successes;
+      failures += e.failures;
+      inFlight += e.inFlight;
+      histogram.merge(e.histogram);
+      if (e.service) (service ??= new Histogram()).merge(e.service);
+      for (const [code, count] of Object.entries(e.statusCodes)) {
+        codes.set(code, (codes.get(code) ?? 0) + count);
+      }
+    }
+    out[name] = {
+      // Every request of a template ends in exactly one of these.
+      requests: successes + failures + inFlight,
+      successes,
+      failures,
+      inFlight,
+      statusCodes: Object.fromEntries([...codes].sort((a, b) => Number(a[0]) - Number(b[0]))),
+      latencyMs: latencyOf(histogram),
+      ...(service && { serviceTimeMs: latencyOf(service) }),
+    };
+  });
+  return out;
 }
 
 function buildReport(
@@ -741,14 +1028,23 @@ function buildReport(
   }
   const failed = FAILURE_CAUSES.reduce((sum, cause) => sum + failures[cause], 0);
   const seconds = times.durationMs / 1000;
-  const ms = (micros: number): number => round3(micros / 1000);
+  const paced = opts.rateProfile !== undefined;
+  const lag = new Histogram();
+  const service = new Histogram();
+  const late = { count: 0, worstMs: 0 };
+  for (const result of results) {
+    lag.merge(result.lag);
+    if (result.service) service.merge(result.service);
+    late.count += result.late.count;
+    late.worstMs = Math.max(late.worstMs, round3(result.late.worstMs));
+  }
   return {
     url: withoutPassword(opts.url),
     method: opts.method,
     concurrency: opts.concurrency,
     workers: opts.workers,
     pipeline: opts.pipeline,
-    rate: opts.rate ?? null,
+    rate: opts.peakRate ?? null,
     requests,
     successes,
     failures,
@@ -760,15 +1056,18 @@ function buildReport(
     rps: seconds > 0 ? Math.round(((successes + failed) / seconds) * 10) / 10 : 0,
     bytesPerSecond: seconds > 0 ? Math.round(bytes / seconds) : 0,
     durationMs: round3(times.durationMs),
-    latencyMs: {
-      min: ms(histogram.total ? histogram.min : 0),
-      mean: ms(histogram.mean()),
-      p50: ms(histogram.percentile(50)),
-      p90: ms(histogram.percentile(90)),
-      p99: ms(histogram.percentile(99)),
-      p999: ms(histogram.percentile(99.9)),
-      max: ms(histogram.max),
+    latencyMs: latencyOf(histogram),
+    ...(paced && { serviceTimeMs: latencyOf(service) }),
+    ...(opts.templates && { endpoints: mergeEndpoints(opts.templates.names, results) }),
+    ...(paced && {
+      targetRate: targetRateOf(opts.rateProfile!, opts, requests, times.durationMs),
+      late,
+    }),
+    generatorLagMs: {
+      p99: round3(lag.percentile(99) / 1000),
+      max: round3(lag.max / 1000),
     },
+    ...(opts.templates && { seed: opts.templates.seed }),
     histogram: histogramBuckets(histogram.data()),
     timeline,
     startTime: new Date(times.startEpoch).toISOString(),
