@@ -28,6 +28,8 @@ export interface LiveCounts {
   completed: number;
   errors: number;
   elapsedMs: number;
+  /** The requested rate now, when the engine reports it (a ramp's changes over time). */
+  targetRate?: number;
 }
 
 /** How many of the latest seconds each progress event repeats, for a watcher that missed some. */
@@ -68,7 +70,7 @@ export class LiveTimeline {
         second: this.#seconds.length,
         completed: Math.max(0, counts.completed - this.#completed),
         failures: Math.max(0, counts.errors - this.#errors),
-        targetRate: this.#target,
+        targetRate: counts.targetRate ?? this.#target,
       });
       this.#completed = Math.max(this.#completed, counts.completed);
       this.#errors = Math.max(this.#errors, counts.errors);

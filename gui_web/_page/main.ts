@@ -202,8 +202,17 @@ function drawReport(r: Report): void {
     : "";
   byId("latency-note").textContent = "";
   byId("histogram-note").textContent = "";
-  charts.rps.set(rpsData(bars, bars.map(() => r.rate ?? null)));
-  type Second = { second: number; p50?: number; p90?: number; p99: number; completed: number };
+  type Second = {
+    second: number;
+    p50?: number;
+    p90?: number;
+    p99: number;
+    completed: number;
+    targetRate?: number | null;
+  };
+  // A second's own target when the report has one (a ramp), else the run's rate.
+  const targets = (timeline as Second[]).map((s) => s.targetRate ?? r.rate ?? null);
+  charts.rps.set(rpsData(bars, targets));
   const seconds = timeline as Second[];
   const latency = (key: "p50" | "p90" | "p99") =>
     seconds.map((s) => (s.completed > 0 && typeof s[key] === "number" ? s[key]! : null));

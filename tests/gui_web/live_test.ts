@@ -27,3 +27,10 @@ Deno.test("LiveTimeline.add() gives a long gap's growth to its first second", ()
   live.add({ completed: 400, errors: 1, elapsedMs: 4_200 });
   assertEquals(live.latest().map((s) => s.second), [1, 2, 3]);
 });
+
+Deno.test("LiveTimeline.add() takes the target rate the engine reports, else the run's", () => {
+  const live = new LiveTimeline(100);
+  live.add({ completed: 10, errors: 0, elapsedMs: 1_000 });
+  live.add({ completed: 30, errors: 0, elapsedMs: 2_000, targetRate: 250 });
+  assertEquals(live.seconds.map((s) => s.targetRate), [100, 250]);
+});
