@@ -8,6 +8,15 @@ import type { StressReport } from "../../servers/stress.ts";
 import type { ThresholdResult } from "../../servers/_thresholds.ts";
 import { CSV_COLUMNS } from "../../servers/_csv_report.ts";
 import { raw, startRawTarget } from "./stress_targets.ts";
+import { chromium, CHROMIUM_FLAGS, findChromium } from "../gui_web/_playwright.ts";
+
+const BROWSER_TIMEOUT_MS = 60_000;
+const chromiumPath = await findChromium();
+if (chromiumPath === undefined) {
+  console.warn(
+    "stress_ci_test: SKIPPED the Chromium test: Chromium not found (install Debian's 'chromium' or set CHROMIUM)",
+  );
+}
 
 const ROOT = new URL("../../", import.meta.url);
 const NET = "--allow-net=127.0.0.1,localhost,[::1]";
@@ -369,4 +378,57 @@ Deno.test("stress compare sets two reports side by side and gates on changes", a
       assertStringIncludes(out.stderr, `run with --allow-read=${files[0]}`);
     });
   });
+});
+
+Deno.test({
+  name: "stress_cli --html writes a page that opens in Chromium with no console errors",
+  ignore: chromiumPath === undefined,
+  async fn() {
+    await using target = tenthFails();
+    await withDir(async (dir) => {
+      const run = await cli([
+        target.url,
+        "-d",
+        "1.5s",
+        "-c",
+        "2",
+        "--threshold",
+        "errors<1",
+        "--html",
+        `${dir}/r.html`,
+      ], dir);
+      assertEquals(run.code, 3, run.stderr);
+      const context = await chromium.launchPersistentContext(`${dir}/profile`, {
+        executablePath: chromiumPath,
+        headless: true,
+        args: CHROMIUM_FLAGS,
+        timeout: BROWSER_TIMEOUT_MS,
+      });
+      try {
+        const page = context.pages()[0] ?? await context.newPage();
+        page.setDefaultTimeout(BROWSER_TIMEOUT_MS);
+        const problems: string[] = [];
+        const requests: string[] = [];
+        page.on("console", (m) => {
+          if (m.type() === "error" || m.type() === "warning") {
+            problems.push(`${m.type()}: ${m.text()}`);
+          }
+        });
+        page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+        page.on("request", (request) => requests.push(request.url()));
+        const url = `file://${dir}/r.html`;
+        await page.goto(url);
+        await page.locator("body[data-charts='4']").waitFor();
+        assertEquals(problems, []);
+        assertEquals(requests, [url]);
+        assertStringIncludes(
+          (await page.locator("#thresholds").textContent()) ?? "",
+          "errors<1",
+        );
+        assert(await page.locator("#thresholds .fail").count() > 0);
+      } finally {
+        await context.close();
+      }
+    });
+  },
 });
