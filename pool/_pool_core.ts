@@ -503,7 +503,8 @@ export class PoolCore implements JobOwner {
       let taken = 0;
       for (let i = victim.head + 1; i < inflight.length; i++) {
         const job = inflight[i];
-        if (taken < steal.count && victim.revoke(i)) {
+        // A task whose buffers were transferred lives in the victim now: it stays.
+        if (taken < steal.count && job.transfer === undefined && victim.revoke(i)) {
           taken++;
           job.clearTimer();
           job.slot = undefined;

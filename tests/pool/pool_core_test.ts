@@ -199,3 +199,26 @@ Deno.test("PoolCore: a task a thread claimed first is not taken back", async () 
   assertEquals(await Promise.all(tasks), ["A", "done", "A", "done"]);
   await core.shutdown();
 });
+
+Deno.test("PoolCore: a task whose buffers were transferred stays with its thread", async () => {
+  const { core, workers } = fakePool(2);
+  const long = core.submit("f", ["long"], undefined);
+  const quick = core.submit("f", [1], undefined);
+  const buffer = new ArrayBuffer(8);
+  const moved = core.submit("f", [buffer], { transfer: [buffer] });
+  await until(() => workers.length === 2 && workers[1].tasks.length > 0, 5_000, "the deal");
+  const [a, b] = workers;
+  // A holds the long task and the one with a transfer; B runs its own and idles.
+  assertEquals(a.tasks.length, 2);
+  a.start(0);
+  eager(b);
+  b.onRun(b);
+  assertEquals(await quick, "done");
+  await until(() => core.stats.busy === 1, 5_000, "B to idle");
+  // B took nothing: the transferred buffer lives in A now.
+  assertEquals(b.tasks.length, 1);
+  assertEquals(a.claim(1), true);
+  a.report([a.tasks[0].id, a.tasks[1].id], "A");
+  assertEquals(await Promise.all([long, moved]), ["A", "A"]);
+  await core.shutdown();
+});
