@@ -28,7 +28,7 @@
 
 import { checkInteger } from "./_checks.ts";
 import { BYTES, FLAG_FIFO, FLAGS } from "./_futex.ts";
-import { bufferFrom, KIND, kindOf, TAG_BASE } from "./_shared.ts";
+import { bufferFrom, KIND, TAG_BASE } from "./_shared.ts";
 import { isWasmMemory, newCasMemory, PAGE_BYTES } from "./_wasm_cas.ts";
 
 /** Bytes of one lock record: a cache line. */
@@ -91,40 +91,39 @@ export function lockMemory(
   arg: { fifo?: boolean } | SharedArrayBuffer | WebAssembly.Memory | undefined,
   byteOffset: number | undefined,
 ): LockMemory {
+  let buffer: SharedArrayBuffer;
+  let memory: WebAssembly.Memory | undefined;
   if (arg instanceof SharedArrayBuffer) {
-    return wrap(checked(arg, kind, byteOffset), undefined, byteOffset);
-  }
-  if (isWasmMemory(arg)) {
-    if (!(arg.buffer instanceof SharedArrayBuffer)) {
+    buffer = arg;
+  } else if (isWasmMemory(arg)) {
+    const bytes = arg.buffer;
+    if (!(bytes instanceof SharedArrayBuffer)) {
       throw new TypeError(
         `Cannot use the WebAssembly.Memory for ${kind} as it is not shared: pass the 'memory' of a ${kind}`,
       );
     }
-    return wrap(checked(arg.buffer, kind, byteOffset), arg, byteOffset);
+    buffer = bytes;
+    memory = arg;
+  } else {
+    return newRecord(kind, arg?.fifo === true);
   }
-  return newRecord(kind, arg?.fifo === true);
+  if (buffer.byteLength % 4 !== 0) check(buffer, kind, byteOffset); // throws
+  const i32 = new Int32Array(buffer);
+  // The common case, a clone's own offset, in a few comparisons: reviving a lock for
+  // each pool task must stay cheap. Anything else gets the full checks and messages.
+  if (
+    !(typeof byteOffset === "number" && byteOffset >= 0 && byteOffset % BYTES === 0 &&
+      byteOffset + BYTES <= buffer.byteLength && i32[byteOffset >> 2] === TAG_BASE + KIND[kind])
+  ) check(buffer, kind, byteOffset);
+  return { buffer, memory, byteOffset: byteOffset ?? 0, i32 };
 }
 
-function wrap(
-  buffer: SharedArrayBuffer,
-  memory: WebAssembly.Memory | undefined,
-  byteOffset: number | undefined,
-): LockMemory {
-  return { buffer, memory, byteOffset: byteOffset ?? 0, i32: new Int32Array(buffer) };
-}
-
-/** Checks that `buffer` holds a record of `kind` at `byteOffset`, and returns it. */
-function checked(
+/** Throws the error of a `byteOffset` that names no record of `kind` in `buffer`. */
+function check(
   buffer: SharedArrayBuffer,
   kind: "Lock" | "RLock",
   byteOffset: number | undefined,
-): SharedArrayBuffer {
-  // The common case, a clone's own offset, in a few comparisons: reviving a lock for
-  // each pool task must stay cheap.
-  if (
-    typeof byteOffset === "number" && byteOffset >= 0 && byteOffset % BYTES === 0 &&
-    byteOffset + BYTES <= buffer.byteLength && kindOf(buffer, byteOffset) === KIND[kind]
-  ) return buffer;
+): void {
   const action = `Cannot rehydrate ${kind}`;
   const at = checkInteger(byteOffset, "byteOffset", action, 0, {
     min: 0,
@@ -144,26 +143,26 @@ function checked(
       } locks, pass the lock's 'byteOffset' with it`,
     );
   }
-  return buffer;
 }
 
 /**
  * What a cloned lock `message` carries: its WebAssembly memory when it has one (the
- * fast path survives the clone; its `buffer` is then not looked at), else its checked
- * `buffer`; and its record's `byteOffset`.
+ * fast path survives the clone; its `buffer` is then not looked at), else its
+ * `buffer` (checked with the record, at the message's `byteOffset`, by `lockMemory`).
  */
 export function lockMemoryFrom(
   message: unknown,
   kind: "Lock" | "RLock",
-): [SharedArrayBuffer | WebAssembly.Memory, number | undefined] {
-  const clone = message as { memory?: unknown; byteOffset?: unknown } | null | undefined;
-  const byteOffset = clone?.byteOffset as number | undefined;
+): SharedArrayBuffer | WebAssembly.Memory {
+  const clone = message as { memory?: unknown; buffer?: unknown } | null | undefined;
   const memory = clone?.memory;
-  if (isWasmMemory(memory)) return [memory, byteOffset];
-  const buffer = (clone as { buffer?: unknown } | null | undefined)?.buffer;
-  // The constructor checks the record; this only throws for a missing buffer.
-  return [
-    buffer instanceof SharedArrayBuffer ? buffer : bufferFrom(message, kind, BYTES),
-    byteOffset,
-  ];
+  if (isWasmMemory(memory)) return memory;
+  const buffer = clone?.buffer;
+  // Only throws for a missing buffer.
+  return buffer instanceof SharedArrayBuffer ? buffer : bufferFrom(message, kind, BYTES);
+}
+
+/** The `byteOffset` of a cloned lock `message` (checked by `lockMemory`). */
+export function byteOffsetOf(message: unknown): number | undefined {
+  return (message as { byteOffset?: number } | null | undefined)?.byteOffset;
 }

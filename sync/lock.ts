@@ -7,7 +7,7 @@
 
 import { FLAG_FIFO, FLAGS, FutexCore, STATE, timeoutError } from "./_futex.ts";
 import { INSPECT, inspectState } from "./_inspect.ts";
-import { lockMemory, lockMemoryFrom } from "./_lock_slab.ts";
+import { byteOffsetOf, lockMemory, lockMemoryFrom } from "./_lock_slab.ts";
 import { toTimeout } from "./_shared.ts";
 import { type Cas, WARM_CALLS, wasmCas } from "./_wasm_cas.ts";
 import { THREAD_ID } from "./_thread.ts";
@@ -177,8 +177,7 @@ export class Lock {
    * ```
    */
   static from(message: unknown): Lock {
-    const [memory, byteOffset] = lockMemoryFrom(message, "Lock");
-    return new Lock(memory, byteOffset);
+    return new Lock(lockMemoryFrom(message, "Lock"), byteOffsetOf(message));
   }
 
   /**

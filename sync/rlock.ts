@@ -6,7 +6,7 @@
 
 import { COUNT, FLAG_FIFO, FLAGS, FutexCore, OWNER_MASK, STATE, timeoutError } from "./_futex.ts";
 import { INSPECT, inspectState } from "./_inspect.ts";
-import { lockMemory, lockMemoryFrom } from "./_lock_slab.ts";
+import { byteOffsetOf, lockMemory, lockMemoryFrom } from "./_lock_slab.ts";
 import { toTimeout } from "./_shared.ts";
 import { type Cas, WARM_CALLS, wasmCas } from "./_wasm_cas.ts";
 import { THREAD_ID } from "./_thread.ts";
@@ -136,8 +136,7 @@ export class RLock {
    * ```
    */
   static from(message: unknown): RLock {
-    const [memory, byteOffset] = lockMemoryFrom(message, "RLock");
-    return new RLock(memory, byteOffset);
+    return new RLock(lockMemoryFrom(message, "RLock"), byteOffsetOf(message));
   }
 
   /**
