@@ -79,7 +79,21 @@ Deno.test({
       const page = context.pages()[0] ?? await context.newPage();
       await page.goto(gui.url);
       await page.getByLabel("URL", { exact: true }).fill(`http://127.0.0.1:${target.addr.port}/`);
+      // A bad advanced field: its message shows next to it, the section opens, nothing starts.
       await page.getByText("Advanced").click();
+      await page.getByLabel("Thresholds", { exact: true }).fill("p99<<5");
+      await page.getByText("Advanced").click(); // closed again: the error must reopen it
+      await page.getByRole("button", { name: "Submit", exact: true }).click();
+      await page.locator("#thresholds-error").filter({ hasText: "threshold" }).waitFor();
+      assertEquals(await page.locator("#advanced").getAttribute("open"), "");
+      assertEquals(
+        await page.getByLabel("Thresholds", { exact: true }).getAttribute("aria-invalid"),
+        "true",
+      );
+      assertEquals(gui.stats.runs, 0);
+      // Chromium logs the 400 answer as a console error: expected here only.
+      problems.splice(0, problems.length, ...problems.filter((p) => !/status of 400/.test(p)));
+      await page.getByLabel("Thresholds", { exact: true }).fill("p99<5s");
       await page.getByLabel("Duration (ms)", { exact: true }).fill("4000");
       await page.getByLabel("Rate (req/s)", { exact: true }).fill("200");
       await page.getByLabel("Concurrency", { exact: true }).fill("4");
@@ -96,6 +110,10 @@ Deno.test({
       await page.locator("#status").filter({ hasText: "done" }).waitFor();
       const latency = await chartData(page, "latency");
       assert(latency[3].some((p99) => (p99 ?? 0) > 0), `p99 per second: ${latency[3]}`);
+      assertEquals(
+        await page.locator("#threshold-results tbody td").last().textContent(),
+        "passed",
+      );
     } finally {
       await context.close();
       await Deno.remove(dir, { recursive: true });
