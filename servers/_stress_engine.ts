@@ -9,38 +9,57 @@
  *  main thread (stress.ts)                  worker thread (_stress_worker.ts)
  *  ───────────────────────                  ─────────────────────────────────────────────
  *  normalizeStressOptions                   StressEngine ─ one per worker
- *    └─ encodeRequest: request bytes          │
+ *    ├─ normalizeLoadShape: rate and          │
+ *    │  connection profiles                   │
+ *    └─ encodeRequest / encodeTemplate:       │
+ *       request bytes, one per template       │
  *  splitWork ── EngineConfig ─ postMessage ─► ├─ RequestBudget.take()   count, deadline,
- *                                             │                         stop flag, rate
- *                                             ├─ Connection × connections (one loop each)
+ *                                             │    stop flag; with a rate, intendedStartMs
+ *                                             │    of arrivals slot, slot + W, …
+ *                                             ├─ WeightedPicker.pick()  a template per take
+ *                                             │    (seeded, one stream per worker)
+ *                                             ├─ Connection × connections (one loop each;
+ *                                             │    on a ramp, each opens and closes on time)
  *                                             │    connect ─► send batch ─► read
  *                                             │    ─► ResponseParser.feed ─► answer
  *                                             │    (closed by the server: resend or fail)
  *                                             ├─ Tally   responses by status, failures by
- *                                             │          cause, per-second histograms
+ *                                             │          cause, per-second latency and
+ *                                             │          service-time histograms, per
+ *                                             │          template, late sends
  *  ProgressCounter ◄── Atomics (SharedArray) ─┤  ticker, every 10–50 ms: timeouts, end of
- *    └─ onProgress                            │  the drain window, stop flag, publish
+ *    └─ onProgress                            │  the drain window, stop flag, publish,
+ *                                             │  its own lag (the event loop's)
  *  TimelineCollector ◄─ "second" messages ────┤
+ *    └─ onSecond (in order)                   │
  *  buildReport ◄─────── "done" EngineResult ──┘
  * ```
  *
- * 1. The main thread checks the options and encodes the request once; `splitWork`
- *    shares connections, requests and rate among the workers, and each worker gets its
- *    {@linkcode EngineConfig}, the shared progress memory and the start time.
+ * 1. The main thread checks the options, turns `rate`/`stages`/`concurrency` into load
+ *    profiles and encodes the request (or each template) once; `splitWork` shares
+ *    connections and requests among the workers; each worker gets the whole profiles,
+ *    its {@linkcode EngineConfig}, the shared progress memory and the start time.
  * 2. Each {@linkcode Connection} loops: take a request from the {@linkcode RequestBudget}
- *    (which ends the run by count, deadline or stop flag), connect if closed, fill the
- *    pipeline and write the requests as one batch without awaiting the write, then read.
+ *    (which ends the run by count, deadline or stop flag), pick its template, connect if
+ *    closed, fill the pipeline and write the requests as one batch without awaiting the
+ *    write, then read. With a rate, a request waits for its intended start: worker i of
+ *    W sends the run's arrivals i, i + W, …, so the workers together keep the exact
+ *    schedule; a request whose time passed while every connection was busy goes out at
+ *    once and counts as late.
  * 3. The {@linkcode ResponseParser} turns bytes into statuses without copying bodies; the
- *    connection counts each answered request in the {@linkcode Tally}. A server that
- *    closes or asks to close ends the connection: requests it never read are sent again,
- *    requests it cut off fail as `reset`.
+ *    connection counts each answered request in the {@linkcode Tally}: latency from its
+ *    intended start (coordinated omission corrected), service time from its write. A
+ *    server that closes or asks to close ends the connection: requests it never read are
+ *    sent again, requests it cut off fail as `reset`.
  * 4. The ticker closes a connection whose oldest request is older than the timeout (its
  *    pending read fails and the requests count as `timeout`), ends the run after the
  *    drain window, and publishes live counts; the main thread reads them with
- *    `Atomics.load` for the progress bar, so no message is sent per request.
- * 5. Each finished second goes to the main thread as a message with its histogram;
- *    at the end the worker sends its {@linkcode EngineResult}, and `buildReport` merges
- *    the workers' results into the {@linkcode StressReport}.
+ *    `Atomics.load` for the progress bar, so no message is sent per request. How late
+ *    the ticker itself runs is the generator's event-loop lag.
+ * 5. Each finished second goes to the main thread as a message with its histograms;
+ *    `TimelineCollector` merges the workers' seconds and hands each complete second to
+ *    `onSecond`, in order. At the end the worker sends its {@linkcode EngineResult}, and
+ *    `buildReport` merges the workers' results into the {@linkcode StressReport}.
  *
  * @module
  */

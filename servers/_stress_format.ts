@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { StressProgress, StressReport } from "./stress.ts";
+import type { StressEndpoint, StressLatency, StressProgress, StressReport } from "./stress.ts";
 
 const BLOCKS = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉", "█"];
 const SPARKS = "▁▂▃▄▅▆▇█";
@@ -135,12 +135,22 @@ export function formatReport(report: StressReport, width = 80): string {
   lines.push(
     `  Throughput ${formatCount(report.rps, 1)} req/s, ${bytes(report.bytesPerSecond)}/s read`,
   );
-  const l = report.latencyMs;
-  lines.push(
-    `  Latency    min ${formatMs(l.min)}  mean ${formatMs(l.mean)}  p50 ${formatMs(l.p50)}  p90 ${
-      formatMs(l.p90)
-    }  p99 ${formatMs(l.p99)}  p99.9 ${formatMs(l.p999)}  max ${formatMs(l.max)}  (ms)`,
-  );
+  lines.push(latencyLine("Latency   ", report.latencyMs));
+  if (report.serviceTimeMs) {
+    // Side by side: what users saw (from the intended start) and what the server took.
+    lines[lines.length - 1] += ", from each request's intended start";
+    lines.push(latencyLine("Service   ", report.serviceTimeMs) + ", from the write");
+  }
+  if (report.targetRate !== undefined) {
+    const late = report.late ?? { count: 0, worstMs: 0 };
+    lines.push(
+      `  Schedule   target ${formatCount(report.targetRate, 1)} req/s, ${
+        formatCount(late.count)
+      } sent over 1 ms late${
+        late.count > 0 ? ` (worst ${formatMs(late.worstMs)} ms)` : ""
+      }, generator lag p99 ${formatMs(report.generatorLagMs?.p99 ?? 0)} ms`,
+    );
+  }
   const codes = Object.entries(report.statusCodes).map(([code, n]) => `${code}: ${formatCount(n)}`);
   lines.push(`  Status     ${codes.length ? codes.join(", ") : "no responses"}`);
   const causes = Object.entries(report.failures).filter(([, n]) => n > 0)
@@ -172,6 +182,7 @@ export function formatReport(report: StressReport, width = 80): string {
       );
     });
   }
+  if (report.endpoints) lines.push("", ...endpointTable(report.endpoints, width));
   // The last, partial second would draw as a dip that is not one.
   const whole = report.timeline.filter((s) => s.second < Math.floor(report.durationMs / 1000));
   if (whole.length > 1) {
@@ -182,5 +193,123 @@ export function formatReport(report: StressReport, width = 80): string {
     lines.push("");
     lines.push(`  Per second ${spark}  (peak ${formatCount(peak)} req in a second)`);
   }
+  const warning = generatorWarning(report);
+  if (warning) lines.push("", warning);
   return lines.join("\n");
+}
+
+function latencyLine(label: string, l: StressLatency): string {
+  return `  ${label} min ${formatMs(l.min)}  mean ${formatMs(l.mean)}  p50 ${
+    formatMs(l.p50)
+  }  p90 ${formatMs(l.p90)}  p99 ${formatMs(l.p99)}  p99.9 ${formatMs(l.p999)}  max ${
+    formatMs(l.max)
+  }  (ms)`;
+}
+
+/** Rows of the endpoint table; the rest beyond it are summed into one row. */
+export const MAX_ENDPOINT_ROWS = 20;
+
+/**
+ * The per-endpoint table: the slowest (by p99 latency) first, at most
+ * {@linkcode MAX_ENDPOINT_ROWS} rows, the others summed in a last row.
+ *
+ * @param endpoints The report's endpoints.
+ * @param width The terminal width (long names are cut to fit).
+ * @returns The lines.
+ */
+export function endpointTable(endpoints: Record<string, StressEndpoint>, width = 80): string[] {
+  const entries = Object.entries(endpoints).sort((a, b) =>
+    b[1].latencyMs.p99 - a[1].latencyMs.p99 || a[0].localeCompare(b[0])
+  );
+  const service = entries.some(([, e]) => e.serviceTimeMs);
+  const header = ["requests", "ok", "failed", "p50", "p90", "p99", "max"];
+  if (service) header.push("svc p99");
+  const rows: string[][] = [];
+  const cells = (name: string, e: StressEndpoint): string[] => {
+    const row = [
+      name,
+      formatCount(e.requests),
+      formatCount(e.successes),
+      formatCount(e.failures),
+      formatMs(e.latencyMs.p50),
+      formatMs(e.latencyMs.p90),
+      formatMs(e.latencyMs.p99),
+      formatMs(e.latencyMs.max),
+    ];
+    if (service) row.push(e.serviceTimeMs ? formatMs(e.serviceTimeMs.p99) : "-");
+    return row;
+  };
+  // With one row more than the cap, that row is shown rather than summed alone.
+  const shown = entries.length <= MAX_ENDPOINT_ROWS + 1
+    ? entries
+    : entries.slice(0, MAX_ENDPOINT_ROWS);
+  for (const [name, e] of shown) rows.push(cells(name, e));
+  const rest = entries.slice(shown.length);
+  if (rest.length > 0) {
+    // Percentiles of the rest cannot be merged from summaries: only counts and the max.
+    const sum = (f: (e: StressEndpoint) => number) => rest.reduce((a, [, e]) => a + f(e), 0);
+    const row = [
+      `(${rest.length} others)`,
+      formatCount(sum((e) => e.requests)),
+      formatCount(sum((e) => e.successes)),
+      formatCount(sum((e) => e.failures)),
+      "-",
+      "-",
+      "-",
+      formatMs(Math.max(...rest.map(([, e]) => e.latencyMs.max))),
+    ];
+    if (service) row.push("-");
+    rows.push(row);
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i + 1].length)));
+  const numbers = widths.reduce((a, w) => a + w + 2, 0);
+  const longest = Math.max(...rows.map((r) => r[0].length));
+  const nameWidth = Math.max(8, Math.min(40, width - numbers - 4, longest));
+  const cut = (name: string): string =>
+    name.length <= nameWidth ? name.padEnd(nameWidth) : name.slice(0, nameWidth - 1) + "…";
+  const line = (name: string, values: string[]): string =>
+    `    ${cut(name)}${values.map((v, i) => "  " + v.padStart(widths[i])).join("")}`;
+  return [
+    `  Endpoints (slowest p99 first${service ? "; latency from the intended start" : ""}, ms)`,
+    line("", header),
+    ...rows.map((r) => line(r[0], r.slice(1))),
+  ];
+}
+
+/** A late share above this (1 %) means the generator, not the target, set the pace. */
+const LATE_SHARE = 0.01;
+/** Ticker lag (p99) above which the generator's event loop was saturated, in ms. */
+const LAG_MS = 10;
+
+/**
+ * One warning line when the generator, not the target, was the bottleneck of a run with
+ * a rate: over 1 % of its requests went out more than 1 ms late. It says what to change:
+ * more workers when their event loops lagged, else more connections (all were busy
+ * waiting for responses when a request's time came).
+ *
+ * @param report The report.
+ * @returns The line, or `undefined` when the schedule was kept.
+ */
+export function generatorWarning(report: StressReport): string | undefined {
+  const late = report.late;
+  if (report.targetRate === undefined || !late || report.requests === 0) return undefined;
+  const share = late.count / report.requests;
+  if (share <= LATE_SHARE) return undefined;
+  const what = `${formatCount(late.count)} requests (${(share * 100).toFixed(1)} %) went out late` +
+    ` (worst ${formatMs(late.worstMs)} ms)`;
+  const lag = report.generatorLagMs?.p99 ?? 0;
+  if (lag > LAG_MS) {
+    return `  Warning: the generator was the bottleneck: ${what} while its event loop lagged ` +
+      `(p99 ${formatMs(lag)} ms): use more workers (-w ${report.workers + 1}) or a lower rate`;
+  }
+  // Little's law: connections busy = rate × time each request holds one.
+  const rate = report.rate ?? report.targetRate;
+  const holdMs = report.serviceTimeMs?.p99 ?? report.latencyMs.p99;
+  const needed = Math.min(
+    10_000,
+    Math.max(report.concurrency * 2, Math.ceil((rate * holdMs) / 1000 * 1.25)),
+  );
+  return `  Warning: the generator was the bottleneck: ${what}: all ${
+    formatCount(report.concurrency)
+  } connections were busy: -c is too low for ${formatCount(rate)} req/s, try -c ${needed}`;
 }

@@ -560,10 +560,14 @@ export async function runStress(
   control: StressControl = {},
 ): Promise<StressReport> {
   const opts = normalizeStressOptions(options);
-  const { signal, onProgress } = control;
   if (typeof control !== "object" || control === null) {
-    throw new TypeError(`Cannot run stress as 'control' must be an object: received ${control}`);
+    throw new TypeError(
+      `Cannot run stress as 'control' must be an object: received ${
+        control === null ? "null" : typeof control
+      }`,
+    );
   }
+  const { signal, onProgress } = control;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError(
       `Cannot run stress as 'signal' must be an AbortSignal: received ${typeof signal}`,
