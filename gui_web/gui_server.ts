@@ -453,7 +453,7 @@ function methodNotAllowed(allow: string): Response {
  * });
  * const response = await fetch(new URL("/api/runs", gui.url), {
  *   method: "POST",
- *   headers: { "content-type": "application/json", origin: new URL(gui.url).origin },
+ *   headers: { "content-type": "application/json" },
  *   body: JSON.stringify({ url: "ftp://127.0.0.1/", requests: 10, concurrency: 2 }),
  * });
  * assertEquals(response.status, 400);
