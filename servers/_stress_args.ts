@@ -9,6 +9,12 @@ import { parseArgs } from "@std/cli/parse-args";
 import type { StressOptions } from "./stress.ts";
 import { MAX_DURATION_MS, normalizeStressOptions } from "./_stress_options.ts";
 import { parseThresholds, type Threshold } from "./_thresholds.ts";
+import {
+  parseConcurrencyFlag,
+  parseRateFlag,
+  parseSeedFlag,
+  parseStagesFlag,
+} from "./_load_flags.ts";
 
 /** Bad usage: the CLI prints the message and a usage hint, and exits with 2. */
 export class UsageError extends Error {
@@ -26,16 +32,27 @@ export class UsageError extends Error {
 /** The usage text. */
 export const USAGE = `Usage: deno task stress [URL] [options]
 
-Sends HTTP/1.1 requests to URL and reports throughput and latency. Without a URL it
-starts a small HTTP target on 127.0.0.1 and stresses that.
+Sends HTTP/1.1 requests to URL and reports throughput and latency. Without a URL (and
+without --requests-file or --har) it starts a small HTTP target on 127.0.0.1 and
+stresses that.
 
 Options:
   -n, --requests N       send N requests (excludes -d)
   -d, --duration T       run for T, e.g. 500ms, 10s, 2m (default 5s)
-  -c, --concurrency C    connections (default 50)
+  -c, --concurrency C    connections (default 50), or a ramp A:B/T of connections,
+                         e.g. 10:200/30s (then B for the rest of the run)
   -w, --workers W        generator workers, each its own event loop (default: half the cores)
       --rate R           R requests/s at constant arrival (latency corrected for
-                         coordinated omission)
+                         coordinated omission, service time beside it), or a ramp
+                         A:B/T, e.g. 100:2000/30s (then B for the rest of -d)
+      --stages LIST      rate steps DURATION:RATE, each ramping from the previous
+                         rate, e.g. "30s:500,2m:2000,30s:0" (sets the run's length)
+      --requests-file F  JSON Lines of request templates {"name","method","url",
+                         "headers","body","weight"}, picked by weight (needs
+                         --allow-read=F); URLs resolve against URL, one origin
+      --har F            the requests of a browser's HAR export, as templates
+      --har-cookies      keep the HAR's Cookie headers (dropped by default)
+      --seed N           the seed of the template picks, to repeat a run's mix
   -m, --method M         request method (default GET)
   -H, --header "K: V"    add a request header (repeatable)
       --body S           request body
@@ -92,6 +109,18 @@ export interface StressArgs {
   abortOnFail: boolean;
   /** Files to write the run's results to. */
   outputs: StressOutputs;
+  /** The file of request templates (`--requests-file` or `--har`), read by the CLI. */
+  templates: TemplatesFile | undefined;
+}
+
+/** Where the request templates come from. */
+export interface TemplatesFile {
+  /** The file's path. */
+  file: string;
+  /** JSON Lines (`--requests-file`) or a HAR export (`--har`). */
+  format: "jsonl" | "har";
+  /** Keep the HAR's `Cookie` headers (`--har-cookies`). */
+  cookies: boolean;
 }
 
 /** The files a run writes (`--out`, `--html`, `--csv`, `--hdr-log`); each is optional. */
@@ -136,6 +165,11 @@ interface ParsedFlags {
   concurrency?: string;
   workers?: string;
   rate?: string;
+  stages?: string;
+  seed?: string;
+  "requests-file"?: string;
+  har?: string;
+  "har-cookies": boolean;
   method?: string;
   header?: string[];
   body?: string;
@@ -201,6 +235,10 @@ const STRING_FLAGS = [
   "timeout",
   "pipeline",
   "threshold",
+  "stages",
+  "seed",
+  "requests-file",
+  "har",
   "out",
   "html",
   "csv",
@@ -233,7 +271,7 @@ export function parseStressArgs(args: string[]): StressArgs {
   const unknown: string[] = [];
   const flags = parseArgs(withEmptyValues(args), {
     string: STRING_FLAGS,
-    boolean: ["json", "quiet", "accept-failures", "help", "abort-on-fail"],
+    boolean: ["json", "quiet", "accept-failures", "help", "abort-on-fail", "har-cookies"],
     collect: ["header", "threshold"],
     alias: ALIASES,
     unknown: (arg: string) => {
@@ -301,14 +339,27 @@ export function parseStressArgs(args: string[]): StressArgs {
     hdrLog: flags["hdr-log"],
   };
   checkOutputs(outputs);
-  const ownTarget = positional.length === 0;
+  if (flags["requests-file"] !== undefined && flags.har !== undefined) {
+    throw new UsageError(
+      "Cannot parse the command line as '--requests-file' and '--har' exclude each other",
+    );
+  }
+  if (flags["har-cookies"] && flags.har === undefined) {
+    throw new UsageError("Cannot parse '--har-cookies' as it needs '--har'");
+  }
+  const templatesFile = flags["requests-file"] ?? flags.har;
+  const ownTarget = positional.length === 0 && templatesFile === undefined;
   const options: StressOptions = {
-    url: ownTarget ? "" : positional[0],
+    url: positional[0] ?? "",
     requests: parseNumber("-n", flags.requests, true),
     duration: flags.duration === undefined ? undefined : parseDuration("-d", flags.duration),
-    concurrency: parseNumber("-c", flags.concurrency, true),
+    concurrency: flags.concurrency === undefined
+      ? undefined
+      : parseConcurrencyFlag(flags.concurrency, typedFlag(args, "concurrency")),
     workers: parseNumber("-w", flags.workers, true),
-    rate: parseNumber("--rate", flags.rate, false),
+    rate: flags.rate === undefined ? undefined : parseRateFlag(flags.rate),
+    ...(flags.stages === undefined ? {} : stagesOf(flags.stages)),
+    seed: flags.seed === undefined ? undefined : parseSeedFlag(flags.seed),
     method: flags.method,
     headers,
     body: flags.body,
@@ -317,8 +368,12 @@ export function parseStressArgs(args: string[]): StressArgs {
   };
   if (!help) {
     try {
-      // Checks ranges and the URL now, so bad usage sends no traffic.
-      normalizeStressOptions({ ...options, url: ownTarget ? "http://127.0.0.1/" : options.url });
+      // Checks ranges and the URL now, so bad usage sends no traffic (templates, read
+      // later from their file, are checked with them then).
+      normalizeStressOptions({
+        ...options,
+        url: options.url === "" ? "http://127.0.0.1/" : options.url,
+      });
     } catch (error) {
       if (error instanceof TypeError || error instanceof RangeError) {
         throw new UsageError(error.message);
@@ -337,7 +392,25 @@ export function parseStressArgs(args: string[]): StressArgs {
     thresholds,
     abortOnFail: flags["abort-on-fail"],
     outputs,
+    templates: templatesFile === undefined ? undefined : {
+      file: templatesFile,
+      format: flags.har === undefined ? "jsonl" : "har",
+      cookies: flags["har-cookies"],
+    },
   };
+}
+
+/** The flag as the user typed it (`-c` or `--concurrency`), for messages. */
+function typedFlag(args: string[], name: string): string {
+  const alias = Object.entries(ALIASES).find(([, long]) => long === name)?.[0];
+  return alias !== undefined && args.some((a) => a === `-${alias}` || a.startsWith(`-${alias}=`))
+    ? `-${alias}`
+    : `--${name}`;
+}
+
+function stagesOf(text: string): Pick<StressOptions, "stages" | "startRate"> {
+  const { stages, startRate } = parseStagesFlag(text);
+  return startRate === undefined ? { stages } : { stages, startRate };
 }
 
 /** Parses `--threshold` values; a malformed one is bad usage. */

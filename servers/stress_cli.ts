@@ -22,6 +22,7 @@
 import {
   runStress,
   type StressControl,
+  type StressOptions,
   type StressProgress,
   type StressReport,
   type StressSecond,
@@ -32,11 +33,13 @@ import {
   parseStressArgs,
   type StressArgs,
   type StressOutputs,
+  type TemplatesFile,
   USAGE,
   UsageError,
 } from "./_stress_args.ts";
 import { formatCount, formatProgress, formatReport } from "./_stress_format.ts";
-import { DEFAULT_DURATION_MS } from "./_stress_options.ts";
+import { DEFAULT_DURATION_MS, normalizeStressOptions } from "./_stress_options.ts";
+import { parseHar, parseRequestsFile, type RequestTemplate } from "./_request_templates.ts";
 import { interruptHandler } from "./_stress_interrupt.ts";
 import { startTarget, type Target } from "./_target.ts";
 import { Histogram, type HistogramData } from "./_histogram.ts";
@@ -105,6 +108,26 @@ async function readUserFile(what: string, path: string): Promise<Uint8Array> {
       );
     }
     throw new UsageError(`Cannot read ${what} '${path}': ${(error as Error).message}`);
+  }
+}
+
+/** Reads `--requests-file` or `--har`: a bad file is bad usage naming its line or entry. */
+async function readTemplates(
+  source: TemplatesFile,
+  url: string | URL,
+): Promise<RequestTemplate[]> {
+  const what = source.format === "har" ? "HAR file" : "requests file";
+  const text = new TextDecoder().decode(await readUserFile(what, source.file));
+  const base = url === "" ? undefined : url;
+  try {
+    return source.format === "har"
+      ? parseHar(text, { file: source.file, base, cookies: source.cookies })
+      : parseRequestsFile(text, { file: source.file, base });
+  } catch (error) {
+    if (error instanceof TypeError || error instanceof RangeError) {
+      throw new UsageError(error.message);
+    }
+    throw error;
   }
 }
 
@@ -268,20 +291,24 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   const { options, thresholds, outputs } = parsed;
-  const host = parsed.ownTarget ? "127.0.0.1" : new URL(String(options.url)).hostname;
-  const grants: Grants = {
-    host,
-    read: [parsed.bodyFile].filter((f) => f !== undefined),
-    write: Object.values(outputs).filter((f) => f !== undefined),
-  };
-  // The built-in target's URL changes from run to run: commands shown go without it.
   let files: OpenOutputs;
+  let endpoints: string[] | undefined;
   try {
     if (parsed.bodyFile !== undefined) {
       options.body = await readUserFile("body file", parsed.bodyFile);
     }
+    if (parsed.templates !== undefined) {
+      options.templates = await readTemplates(parsed.templates, options.url);
+      endpoints = options.templates.map((t) => t.name);
+      // Without a URL, the templates' own (absolute, one origin) name the target.
+      if (options.url === "") options.url = new URL("/", options.templates[0].url).href;
+    }
     try {
-      checkThresholdsFor(thresholds, { rate: options.rate !== undefined });
+      if (options.templates !== undefined) normalizeStressOptions(options);
+      checkThresholdsFor(thresholds, {
+        rate: options.rate !== undefined || options.stages !== undefined,
+        endpoints,
+      });
     } catch (error) {
       if (error instanceof TypeError || error instanceof RangeError) {
         throw new UsageError(error.message);
@@ -293,6 +320,11 @@ async function main(args: string[]): Promise<number> {
     if (error instanceof UsageError) return usageFailure(error.message);
     throw error;
   }
+  const grants: Grants = {
+    host: parsed.ownTarget ? "127.0.0.1" : new URL(String(options.url)).hostname,
+    read: [parsed.bodyFile, parsed.templates?.file].filter((f) => f !== undefined),
+    write: Object.values(outputs).filter((f) => f !== undefined),
+  };
   try {
     return await run(parsed, files, grants);
   } finally {
@@ -324,8 +356,7 @@ async function run(parsed: StressArgs, files: OpenOutputs, grants: Grants): Prom
 
   const tty = !json && Deno.stderr.isTerminal();
   const width = terminalWidth();
-  const plannedMs = options.duration ??
-    (options.requests === undefined ? DEFAULT_DURATION_MS : undefined);
+  const plannedMs = plannedDuration(options);
   const watch = parsed.abortOnFail ? new AbortWatch(thresholds, controller) : undefined;
   let lastLine = 0;
   const show = !json && !parsed.quiet;
@@ -460,6 +491,18 @@ async function run(parsed: StressArgs, files: OpenOutputs, grants: Grants): Prom
     }
   }
   return code;
+}
+
+/** How long the run will last, for the progress bar, or `undefined` for a count of requests. */
+function plannedDuration(options: StressOptions): number | undefined {
+  if (options.duration !== undefined) return options.duration;
+  if (options.stages !== undefined) return options.stages.reduce((t, s) => t + s.durationMs, 0);
+  if (options.requests !== undefined) return undefined;
+  const ramp = options.concurrency;
+  // A connection ramp without -d lasts the ramp, at least the default 5 s.
+  return typeof ramp === "object"
+    ? Math.max(ramp.overMs, DEFAULT_DURATION_MS)
+    : DEFAULT_DURATION_MS;
 }
 
 /**

@@ -8,6 +8,7 @@ import type { StressReport } from "../../servers/stress.ts";
 import type { ThresholdResult } from "../../servers/_thresholds.ts";
 import { CSV_COLUMNS } from "../../servers/_csv_report.ts";
 import { raw, startRawTarget } from "./stress_targets.ts";
+import { decodeFromCompressedBase64 } from "hdr-histogram-js";
 import { chromium, CHROMIUM_FLAGS, findChromium } from "../gui_web/_playwright.ts";
 
 const BROWSER_TIMEOUT_MS = 60_000;
@@ -70,6 +71,7 @@ const PASS = [
   "p50<5s",
   "p99<=5000ms",
   "p99.9<5s",
+  "p95<5s",
   "min>=0us",
   "mean<5s",
   "max<10s",
@@ -86,6 +88,7 @@ const FAIL = [
   "p50<1us",
   "p99<=1us",
   "p99.9<1us",
+  "p95<1us",
   "min>60s",
   "mean<1us",
   "max<1us",
@@ -431,4 +434,176 @@ Deno.test({
       }
     });
   },
+});
+
+Deno.test("stress_cli --hdr-log writes one histogram a second that an independent decoder sums to the responses", async () => {
+  await using target = tenthFails();
+  await withDir(async (dir) => {
+    const run = await cli([
+      target.url,
+      "-d",
+      "2.5s",
+      "-c",
+      "2",
+      "--accept-failures",
+      "--json",
+      "--hdr-log",
+      `${dir}/r.hlog`,
+    ], dir);
+    assertEquals(run.code, 0, run.stderr);
+    const report = JSON.parse(run.stdout) as StressReport;
+    const lines = (await Deno.readTextFile(`${dir}/r.hlog`)).trimEnd().split("\n");
+    assertEquals(lines[1], "#[Histogram log format version 1.3]");
+    assertMatch(lines[2], /^#\[StartTime: \d+\.\d{3} \(seconds since epoch\), \d{4}-/);
+    assertEquals(
+      lines[4],
+      '"StartTimestamp","Interval_Length","Interval_Max","Interval_Compressed_Histogram"',
+    );
+    const intervals = lines.slice(5).map((line) => line.split(","));
+    assertEquals(intervals.length, report.timeline.length);
+    let total = 0;
+    for (const [i, [start, length, max, encoded]] of intervals.entries()) {
+      assertEquals([start, length], [`${i}.000`, "1.000"]);
+      const histogram = decodeFromCompressedBase64(encoded);
+      total += histogram.totalCount;
+      // Interval_Max is in ms, the histogram's values in µs.
+      if (histogram.totalCount > 0) {
+        assert(Math.abs(histogram.maxValue / 1000 - Number(max)) <= Number(max) * 0.01 + 0.001);
+      }
+      histogram.destroy();
+    }
+    const responses = Object.values(report.statusCodes).reduce((a, b) => a + b, 0);
+    assert(responses > 0);
+    assertEquals(total, responses);
+  });
+});
+
+Deno.test("stress_cli rate, service-time, late and endpoint thresholds with a requests file", async () => {
+  await using target = startRawTarget();
+  await withDir(async (dir) => {
+    await Deno.writeTextFile(
+      `${dir}/reqs.jsonl`,
+      '{"name":"home","url":"/","weight":3}\n{"name":"items","url":"/items?page=2"}\n',
+    );
+    const pass = [
+      "service:p99<5s",
+      "late<=100%",
+      "endpoint:home:requests>0",
+      "endpoint:items:errors==0",
+    ];
+    const fail = [
+      "service:max<1us",
+      "late>1000000",
+      "endpoint:home:p99<1us",
+      "endpoint:items:errors>0",
+    ];
+    const run = await cli([
+      target.url,
+      "--requests-file",
+      `${dir}/reqs.jsonl`,
+      "--rate",
+      "100:200/1s",
+      "-d",
+      "1.5s",
+      "-c",
+      "4",
+      "--seed",
+      "7",
+      "--json",
+      ...[...pass, ...fail].flatMap((e) => ["--threshold", e]),
+    ], dir);
+    assertEquals(run.code, 3, run.stderr);
+    const report = JSON.parse(run.stdout) as StressReport & { thresholds: ThresholdResult[] };
+    assertEquals(report.seed, 7);
+    assertEquals(Object.keys(report.endpoints ?? {}).sort(), ["home", "items"]);
+    assertEquals(
+      report.thresholds.map((r) => [r.expression, r.ok]),
+      [...pass.map((e) => [e, true]), ...fail.map((e) => [e, false])],
+    );
+    assertEquals(target.received(), report.requests);
+  });
+});
+
+Deno.test("stress_cli load flags reach the run: --stages, -c ramps, --har", async (t) => {
+  await using target = startRawTarget();
+  await t.step("--stages sets the target rate each second", async () => {
+    const run = await cli([target.url, "--stages", "1s:50,1s:100", "-c", "4", "--json"]);
+    assertEquals(run.code, 0, run.stderr);
+    const report = JSON.parse(run.stdout) as StressReport;
+    assert(report.timeline.some((s) => (s.targetRate ?? 0) > 0), run.stdout);
+  });
+  await t.step("-c A:B/T ramps connections", async () => {
+    const run = await cli([target.url, "-c", "1:3/1s", "-d", "1.5s", "--json"]);
+    assertEquals(run.code, 0, run.stderr);
+    const report = JSON.parse(run.stdout) as StressReport;
+    assert(report.timeline.some((s) => s.connections !== undefined), run.stdout);
+  });
+  await t.step(
+    "--har takes the requests of a HAR export, cookies only with --har-cookies",
+    async () => {
+      await withDir(async (dir) => {
+        const entry = (path: string) => ({
+          request: {
+            method: "GET",
+            url: `${target.url}${path}`,
+            headers: [{ name: "cookie", value: "sid=1" }],
+          },
+        });
+        await Deno.writeTextFile(
+          `${dir}/site.har`,
+          JSON.stringify({ log: { entries: [entry("a"), entry("b"), entry("a")] } }),
+        );
+        // No URL: the HAR's own (one origin) is the target.
+        const run = await cli(["--har", `${dir}/site.har`, "-n", "30", "-c", "2", "--json"], dir);
+        assertEquals(run.code, 0, run.stderr);
+        const report = JSON.parse(run.stdout) as StressReport;
+        assertEquals(Object.keys(report.endpoints ?? {}).sort(), ["GET /a", "GET /b"]);
+        assertEquals(report.requests, 30);
+        const cookies = await cli(
+          ["--har", `${dir}/site.har`, "--har-cookies", "-n", "5", "-c", "1", "--json"],
+          dir,
+        );
+        assertEquals(cookies.code, 0, cookies.stderr);
+      });
+    },
+  );
+});
+
+Deno.test("stress_cli malformed load flags and template files: exit 2, one line, nothing sent", async () => {
+  await using target = startRawTarget();
+  await withDir(async (dir) => {
+    await Deno.writeTextFile(`${dir}/bad.jsonl`, '{"url":"/"}\n{"url":"/x","weight":0}\n');
+    await Deno.writeTextFile(`${dir}/other.jsonl`, '{"url":"http://127.0.0.2:9/"}\n');
+    await Deno.writeTextFile(`${dir}/good.jsonl`, '{"url":"/"}\n');
+    await Deno.writeTextFile(`${dir}/not.har`, '{"hello":1}');
+    const cases: [string[], string][] = [
+      [["--rate", "100:0/30s"], "'--rate' as a ramp must end above 0"],
+      [["--rate", "fast"], "'--rate' as a rate like 2000 or a ramp like 100:2000/30s"],
+      [["--stages", "30s"], "'--stages' as step 1 must be DURATION:RATE"],
+      [["-c", "10:200/0s"], "'-c' as a ramp's length must be a positive duration"],
+      [["--concurrency", "1.5:3/1s"], "'--concurrency' as a ramp's ends must be integers"],
+      [["--seed", "x"], "'--seed' as an integer from 0"],
+      [["--requests-file", `${dir}/bad.jsonl`], "line 2 'weight'"],
+      [["--requests-file", `${dir}/other.jsonl`], "origin"],
+      [["--har", `${dir}/not.har`], "it is not HAR"],
+      [["--requests-file", `${dir}/good.jsonl`, "--har", `${dir}/not.har`], "exclude each other"],
+      [["--har-cookies"], "'--har-cookies' as it needs '--har'"],
+      [["--requests-file", `${dir}/good.jsonl`, "-m", "POST"], "'templates' excludes 'method'"],
+      [["--requests-file", `${dir}/missing.jsonl`], "Cannot read requests file"],
+    ];
+    for (const [args, part] of cases) {
+      const run = await cli([target.url, "-n", "5", ...args], dir);
+      assertEquals(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
+      assertEquals(run.stdout, "");
+      const lines = run.stderr.trimEnd().split("\n");
+      assertEquals(lines.length, 2, run.stderr);
+      assertMatch(lines[0], /^stress: Cannot /);
+      assertStringIncludes(lines[0], part);
+      assertEquals(lines[1], HINT);
+    }
+    const denied = await cli([target.url, "--requests-file", `${dir}/good.jsonl`]);
+    assertEquals(denied.code, 2);
+    assertStringIncludes(denied.stderr, `run with --allow-read=${dir}/good.jsonl`);
+  });
+  assertEquals(target.received(), 0);
 });

@@ -80,7 +80,11 @@ Deno.test("stress_cli --json prints the report as JSON only", async () => {
   );
   assert(report.timeline.length >= 1);
   for (const second of report.timeline) {
-    assertEquals(Object.keys(second).sort(), ["completed", "failures", "p99", "second"]);
+    // Issue 18 added each second's p50, p90, max and (closed model) connections.
+    assertEquals(
+      Object.keys(second).sort(),
+      ["completed", "connections", "failures", "max", "p50", "p90", "p99", "second"],
+    );
   }
   assertEquals(report.timeline.reduce((sum, s) => sum + s.completed, 0), 300);
 });
