@@ -57,7 +57,7 @@ Deno.test("runStress() ramps the rate and reports the target next to what it did
   assertEquals(report.targetRate, 162.5);
   assertEquals(report.timeline.slice(0, 2).map((s) => s.targetRate), [125, 200]);
   assertEquals(report.timeline.reduce((a, s) => a + (s.targetRate ?? 0), 0), 325);
-  assert(report.timeline.every((s) => s.connections === undefined));
+  assert(report.timeline.every((s) => s.connections === undefined && s.p50 !== undefined));
   const service = report.serviceTimeMs!;
   assert(report.late !== undefined);
   assert(service.max <= report.latencyMs.max + 0.01);
@@ -113,6 +113,7 @@ Deno.test("runStress() ramps connections up (closed model)", async () => {
   // Connection j opens when the line 1 → 4 reaches j + 1: 0, 200, 400, 600 ms.
   assert(seen.size >= 2 && seen.size <= 4, `${seen.size} connections`);
   assertEquals(report.timeline[0].connections, 4);
+  assert(report.timeline.every((s) => s.max !== undefined && s.max >= s.p99));
   assert(report.timeline.every((s) => s.targetRate === undefined));
 });
 
@@ -256,6 +257,8 @@ Deno.test("runStress() hands each second to onSecond in order", async (t) => {
     );
     assertEquals(seconds.length, report.timeline.length);
     assert(seconds.every((sv) => sv === undefined));
+    // A run of a constant concurrency keeps the timeline's fields of before.
+    assertEquals(Object.keys(report.timeline[0]), ["second", "completed", "failures", "p99"]);
   });
   await t.step("what it throws rejects the run", async () => {
     await assertRejects(
