@@ -279,10 +279,7 @@ export interface StressSecond {
   failures: number;
   /** 99th percentile latency of that second, in ms (0 without responses). */
   p99: number;
-  /**
-   * Median latency of that second, in ms (0 without responses); in runs with a rate,
-   * stages or a ramp of connections (`onSecond` gives every run's histograms).
-   */
+  /** Median latency of that second, in ms (0 without responses). */
   p50?: number;
   /** 90th percentile latency of that second, in ms; as `p50`. */
   p90?: number;
@@ -290,7 +287,10 @@ export interface StressSecond {
   max?: number;
   /** Requests due in that second by the rate's schedule (runs with a rate or stages). */
   targetRate?: number;
-  /** Connections the ramp of `concurrency` holds at the end of that second. */
+  /**
+   * Connections the run holds at the end of that second by its `concurrency` (runs
+   * without a rate: the closed model).
+   */
   connections?: number;
 }
 
@@ -891,22 +891,21 @@ class TimelineCollector {
       completed: entry.completed,
       failures: entry.failures,
       p99: ms(h.percentile(99)),
+      p50: ms(h.percentile(50)),
+      p90: ms(h.percentile(90)),
+      max: ms(h.max),
     };
-    // A run of a constant concurrency keeps the timeline of before the load shapes.
     const rate = this.#opts.rateProfile;
     const connections = this.#opts.connectionsProfile;
-    if (rate || connections) {
-      closed.p50 = ms(h.percentile(50));
-      closed.p90 = ms(h.percentile(90));
-      closed.max = ms(h.max);
-    }
     // The second's own end: the planned length (or in count mode the end) caps the last.
     const from = second * 1000;
     const to = Math.min(from + 1000, this.#opts.duration ?? elapsedMs);
     if (rate) {
       closed.targetRate = round3(Math.max(0, arrivalsBy(rate, to) - arrivalsBy(rate, from)));
-    } else if (connections) {
-      closed.connections = connectionsAt(connections, Math.max(from, to - 1));
+    } else {
+      closed.connections = connections
+        ? connectionsAt(connections, Math.max(from, to - 1))
+        : this.#opts.concurrency;
     }
     this.#closed.set(second, closed);
     this.#onSecond?.(closed, h.data(), entry.service?.data());
