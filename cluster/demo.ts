@@ -10,14 +10,15 @@
 
 import { asCompleted } from "../pool/as_completed.ts";
 import { ClusterPool } from "./cluster_pool.ts";
-import { hasRedisServer, type LocalRedis, startRedis } from "./_redis_server.ts";
+import { hasRedisServer } from "./_redis_server.ts";
+import { type LocalRedisServer, startLocalRedis } from "./local_redis.ts";
 
 const TASKS = new URL("./_demo_tasks.ts", import.meta.url);
 type DemoTasks = typeof import("./_demo_tasks.ts");
 const QUEUE = "demo";
 
 /** Starts `deno task worker`'s launcher; resolves once the worker takes jobs. */
-async function startWorker(redis: LocalRedis, n: number): Promise<Deno.ChildProcess> {
+async function startWorker(redis: LocalRedisServer, n: number): Promise<Deno.ChildProcess> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -55,7 +56,7 @@ async function startWorker(redis: LocalRedis, n: number): Promise<Deno.ChildProc
   return child;
 }
 
-async function tour(redis: LocalRedis): Promise<void> {
+async function tour(redis: LocalRedisServer): Promise<void> {
   await using pool = new ClusterPool<DemoTasks>(TASKS, { redis: redis.url, queue: QUEUE });
 
   console.log("1. submit + asCompleted: fib(32), fib(28), fib(24) on two workers");
@@ -102,8 +103,8 @@ async function main(): Promise<number> {
     console.error("cluster:demo needs redis-server on PATH (apt install redis-server)");
     return 1;
   }
-  const redis = await startRedis();
-  console.log(`redis-server ${redis.url} (pid ${redis.pid}, dir ${redis.dir})`);
+  const redis = await startLocalRedis();
+  console.log(`redis-server ${redis.url} (temporary directory, stopped at the end)`);
   const workers: Deno.ChildProcess[] = [];
   try {
     workers.push(...await Promise.all([startWorker(redis, 1), startWorker(redis, 2)]));

@@ -13,3 +13,4 @@
 export * from "./cluster_pool.ts";
 export * from "./types.ts";
 export * from "./worker.ts";
+export * from "./local_redis.ts";
