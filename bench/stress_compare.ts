@@ -5,7 +5,10 @@
  * (`stub_status`), and the cost of the live progress bar (a real TTY via `script`).
  *
  * Run it with `deno task bench:stress [ROUNDS]` (default 3 rounds; it takes the
- * machine-wide bench lock).
+ * machine-wide bench lock). `deno task bench:stress [ROUNDS] load-model` measures the
+ * goals of the load model instead, Tandem against itself on the same nginx: a requests
+ * file of 100 endpoints against the single URL, a ramp of the rate against a constant
+ * rate (requests per CPU-second), and the achieved rate against the target.
  * Needs Debian's `nginx-light`, `wrk`, `npx` (autocannon@8 on Node 20), `script`.
  *
  * @module
@@ -83,7 +86,9 @@ http {
     } catch {
       if (Date.now() > deadline) {
         child.kill("SIGKILL");
-        throw new Error(`Cannot start nginx: ${await Deno.readTextFile(`${dir}/error.log`)}`);
+        throw new Error(
+          `Cannot start nginx: ${await Deno.readTextFile(`${dir}/error.log`)}`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -91,7 +96,10 @@ http {
   const versionOut = await new Deno.Command("nginx", { args: ["-v"] }).output();
   return {
     url,
-    version: decoder.decode(versionOut.stderr).trim().replace("nginx version: nginx/", ""),
+    version: decoder.decode(versionOut.stderr).trim().replace(
+      "nginx version: nginx/",
+      "",
+    ),
     async stub(): Promise<number> {
       const text = await (await fetch(`${url}nginx_status`)).text();
       // "server accepts handled requests\n A H R"; the status request itself counts.
@@ -109,7 +117,9 @@ http {
 /** Runs a command under `/usr/bin/time`; returns its output and user+sys seconds. */
 async function timed(
   args: string[],
-): Promise<{ stdout: string; stderr: string; cpu: number; wall: number; code: number }> {
+): Promise<
+  { stdout: string; stderr: string; cpu: number; wall: number; code: number }
+> {
   const out = await new Deno.Command("/usr/bin/time", {
     args: ["-f", "TANDEM_TIME %U %S %e", ...args],
     cwd: ROOT,
@@ -143,7 +153,9 @@ async function measure(
   try {
     parsed = parse(run.stdout);
   } catch (error) {
-    throw new Error(`Cannot parse the output of ${name}: ${error}\n${run.stdout}\n${run.stderr}`);
+    throw new Error(
+      `Cannot parse the output of ${name}: ${error}\n${run.stdout}\n${run.stderr}`,
+    );
   }
   const measured = {
     name,
@@ -199,10 +211,147 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-if (import.meta.main) {
+/**
+ * The load model's goals: 100 endpoints cost ≤ 10 % of req/s; a ramp of the rate (with
+ * the service-time histogram every rate run keeps) ≤ 3 % of requests per CPU-second
+ * against a constant rate; the achieved rate within 1 % of a rate nginx can serve.
+ */
+async function loadModel(rounds: number): Promise<void> {
+  const nginx = await startNginx();
+  const file = await Deno.makeTempFile({
+    prefix: "tandem-endpoints-",
+    suffix: ".jsonl",
+  });
+  await Deno.writeTextFile(
+    file,
+    Array.from({ length: 100 }, (_, i) => JSON.stringify({ url: `/e${i}` }))
+      .join("\n") + "\n",
+  );
+  const single: Measured[] = [];
+  const many: Measured[] = [];
+  const constant: Measured[] = [];
+  const ramp: Measured[] = [];
+  let rate = 0;
+  try {
+    console.error(
+      `nginx ${nginx.version} on ${nginx.url}; ${SECONDS} s per client`,
+    );
+    for (let round = 0; round < rounds; round++) {
+      single.push(
+        await measure(
+          nginx,
+          `tandem -c ${CONNECTIONS} --json (one URL)`,
+          tandem(nginx.url, [
+            "--json",
+          ]),
+          parseTandemJson,
+        ),
+      );
+      many.push(
+        await measure(
+          nginx,
+          `tandem -c ${CONNECTIONS} --requests-file (100 endpoints) --json`,
+          tandem(nginx.url, ["--requests-file", file, "--seed", "1", "--json"]),
+          parseTandemJson,
+        ),
+      );
+      // Half of what one URL reached in the first round: a rate nginx serves with room.
+      rate ||= Math.round(single[0].rps / 2 / 1000) * 1000 || 1000;
+      const fixed = () =>
+        measure(
+          nginx,
+          `tandem --rate ${rate} --json`,
+          tandem(nginx.url, ["--rate", String(rate), "--json"]),
+          parseTandemJson,
+        );
+      const ramped = () =>
+        measure(
+          nginx,
+          `tandem --rate ${rate / 2}:${rate}/2s --json`,
+          tandem(nginx.url, ["--rate", `${rate / 2}:${rate}/2s`, "--json"]),
+          parseTandemJson,
+        );
+      if (round % 2 === 0) {
+        constant.push(await fixed());
+        ramp.push(await ramped());
+      } else {
+        ramp.push(await ramped());
+        constant.push(await fixed());
+      }
+    }
+  } finally {
+    await nginx.stop();
+    await Deno.remove(file);
+  }
+  const perCpu = (m: Measured): number => m.requests / m.cpuSeconds;
+  const lines: string[] = [];
+  lines.push(
+    `Tandem's load model on nginx ${nginx.version} (127.0.0.1), ${CONNECTIONS} connections, ` +
+      `${SECONDS} s per run, ${rounds} rounds; ratios are medians of per-round ratios.`,
+  );
+  lines.push("");
+  const rows = [...single, ...many, ...constant, ...ramp].map((m) =>
+    `${m.name.padEnd(56)} ${fmt(m.rps).padStart(8)} req/s  ${fmt(m.requests).padStart(8)} req  ${
+      m.cpuSeconds.toFixed(2)
+    } CPU s  ${fmt(perCpu(m)).padStart(7)} req/CPU-s`
+  );
+  lines.push(...rows, "");
+  const ratio = (
+    label: string,
+    values: number[],
+    met: (v: number) => boolean,
+    goal: string,
+  ) => {
+    const value = median(values);
+    return `${label.padEnd(48)} ${value.toFixed(3)}× [${
+      values.map((v) => v.toFixed(3)).join(", ")
+    }]  (goal ${goal}: ${met(value) ? "met" : "NOT met"})`;
+  };
+  const each = (f: (i: number) => number): number[] => single.map((_, i) => f(i));
+  lines.push(
+    ratio(
+      "req/s, 100 endpoints / one URL",
+      each((i) => many[i].rps / single[i].rps),
+      (v) => v >= 0.9,
+      "≥ 0.90×",
+    ),
+  );
+  lines.push(
+    ratio(
+      "req per CPU-s, rate ramp / constant rate",
+      each((i) => perCpu(ramp[i]) / perCpu(constant[i])),
+      (v) => v >= 0.97,
+      "≥ 0.97×",
+    ),
+  );
+  lines.push(
+    ratio(
+      `requests sent / due at ${fmt(rate)}/s for ${SECONDS} s`,
+      constant.map((m) => m.requests / (rate * SECONDS)),
+      (v) => Math.abs(v - 1) <= 0.01,
+      "within 1 %",
+    ),
+  );
+  lines.push(
+    ratio(
+      `req/s / target at ${fmt(rate)}/s (wall time incl. start and drain)`,
+      constant.map((m) => m.rps / rate),
+      (v) => Math.abs(v - 1) <= 0.01,
+      "within 1 %",
+    ),
+  );
+  console.log(lines.join("\n"));
+}
+
+if (import.meta.main && Deno.args[1] === "load-model") {
+  await loadModel(Number(Deno.args[0] ?? 3));
+} else if (import.meta.main) {
   const rounds = Number(Deno.args[0] ?? 3);
   // Warm npx's cache so that the timed autocannon run does not download it.
-  await new Deno.Command("npx", { args: ["-y", "autocannon@8", "--version"], stdout: "null" })
+  await new Deno.Command("npx", {
+    args: ["-y", "autocannon@8", "--version"],
+    stdout: "null",
+  })
     .output();
   const nginx = await startNginx();
   const wrk: Measured[] = [];
@@ -211,7 +360,9 @@ if (import.meta.main) {
   const quiet: Measured[] = [];
   const extra: Measured[] = [];
   try {
-    console.error(`nginx ${nginx.version} on ${nginx.url}; ${SECONDS} s per client`);
+    console.error(
+      `nginx ${nginx.version} on ${nginx.url}; ${SECONDS} s per client`,
+    );
     // wrk and Tandem alternate, so that each ratio compares runs made seconds apart.
     for (let round = 0; round < rounds; round++) {
       wrk.push(
@@ -309,7 +460,15 @@ if (import.meta.main) {
       `wrk and Tandem alternate for ${rounds} rounds, ratios are medians of per-round ratios.`,
   );
   lines.push("");
-  const header = ["client", "req/s", "requests", "CPU s", "req/CPU-s", "nginx count", "Δ"];
+  const header = [
+    "client",
+    "req/s",
+    "requests",
+    "CPU s",
+    "req/CPU-s",
+    "nginx count",
+    "Δ",
+  ];
   const rows = results.map((m) => [
     m.name,
     fmt(m.rps),
@@ -321,7 +480,8 @@ if (import.meta.main) {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]): string =>
-    cells.map((c, i) => i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join("  ");
+    cells.map((c, i) => i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))
+      .join("  ");
   lines.push(line(header));
   for (const row of rows) lines.push(line(row));
   lines.push("");
@@ -333,9 +493,13 @@ if (import.meta.main) {
     })`;
   };
   const perRound = (f: (i: number) => number): number[] => wrk.map((_, i) => f(i));
-  lines.push(ratio("req/s, tandem / wrk", perRound((i) => off[i].rps / wrk[i].rps), 1.0));
   lines.push(
-    ratio("req/s, tandem / autocannon", [median(off.map((m) => m.rps)) / autocannon.rps], 2),
+    ratio("req/s, tandem / wrk", perRound((i) => off[i].rps / wrk[i].rps), 1.0),
+  );
+  lines.push(
+    ratio("req/s, tandem / autocannon", [
+      median(off.map((m) => m.rps)) / autocannon.rps,
+    ], 2),
   );
   lines.push(
     ratio(
@@ -345,7 +509,11 @@ if (import.meta.main) {
     ),
   );
   lines.push(
-    ratio("req/s, progress bar on / off (TTY)", perRound((i) => on[i].rps / quiet[i].rps), 0.95),
+    ratio(
+      "req/s, progress bar on / off (TTY)",
+      perRound((i) => on[i].rps / quiet[i].rps),
+      0.95,
+    ),
   );
   const tandemRuns = results.filter((m) => m.name.startsWith("tandem"));
   const agree = tandemRuns.every((m) =>
@@ -353,7 +521,9 @@ if (import.meta.main) {
   );
   lines.push(
     `nginx stub_status minus tandem's 'requests': ${
-      [...new Set(tandemRuns.map((m) => m.nginxCounted - m.requests))].join(", ")
+      [...new Set(tandemRuns.map((m) => m.nginxCounted - m.requests))].join(
+        ", ",
+      )
     } (in-flight window: ${CONNECTIONS} connections × pipeline): ${agree ? "agree" : "DISAGREE"}`,
   );
   console.log(lines.join("\n"));
@@ -361,7 +531,11 @@ if (import.meta.main) {
     await Deno.mkdir(new URL("bench/results/", ROOT), { recursive: true });
     await Deno.writeTextFile(
       new URL("bench/results/stress_compare.json", ROOT),
-      JSON.stringify({ date: new Date().toISOString(), nginx: nginx.version, results }, null, 2),
+      JSON.stringify(
+        { date: new Date().toISOString(), nginx: nginx.version, results },
+        null,
+        2,
+      ),
     );
   } catch {
     // results are printed above; the file is a convenience
