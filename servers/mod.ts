@@ -25,4 +25,5 @@
  */
 
 export * from "./stress.ts";
+export * from "./stress_compare.ts";
 export * from "./echo_server.ts";

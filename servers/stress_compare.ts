@@ -212,7 +212,7 @@ function checkReport(report: unknown, which: string): asserts report is ReportVi
  *
  * @example Read a report
  * ```ts
- * import { parseStressReport } from "./stress_compare.ts";
+ * import { parseStressReport } from "@tandem/tandem/servers";
  * import { assertThrows } from "@std/assert";
  *
  * assertThrows(() => parseStressReport("[]", "before.json"), TypeError, "'before.json' must be a stress report");
@@ -247,7 +247,7 @@ export function parseStressReport(text: string, source: string): ReportView {
  *
  * @example A regression gate on p99 and throughput
  * ```ts
- * import { compareReports } from "./stress_compare.ts";
+ * import { compareReports } from "@tandem/tandem/servers";
  * import { assertEquals } from "@std/assert";
  *
  * const run = (rps: number, p99: number) => ({
@@ -404,7 +404,7 @@ function formatChange(r: CompareRow): string {
  *
  * @example Print a comparison
  * ```ts
- * import { compareReports, formatComparison } from "./stress_compare.ts";
+ * import { compareReports, formatComparison } from "@tandem/tandem/servers";
  * import { assertStringIncludes } from "@std/assert";
  *
  * const run = (rps: number) => ({
