@@ -317,13 +317,16 @@ export interface StressReport {
   url: string;
   /** The request method. */
   method: string;
-  /** Connections used. */
+  /** Connections used (the most a ramp of connections reached). */
   concurrency: number;
   /** Generator workers used. */
   workers: number;
   /** Requests in flight per connection. */
   pipeline: number;
-  /** Requested rate (requests/s), or `null` for as fast as possible. */
+  /**
+   * Requested rate (requests/s): the constant rate, or the highest target of a ramp or
+   * of stages; `null` for as fast as possible.
+   */
   rate: number | null;
   /** Requests sent (written, or attempted when connecting failed). */
   requests: number;
