@@ -416,4 +416,13 @@ Deno.test("generatorWarning() says what to change when requests went out late", 
     }),
   )!;
   assertStringIncludes(lagging, "its event loop lagged (p99 25.00 ms): use more workers (-w 2)");
+  // Late far beyond the loop's worst lag: the requests waited for a free connection.
+  const waited = generatorWarning(
+    reportWith(10, {
+      ...base,
+      late: { count: 50, worstMs: 900 },
+      generatorLagMs: { p99: 25, max: 40 },
+    }),
+  )!;
+  assertStringIncludes(waited, "connections were busy: -c is too low");
 });
