@@ -607,3 +607,51 @@ Deno.test("stress_cli malformed load flags and template files: exit 2, one line,
   });
   assertEquals(target.received(), 0);
 });
+
+Deno.test("stress_cli exits with 130 on Ctrl+C even when a threshold failed, and still writes its files", async () => {
+  await using target = startRawTarget();
+  await withDir(async (dir) => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        NET,
+        `--allow-read=servers,sync,${dir}`,
+        `--allow-write=${dir}`,
+        "servers/stress_cli.ts",
+        target.url,
+        "-d",
+        "60s",
+        "-c",
+        "2",
+        "--threshold",
+        "requests<1",
+        "--out",
+        `${dir}/r.json`,
+      ],
+      cwd: ROOT,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    let stderr = "";
+    while (!stderr.includes("req/s")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      stderr += value;
+    }
+    child.kill("SIGINT");
+    while (!(await reader.read()).done);
+    const { code } = await child.status;
+    const stdout = await new Response(child.stdout).text();
+    assertEquals(code, 130);
+    assertStringIncludes(stdout, "Stopped early (Ctrl+C)");
+    assertStringIncludes(stdout, "✗ requests<1");
+    const report = JSON.parse(await Deno.readTextFile(`${dir}/r.json`)) as StressReport & {
+      thresholds: ThresholdResult[];
+    };
+    assertEquals(report.cancelled, true);
+    assertEquals(report.thresholds[0].ok, false);
+  });
+});
