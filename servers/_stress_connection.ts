@@ -265,8 +265,11 @@ export class Connection {
     const { budget, tally } = this.#run;
     const paced = budget.paced;
     let intended = now;
+    /** Overdue when taken: every connection was busy when its time came. */
+    let overdue = false;
     if (paced) {
       intended = budget.nextArrival();
+      overdue = now - intended > 1;
       if (intended >= budget.deadline) {
         // Its time falls after the end of the run: it is not sent.
         budget.giveBack(1);
@@ -307,7 +310,7 @@ export class Connection {
       if (!paced) intended = now;
     }
     // Sent over 1 ms after its time: the connections (or the generator) fell behind.
-    if (paced && now - intended > 1) tally.sentLate(now - intended);
+    if (paced && now - intended > 1) tally.sentLate(now - intended, overdue);
     this.sentAt[0] = now;
     // Sent early (within EARLY_MS): latency counts from the write, never below service time.
     this.startAt[0] = intended < now ? intended : now;

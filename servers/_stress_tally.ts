@@ -97,8 +97,11 @@ export interface EngineResult {
   service: HistogramData | undefined;
   /** Per template, in runs with templates. */
   endpoints: EndpointResult[] | undefined;
-  /** Requests written more than 1 ms after their intended start, and the worst lateness. */
-  late: { count: number; worstMs: number };
+  /**
+   * Requests written more than 1 ms after their intended start, the worst lateness, and
+   * how many of them waited for a free connection.
+   */
+  late: { count: number; worstMs: number; busy: number };
   /** How late the worker's ticker ran, in µs per tick. */
   lag: HistogramData;
 }
@@ -164,6 +167,8 @@ export class Tally {
   late = 0;
   /** The worst lateness, in ms. */
   worstLateMs = 0;
+  /** Late requests whose time passed while every connection was busy. */
+  lateOverdue = 0;
 
   /** Count per status code (codes are 3 digits, so 1000 entries index them directly). */
   #statusCounts = new Float64Array(1000);
@@ -278,9 +283,13 @@ export class Tally {
     this.#endpoints![endpoint].inFlight++;
   }
 
-  /** Counts a request written `lateMs` after its intended start (rate runs). */
-  sentLate(lateMs: number): void {
+  /**
+   * Counts a request written `lateMs` after its intended start (rate runs); `overdue`
+   * when its time had passed before a connection was free to take it.
+   */
+  sentLate(lateMs: number, overdue: boolean): void {
     this.late++;
+    if (overdue) this.lateOverdue++;
     if (lateMs > this.worstLateMs) this.worstLateMs = lateMs;
   }
 
@@ -358,7 +367,7 @@ export class Tally {
       reasons: [...this.#reasons.values()],
       service: this.#service?.data(),
       endpoints: this.#endpoints?.map((e) => e.result()),
-      late: { count: this.late, worstMs: this.worstLateMs },
+      late: { count: this.late, worstMs: this.worstLateMs, busy: this.lateOverdue },
       lag: this.#lag.data(),
     };
   }

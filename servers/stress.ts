@@ -374,9 +374,11 @@ export interface StressReport {
   /**
    * Requests written more than 1 ms after their intended start, and the worst lateness
    * in ms (runs with a rate or stages): when many are late, the generator, not the
-   * target, set the pace.
+   * target, set the pace. `busy` of them came due while every connection was waiting
+   * for a response (too few connections); the others were late because the
+   * generator's event loop was (too few workers).
    */
-  late?: { count: number; worstMs: number };
+  late?: { count: number; worstMs: number; busy?: number };
   /**
    * How late the generator's event loops ran their timers, in ms: a lag of several ms
    * means the workers were saturated (add workers).
@@ -1042,11 +1044,12 @@ function buildReport(
   const paced = opts.rateProfile !== undefined;
   const lag = new Histogram();
   const service = new Histogram();
-  const late = { count: 0, worstMs: 0 };
+  const late = { count: 0, worstMs: 0, busy: 0 };
   for (const result of results) {
     lag.merge(result.lag);
     if (result.service) service.merge(result.service);
     late.count += result.late.count;
+    late.busy += result.late.busy;
     late.worstMs = Math.max(late.worstMs, round3(result.late.worstMs));
   }
   return {

@@ -227,6 +227,9 @@ Deno.test("runStress() measures latency from the intended start when the target 
   assert(service.max >= 990, `service max ${service.max} ms`);
   assert(report.late!.count >= 50, `${report.late!.count} late`);
   assert(report.late!.worstMs >= 900, `worst ${report.late!.worstMs} ms`);
+  // They came due while the only connection waited for the stalled response.
+  assert(report.late!.busy! >= 50, `${report.late!.busy} of them waited for a connection`);
+  assertStringIncludes(formatReport(report), "-c is too low for 100 req/s");
   for (const e of Object.values(report.endpoints!)) assert(e.serviceTimeMs !== undefined);
   const text = formatReport(report);
   assertStringIncludes(text, "from each request's intended start");
@@ -425,4 +428,9 @@ Deno.test("generatorWarning() says what to change when requests went out late", 
     }),
   )!;
   assertStringIncludes(waited, "connections were busy: -c is too low");
+  // With the split of a run: most late requests came due while every connection was busy.
+  const split = (busy: number) =>
+    generatorWarning(reportWith(10, { ...base, late: { count: 50, worstMs: 40, busy } }))!;
+  assertStringIncludes(split(40), "-c is too low");
+  assertStringIncludes(split(10), "use more workers (-w 2)");
 });
