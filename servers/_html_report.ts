@@ -124,7 +124,7 @@ function errorsOf(failures: unknown): number {
   return Object.values(failures as Record<string, number>).reduce((a, b) => a + b, 0);
 }
 
-function lateOf(late: ReportView["late"]): { count: number; maxMs?: number } | undefined {
+function lateOf(late: ReportView["late"]): { count: number; worstMs?: number } | undefined {
   if (late === undefined || late === null) return undefined;
   return typeof late === "number" ? { count: late } : late;
 }
@@ -170,7 +170,7 @@ function summary(report: HtmlReportInput): string {
     rows.push([
       "Late",
       `${num(late.count)} requests sent over 1 ms after their intended start${
-        late.maxMs !== undefined ? ` (worst ${ms(late.maxMs)} ms)` : ""
+        late.worstMs !== undefined ? ` (worst ${ms(late.worstMs)} ms)` : ""
       }`,
     ]);
   }

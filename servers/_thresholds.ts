@@ -110,7 +110,7 @@ export interface ReportView {
   /** Service time (rate runs). */
   serviceTimeMs?: LatencyView | null;
   /** Requests sent more than 1 ms after their intended start (rate runs). */
-  late?: number | { count: number; maxMs?: number } | null;
+  late?: number | { count: number; worstMs?: number } | null;
   /** Per-endpoint statistics. */
   endpoints?: Record<string, EndpointView> | null;
 }

@@ -56,7 +56,7 @@ export function rateReport(): StressReport & ReportView {
     durationMs: 3000,
     latencyMs: latency,
     serviceTimeMs: service,
-    late: { count: 15, maxMs: 2.5 },
+    late: { count: 15, worstMs: 2.5 },
     endpoints: {
       home: {
         requests: 1000,
