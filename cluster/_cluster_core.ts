@@ -398,9 +398,11 @@ export class ClusterCore {
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0, BULK).filter((job) => !job.handle.settled);
       if (batch.length === 0) continue;
-      const sent = this.#queue!.addBulk(
-        batch.map(({ name, data, opts }) => ({ name, data, opts })),
-      );
+      // One job alone goes by `add` (one EVALSHA), not `addBulk` (MULTI, EVALSHA, EXEC):
+      // an idle submit's round trip is what a caller waits for.
+      const sent = batch.length === 1
+        ? this.#queue!.add(batch[0].name, batch[0].data, batch[0].opts)
+        : this.#queue!.addBulk(batch.map(({ name, data, opts }) => ({ name, data, opts })));
       for (const job of batch) job.handle.sent = sent;
       try {
         await sent;

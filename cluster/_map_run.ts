@@ -67,7 +67,10 @@ export class MapRun {
         this.#signal?.throwIfAborted();
         const next = this.#ordered ? await this.#nextInOrder() : await this.#nextFinished();
         if (next === undefined) return;
-        yield* next;
+        // Not `yield* next`: an async generator delegating to an array wraps every
+        // value in an async-from-sync iterator; a plain loop yields 20,000 values in
+        // 2-5 ms instead of 5-46 ms here (a third of a 20,000-input map's time).
+        for (const value of next) yield value;
       }
     } finally {
       this.#signal?.removeEventListener("abort", onAbort);
@@ -126,6 +129,12 @@ export class MapRun {
           await new Promise<void>((resolve) => this.#room = resolve);
         }
         if (this.#stopped) return;
+        if (!this.#async) {
+          // A sync source fills its chunk in one go: several chunks then leave in
+          // one turn of the event loop, so one addBulk carries them.
+          if (this.#fillSync()) break;
+          continue;
+        }
         const step = await this.#read();
         if (step.done) break;
         this.#buffer.push(step.value);
@@ -138,6 +147,18 @@ export class MapRun {
       this.#exhausted = true;
       this.#notify();
     }
+  }
+
+  /** Reads a sync source up to a full chunk and sends it; true at its end. */
+  #fillSync(): boolean {
+    const source = this.#source as Iterator<unknown>;
+    while (this.#buffer.length < this.#chunkSize) {
+      const step = source.next();
+      if (step.done) return true;
+      this.#buffer.push(step.value);
+    }
+    this.#send();
+    return false;
   }
 
   /**

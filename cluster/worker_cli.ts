@@ -157,7 +157,8 @@ async function relaunch(args: WorkerArgs, raw: string[]): Promise<number> {
 /** Runs the worker in this process until a signal stops it. */
 async function run(args: WorkerArgs): Promise<number> {
   const json = args.json ?? false;
-  const write = (line: string) => Deno.stdout.writeSync(new TextEncoder().encode(line));
+  const encoder = new TextEncoder();
+  const write = (line: string) => Deno.stdout.writeSync(encoder.encode(line));
   const log = (record: Record<string, unknown>) => {
     if (json) write(JSON.stringify({ time: new Date().toISOString(), ...record }) + "\n");
   };
