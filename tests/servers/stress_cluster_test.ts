@@ -1,0 +1,203 @@
+// Distributed stress: a real redis-server, real agent processes (started as
+// `deno task stress-agent` starts its child: least permissions), a loopback target.
+
+import { assert, assertEquals, assertRejects } from "@std/assert";
+import { redisTest } from "../cluster/_helpers.ts";
+import type { LocalRedis } from "../../cluster/_redis_server.ts";
+import { runClusterStress } from "../../servers/_stress_cluster.ts";
+
+const CLI = new URL("../../servers/stress_agent_cli.ts", import.meta.url);
+const CONFIG = new URL("../../deno.json", import.meta.url);
+
+interface AgentProcess {
+  readonly pid: number;
+  ready: Promise<void>;
+  kill(signal: Deno.Signal): void;
+  stop(): Promise<void>;
+}
+
+function agentProcess(redis: LocalRedis): AgentProcess {
+  const read = ["../../servers/", "../../sync/"].map((f) => new URL(f, import.meta.url).pathname);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--no-prompt",
+      `--config=${CONFIG.pathname}`,
+      "--allow-net=127.0.0.1",
+      `--allow-read=${read.join(",")}`,
+      "--allow-env",
+      "--allow-sys=hostname",
+      CLI.pathname,
+      "--redis",
+      redis.url,
+      "--json",
+    ],
+    env: { TANDEM_STRESS_AGENT_CHILD: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const ready = Promise.withResolvers<void>();
+  const reading = (async () => {
+    let buffer = "";
+    for await (const text of child.stdout.pipeThrough(new TextDecoderStream())) {
+      buffer += text;
+      if (buffer.includes('"event":"ready"')) ready.resolve();
+    }
+    ready.reject(new Error(`agent exited before it was ready: ${buffer}`));
+  })();
+  const errors = new Response(child.stderr).text();
+  const kill = (signal: Deno.Signal) => {
+    try {
+      child.kill(signal);
+    } catch {
+      // already gone
+    }
+  };
+  return {
+    pid: child.pid,
+    ready: ready.promise,
+    kill,
+    async stop() {
+      kill("SIGTERM");
+      await child.status;
+      await reading;
+      await errors;
+    },
+  };
+}
+
+/** A loopback target that counts the requests it answered. */
+function countingTarget(): { url: string; count: () => number; server: Deno.HttpServer } {
+  let count = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
+    count++;
+    return new Response("ok");
+  });
+  return { url: `http://127.0.0.1:${server.addr.port}/`, count: () => count, server };
+}
+
+async function withAgents(
+  redis: LocalRedis,
+  n: number,
+  fn: (agents: AgentProcess[]) => Promise<void>,
+): Promise<void> {
+  const agents = Array.from({ length: n }, () => agentProcess(redis));
+  try {
+    await Promise.all(agents.map((a) => a.ready));
+    await fn(agents);
+  } finally {
+    await Promise.all(agents.map((a) => a.stop()));
+  }
+}
+
+redisTest(
+  "runClusterStress() merges two agent processes: requests are the agents' sum",
+  async (redis) => {
+    const target = countingTarget();
+    try {
+      await withAgents(redis, 2, async () => {
+        const report = await runClusterStress(
+          { url: target.url, requests: 2_000, concurrency: 4, workers: 1 },
+          { redis: redis.url, agents: 2 },
+        );
+        assertEquals(report.agents.length, 2);
+        assertEquals(report.requests, 2_000);
+        assertEquals(report.requests, report.agents[0].requests + report.agents[1].requests);
+        assertEquals(report.successes, 2_000);
+        assertEquals(report.statusCodes, { "200": 2_000 });
+        assertEquals(target.count(), 2_000);
+        // The merged histogram holds every response once.
+        assertEquals(report.histogram.reduce((sum, b) => sum + b.count, 0), 2_000);
+        assertEquals(report.timeline.reduce((sum, s) => sum + s.completed, 0), 2_000);
+        assert(report.agents.every((a) => !a.lost && a.requests === 1_000));
+        assertEquals(report.clusterError, undefined);
+      });
+    } finally {
+      await target.server.shutdown();
+    }
+  },
+);
+
+redisTest("runClusterStress() marks a SIGKILLed agent lost and keeps its counts", async (redis) => {
+  const target = countingTarget();
+  try {
+    await withAgents(redis, 2, async (agents) => {
+      const controller = new AbortController();
+      let killed = false;
+      const report = await runClusterStress(
+        { url: target.url, duration: 60_000, concurrency: 2, workers: 1 },
+        {
+          redis: redis.url,
+          agents: 2,
+          signal: controller.signal,
+          onProgress(p) {
+            if (!killed && p.completed > 0) {
+              killed = true;
+              // Its snapshots stop; lost after two missed ones (2.5 s), then the run stops.
+              setTimeout(() => agents[0].kill("SIGKILL"), 1_500);
+              setTimeout(() => controller.abort(), 6_000);
+            }
+          },
+        },
+      );
+      assert(report.cancelled);
+      const lost = report.agents.filter((a) => a.lost);
+      assertEquals(lost.length, 1);
+      assert(lost[0].requests > 0, "its counts up to its last snapshot stay");
+      assert(report.clusterError?.includes("1 of 2 agents lost"));
+      assertEquals(report.requests, report.agents[0].requests + report.agents[1].requests);
+    });
+  } finally {
+    await target.server.shutdown();
+  }
+});
+
+redisTest(
+  "runClusterStress() rejects bad input with a clear error and sends nothing",
+  async (redis, t) => {
+    const target = countingTarget();
+    try {
+      await t.step("0 agents", async () => {
+        await assertRejects(
+          () =>
+            runClusterStress({ url: target.url, requests: 10 }, { redis: redis.url, agents: 0 }),
+          RangeError,
+          "'agents' must be",
+        );
+      });
+      await t.step("unreachable Redis", async () => {
+        const free = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+        const port = (free.addr as Deno.NetAddr).port;
+        free.close();
+        await assertRejects(
+          () =>
+            runClusterStress({ url: target.url, requests: 10 }, {
+              redis: `redis://127.0.0.1:${port}`,
+              agents: 1,
+              agentsTimeoutMs: 1_000,
+            }),
+          Error,
+          "does not answer",
+        );
+      });
+      await t.step("more agents than answer", async () => {
+        await withAgents(redis, 1, async () => {
+          await assertRejects(
+            () =>
+              runClusterStress({ url: target.url, requests: 10 }, {
+                redis: redis.url,
+                agents: 2,
+                agentsTimeoutMs: 1_500,
+              }),
+            Error,
+            "2 idle agents were wanted: 1 answered",
+          );
+        });
+      });
+      assertEquals(target.count(), 0);
+    } finally {
+      await target.server.shutdown();
+    }
+  },
+);
