@@ -40,6 +40,7 @@ import {
   AGENTS_KEY,
   type AgentSummary,
   BEAT_STALE_MS,
+  measureOffset,
   runChannel,
   STOP_CHANNEL,
   type WireSecond,
@@ -302,11 +303,8 @@ class ClusterRun {
   }
 
   /** The coordinator's clock minus Redis's. */
-  async offset(): Promise<number> {
-    const before = Date.now();
-    const [s, us] = await this.#client.time();
-    const after = Date.now();
-    return (before + after) / 2 - (Number(s) * 1000 + Number(us) / 1000);
+  offset(): Promise<number> {
+    return measureOffset(this.#client);
   }
 
   /** Waits until `count` agents beat as idle, at most `timeoutMs`. */

@@ -32,6 +32,7 @@ import {
   AGENTS_KEY,
   type AgentSummary,
   BEAT_MS,
+  measureOffset,
   runChannel,
   STOP_CHANNEL,
   type WireSecond,
@@ -97,14 +98,6 @@ function hostname(): string {
   } catch {
     return "unknown";
   }
-}
-
-/** The agent's clock minus Redis's, from one `TIME` round trip. */
-async function measureOffset(client: Redis): Promise<number> {
-  const before = Date.now();
-  const [seconds, micros] = await client.time();
-  const after = Date.now();
-  return (before + after) / 2 - (Number(seconds) * 1000 + Number(micros) / 1000);
 }
 
 function toOptions(plan: AgentPlan): StressOptions {
@@ -321,7 +314,10 @@ class Agent {
       clearInterval(this.#beat);
       for (const run of this.#runs.values()) run.abort();
       await this.#worker?.close().catch(() => {});
-      await this.#client?.hdel(AGENTS_KEY, this.id).catch(() => {});
+      // Commands queue while Redis is away (maxRetriesPerRequest: null): bounded, ready only.
+      if (this.#client?.status === "ready") {
+        await withDeadline(this.#client.hdel(AGENTS_KEY, this.id), 1_000);
+      }
       if (this.#client) await closeClient(this.#client, 1_000);
       if (this.#subscriber) await closeClient(this.#subscriber, 1_000);
       this.finished.resolve();
