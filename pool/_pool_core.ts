@@ -400,13 +400,13 @@ export class PoolCore implements JobOwner {
   }
 
   /**
-   * Says, once per task, that a timed-out task ignored its signal (it never read it
-   * aborted): its worker is ended, but a thread busy in synchronous code may run on
-   * (3 s in the report that asked for this word) and keep the process alive.
+   * Says, once per task, that a timed-out task ignores its signal (it never read it):
+   * its worker is ended, but a thread busy in synchronous code may run on (3 s in the
+   * report that asked for this word) and keep the process alive.
    */
   #warnDeaf(job: Job, slot: Slot): void {
     if (slot.running() !== job || !isTimeout(job.value)) return;
-    // A task that saw its signal is on its way out, only late: no word.
+    // A task that polls its signal is on its way out, only late (a loaded machine): no word.
     if (slot.ch.ctl !== undefined && Atomics.load(slot.ch.ctl, CTL_POLLED) === job.id) return;
     console.warn(
       `Warning: task ${job.id} ('${job.label}') timed out and did not return within 'cancelGrace' (${this.#cancelGrace} ms): its ${slot.ch.kind} '${slot.name}' was ended, but a task busy in synchronous code may run on, and keep this process alive, until it returns (poll getTaskContext()?.signal.aborted, or use a ProcessPool)`,

@@ -67,8 +67,8 @@ export const CTL_CLAIM = CTL_STOP + 1;
 /** Mask of the ring of claim words. */
 export const CTL_CLAIM_MASK = 4095;
 /**
- * Index of the id of the last cancelled task that saw its signal aborted: such a task
- * is on its way out, so the pool does not warn that it ignores its signal.
+ * Index of the id of the last task that read its signal: a task that polls it is on
+ * its way out once cancelled, so the pool does not warn that it ignores its signal.
  */
 export const CTL_POLLED = CTL_CLAIM + CTL_CLAIM_MASK + 1;
 /** Number of slots in a worker's shared control array. */

@@ -54,9 +54,12 @@ export class TaskSignal {
    * @returns `true` once the pool asked the task to stop.
    */
   get aborted(): boolean {
-    if (Atomics.load(this.#ctl, CTL_RING + (this.#id & CTL_RING_MASK)) !== this.#id) return false;
-    Atomics.store(this.#ctl, CTL_POLLED, this.#id);
-    return true;
+    // Marks that this task polls its signal: the pool names in a warning only a
+    // timed-out task that never did (one load, and a store once per task).
+    if (Atomics.load(this.#ctl, CTL_POLLED) !== this.#id) {
+      Atomics.store(this.#ctl, CTL_POLLED, this.#id);
+    }
+    return Atomics.load(this.#ctl, CTL_RING + (this.#id & CTL_RING_MASK)) === this.#id;
   }
 
   /**
