@@ -705,3 +705,85 @@ export async function runClusterStress(
     await closeClient(client, 500);
   }
 }
+
+/** A redis-server and agent processes on this machine, for `--cluster local`. */
+export interface LocalCluster extends AsyncDisposable {
+  /** The Redis URL to pass as `redis`. */
+  readonly redis: string;
+  /** Stops the agents (SIGTERM) and Redis. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a throwaway `redis-server` from `PATH` on a free loopback port and `agents`
+ * agent processes with the least permissions (net to loopback only), ready for
+ * {@linkcode runClusterStress}. Needs `--allow-run`, `--allow-read`, `--allow-write`
+ * (Redis's temporary folder) and `--allow-net=127.0.0.1`.
+ *
+ * @param agents How many agents.
+ * @returns The cluster, once every agent beats.
+ * @throws {Error} When redis-server is missing or an agent exits before it is ready.
+ */
+export async function startLocalCluster(agents: number): Promise<LocalCluster> {
+  const { startRedis } = await import("../cluster/_redis_server.ts");
+  const redis = await startRedis();
+  const cli = new URL("./stress_agent_cli.ts", import.meta.url);
+  const read = ["./", "../sync/"].map((f) => new URL(f, import.meta.url).pathname);
+  const children: Deno.ChildProcess[] = [];
+  const drains: Promise<void>[] = [];
+  const stop = async () => {
+    for (const child of children) {
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // already gone
+      }
+    }
+    await Promise.all(children.map((c) => c.status));
+    await Promise.all(drains);
+    await redis.stop();
+  };
+  try {
+    const ready: Promise<void>[] = [];
+    for (let i = 0; i < agents; i++) {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--no-prompt",
+          `--config=${new URL("../deno.json", import.meta.url).pathname}`,
+          "--allow-net=127.0.0.1,localhost,[::1]",
+          `--allow-read=${read.join(",")}`,
+          "--allow-env",
+          "--allow-sys=hostname",
+          cli.pathname,
+          "--redis",
+          redis.url,
+          "--json",
+        ],
+        env: { TANDEM_STRESS_AGENT_CHILD: "1" },
+        stdin: "null",
+        stdout: "piped",
+        stderr: "inherit",
+      }).spawn();
+      children.push(child);
+      // Read its event lines until it exits (a closed pipe would fail its next write).
+      const isReady = Promise.withResolvers<void>();
+      drains.push((async () => {
+        let text = "";
+        for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+          text = (text + chunk).slice(-200);
+          if (text.includes('"event":"ready"')) isReady.resolve();
+        }
+        isReady.reject(
+          new Error("Cannot start a local stress agent: it exited before it was ready"),
+        );
+      })());
+      ready.push(isReady.promise);
+    }
+    await Promise.all(ready);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { redis: redis.url, stop, [Symbol.asyncDispose]: stop };
+}
