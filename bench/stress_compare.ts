@@ -251,7 +251,10 @@ async function loadModel(rounds: number): Promise<void> {
         await measure(
           nginx,
           `tandem -c ${CONNECTIONS} --requests-file (100 endpoints) --json`,
-          tandem(nginx.url, ["--requests-file", file, "--seed", "1", "--json"]),
+          // The CLI reads the file: its read grant names it (as a user's would).
+          tandem(nginx.url, ["--requests-file", file, "--seed", "1", "--json"]).map((arg) =>
+            arg === "--allow-read=servers,sync" ? `${arg},${file}` : arg
+          ),
           parseTandemJson,
         ),
       );
