@@ -4,7 +4,13 @@
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import { redisTest } from "../cluster/_helpers.ts";
 import type { LocalRedis } from "../../cluster/_redis_server.ts";
-import { runClusterStress } from "../../servers/_stress_cluster.ts";
+import {
+  decodeHistogramCounts,
+  planShards,
+  runClusterStress,
+} from "../../servers/_stress_cluster.ts";
+import { encodeHistogram } from "../../servers/_hdr_log.ts";
+import { Histogram } from "../../servers/_histogram.ts";
 
 const CLI = new URL("../../servers/stress_agent_cli.ts", import.meta.url);
 const CONFIG = new URL("../../deno.json", import.meta.url);
@@ -201,3 +207,26 @@ redisTest(
     }
   },
 );
+
+Deno.test("planShards() splits connections and requests, and offsets each agent's arrivals", () => {
+  const shards = planShards(
+    { url: "http://127.0.0.1:8080/", requests: 10, concurrency: 5, rate: 1_000 },
+    3,
+  );
+  assertEquals(shards.map((s) => s.options.requests), [4, 3, 3]);
+  assertEquals(shards.map((s) => s.options.concurrency), [2, 2, 1]);
+  assertEquals(shards.map((s) => Math.round(s.options.rate! * 1000) / 1000), [
+    333.333,
+    333.333,
+    333.333,
+  ]);
+  // Agent i starts i/(N·R) s late: 0, 1/3 ms, 2/3 ms.
+  assertEquals(shards.map((s) => Math.round(s.delayMs * 1000)), [0, 333, 667]);
+});
+
+Deno.test("decodeHistogramCounts() reads back what encodeHistogram() wrote", async () => {
+  const h = new Histogram();
+  for (const micros of [0, 1, 255, 256, 300, 1_000, 65_000, 2_000_000, 2_000_000]) h.record(micros);
+  const counts = await decodeHistogramCounts(await encodeHistogram(h.data()));
+  assertEquals([...counts], [...h.counts]);
+});
