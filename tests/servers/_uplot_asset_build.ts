@@ -24,7 +24,7 @@ interface NpmPackageInfo {
 
 /** The pinned `npm:uplot@X.Y.Z` specifier from deno.json. */
 export function uplotSpecifier(): string {
-  const specifier = (config.imports as Record<string, string>)["uplot"];
+  const specifier = (config.scopes["./tests/"] as Record<string, string>)["uplot"];
   if (!/^npm:uplot@\d+\.\d+\.\d+$/.test(specifier ?? "")) {
     throw new Error(`deno.json must pin uplot as npm:uplot@X.Y.Z: found ${specifier}`);
   }
