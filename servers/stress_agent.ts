@@ -136,6 +136,28 @@ function summary(report: StressReport): AgentSummary {
   };
 }
 
+function emptySummary(): AgentSummary {
+  const latencyMs = { min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
+  return {
+    requests: 0,
+    successes: 0,
+    failures: { timeout: 0, refused: 0, reset: 0, protocol: 0, other: 0 } as AgentSummary[
+      "failures"
+    ],
+    inFlight: 0,
+    statusCodes: {},
+    rps: 0,
+    bytesPerSecond: 0,
+    durationMs: 0,
+    latencyMs,
+    histogram: [],
+    concurrency: 0,
+    workers: 0,
+    pipeline: 1,
+    cancelled: true,
+  };
+}
+
 /** The state of one agent, its steps as methods. */
 class Agent {
   readonly id: string;
@@ -149,6 +171,7 @@ class Agent {
   #beat?: ReturnType<typeof setInterval>;
   #busy = false;
   #runs = new Map<string, AbortController>();
+  #stopped = new Set<string>();
   #offsetMs = 0;
   #stopping?: Promise<void>;
   readonly finished = Promise.withResolvers<void>();
@@ -181,6 +204,9 @@ class Agent {
     await this.#subscriber.subscribe(STOP_CHANNEL);
     this.#subscriber.on("message", (_channel: string, runId: string) => {
       this.#runs.get(runId)?.abort();
+      // A stop may come before the plan is taken: remember the last few.
+      this.#stopped.add(runId);
+      if (this.#stopped.size > 100) this.#stopped.delete(this.#stopped.values().next().value!);
     });
     this.#worker = new Worker(agentQueue(this.id), (job: Job) => this.#run(job.data), {
       connection: newClient(this.#target),
@@ -231,6 +257,7 @@ class Agent {
     }
     const controller = new AbortController();
     this.#runs.set(runId, controller);
+    if (this.#stopped.has(runId)) controller.abort();
     this.#busy = true;
     this.#sendBeat().catch(() => {});
     this.#onEvent?.({ event: "run", agent: this.id, runId, detail: url.href });
@@ -267,6 +294,18 @@ class Agent {
       // The start time is Redis time; this clock is offsetMs ahead of it.
       const wait = plan.startAt + this.#offsetMs - Date.now();
       if (wait > 0) await abortableDelay(wait, controller.signal);
+      if (controller.signal.aborted) {
+        // Stopped before its start: nothing sent, and that is no failure.
+        clearInterval(snapshots);
+        await this.#publish(runId, {
+          type: "done",
+          agent: this.id,
+          seconds: [],
+          report: emptySummary(),
+          histograms: true,
+        });
+        return;
+      }
       const report = await runStress(
         toOptions(plan),
         {
