@@ -160,6 +160,34 @@ redisTest("runClusterStress() marks a SIGKILLed agent lost and keeps its counts"
 });
 
 redisTest(
+  "runClusterStress() stopped by its signal returns the partial merged report",
+  async (redis) => {
+    const target = countingTarget();
+    try {
+      await withAgents(redis, 2, async () => {
+        const controller = new AbortController();
+        const report = await runClusterStress(
+          { url: target.url, duration: 60_000, concurrency: 2, workers: 1 },
+          {
+            redis: redis.url,
+            agents: 2,
+            signal: controller.signal,
+            onProgress: (p) => p.completed > 0 && controller.abort(),
+          },
+        );
+        assert(report.cancelled);
+        assert(report.requests > 0);
+        assertEquals(report.agents.filter((a) => a.lost), []);
+        assertEquals(report.clusterError, undefined);
+        assertEquals(report.requests, report.agents[0].requests + report.agents[1].requests);
+      });
+    } finally {
+      await target.server.shutdown();
+    }
+  },
+);
+
+redisTest(
   "runClusterStress() rejects bad input with a clear error and sends nothing",
   async (redis, t) => {
     const target = countingTarget();
