@@ -74,6 +74,12 @@ Thresholds and outputs:
       --csv FILE         write the per-second timeline as CSV
       --hdr-log FILE     write an HdrHistogram interval log (one histogram a second, µs)
 
+Distributed runs (stress agents on Redis: deno task stress-agent --redis URL):
+      --cluster REDIS    share the run out over idle agents on REDIS (redis://HOST:6379),
+                         or 'local': start redis-server and --agents agents here
+      --agents N         how many agents share the run (needs --cluster)
+      --agents-timeout T how long to wait for N idle agents (default 10s)
+
 Usage: deno task stress compare BEFORE.json AFTER.json [--threshold "p99<+10%"]...
   prints both runs side by side; thresholds with a signed % are a regression gate.
 
@@ -111,6 +117,18 @@ export interface StressArgs {
   outputs: StressOutputs;
   /** The file of request templates (`--requests-file` or `--har`), read by the CLI. */
   templates: TemplatesFile | undefined;
+  /** A distributed run (`--cluster`, `--agents`, `--agents-timeout`). */
+  cluster: ClusterArgs | undefined;
+}
+
+/** Where and over how many agents a distributed run goes. */
+export interface ClusterArgs {
+  /** A `redis://` or `rediss://` URL, or `"local"` (start Redis and the agents here). */
+  redis: string;
+  /** How many agents share the run. */
+  agents: number;
+  /** How long to wait for them, in ms (`undefined`: the coordinator's default, 10 s). */
+  agentsTimeoutMs: number | undefined;
 }
 
 /** Where the request templates come from. */
@@ -186,6 +204,9 @@ interface ParsedFlags {
   html?: string;
   csv?: string;
   "hdr-log"?: string;
+  cluster?: string;
+  agents?: string;
+  "agents-timeout"?: string;
 }
 
 /**
@@ -243,6 +264,9 @@ const STRING_FLAGS = [
   "html",
   "csv",
   "hdr-log",
+  "cluster",
+  "agents",
+  "agents-timeout",
 ];
 
 /** `--body ""` as `--body=`: parseArgs would take the empty value for the URL. */
@@ -381,6 +405,7 @@ export function parseStressArgs(args: string[]): StressArgs {
       throw error;
     }
   }
+  const cluster = clusterOf(flags, ownTarget);
   return {
     options,
     ownTarget,
@@ -397,6 +422,49 @@ export function parseStressArgs(args: string[]): StressArgs {
       format: flags.har === undefined ? "jsonl" : "har",
       cookies: flags["har-cookies"],
     },
+    cluster,
+  };
+}
+
+/** `--cluster`, `--agents` and `--agents-timeout`: all or nothing, checked before any traffic. */
+function clusterOf(flags: ParsedFlags, ownTarget: boolean): ClusterArgs | undefined {
+  if (flags.cluster === undefined) {
+    for (const name of ["agents", "agents-timeout"] as const) {
+      if (flags[name] !== undefined) {
+        throw new UsageError(`Cannot parse '--${name}' as it needs '--cluster'`);
+      }
+    }
+    return undefined;
+  }
+  const redis = flags.cluster;
+  if (redis !== "local") {
+    let url: URL | undefined;
+    try {
+      url = new URL(redis);
+    } catch {
+      // reported below
+    }
+    if (url === undefined || !["redis:", "rediss:"].includes(url.protocol) || url.hostname === "") {
+      throw new UsageError(
+        `Cannot parse '--cluster' as a redis://HOST:PORT URL or 'local': received '${redis}'`,
+      );
+    }
+    if (ownTarget) {
+      // The built-in target listens on this machine's loopback, which remote agents cannot reach.
+      throw new UsageError(
+        "Cannot parse '--cluster' as agents on other machines need a URL to stress: received none",
+      );
+    }
+  }
+  if (flags.agents === undefined) {
+    throw new UsageError("Cannot parse '--cluster' as it needs '--agents N'");
+  }
+  return {
+    redis,
+    agents: parseNumber("--agents", flags.agents, true)!,
+    agentsTimeoutMs: flags["agents-timeout"] === undefined
+      ? undefined
+      : Math.ceil(parseDuration("--agents-timeout", flags["agents-timeout"])),
   };
 }
 

@@ -11,10 +11,20 @@
  * | ---- | ---- |
  * | 2    | bad usage: a flag, a threshold, an unreadable or unwritable file (nothing is sent) |
  * | 130  | interrupted (Ctrl+C): the partial report and files are still written |
+ * | 1    | a distributed run lost an agent (`clusterError` in the report) |
  * | 1    | no request got any response at all: the run measured nothing |
  * | 3    | a threshold failed (or `--abort-on-fail` stopped the run) |
  * | 1    | without thresholds: some request failed or went unanswered (unless `--accept-failures`) |
  * | 0    | otherwise: with thresholds, they alone judge the run |
+ *
+ * Distributed runs (`--cluster redis://HOST:6379 --agents N`, or `--cluster local`) load
+ * the coordinator (BullMQ, ioredis) only then, by a dynamic import, so that a plain run
+ * downloads nothing but deno-std. Permissions: `deno task stress` grants `--allow-run`
+ * only so that a `--cluster` run can start this script again with exactly what it needs
+ * (net to loopback, the Redis host:port and the target's host; `--allow-env` and
+ * `--allow-sys=hostname` for ioredis; with `local` also run of `redis-server` and `deno`
+ * and write to the temporary folder); a run without `--cluster` revokes run permission
+ * at once, so it keeps exactly the grants it had before.
  *
  * @module
  */
@@ -28,6 +38,7 @@ import {
   type StressSecond,
 } from "./stress.ts";
 import {
+  type ClusterArgs,
   type CompareArgs,
   parseCompareArgs,
   parseStressArgs,
@@ -37,7 +48,7 @@ import {
   USAGE,
   UsageError,
 } from "./_stress_args.ts";
-import { formatCount, formatProgress, formatReport } from "./_stress_format.ts";
+import { formatCount, formatMs, formatProgress, formatReport } from "./_stress_format.ts";
 import { DEFAULT_DURATION_MS, normalizeStressOptions } from "./_stress_options.ts";
 import { parseHar, parseRequestsFile, type RequestTemplate } from "./_request_templates.ts";
 import { interruptHandler } from "./_stress_interrupt.ts";
@@ -277,18 +288,117 @@ class AbortWatch {
   }
 }
 
+/** Set in the environment of the child that a `--cluster` run starts with exact grants. */
+const CHILD_ENV = "TANDEM_STRESS_CLI_CHILD";
+const LOOPBACK = ["127.0.0.1", "localhost", "[::1]"];
+
+/** Gives up run permission (granted only for `--cluster`'s relaunch) when it is not needed. */
+function revokeRun(): void {
+  if (Deno.permissions.querySync({ name: "run" }).state === "granted") {
+    Deno.permissions.revokeSync({ name: "run" });
+  }
+}
+
+/** Tandem's own folder `name` as a path, when this module is a local file. */
+function ownFolder(name: string): string | undefined {
+  const url = new URL(`../${name}/`, import.meta.url);
+  return url.protocol === "file:" ? url.pathname : undefined;
+}
+
+/**
+ * Starts this script again with exactly the grants a `--cluster` run needs (see the
+ * module doc); resolves to its exit code. SIGINT and SIGTERM are passed on (a terminal's
+ * Ctrl+C reaches both: the child takes a second one within 1 s as the same one).
+ */
+async function relaunch(parsed: StressArgs, cluster: ClusterArgs, args: string[]): Promise<number> {
+  const net = [...LOOPBACK];
+  if (cluster.redis !== "local") {
+    const url = new URL(cluster.redis);
+    net.push(`${url.hostname}:${url.port === "" ? "6379" : url.port}`);
+  }
+  if (!parsed.ownTarget && parsed.options.url !== "") {
+    net.push(new URL(String(parsed.options.url)).hostname);
+  }
+  const read = ["servers", "sync", "cluster"].map(ownFolder).filter((f) => f !== undefined);
+  read.push(...[parsed.bodyFile, parsed.templates?.file].filter((f) => f !== undefined));
+  const write = Object.values(parsed.outputs).filter((f) => f !== undefined);
+  const flags = ["run", "--no-prompt", `--allow-net=${[...new Set(net)].join(",")}`];
+  flags.push("--allow-env", "--allow-sys=hostname");
+  if (cluster.redis === "local") {
+    // redis-server and the agents (this deno); Redis's folder is a new one in the temporary folder.
+    flags.push(`--allow-run=redis-server,${Deno.execPath()}`);
+    write.push(tempFolder());
+  }
+  if (read.length > 0) flags.push(`--allow-read=${read.join(",")}`);
+  if (write.length > 0) flags.push(`--allow-write=${write.join(",")}`);
+  const config = new URL("../deno.json", import.meta.url);
+  if (config.protocol === "file:") {
+    try {
+      Deno.statSync(config);
+      flags.push(`--config=${config.pathname}`);
+    } catch {
+      // installed from a registry: the import map comes with the package
+    }
+  }
+  // Preloaded so that BullMQ is in the start-up graph: a dynamic import alone resolved it to
+  // a peer-dependency copy ('bullmq/6.7.0_1') that Deno 2.9.6 had not installed.
+  flags.push(`--preload=${new URL("./_stress_cluster.ts", import.meta.url).href}`);
+  flags.push(import.meta.url, ...args);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: flags,
+    env: { [CHILD_ENV]: "1" },
+  }).spawn();
+  const forward = (signal: Deno.Signal) => () => {
+    try {
+      child.kill(signal);
+    } catch {
+      // already gone
+    }
+  };
+  const onInt = forward("SIGINT"), onTerm = forward("SIGTERM");
+  Deno.addSignalListener("SIGINT", onInt);
+  Deno.addSignalListener("SIGTERM", onTerm);
+  try {
+    return (await child.status).code;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onInt);
+    Deno.removeSignalListener("SIGTERM", onTerm);
+  }
+}
+
+/** `TMPDIR` when readable without asking, else `/tmp` (where `Deno.makeTempDir` goes then). */
+function tempFolder(): string {
+  const env = Deno.permissions.querySync({ name: "env", variable: "TMPDIR" }).state;
+  return (env === "granted" ? Deno.env.get("TMPDIR") : undefined) || "/tmp";
+}
+
+/** Whether this is the child a `--cluster` run started (it always has `--allow-env`). */
+function isChild(): boolean {
+  const env = Deno.permissions.querySync({ name: "env", variable: CHILD_ENV }).state;
+  return env === "granted" && Deno.env.get(CHILD_ENV) !== undefined;
+}
+
 async function main(args: string[]): Promise<number> {
-  if (args[0] === "compare") return await compareMain(args.slice(1));
+  if (args[0] === "compare") {
+    revokeRun();
+    return await compareMain(args.slice(1));
+  }
   let parsed: StressArgs;
   try {
     parsed = parseStressArgs(args);
   } catch (error) {
+    revokeRun();
     if (error instanceof UsageError) return usageFailure(error.message);
     throw error;
   }
   if (parsed.help) {
+    revokeRun();
     console.log(USAGE);
     return 0;
+  }
+  if (parsed.cluster === undefined) revokeRun();
+  else if (Deno.permissions.querySync({ name: "run" }).state === "granted" && !isChild()) {
+    return await relaunch(parsed, parsed.cluster, args);
   }
   const { options, thresholds, outputs } = parsed;
   let files: OpenOutputs;
@@ -388,10 +498,19 @@ async function run(parsed: StressArgs, files: OpenOutputs, grants: Grants): Prom
       onProgress,
       onSecond: (second, latency, serviceTime) => seconds.add(second, latency, serviceTime),
     };
-    report = await runStress(options, control);
+    report = parsed.cluster
+      ? await runCluster(parsed.cluster, options, controller.signal, onProgress, json)
+      : await runStress(options, control);
     await seconds.flush(Date.parse(report.startTime));
   } catch (error) {
     if (tty) writeErr("\r\x1b[K");
+    if (error instanceof UsageError) {
+      if (controller.signal.aborted) {
+        writeErr(`stress: interrupted before the run started\n`);
+        return 130;
+      }
+      return usageFailure(error.message);
+    }
     if (
       error instanceof TypeError || error instanceof RangeError ||
       error instanceof Deno.errors.NotCapable
@@ -457,6 +576,8 @@ async function run(parsed: StressArgs, files: OpenOutputs, grants: Grants): Prom
       text = text.replace("Stopped early (Ctrl+C)", "Stopped early (--abort-on-fail)");
     }
     console.log(text);
+    const agents = (report as ClusterReport).agents;
+    if (agents !== undefined) console.log(formatAgents(agents));
     if (results.length > 0) {
       console.log(
         ["", "Thresholds", ...formatThresholdResults(results).map((l) => `  ${l}`)].join("\n"),
@@ -473,6 +594,11 @@ async function run(parsed: StressArgs, files: OpenOutputs, grants: Grants): Prom
     writeErr(
       `stress: stopped early as ${names} can no longer pass (--abort-on-fail)\n`,
     );
+  }
+  const clusterError = (report as ClusterReport).clusterError;
+  if (clusterError !== undefined && !report.cancelled) {
+    writeErr(`stress: ${clusterError} (exit code 1)\n`);
+    return 1;
   }
   const code = exitCode(report, {
     acceptFailures: parsed.acceptFailures,
@@ -491,6 +617,84 @@ async function run(parsed: StressArgs, files: OpenOutputs, grants: Grants): Prom
     }
   }
   return code;
+}
+
+/** The parts of a distributed run's report the CLI reads (typed here: no static import). */
+interface ClusterReport extends StressReport {
+  agents?: {
+    id: string;
+    host: string;
+    requests: number;
+    successes: number;
+    failures: number;
+    rps: number;
+    latencyMs: { p99: number };
+    lost: boolean;
+    lostReason?: string;
+  }[];
+  clusterError?: string;
+}
+
+/**
+ * Runs `options` over the agents of `cluster`, loading the coordinator (BullMQ) only now.
+ * Anything thrown before a report (Redis not answering, too few agents, an option not
+ * shared out, an agent refusing its target) is bad input: a `UsageError`, exit 2.
+ */
+async function runCluster(
+  cluster: ClusterArgs,
+  options: StressOptions,
+  signal: AbortSignal,
+  onProgress: (progress: StressProgress) => void,
+  json: boolean,
+): Promise<StressReport> {
+  const { runClusterStress, startLocalCluster } = await import("./_stress_cluster.ts");
+  let local: AsyncDisposable | undefined;
+  let redis = cluster.redis;
+  try {
+    if (redis === "local") {
+      const started = await startLocalCluster(cluster.agents);
+      local = started;
+      redis = started.redis;
+      if (!json) {
+        console.log(`Started redis-server at ${redis} and ${cluster.agents} local agents.`);
+      }
+    }
+    return await runClusterStress(options, {
+      redis,
+      agents: cluster.agents,
+      agentsTimeoutMs: cluster.agentsTimeoutMs,
+      signal,
+      onProgress,
+    });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) throw error;
+    throw new UsageError((error as Error).message ?? String(error));
+  } finally {
+    await local?.[Symbol.asyncDispose]();
+  }
+}
+
+/** One line per agent of a distributed run, under the report. */
+function formatAgents(agents: NonNullable<ClusterReport["agents"]>): string {
+  const rows = [["agent", "host", "requests", "successes", "failures", "rps", "p99 ms", "lost"]];
+  for (const a of agents) {
+    rows.push([
+      a.id.slice(0, 8),
+      a.host,
+      formatCount(a.requests),
+      formatCount(a.successes),
+      formatCount(a.failures),
+      formatCount(a.rps),
+      a.successes > 0 ? formatMs(a.latencyMs.p99) : "-",
+      a.lost ? `yes${a.lostReason ? ` (${a.lostReason})` : ""}` : "no",
+    ]);
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const lines = rows.map((r) =>
+    "  " + r.map((cell, i) => i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))
+      .join("  ").trimEnd()
+  );
+  return ["", "Agents", ...lines].join("\n");
 }
 
 /** How long the run will last, for the progress bar, or `undefined` for a count of requests. */

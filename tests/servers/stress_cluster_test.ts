@@ -2,9 +2,10 @@
 // `deno task stress-agent` starts its child: least permissions), a loopback target.
 
 import { assert, assertEquals, assertRejects } from "@std/assert";
-import { redisTest } from "../cluster/_helpers.ts";
+import { HAVE_REDIS, redisTest } from "../cluster/_helpers.ts";
 import type { LocalRedis } from "../../cluster/_redis_server.ts";
 import {
+  type ClusterStressReport,
   decodeHistogramCounts,
   planShards,
   runClusterStress,
@@ -258,3 +259,124 @@ Deno.test("decodeHistogramCounts() reads back what encodeHistogram() wrote", asy
   const counts = await decodeHistogramCounts(await encodeHistogram(h.data()));
   assertEquals([...counts], [...h.counts]);
 });
+
+// `deno task stress --cluster`: the CLI with the task's own flags (it starts itself again
+// with the grants a distributed run needs).
+const STRESS_TASK = [
+  "run",
+  "--allow-net=127.0.0.1,localhost,[::1]",
+  "--allow-read=servers,sync",
+  "--allow-run",
+  "servers/stress_cli.ts",
+];
+
+async function stressCli(
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [...STRESS_TASK, ...args],
+    cwd: new URL("../../", import.meta.url),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const decoder = new TextDecoder();
+  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
+
+Deno.test({
+  name: "deno task stress --cluster local --agents 2 merges two agents into the JSON report",
+  async fn() {
+    if (!HAVE_REDIS) return; // the skip is announced once by the helpers
+    const target = countingTarget();
+    const out = await Deno.makeTempFile({ suffix: ".json" });
+    try {
+      const { code, stdout, stderr } = await stressCli([
+        target.url,
+        "--cluster",
+        "local",
+        "--agents",
+        "2",
+        "-n",
+        "2000",
+        "-c",
+        "4",
+        "-w",
+        "1",
+        "--json",
+        "--out",
+        out,
+      ]);
+      assertEquals(code, 0, stderr);
+      const report = JSON.parse(stdout) as ClusterStressReport;
+      assertEquals(JSON.parse(await Deno.readTextFile(out)), report);
+      assertEquals(report.agents.length, 2);
+      const sum = (key: "requests" | "successes" | "failures") =>
+        report.agents.reduce((total, a) => total + a[key], 0);
+      assertEquals(report.requests, 2_000);
+      assertEquals(sum("requests"), report.requests);
+      assertEquals(sum("successes"), report.successes);
+      assertEquals(sum("failures"), Object.values(report.failures).reduce((a, b) => a + b, 0));
+      assertEquals(target.count(), 2_000);
+      assert(report.agents.every((a) => !a.lost), stdout);
+    } finally {
+      await Deno.remove(out);
+      await target.server.shutdown();
+    }
+  },
+});
+
+Deno.test("deno task stress --cluster local --agents 0 is bad usage naming it, nothing sent", async () => {
+  const target = countingTarget();
+  try {
+    const { code, stdout, stderr } = await stressCli([
+      target.url,
+      "--cluster",
+      "local",
+      "--agents",
+      "0",
+      "-n",
+      "10",
+    ]);
+    assertEquals(code, 2, stderr);
+    assertEquals(stdout, "");
+    assertEquals(
+      stderr.split("\n")[0],
+      "stress: Cannot parse '--agents' as a positive integer: received '0'",
+    );
+    assertEquals(target.count(), 0);
+  } finally {
+    await target.server.shutdown();
+  }
+});
+
+redisTest(
+  "deno task stress --agents 2 with one idle agent exits 2 with one line, nothing sent",
+  async (redis) => {
+    const target = countingTarget();
+    try {
+      await withAgents(redis, 1, async () => {
+        const { code, stdout, stderr } = await stressCli([
+          target.url,
+          "--cluster",
+          redis.url,
+          "--agents",
+          "2",
+          "--agents-timeout",
+          "1s",
+          "-n",
+          "10",
+        ]);
+        assertEquals(code, 2, stderr);
+        assertEquals(stdout, "");
+        const [line] = stderr.split("\n");
+        assert(line.startsWith("stress: Cannot run stress on the cluster as "), stderr);
+        assert(/\b1\b/.test(line), line);
+        assertEquals(target.count(), 0);
+      });
+    } finally {
+      await target.server.shutdown();
+    }
+  },
+);
