@@ -61,15 +61,6 @@ export type StressRunner = (
 
 /**
  * Options of {@linkcode serveGui}.
- *
- * @example Tighter caps on a free port
- * ```ts
- * import { serveGui } from "@tandem/tandem/gui-web";
- * import { assertMatch } from "@std/assert";
- *
- * await using gui = serveGui({ port: 0, maxRequests: 10_000, maxConcurrency: 64 });
- * assertMatch(gui.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
- * ```
  */
 export interface ServeGuiOptions {
   /**
@@ -155,15 +146,6 @@ export interface ServeGuiOptions {
 
 /**
  * Counts of the server's runs and open event streams.
- *
- * @example A new server has nothing running
- * ```ts
- * import { serveGui } from "@tandem/tandem/gui-web";
- * import { assertEquals } from "@std/assert";
- *
- * await using gui = serveGui({ port: 0 });
- * assertEquals(gui.stats, { runs: 0, activeRuns: 0, watchers: 0 });
- * ```
  */
 export interface GuiStats {
   /** Runs kept, running or ended. */
@@ -198,7 +180,18 @@ export interface GuiServer extends AsyncDisposable {
   readonly url: string;
   /** Resolves once the server has stopped. */
   readonly finished: Promise<void>;
-  /** Counts of runs and watchers. */
+  /**
+   * Counts of runs and watchers.
+   *
+   * @example A new server has nothing running
+   * ```ts
+   * import { serveGui } from "@tandem/tandem/gui-web";
+   * import { assertEquals } from "@std/assert";
+   *
+   * await using gui = serveGui({ port: 0 });
+   * assertEquals(gui.stats, { runs: 0, activeRuns: 0, watchers: 0 });
+   * ```
+   */
   readonly stats: GuiStats;
   /**
    * Cancels every run, sends each watcher its final event, answers a body still being

@@ -27,15 +27,6 @@ export type SettledResult<T> =
 
 /**
  * Options of {@linkcode asCompleted}.
- *
- * @example Bound the wait
- * ```ts
- * import { asCompleted, type AsCompletedOptions } from "@tandem/tandem/pool";
- * import { assertEquals } from "@std/assert";
- *
- * const options: AsCompletedOptions = { timeout: 1_000 };
- * assertEquals(await Array.fromAsync(asCompleted([1, 2], options)), [1, 2]);
- * ```
  */
 export interface AsCompletedOptions {
   /** Aborting throws the signal's reason from the iterator. */
@@ -57,16 +48,6 @@ export interface AsCompletedOptions {
 
 /**
  * Options of {@linkcode asCompleted} with `settled: true`.
- *
- * @example Ask for records
- * ```ts
- * import { asCompleted, type AsCompletedSettledOptions } from "@tandem/tandem/pool";
- * import { assertEquals } from "@std/assert";
- *
- * const options: AsCompletedSettledOptions = { settled: true };
- * const [record] = await Array.fromAsync(asCompleted([Promise.reject(new Error("x"))], options));
- * assertEquals(record.status, "rejected");
- * ```
  */
 export interface AsCompletedSettledOptions extends AsCompletedOptions {
   /** Yield settled records. */

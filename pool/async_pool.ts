@@ -1,6 +1,6 @@
 /**
  * {@linkcode AsyncPool}: an in-thread executor for I/O-bound work with a
- * concurrency limit (the seed's `ThreadPoolExecutor(max_workers=30)` for HTTP
+ * concurrency limit (Python's `ThreadPoolExecutor(max_workers=30)` for HTTP
  * calls), with the interface of the worker pools.
  *
  * @module
@@ -16,16 +16,6 @@ import type { MapOptions, ShutdownOptions, SubmitOptions, TaskFunction } from ".
 
 /**
  * Options of an {@linkcode AsyncPool}.
- *
- * @example Limit concurrency
- * ```ts
- * import { AsyncPool, type AsyncPoolOptions } from "@tandem/tandem/pool";
- * import { assertEquals } from "@std/assert";
- *
- * const options: AsyncPoolOptions = { concurrency: 30, taskTimeout: 10_000 };
- * await using pool = new AsyncPool(options);
- * assertEquals(pool.stats.concurrency, 30);
- * ```
  */
 export interface AsyncPoolOptions {
   /**
@@ -117,16 +107,6 @@ class AbortTaskSignal extends TaskSignal {
 
 /**
  * A snapshot of an `AsyncPool`'s counters.
- *
- * @example Read the counters
- * ```ts
- * import { AsyncPool } from "@tandem/tandem/pool";
- * import { assertEquals } from "@std/assert";
- *
- * await using pool = new AsyncPool({ concurrency: 2 });
- * await pool.submit(() => 1, []);
- * assertEquals(pool.stats.completed, 1);
- * ```
  */
 export interface AsyncPoolStats {
   /** The concurrency limit. */
@@ -292,6 +272,16 @@ export class AsyncPool implements AsyncDisposable {
 
   /**
    * A snapshot of the pool's counters.
+   *
+   * @example Read the counters
+   * ```ts
+   * import { AsyncPool } from "@tandem/tandem/pool";
+   * import { assertEquals } from "@std/assert";
+   *
+   * await using pool = new AsyncPool({ concurrency: 2 });
+   * await pool.submit(() => 1, []);
+   * assertEquals(pool.stats.completed, 1);
+   * ```
    *
    * @returns The counters.
    */

@@ -83,6 +83,18 @@ export abstract class PoolExecutor<M = Record<string, TaskFunction>> implements 
   /**
    * A snapshot of the pool's counters; `workers` is 0 once every worker ended.
    *
+   * @example Check that every worker ended
+   * ```ts
+   * import { WorkerPool } from "@tandem/tandem/pool";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const pool = new WorkerPool({ size: 1 });
+   * await pool.submit(() => 1, []);
+   * await pool.shutdown();
+   * const { completed, workers } = pool.stats;
+   * assertEquals([completed, workers], [1, 0]);
+   * ```
+   *
    * @returns The counters.
    */
   get stats(): PoolStats {
@@ -107,6 +119,16 @@ export abstract class PoolExecutor<M = Record<string, TaskFunction>> implements 
   /**
    * Runs a self-contained function in a worker (sent as source, so it must not
    * use variables from outside its body).
+   *
+   * @example Give a task a deadline
+   * ```ts
+   * import { WorkerPool } from "@tandem/tandem/pool";
+   * import { assertEquals } from "@std/assert";
+   *
+   * await using pool = new WorkerPool({ size: 1 });
+   * const options = { timeout: 5_000, signal: AbortSignal.timeout(10_000) };
+   * assertEquals(await pool.submit((x: number) => x + 1, [1], options), 2);
+   * ```
    *
    * @param fn The function.
    * @param args Its arguments.
@@ -147,6 +169,18 @@ export abstract class PoolExecutor<M = Record<string, TaskFunction>> implements 
   /**
    * Maps every input through a self-contained function.
    *
+   * @example Batch inputs
+   * ```ts
+   * import { WorkerPool } from "@tandem/tandem/pool";
+   * import { assertEquals } from "@std/assert";
+   *
+   * await using pool = new WorkerPool({ size: 2 });
+   * const out = await Array.fromAsync(
+   *   pool.map((x: number) => -x, [1, 2, 3], { chunkSize: 2, ordered: true }),
+   * );
+   * assertEquals(out, [-1, -2, -3]);
+   * ```
+   *
    * @param fn The function.
    * @param inputs An iterable or async iterable of inputs.
    * @param options `ordered`, `chunkSize`, `signal`.
@@ -179,6 +213,17 @@ export abstract class PoolExecutor<M = Record<string, TaskFunction>> implements 
   /**
    * Shuts the pool down: `submit` rejects from now on; waits for the tasks (up to
    * `timeout`), then ends every worker. Always settles in bounded time.
+   *
+   * @example Shut down, waiting at most 5 s
+   * ```ts
+   * import { WorkerPool } from "@tandem/tandem/pool";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const pool = new WorkerPool({ size: 1 });
+   * pool.submit(() => 1, []);
+   * await pool.shutdown({ wait: true, cancelPending: false, timeout: 5_000 });
+   * assertEquals(pool.stats.workers, 0);
+   * ```
    *
    * @param options `wait`, `cancelPending`, `timeout`.
    * @returns A promise that resolves once every worker ended.

@@ -43,7 +43,12 @@ import type { ProcessPoolOptions, TaskFunction } from "./types.ts";
  * import { ProcessPool } from "@tandem/tandem/pool";
  * import { assertEquals } from "@std/assert";
  *
- * await using pool = new ProcessPool({ size: 1 });
+ * // May reach only 127.0.0.1:8080, with a heap of at most 128 MiB.
+ * await using pool = new ProcessPool({
+ *   size: 1,
+ *   permissions: { net: ["127.0.0.1:8080"] },
+ *   maxMemoryMb: 128,
+ * });
  * assertEquals(await pool.submit((x: number) => x * 2, [21]), 42);
  * ```
  */

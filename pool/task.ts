@@ -7,18 +7,6 @@
 
 /**
  * Where a task is in its life.
- *
- * @example Read a task state
- * ```ts
- * import { WorkerPool, type TaskState } from "@tandem/tandem/pool";
- * import { assertEquals } from "@std/assert";
- *
- * await using pool = new WorkerPool({ size: 1 });
- * const task = pool.submit(() => 1, []);
- * await task;
- * const state: TaskState = task.state;
- * assertEquals(state, "fulfilled");
- * ```
  */
 export type TaskState = "queued" | "running" | "fulfilled" | "rejected" | "cancelled";
 
@@ -89,6 +77,17 @@ export class Task<T> implements PromiseLike<T> {
   /**
    * The state: `"queued"`, `"running"`, `"fulfilled"`, `"rejected"` or
    * `"cancelled"`.
+   *
+   * @example Read a task state
+   * ```ts
+   * import { WorkerPool } from "@tandem/tandem/pool";
+   * import { assertEquals } from "@std/assert";
+   *
+   * await using pool = new WorkerPool({ size: 1 });
+   * const task = pool.submit(() => 1, []);
+   * await task;
+   * assertEquals(task.state, "fulfilled");
+   * ```
    *
    * @returns The current state.
    */

@@ -88,18 +88,6 @@ export class TaskSignal {
 /**
  * What a running task knows about itself. A task gets it by calling
  * {@linkcode getTaskContext} while it runs (at its start is best).
- *
- * @example Read the context in a task
- * ```ts
- * import { getTaskContext, type TaskContext } from "@tandem/tandem/pool";
- * import { assertEquals } from "@std/assert";
- *
- * export function work(): number {
- *   const ctx: TaskContext | undefined = getTaskContext();
- *   return ctx?.id ?? 0;
- * }
- * assertEquals(work(), 0); // no context outside a pool
- * ```
  */
 export interface TaskContext {
   /** The task id (equals the `id` of its `Task` in the main thread). */

@@ -88,16 +88,6 @@ export type TaskInput<M, K extends keyof M> = TaskArgs<M, K> extends [infer A, .
 
 /**
  * Options of `WorkerPool` and `ProcessPool`.
- *
- * @example Configure a pool
- * ```ts
- * import { WorkerPool, type PoolOptions } from "@tandem/tandem/pool";
- * import { assertEquals } from "@std/assert";
- *
- * const options: PoolOptions = { size: 2, taskTimeout: 10_000, maxQueue: 1_000 };
- * await using pool = new WorkerPool(options);
- * assertEquals(pool.size, 2);
- * ```
  */
 export interface PoolOptions {
   /**
@@ -172,39 +162,27 @@ export interface PoolOptions {
 
 /**
  * Options of one `submit`.
- *
- * @example Give a task a deadline
- * ```ts
- * import { WorkerPool, type SubmitOptions } from "@tandem/tandem/pool";
- * import { assertEquals } from "@std/assert";
- *
- * await using pool = new WorkerPool({ size: 1 });
- * const options: SubmitOptions = { timeout: 5_000, signal: AbortSignal.timeout(10_000) };
- * assertEquals(await pool.submit((x: number) => x + 1, [1], options), 2);
- * ```
  */
 export interface SubmitOptions {
   /** Aborting cancels the task. */
   signal?: AbortSignal;
-  /** Milliseconds the task may run once it starts in a worker; then it rejects with a `TimeoutError`. */
+  /**
+   * Milliseconds the task may run once it starts in a worker; then it rejects with a
+   * `TimeoutError`.
+   *
+   * @default {the pool's taskTimeout}
+   */
   timeout?: number;
-  /** Objects in the arguments to transfer instead of copy (e.g. `ArrayBuffer`s). */
+  /**
+   * Objects in the arguments to transfer instead of copy (e.g. `ArrayBuffer`s).
+   *
+   * @default {[]}
+   */
   transfer?: Transferable[];
 }
 
 /**
  * Options of `map`.
- *
- * @example Batch inputs
- * ```ts
- * import { WorkerPool, type MapOptions } from "@tandem/tandem/pool";
- * import { assertEquals } from "@std/assert";
- *
- * await using pool = new WorkerPool({ size: 2 });
- * const options: MapOptions = { chunkSize: 2, ordered: true };
- * const out = await Array.fromAsync(pool.map((x: number) => -x, [1, 2, 3], options));
- * assertEquals(out, [-1, -2, -3]);
- * ```
  */
 export interface MapOptions {
   /**
@@ -225,17 +203,6 @@ export interface MapOptions {
 
 /**
  * Options of `shutdown`.
- *
- * @example Shut down, waiting at most 5 s
- * ```ts
- * import { WorkerPool } from "@tandem/tandem/pool";
- * import { assertEquals } from "@std/assert";
- *
- * const pool = new WorkerPool({ size: 1 });
- * pool.submit(() => 1, []);
- * await pool.shutdown({ wait: true, cancelPending: false, timeout: 5_000 });
- * assertEquals(pool.stats.workers, 0);
- * ```
  */
 export interface ShutdownOptions {
   /**
@@ -261,18 +228,6 @@ export interface ShutdownOptions {
 
 /**
  * A snapshot of a pool's counters.
- *
- * @example Check that every worker ended
- * ```ts
- * import { WorkerPool } from "@tandem/tandem/pool";
- * import { assertEquals } from "@std/assert";
- *
- * const pool = new WorkerPool({ size: 1 });
- * await pool.submit(() => 1, []);
- * await pool.shutdown();
- * const { completed, workers } = pool.stats;
- * assertEquals([completed, workers], [1, 0]);
- * ```
  */
 export interface PoolStats {
   /** The configured number of workers. */
@@ -297,29 +252,11 @@ export interface PoolStats {
 
 /**
  * A permission: `true` for all, or a list of allowed values (paths, hosts, names).
- *
- * @example Allow a list or everything
- * ```ts
- * import type { PermissionValue } from "@tandem/tandem/pool";
- * import { assertEquals } from "@std/assert";
- *
- * const hosts: PermissionValue = ["127.0.0.1:8080"];
- * assertEquals(Array.isArray(hosts), true);
- * ```
  */
 export type PermissionValue = boolean | string[];
 
 /**
  * Deno permissions of a `ProcessPool`'s workers, mapped to `--allow-*` flags.
- *
- * @example A sandbox that may only reach one host
- * ```ts
- * import type { ProcessPermissions } from "@tandem/tandem/pool";
- * import { assertEquals } from "@std/assert";
- *
- * const permissions: ProcessPermissions = { net: ["127.0.0.1:8080"], env: false };
- * assertEquals(permissions.net, ["127.0.0.1:8080"]);
- * ```
  */
 export interface ProcessPermissions {
   /** `--allow-read` (loading the task module and its imports needs none). */
@@ -342,16 +279,6 @@ export interface ProcessPermissions {
 
 /**
  * Options of a {@linkcode ProcessPool}.
- *
- * @example Cap memory and grant permissions
- * ```ts
- * import { ProcessPool, type ProcessPoolOptions } from "@tandem/tandem/pool";
- * import { assertEquals } from "@std/assert";
- *
- * const options: ProcessPoolOptions = { size: 1, maxMemoryMb: 128, permissions: {} };
- * await using pool = new ProcessPool(options);
- * assertEquals(pool.size, 1);
- * ```
  */
 export interface ProcessPoolOptions extends PoolOptions {
   /**
@@ -361,8 +288,15 @@ export interface ProcessPoolOptions extends PoolOptions {
    * @default {{}}
    */
   permissions?: ProcessPermissions;
-  /** Heap cap of each worker in MiB (`--v8-flags=--max-old-space-size`). */
+  /**
+   * Heap cap of each worker in MiB (`--v8-flags=--max-old-space-size`), at least 8.
+   * Without it, each worker has V8's own limit.
+   */
   maxMemoryMb?: number;
-  /** Extra arguments for `deno run` (before the script), e.g. `["--no-config"]`. */
+  /**
+   * Extra arguments for `deno run` (before the script), e.g. `["--no-config"]`.
+   *
+   * @default {[]}
+   */
   denoArgs?: string[];
 }

@@ -23,16 +23,6 @@ export type ReturnWhen = "FIRST_COMPLETED" | "FIRST_EXCEPTION" | "ALL_COMPLETED"
 
 /**
  * Options of {@linkcode wait}.
- *
- * @example Wait at most 1 s
- * ```ts
- * import { wait, type WaitOptions } from "@tandem/tandem/pool";
- * import { assertEquals } from "@std/assert";
- *
- * const options: WaitOptions = { timeout: 1_000 };
- * const { pending } = await wait([Promise.resolve(1)], options);
- * assertEquals(pending.size, 0);
- * ```
  */
 export interface WaitOptions {
   /**
@@ -54,16 +44,6 @@ export interface WaitOptions {
 
 /**
  * The result of {@linkcode wait}: the given promises or tasks, split.
- *
- * @example Split done and pending
- * ```ts
- * import { wait, type WaitResult } from "@tandem/tandem/pool";
- * import { assertEquals } from "@std/assert";
- *
- * const one = Promise.resolve(1);
- * const result: WaitResult<Promise<number>> = await wait([one]);
- * assertEquals([...result.done], [one]);
- * ```
  */
 export interface WaitResult<P> {
   /** Those that settled. */

@@ -15,15 +15,6 @@ const IDLE_MESSAGE = new TextEncoder().encode("idle timeout\n");
 /**
  * Why a connection ended: `"eof"` (the client closed), `"error"` (reset, broken pipe),
  * `"idle"` (the idle timeout) or `"shutdown"` (the server stopped).
- *
- * @example Only the unexpected ends
- * ```ts
- * import type { EchoCloseReason } from "@tandem/tandem/servers";
- * import { assertEquals } from "@std/assert";
- *
- * const reasons: EchoCloseReason[] = ["eof", "error", "idle", "shutdown"];
- * assertEquals(reasons.filter((r) => r === "error" || r === "idle"), ["error", "idle"]);
- * ```
  */
 export type EchoCloseReason = "eof" | "error" | "idle" | "shutdown";
 

@@ -65,18 +65,6 @@ export const ECHO_BUSY_MESSAGE = "too many connections\n";
 
 /**
  * A connection as reported to {@linkcode EchoServerOptions.onConnect}.
- *
- * @example Count the clients of each address
- * ```ts
- * import type { EchoConnectionInfo } from "@tandem/tandem/servers";
- * import { assertEquals } from "@std/assert";
- *
- * const perHost = new Map<string, number>();
- * const onConnect = ({ remoteAddr }: EchoConnectionInfo) =>
- *   perHost.set(remoteAddr.hostname, (perHost.get(remoteAddr.hostname) ?? 0) + 1);
- * onConnect({ id: 1, remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 50000 } });
- * assertEquals(perHost.get("127.0.0.1"), 1);
- * ```
  */
 export interface EchoConnectionInfo {
   /** A number unique within the server, counting from 1. */
@@ -87,22 +75,6 @@ export interface EchoConnectionInfo {
 
 /**
  * A closed connection as reported to {@linkcode EchoServerOptions.onDisconnect}.
- *
- * @example A log line
- * ```ts
- * import type { EchoDisconnectInfo } from "@tandem/tandem/servers";
- * import { assertEquals } from "@std/assert";
- *
- * const line = ({ id, reason, bytes }: EchoDisconnectInfo) => `#${id} ${reason}: ${bytes} B`;
- * const info: EchoDisconnectInfo = {
- *   id: 7,
- *   remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 50000 },
- *   bytes: 12,
- *   durationMs: 4200,
- *   reason: "eof",
- * };
- * assertEquals(line(info), "#7 eof: 12 B");
- * ```
  */
 export interface EchoDisconnectInfo extends EchoConnectionInfo {
   /** Bytes echoed back to the client. */
@@ -118,16 +90,6 @@ export interface EchoDisconnectInfo extends EchoConnectionInfo {
 
 /**
  * Options of {@linkcode serveEcho}.
- *
- * @example At most 100 clients, each closed after a minute of silence
- * ```ts
- * import { type EchoServerOptions, serveEcho } from "@tandem/tandem/servers";
- * import { assertEquals } from "@std/assert";
- *
- * const options: EchoServerOptions = { port: 0, maxConnections: 100, idleTimeout: 60_000 };
- * await using server = serveEcho(options);
- * assertEquals(server.connections, 0);
- * ```
  */
 export interface EchoServerOptions {
   /**
@@ -238,6 +200,25 @@ export interface EchoServer extends AsyncDisposable {
  * const n = await conn.read(buffer);
  * assertEquals(new TextDecoder().decode(buffer.subarray(0, n ?? 0)), "shutting down\n");
  * assertEquals(server.connections, 0);
+ * ```
+ *
+ * @example Log each connection as it closes
+ * ```ts
+ * import { type EchoDisconnectInfo, serveEcho } from "@tandem/tandem/servers";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const log: string[] = [];
+ * const closed = Promise.withResolvers<EchoDisconnectInfo>();
+ * await using server = serveEcho({
+ *   port: 0,
+ *   onConnect: ({ id, remoteAddr }) => log.push(`#${id} from ${remoteAddr.hostname}`),
+ *   onDisconnect: closed.resolve,
+ * });
+ * const conn = await Deno.connect(server.addr);
+ * conn.close();
+ * const { id, reason, bytes } = await closed.promise;
+ * assertEquals(log, ["#1 from 127.0.0.1"]);
+ * assertEquals([id, reason, bytes], [1, "eof", 0]);
  * ```
  *
  * @param options Where to listen, limits and hooks.
