@@ -397,7 +397,14 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   if (parsed.cluster === undefined) revokeRun();
-  else if (Deno.permissions.querySync({ name: "run" }).state === "granted" && !isChild()) {
+  else if (!isChild()) {
+    if (Deno.permissions.querySync({ name: "run" }).state !== "granted") {
+      // In this process BullMQ would be a dynamic import only, which Deno 2.9.6 resolved to
+      // an uninstalled peer-dependency copy: the relaunch preloads it.
+      return usageFailure(
+        "Cannot run '--cluster' as run permission is missing: run 'deno task stress' or add --allow-run (it starts itself again with the least grants)",
+      );
+    }
     return await relaunch(parsed, parsed.cluster, args);
   }
   const { options, thresholds, outputs } = parsed;
@@ -647,7 +654,11 @@ async function runCluster(
   onProgress: (progress: StressProgress) => void,
   json: boolean,
 ): Promise<StressReport> {
-  const { runClusterStress, startLocalCluster } = await import("./_stress_cluster.ts");
+  // Not a literal: Deno downloads the npm packages of literal dynamic imports with the
+  // start-up graph, and a plain run should fetch deno-std only.
+  const coordinator = "./_stress_cluster.ts";
+  const { runClusterStress, startLocalCluster } =
+    (await import(coordinator)) as typeof import("./_stress_cluster.ts");
   let local: AsyncDisposable | undefined;
   let redis = cluster.redis;
   try {
