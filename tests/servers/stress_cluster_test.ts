@@ -75,13 +75,25 @@ function agentProcess(redis: LocalRedis): AgentProcess {
 }
 
 /** A loopback target that counts the requests it answered. */
-function countingTarget(): { url: string; count: () => number; server: Deno.HttpServer } {
+function countingTarget(): {
+  url: string;
+  count: () => number;
+  server: Deno.HttpServer;
+  first: Promise<void>;
+} {
   let count = 0;
+  const first = Promise.withResolvers<void>();
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
     count++;
+    first.resolve();
     return new Response("ok");
   });
-  return { url: `http://127.0.0.1:${server.addr.port}/`, count: () => count, server };
+  return {
+    url: `http://127.0.0.1:${server.addr.port}/`,
+    count: () => count,
+    server,
+    first: first.promise,
+  };
 }
 
 async function withAgents(
@@ -374,6 +386,40 @@ redisTest(
         assert(line.startsWith("stress: Cannot run stress on the cluster as "), stderr);
         assert(/\b1\b/.test(line), line);
         assertEquals(target.count(), 0);
+      });
+    } finally {
+      await target.server.shutdown();
+    }
+  },
+);
+
+redisTest(
+  "deno task stress --cluster exits 1 naming the lost agent, its counts kept",
+  async (redis) => {
+    const target = countingTarget();
+    try {
+      await withAgents(redis, 2, async (agents) => {
+        const child = new Deno.Command(Deno.execPath(), {
+          args: [...STRESS_TASK, target.url, "--cluster", redis.url, "--agents", "2"]
+            .concat(["-d", "6s", "-c", "2", "-w", "1", "--json"]),
+          cwd: new URL("../../", import.meta.url),
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+          env: { NO_COLOR: "1" },
+        }).spawn();
+        const output = child.output();
+        // Killed once the run is under way: lost after two missed snapshots (2.5 s < 6 s).
+        await target.first;
+        agents[0].kill("SIGKILL");
+        const { code, stdout, stderr } = await output;
+        const decoder = new TextDecoder();
+        assertEquals(code, 1, decoder.decode(stderr));
+        const report = JSON.parse(decoder.decode(stdout)) as ClusterStressReport;
+        assertEquals(report.cancelled, false);
+        assert(report.clusterError?.includes("1 of 2 agents lost"), report.clusterError);
+        assertEquals(report.agents.filter((a) => a.lost).length, 1);
+        assertEquals(report.requests, report.agents[0].requests + report.agents[1].requests);
       });
     } finally {
       await target.server.shutdown();
