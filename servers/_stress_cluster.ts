@@ -19,6 +19,7 @@
 
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
+import type { RedisClient } from "../cluster/types.ts";
 import { checkInteger, integerError, received } from "../sync/_checks.ts";
 import { checkRedis, closeClient, newClient, type RedisTarget } from "../cluster/_redis.ts";
 import { Histogram, type HistogramData } from "./_histogram.ts";
@@ -58,7 +59,7 @@ const STOP_GRACE_MS = 1_000;
 /** How to reach the agents of a distributed run. */
 export interface ClusterStressOptions {
   /** The Redis server the agents use: a `redis://` URL or an ioredis client. */
-  redis: string | URL | Redis;
+  redis: string | URL | RedisClient;
   /** How many idle agents share the run. */
   agents: number;
   /**

@@ -14,6 +14,7 @@
 import { Worker } from "bullmq";
 import type { Job } from "bullmq";
 import type { Redis } from "ioredis";
+import type { RedisClient } from "../cluster/types.ts";
 import {
   checkRedis,
   closeClient,
@@ -44,7 +45,7 @@ export const LOOPBACK_TARGETS: readonly string[] = ["127.0.0.1", "localhost", "[
 /** Options of {@linkcode serveStressAgent}. */
 export interface StressAgentOptions {
   /** The Redis server: a `redis://` URL or an ioredis client (duplicated, never closed). */
-  redis: string | URL | Redis;
+  redis: string | URL | RedisClient;
   /**
    * Hosts (`host`, any port) or `host:port` pairs the agent may load.
    *
