@@ -237,3 +237,29 @@ Deno.test("stress_cli sends a body file with the method and headers given", asyn
     await Deno.remove(file);
   }
 });
+
+Deno.test("stress_cli cluster flags: bad combinations are exit 2, one line, before any traffic", async () => {
+  await using target = startRawTarget();
+  const cases: [string[], string][] = [
+    [["--agents", "2"], "stress: Cannot parse '--agents' as it needs '--cluster'"],
+    [["--cluster", "local"], "stress: Cannot parse '--cluster' as it needs '--agents N'"],
+    [
+      ["--cluster", "http://x/", "--agents", "2"],
+      "stress: Cannot parse '--cluster' as a redis://HOST:PORT URL or 'local': received 'http://x/'",
+    ],
+  ];
+  for (const [args, line] of cases) {
+    const { code, stderr } = await cli([target.url, "-n", "10", ...args]);
+    assertEquals(code, 2, stderr);
+    assertEquals(stderr.split("\n")[0], line);
+  }
+  // Agents on other machines cannot reach the built-in target on this one's loopback.
+  const own = await cli(["--cluster", "redis://10.0.0.5:6379", "--agents", "2"]);
+  assertEquals(own.code, 2, own.stderr);
+  assertStringIncludes(own.stderr, "need a URL to stress");
+  // Without --allow-run the CLI cannot start itself again with the cluster's grants.
+  const noRun = await cli([target.url, "--cluster", "local", "--agents", "2"]);
+  assertEquals(noRun.code, 2, noRun.stderr);
+  assertStringIncludes(noRun.stderr, "run permission is missing");
+  assertEquals(target.received(), 0);
+});
