@@ -72,6 +72,11 @@ export interface ClusterStressOptions {
   signal?: AbortSignal;
   /** Merged live counts, about 10 times a second. */
   onProgress?: (progress: StressProgress) => void;
+  /**
+   * Each second of the run with its merged latency histogram (µs), in order, once the
+   * run has ended (the CLI writes `--hdr-log` and judges percentile thresholds from them).
+   */
+  onSecond?: (second: StressSecond, latency: HistogramData) => void;
 }
 
 /** One agent's part of a distributed run, in its report. */
@@ -291,6 +296,8 @@ class AgentState {
 class ClusterRun {
   readonly runId = crypto.randomUUID();
   #client: Redis;
+  /** Each second's merged counts and histogram, set by `report()`. */
+  mergedSeconds = new Map<number, { completed: number; failures: number; h: Histogram }>();
   #target: RedisTarget;
   #agents = new Map<string, AgentState>();
   #settled = Promise.withResolvers<void>();
@@ -476,6 +483,7 @@ class ClusterRun {
       { cause: keyof StressFailures; reason: string; count: number }
     >();
     const perSecond = new Map<number, { completed: number; failures: number; h: Histogram }>();
+    this.mergedSeconds = perSecond;
     let requests = 0, successes = 0, inFlight = 0, bytesPerSecond = 0, durationMs = 0;
     let concurrency = 0, workers = 0, pipeline = 1;
     const agents: StressAgentReport[] = [];
@@ -697,6 +705,10 @@ export async function runClusterStress(
     clearInterval(ticker);
     await run.drain();
     const report = run.report(options, shards.map((s) => s.options), cancelled);
+    for (const second of report.timeline) {
+      const merged = run.mergedSeconds.get(second.second);
+      if (merged) cluster.onSecond?.(second, merged.h.data());
+    }
     onProgress?.(run.progress(options.requests, startPerf, report.rps));
     return report;
   } finally {

@@ -506,7 +506,11 @@ async function run(parsed: StressArgs, files: OpenOutputs, grants: Grants): Prom
       onSecond: (second, latency, serviceTime) => seconds.add(second, latency, serviceTime),
     };
     report = parsed.cluster
-      ? await runCluster(parsed.cluster, options, controller.signal, onProgress, json)
+      ? await runCluster(parsed.cluster, options, {
+        signal: controller.signal,
+        onProgress,
+        onSecond: (second, latency) => seconds.add(second, latency),
+      }, json)
       : await runStress(options, control);
     await seconds.flush(Date.parse(report.startTime));
   } catch (error) {
@@ -650,8 +654,11 @@ interface ClusterReport extends StressReport {
 async function runCluster(
   cluster: ClusterArgs,
   options: StressOptions,
-  signal: AbortSignal,
-  onProgress: (progress: StressProgress) => void,
+  control: {
+    signal: AbortSignal;
+    onProgress: (progress: StressProgress) => void;
+    onSecond: (second: StressSecond, latency: HistogramData) => void;
+  },
   json: boolean,
 ): Promise<StressReport> {
   // Not a literal: Deno downloads the npm packages of literal dynamic imports with the
@@ -674,8 +681,9 @@ async function runCluster(
       redis,
       agents: cluster.agents,
       agentsTimeoutMs: cluster.agentsTimeoutMs,
-      signal,
-      onProgress,
+      signal: control.signal,
+      onProgress: control.onProgress,
+      onSecond: control.onSecond,
     });
   } catch (error) {
     if (error instanceof Deno.errors.NotCapable) throw error;

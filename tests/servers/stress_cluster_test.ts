@@ -303,6 +303,7 @@ Deno.test({
     if (!HAVE_REDIS) return; // the skip is announced once by the helpers
     const target = countingTarget();
     const out = await Deno.makeTempFile({ suffix: ".json" });
+    const hdrLog = await Deno.makeTempFile({ suffix: ".hlog" });
     try {
       const { code, stdout, stderr } = await stressCli([
         target.url,
@@ -319,6 +320,8 @@ Deno.test({
         "--json",
         "--out",
         out,
+        "--hdr-log",
+        hdrLog,
       ]);
       assertEquals(code, 0, stderr);
       const report = JSON.parse(stdout) as ClusterStressReport;
@@ -332,7 +335,11 @@ Deno.test({
       assertEquals(sum("failures"), Object.values(report.failures).reduce((a, b) => a + b, 0));
       assertEquals(target.count(), 2_000);
       assert(report.agents.every((a) => !a.lost), stdout);
+      // The merged seconds reach --hdr-log: one interval line per second of the timeline.
+      const intervals = (await Deno.readTextFile(hdrLog)).split("\n").filter((l) => /^\d/.test(l));
+      assertEquals(intervals.length, report.timeline.length);
     } finally {
+      await Deno.remove(hdrLog);
       await Deno.remove(out);
       await target.server.shutdown();
     }
