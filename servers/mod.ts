@@ -21,9 +21,8 @@
  * assertEquals(new TextDecoder().decode(buf), "ping");
  * ```
  *
- * Distributed runs: {@linkcode serveStressAgent} on each load machine (behind `deno task
- * stress-agent`) and {@linkcode runClusterStress} to share one run out over them and
- * merge their results (behind `deno task stress URL --cluster redis://HOST:6379 --agents N`).
+ * Distributed runs (`runClusterStress`, `serveStressAgent`) have their own entry point,
+ * `@tandem/tandem/stress-cluster`, so that this one never loads BullMQ.
  *
  * @module
  */
@@ -31,18 +30,3 @@
 export * from "./stress.ts";
 export * from "./stress_compare.ts";
 export * from "./echo_server.ts";
-// Distributed runs (BullMQ on Redis): importing this entry point loads bullmq and ioredis.
-export {
-  type ClusterStressOptions,
-  type ClusterStressReport,
-  runClusterStress,
-  type StressAgentReport,
-} from "./_stress_cluster.ts";
-export type { RedisClient } from "../cluster/types.ts";
-export {
-  LOOPBACK_TARGETS,
-  serveStressAgent,
-  type StressAgent,
-  type StressAgentEvent,
-  type StressAgentOptions,
-} from "./stress_agent.ts";
