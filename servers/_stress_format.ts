@@ -64,7 +64,8 @@ function bar(fraction: number, width: number): string {
 }
 
 /**
- * The live progress line: bar, completed/total, req/s, errors and ETA.
+ * The live progress line: bar, completed/total, req/s (and the current target rate of a
+ * rate run), errors and ETA.
  *
  * @param progress The progress.
  * @param durationMs The planned run length for runs of a fixed duration.
@@ -91,7 +92,11 @@ export function formatProgress(
     eta = planned - elapsedMs;
   }
   const etaText = Number.isFinite(eta) ? formatDuration(Math.max(0, eta)) : "--";
-  const tail = ` ${count}  ${formatCount(rps)} req/s  ${
+  // A run with a rate or ramp shows what it aims at now beside what it achieves.
+  const target = progress.targetRate === undefined
+    ? ""
+    : ` (target ${formatCount(progress.targetRate)})`;
+  const tail = ` ${count}  ${formatCount(rps)} req/s${target}  ${
     formatCount(errors)
   } errors  ETA ${etaText}`;
   const barWidth = Math.max(10, Math.min(40, width - tail.length - 8));
