@@ -21,6 +21,26 @@ export interface LiveSecond {
   failures: number;
   /** The requested rate in that second, or `null` without one. */
   targetRate: number | null;
+  /** Median latency in ms, once the second has closed (absent before, 0 without responses). */
+  p50?: number;
+  /** 90th percentile latency in ms; as `p50`. */
+  p90?: number;
+  /** 99th percentile latency in ms; as `p50`. */
+  p99?: number;
+  /** Largest latency in ms; as `p50`. */
+  max?: number;
+}
+
+/** A closed second as `runStress` hands it to `onSecond` (the fields read here). */
+export interface ClosedSecond {
+  second: number;
+  completed: number;
+  failures: number;
+  p99: number;
+  p50?: number;
+  p90?: number;
+  max?: number;
+  targetRate?: number;
 }
 
 /** The counts {@linkcode LiveTimeline.add} reads. */
@@ -41,6 +61,8 @@ export class LiveTimeline {
   #completed = 0;
   #errors = 0;
   #target: number | null;
+  /** Seconds closed so far (the engine closes them in order). */
+  #closed = 0;
 
   /** @param targetRate The run's rate, or `null`. */
   constructor(targetRate: number | null) {
@@ -52,9 +74,44 @@ export class LiveTimeline {
     return this.#seconds;
   }
 
-  /** The latest few seconds. */
+  /**
+   * The latest few seconds, and the latest few closed ones: a second closes about 3 s
+   * after it ended, when it has already left the last {@linkcode REPEAT}.
+   */
   latest(): LiveSecond[] {
-    return this.#seconds.slice(-REPEAT);
+    const latest = this.#seconds.length - REPEAT;
+    const from = this.#closed > 0 ? Math.min(latest, this.#closed - REPEAT) : latest;
+    return this.#seconds.slice(Math.max(0, from));
+  }
+
+  /**
+   * Takes a closed second: its exact counts and its latency percentiles replace the
+   * estimate made from the running totals (seconds not estimated yet are added).
+   *
+   * @param closed The second as the engine summed it up.
+   */
+  close(closed: ClosedSecond): void {
+    while (this.#seconds.length < closed.second) {
+      this.#seconds.push({
+        second: this.#seconds.length,
+        completed: 0,
+        failures: 0,
+        targetRate: this.#target,
+      });
+    }
+    const estimate = this.#seconds[closed.second];
+    const second: LiveSecond = {
+      second: closed.second,
+      completed: closed.completed,
+      failures: closed.failures,
+      targetRate: closed.targetRate ?? estimate?.targetRate ?? this.#target,
+      p50: closed.p50 ?? closed.p99,
+      p90: closed.p90 ?? closed.p99,
+      p99: closed.p99,
+      max: closed.max ?? closed.p99,
+    };
+    this.#seconds[closed.second] = second;
+    this.#closed = Math.max(this.#closed, closed.second + 1);
   }
 
   /**

@@ -6,11 +6,17 @@
  * @module
  */
 
-import type { StressOptions, StressProgress, StressReport } from "../servers/stress.ts";
+import type {
+  StressHistogramBucket,
+  StressOptions,
+  StressProgress,
+  StressReport,
+} from "../servers/stress.ts";
 import { evaluateThresholds, type ThresholdResult } from "../servers/_thresholds.ts";
 import type { GuiStats, StressRunner } from "./gui_server.ts";
 import type { RunRequest } from "./_validate.ts";
 import { type LiveSecond, LiveTimeline } from "./_live.ts";
+import { LiveHistogram } from "./_live_histogram.ts";
 
 /** Where a run is in its life. */
 export type RunState = "running" | "done" | "cancelled" | "error";
@@ -42,8 +48,16 @@ export interface RunOutcome {
 
 /** The payload of a `progress` event: the counts, and the run's seconds (see `watch`). */
 export interface ProgressEvent extends StressProgress {
-  /** Whole seconds of the run: all of them in the first event a watcher gets, else the latest. */
+  /**
+   * Whole seconds of the run: all of them in the first event a watcher gets, else the
+   * latest few and the latest few closed ones (those carry latency percentiles).
+   */
   seconds: LiveSecond[];
+  /**
+   * The latency histogram of the closed seconds so far, as the report's `histogram`:
+   * in the first event a watcher gets and whenever a second has closed since the last.
+   */
+  histogram?: StressHistogramBucket[];
 }
 
 /** The options of `runStress` a request asks for. */
@@ -72,6 +86,9 @@ export class Run {
   #seq = 0;
   #progress: StressProgress;
   #timeline: LiveTimeline;
+  #histogram = new LiveHistogram();
+  /** The histogram's version the last progress event carried. */
+  #histogramSent = 0;
   #lastProgress: StoredEvent;
   #final: StoredEvent | undefined;
   #outcome: RunOutcome | undefined;
@@ -174,6 +191,12 @@ export class Run {
       ...this.#progress,
       seconds: all ? this.#timeline.seconds : this.#timeline.latest(),
     };
+    const version = this.#histogram.version;
+    // A watcher that skipped the event with the new buckets gets them at the next close.
+    if (version > 0 && (all || version !== this.#histogramSent)) {
+      payload.histogram = this.#histogram.buckets();
+      if (!all) this.#histogramSent = version;
+    }
     return { id, event: "progress", data: JSON.stringify(payload) };
   }
 
@@ -197,6 +220,10 @@ export class Run {
         onProgress: (progress) => {
           this.#progress = progress;
           this.#timeline.add(progress);
+        },
+        onSecond: (second, latency) => {
+          this.#timeline.close(second);
+          this.#histogram.merge(latency);
         },
       });
       if (this.request.thresholds !== undefined) {

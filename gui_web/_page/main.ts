@@ -187,10 +187,19 @@ function drawLive(): void {
   }));
   charts.rps.set(rpsData(bars, seconds.map((s) => s.targetRate)));
   charts.errors.set([seconds.map((s) => s.second), seconds.map((s) => s.failures)]);
-  byId("latency-note").textContent = seconds.length > 0 ? "; drawn from the report at the end" : "";
-  byId("histogram-note").textContent = seconds.length > 0
-    ? "; drawn from the report at the end"
-    : "";
+  // A second's latency arrives once it has closed, about 3 s after it ended.
+  const closed = seconds.filter((s) => s.p99 !== undefined);
+  const latency = (key: "p50" | "p90" | "p99") =>
+    closed.map((s) => (s.completed > 0 ? s[key] ?? null : null));
+  charts.latency.set([
+    closed.map((s) => s.second),
+    latency("p50"),
+    latency("p90"),
+    latency("p99"),
+  ]);
+  const lag = seconds.length > 0 ? "; each second about 3 s after it ended" : "";
+  byId("latency-note").textContent = lag;
+  byId("histogram-note").textContent = lag;
 }
 
 function drawReport(r: Report): void {
@@ -272,6 +281,7 @@ function watch(id: string): void {
     showProgress(progress);
     // The first event after (re)connecting carries every second so far.
     if (mergeSeconds(progress.seconds ?? [], first)) drawLive();
+    if (progress.histogram !== undefined) drawHistogram(progress.histogram);
     first = false;
   });
   events.addEventListener("done", (event) => finish("done", event as MessageEvent<string>));

@@ -94,7 +94,8 @@ Deno.test({
       // Chromium logs the 400 answer as a console error: expected here only.
       problems.splice(0, problems.length, ...problems.filter((p) => !/status of 400/.test(p)));
       await page.getByLabel("Thresholds", { exact: true }).fill("p99<5s");
-      await page.getByLabel("Duration (ms)", { exact: true }).fill("4000");
+      // 8 s: a second's latency comes about 3 s after it ended, well before the end.
+      await page.getByLabel("Duration (ms)", { exact: true }).fill("8000");
       await page.getByLabel("Rate (req/s)", { exact: true }).fill("200");
       await page.getByLabel("Concurrency", { exact: true }).fill("4");
       await page.getByRole("button", { name: "Submit", exact: true }).click();
@@ -104,9 +105,16 @@ Deno.test({
       const [, rates, , targets] = await chartData(page, "rps");
       assert(rates.some((rate) => (rate ?? 0) > 0), `live rates: ${rates}`);
       assert(targets.every((rate) => rate === 200), `target line: ${targets}`);
+      // Latency per second and the histogram fill in while the run goes.
+      await until(async () => (await chartData(page, "latency"))[0].length >= 1);
+      await until(async () => (await chartData(page, "histogram"))[0].length >= 1);
+      assertEquals(await page.locator("#status").textContent(), "running");
+      const live = await chartData(page, "latency");
+      assert(live[3].some((p99) => (p99 ?? 0) > 0), `live p99 per second: ${live[3]}`);
       // A reload reconnects without Last-Event-ID: the whole run so far comes back.
       await page.reload();
       await until(async () => (await chartData(page, "rps"))[0].length >= 3);
+      await until(async () => (await chartData(page, "latency"))[0].length >= 1);
       await page.locator("#status").filter({ hasText: "done" }).waitFor();
       const latency = await chartData(page, "latency");
       assert(latency[3].some((p99) => (p99 ?? 0) > 0), `p99 per second: ${latency[3]}`);

@@ -34,3 +34,39 @@ Deno.test("LiveTimeline.add() takes the target rate the engine reports, else the
   live.add({ completed: 30, errors: 0, elapsedMs: 2_000, targetRate: 250 });
   assertEquals(live.seconds.map((s) => s.targetRate), [100, 250]);
 });
+
+Deno.test("LiveTimeline.close() puts a closed second's latency in and repeats it", () => {
+  const live = new LiveTimeline(100);
+  for (let ms = 1_000; ms <= 6_000; ms += 1_000) {
+    live.add({ completed: ms / 10, errors: 0, elapsedMs: ms });
+  }
+  assertEquals(live.latest().map((s) => s.second), [3, 4, 5]);
+  live.close({ second: 0, completed: 99, failures: 1, p50: 1.5, p90: 2, p99: 3, max: 4 });
+  live.close({ second: 1, completed: 101, failures: 0, p99: 2.5, targetRate: 120 });
+  assertEquals(live.seconds[0], {
+    second: 0,
+    completed: 99,
+    failures: 1,
+    targetRate: 100,
+    p50: 1.5,
+    p90: 2,
+    p99: 3,
+    max: 4,
+  });
+  assertEquals(live.seconds[1].targetRate, 120);
+  assertEquals(live.seconds[1].p50, 2.5);
+  assertEquals(live.seconds[2].p99, undefined);
+  // The closed seconds fell out of the last three: they are repeated with them.
+  assertEquals(live.latest().map((s) => s.second), [0, 1, 2, 3, 4, 5]);
+  live.close({ second: 4, completed: 100, failures: 0, p99: 1 });
+  assertEquals(live.latest().map((s) => s.second), [2, 3, 4, 5]);
+});
+
+Deno.test("LiveTimeline.close() adds seconds the totals have not reached yet", () => {
+  const live = new LiveTimeline(null);
+  live.close({ second: 1, completed: 7, failures: 0, p99: 2 });
+  assertEquals(live.seconds.map((s) => [s.second, s.completed, s.p99]), [
+    [0, 0, undefined],
+    [1, 7, 2],
+  ]);
+});
