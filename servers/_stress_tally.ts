@@ -40,8 +40,16 @@ export const PROGRESS = {
   stop: 0,
   /** First slot of worker 0; each worker owns {@linkcode PROGRESS.slotSize} entries. */
   firstSlot: 4,
-  /** Entries per worker: sent, completed, failures, connections open. */
-  slotSize: 4,
+  /**
+   * Entries per worker: sent, completed, failures, connections open, then responses of
+   * each status class 1xx–5xx (at {@linkcode PROGRESS.statusClasses}) and late sends (at
+   * {@linkcode PROGRESS.late}), so `--abort-on-fail` can judge `status5xx==0` and `late<N` live.
+   */
+  slotSize: 10,
+  /** Offset in a slot of the 1xx count; 2xx–5xx follow. */
+  statusClasses: 4,
+  /** Offset in a slot of the late sends. */
+  late: 9,
 } as const;
 
 /** Counts of one second of the run, from one worker. */
@@ -342,10 +350,20 @@ export class Tally {
   /** Publishes the live counts (batched: the ticker calls it, and the end). */
   publish(sent: number, open: number): void {
     const progress = this.#progress;
-    Atomics.store(progress, this.#slot, sent);
-    Atomics.store(progress, this.#slot + 1, this.successes + this.failed);
-    Atomics.store(progress, this.#slot + 2, this.failed);
-    Atomics.store(progress, this.#slot + 3, open);
+    const slot = this.#slot;
+    Atomics.store(progress, slot, sent);
+    Atomics.store(progress, slot + 1, this.successes + this.failed);
+    Atomics.store(progress, slot + 2, this.failed);
+    Atomics.store(progress, slot + 3, open);
+    // Classes are summed here from the per-code counts, not kept per response: 500
+    // additions per tick (every 10–50 ms) instead of one more store per response.
+    const counts = this.#statusCounts;
+    for (let c = 1; c <= 5; c++) {
+      let sum = 0;
+      for (let code = c * 100; code < c * 100 + 100; code++) sum += counts[code];
+      Atomics.store(progress, slot + PROGRESS.statusClasses + c - 1, sum);
+    }
+    Atomics.store(progress, slot + PROGRESS.late, this.late);
   }
 
   /** The final counts, once every connection has ended. */

@@ -157,6 +157,17 @@ export interface StressProgress {
   elapsedMs: number;
   /** The target arrival rate now, in requests/s (runs with a rate or stages). */
   targetRate?: number;
+  /**
+   * Responses so far per status class, keyed `1xx` to `5xx` (every key present), as
+   * the workers last published them (every 10–50 ms); absent in the last call, made
+   * from the report, and from distributed runs.
+   */
+  statusClasses?: Record<"1xx" | "2xx" | "3xx" | "4xx" | "5xx", number>;
+  /**
+   * Requests written more than 1 ms after their intended start so far (rate runs
+   * count them; 0 otherwise); absent when {@linkcode StressProgress.statusClasses} is.
+   */
+  late?: number;
 }
 
 /**
@@ -672,7 +683,7 @@ export async function runStress(
     const window: { at: number; completed: number }[] = [{ at: startPerf, completed: 0 }];
     const snapshot = (): StressProgress => {
       const now = performance.now();
-      const { completed, errors } = counter.read();
+      const { completed, errors, statusClasses, late } = counter.read();
       window.push({ at: now, completed });
       while (window.length > 2 && now - window[1].at >= 1000) window.shift();
       const first = window[0];
@@ -684,6 +695,8 @@ export async function runStress(
         rps: span > 0 ? ((completed - first.completed) * 1000) / span : 0,
         elapsedMs: now - startPerf,
         ...(opts.rateProfile && { targetRate: rateAt(opts.rateProfile, now - startPerf) }),
+        statusClasses,
+        late,
       };
     };
     if (onProgress) {
@@ -791,8 +804,18 @@ function splitWork(opts: NormalizedStressOptions): EngineConfig[] {
   return configs;
 }
 
+/** The status classes of {@linkcode StressProgress.statusClasses}, in slot order. */
+const STATUS_CLASSES = ["1xx", "2xx", "3xx", "4xx", "5xx"] as const;
+
 /** Sums the workers' shared counters (32-bit, read often enough to unwrap). */
 class ProgressCounter {
+  /** Slot offsets read: completed, failures, the five status classes, late. */
+  static readonly #offsets = [
+    1,
+    2,
+    ...STATUS_CLASSES.map((_, i) => PROGRESS.statusClasses + i),
+    PROGRESS.late,
+  ];
   #progress: Uint32Array;
   #workers: number;
   #last: Uint32Array;
@@ -801,24 +824,41 @@ class ProgressCounter {
   constructor(progress: Uint32Array, workers: number) {
     this.#progress = progress;
     this.#workers = workers;
-    this.#last = new Uint32Array(workers * 2);
-    this.#totals = new Float64Array(workers * 2);
+    const n = ProgressCounter.#offsets.length;
+    this.#last = new Uint32Array(workers * n);
+    this.#totals = new Float64Array(workers * n);
   }
 
-  read(): { completed: number; errors: number } {
-    let completed = 0;
-    let errors = 0;
+  read(): {
+    completed: number;
+    errors: number;
+    statusClasses: Record<typeof STATUS_CLASSES[number], number>;
+    late: number;
+  } {
+    const offsets = ProgressCounter.#offsets;
+    const n = offsets.length;
+    const sums = new Float64Array(n);
     for (let w = 0; w < this.#workers; w++) {
       const base = PROGRESS.firstSlot + w * PROGRESS.slotSize;
-      for (let k = 0; k < 2; k++) {
-        const current = Atomics.load(this.#progress, base + 1 + k) >>> 0;
-        this.#totals[w * 2 + k] += (current - this.#last[w * 2 + k]) >>> 0;
-        this.#last[w * 2 + k] = current;
+      for (let k = 0; k < n; k++) {
+        const current = Atomics.load(this.#progress, base + offsets[k]) >>> 0;
+        this.#totals[w * n + k] += (current - this.#last[w * n + k]) >>> 0;
+        this.#last[w * n + k] = current;
+        sums[k] += this.#totals[w * n + k];
       }
-      completed += this.#totals[w * 2];
-      errors += this.#totals[w * 2 + 1];
     }
-    return { completed, errors };
+    return {
+      completed: sums[0],
+      errors: sums[1],
+      statusClasses: {
+        "1xx": sums[2],
+        "2xx": sums[3],
+        "3xx": sums[4],
+        "4xx": sums[5],
+        "5xx": sums[6],
+      },
+      late: sums[7],
+    };
   }
 }
 

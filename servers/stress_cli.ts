@@ -484,6 +484,10 @@ async function run(parsed: StressArgs, files: OpenOutputs, grants: Grants): Prom
       // Finished requests bound the requests sent from below: enough to break `requests<N`.
       requests: progress.completed,
       errors: progress.errors,
+      // Keyed by class ("5xx"): judges `status5xx` live; a single code (`status404`)
+      // reads 0 here and is judged at the end.
+      statusCodes: progress.statusClasses,
+      late: progress.late,
       maxMs: Math.max(seconds.maxMs, (progress as { maxMs?: number }).maxMs ?? 0),
       serviceMaxMs: seconds.serviceMaxMs,
     });

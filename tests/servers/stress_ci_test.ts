@@ -273,6 +273,81 @@ Deno.test("stress_cli --abort-on-fail stops once a count can no longer pass", as
   });
 });
 
+Deno.test("stress_cli --abort-on-fail stops once a status count can no longer pass", async () => {
+  await using target = startRawTarget(() => raw("HTTP/1.1 500 Oops\nContent-Length: 0\n\n"));
+  await withDir(async (dir) => {
+    const run = await cli([
+      target.url,
+      "-d",
+      "30s",
+      "-c",
+      "2",
+      "--threshold",
+      "status5xx==0",
+      "--threshold",
+      "status404<3",
+      "--abort-on-fail",
+      "--out",
+      `${dir}/r.json`,
+    ], dir);
+    assertEquals(run.code, 3, run.stderr);
+    assertStringIncludes(run.stdout, "Stopped early (--abort-on-fail)");
+    assertStringIncludes(
+      run.stderr,
+      "stress: stopped early as 'status5xx==0' can no longer pass (--abort-on-fail)",
+    );
+    const report = JSON.parse(await Deno.readTextFile(`${dir}/r.json`)) as StressReport & {
+      thresholds: ThresholdResult[];
+    };
+    // Stopped by the live 5xx count, not by the 30 s deadline.
+    assertEquals(report.cancelled, true);
+    assert(report.statusCodes["500"] > 0, JSON.stringify(report.statusCodes));
+    assertEquals(report.thresholds.map((r) => [r.expression, r.ok]), [
+      ["status5xx==0", false],
+      ["status404<3", true],
+    ]);
+  });
+});
+
+Deno.test("stress_cli --abort-on-fail stops once the late count can no longer pass", async () => {
+  let count = 0;
+  await using server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    async () => {
+      // The 3rd response waits 500 ms: on one connection the ~50 requests due meanwhile
+      // are written late once it is free.
+      if (++count === 3) await new Promise((resolve) => setTimeout(resolve, 500));
+      return new Response("ok");
+    },
+  );
+  await withDir(async (dir) => {
+    const run = await cli([
+      `http://127.0.0.1:${server.addr.port}/`,
+      "-d",
+      "30s",
+      "--rate",
+      "100",
+      "-c",
+      "1",
+      "--threshold",
+      "late<5",
+      "--abort-on-fail",
+      "--out",
+      `${dir}/r.json`,
+    ], dir);
+    assertEquals(run.code, 3, run.stderr);
+    assertStringIncludes(
+      run.stderr,
+      "stress: stopped early as 'late<5' can no longer pass (--abort-on-fail)",
+    );
+    const report = JSON.parse(await Deno.readTextFile(`${dir}/r.json`)) as StressReport & {
+      thresholds: ThresholdResult[];
+    };
+    assertEquals(report.cancelled, true);
+    assertEquals(report.thresholds.map((r) => [r.expression, r.ok]), [["late<5", false]]);
+  });
+});
+
 Deno.test("stress_cli --out, --csv and --html write the run's files while the terminal shows the report", async () => {
   await using target = tenthFails();
   await withDir(async (dir) => {

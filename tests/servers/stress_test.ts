@@ -305,3 +305,30 @@ Deno.test("runStress() sends only what a rate allows within a duration", async (
   assert(report.requests <= 20 && report.requests >= 15, `sent ${report.requests}`);
   assertEquals(target.received(), report.requests);
 });
+
+Deno.test("runStress() onProgress counts responses per status class and late sends live", async () => {
+  await using target = startRawTarget(() => raw("HTTP/1.1 503 Busy\nContent-Length: 0\n\n"));
+  const controller = new AbortController();
+  const live: StressProgress[] = [];
+  const report = await runStress({ url: target.url, duration: 30_000, concurrency: 2 }, {
+    signal: controller.signal,
+    onProgress: (p) => {
+      // The live 5xx count is what lets a caller stop at once; the last call has none.
+      if (live.length === 0 && (p.statusClasses?.["5xx"] ?? 0) > 0) {
+        live.push(p);
+        controller.abort();
+      }
+    },
+  });
+  const seen = live[0];
+  assert(seen !== undefined);
+  assertEquals(seen.statusClasses?.["2xx"], 0);
+  assertEquals(seen.statusClasses?.["4xx"], 0);
+  assertEquals(seen.late, 0);
+  assertEquals(report.cancelled, true);
+  assert(
+    report.statusCodes["503"] >= seen.statusClasses!["5xx"],
+    JSON.stringify(report.statusCodes),
+  );
+  assertAccounted(report);
+});
