@@ -28,21 +28,6 @@ export type { RequestTemplate, RequestTemplateInit } from "./_request_templates.
 /**
  * What to stress and how: the URL, how much (`requests` or `duration`), how hard
  * (`concurrency`, `workers`, `rate`, `pipeline`) and what to send.
- *
- * @example Ten seconds at 1,000 requests/s over 20 connections
- * ```ts
- * import type { StressOptions } from "@tandem/tandem/servers";
- * import { assertEquals } from "@std/assert";
- *
- * const options: StressOptions = {
- *   url: "http://127.0.0.1:8080/",
- *   duration: 10_000,
- *   concurrency: 20,
- *   rate: 1_000,
- *   headers: { accept: "application/json" },
- * };
- * assertEquals(options.requests, undefined);
- * ```
  */
 export interface StressOptions {
   /** The target, an `http:` or `https:` URL. */
@@ -134,15 +119,6 @@ export interface StressOptions {
 
 /**
  * Live counts of a run, aggregated across workers through shared memory.
- *
- * @example A progress line
- * ```ts
- * import type { StressProgress } from "@tandem/tandem/servers";
- * import { assertEquals } from "@std/assert";
- *
- * const line = (p: StressProgress) => `${p.completed}/${p.total ?? "?"} ${Math.round(p.rps)} req/s`;
- * assertEquals(line({ completed: 5, total: 10, errors: 0, rps: 99.6, elapsedMs: 50 }), "5/10 100 req/s");
- * ```
  */
 export interface StressProgress {
   /** Requests finished (successes and failures). */
@@ -172,17 +148,6 @@ export interface StressProgress {
 
 /**
  * Failures by cause; every key is always present.
- *
- * @example Total failures
- * ```ts
- * import type { StressFailures } from "@tandem/tandem/servers";
- * import { assertEquals } from "@std/assert";
- *
- * const failures: StressFailures = {
- *   timeout: 1, refused: 0, reset: 2, protocol: 0, http4xx: 0, http5xx: 3, other: 0,
- * };
- * assertEquals(Object.values(failures).reduce((a, b) => a + b, 0), 6);
- * ```
  */
 export interface StressFailures {
   /** No response within `timeout` (or connecting took longer). */
@@ -217,15 +182,6 @@ export interface StressFailureReason {
 /**
  * Latency statistics in milliseconds, with microsecond resolution, from an HDR-style
  * histogram (values within 0.4 % of the exact ones).
- *
- * @example Ordering
- * ```ts
- * import type { StressLatency } from "@tandem/tandem/servers";
- * import { assert } from "@std/assert";
- *
- * const l: StressLatency = { min: 0.1, mean: 0.9, p50: 0.8, p90: 1.2, p99: 3.1, p999: 7, max: 9 };
- * assert(l.min <= l.p50 && l.p50 <= l.p90 && l.p90 <= l.p99 && l.p99 <= l.p999 && l.p999 <= l.max);
- * ```
  */
 export interface StressLatency {
   /** Smallest latency. */
@@ -247,15 +203,6 @@ export interface StressLatency {
 /**
  * One bucket of the latency histogram, for drawing; buckets are log-spaced and
  * adjacent (`toMs` of one is `fromMs` of the next).
- *
- * @example A text bar
- * ```ts
- * import type { StressHistogramBucket } from "@tandem/tandem/servers";
- * import { assertEquals } from "@std/assert";
- *
- * const bucket: StressHistogramBucket = { fromMs: 0.5, toMs: 0.75, count: 3 };
- * assertEquals(`${bucket.fromMs}-${bucket.toMs} ${"#".repeat(bucket.count)}`, "0.5-0.75 ###");
- * ```
  */
 export interface StressHistogramBucket {
   /** Lower bound in ms (inclusive). */
@@ -268,18 +215,6 @@ export interface StressHistogramBucket {
 
 /**
  * One second of the run, in the report's `timeline`.
- *
- * @example The slowest second
- * ```ts
- * import type { StressSecond } from "@tandem/tandem/servers";
- * import { assertEquals } from "@std/assert";
- *
- * const timeline: StressSecond[] = [
- *   { second: 0, completed: 900, failures: 0, p99: 2.1 },
- *   { second: 1, completed: 950, failures: 1, p99: 4.5 },
- * ];
- * assertEquals(timeline.reduce((a, b) => (b.p99 > a.p99 ? b : a)).second, 1);
- * ```
  */
 export interface StressSecond {
   /** Seconds since the start (0 is the first). */
@@ -310,18 +245,6 @@ export interface StressSecond {
  * accounted for once: `requests === successes + sum(failures) + inFlight`. A request
  * still unanswered when the run stopped is neither a success nor a failure: it is
  * `inFlight`, and `deno task stress` exits with 1 for it (see `docs/stress.md`).
- *
- * @example Checking the accounting
- * ```ts
- * import type { StressReport } from "@tandem/tandem/servers";
- * import { assertEquals } from "@std/assert";
- *
- * const accounted = (r: StressReport) =>
- *   r.successes + Object.values(r.failures).reduce((a, b) => a + b, 0) + r.inFlight;
- * const report = { requests: 3, successes: 2, inFlight: 0 } as StressReport;
- * report.failures = { timeout: 1, refused: 0, reset: 0, protocol: 0, http4xx: 0, http5xx: 0, other: 0 };
- * assertEquals(accounted(report), report.requests);
- * ```
  */
 export interface StressReport {
   /** The target. */
@@ -410,19 +333,6 @@ export interface StressReport {
 /**
  * The statistics of one endpoint (request template) in the report's `endpoints`:
  * `requests === successes + failures + inFlight`.
- *
- * @example The share of failures
- * ```ts
- * import type { StressEndpoint } from "@tandem/tandem/servers";
- * import { assertEquals } from "@std/assert";
- *
- * const latency = { min: 1, mean: 2, p50: 2, p90: 3, p99: 4, p999: 5, max: 5 };
- * const e: StressEndpoint = {
- *   requests: 10, successes: 8, failures: 2, inFlight: 0, statusCodes: { "200": 8, "500": 2 },
- *   latencyMs: latency,
- * };
- * assertEquals(e.failures / e.requests, 0.2);
- * ```
  */
 export interface StressEndpoint {
   /** Requests sent. */
@@ -459,15 +369,6 @@ export interface StressThresholdResult {
 
 /**
  * Control of a run: cancellation and live progress.
- *
- * @example Stop after two seconds
- * ```ts
- * import type { StressControl } from "@tandem/tandem/servers";
- * import { assert } from "@std/assert";
- *
- * const control: StressControl = { signal: AbortSignal.timeout(2_000), onProgress: () => {} };
- * assert(control.signal instanceof AbortSignal);
- * ```
  */
 export interface StressControl {
   /** Stops the run; the report then has `cancelled: true`. */
