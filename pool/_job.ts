@@ -37,6 +37,8 @@ export class Job extends Outcome implements TaskHandle<unknown> {
   slot: Slot | undefined = undefined;
   /** Its sequence number in that worker (see `CTL_CLAIM`). */
   seq = -1;
+  /** The thread that holds a copy of it while it waits in `slot` (see `Slot.shadow`). */
+  shadow: Slot | undefined = undefined;
   /** Its timeout or cancel-grace timer. */
   timer: ReturnType<typeof setTimeout> | undefined = undefined;
 

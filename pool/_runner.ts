@@ -35,6 +35,7 @@ import {
   serializeError,
   TASK_STRIDE,
 } from "./_protocol.ts";
+import { MSG_SHADOW, type ShadowMessage, steal, stolenTag } from "./_slot.ts";
 import { holdsShared } from "../sync/_walk_shared.ts";
 import { getTaskContext } from "./task_context.ts";
 
@@ -82,6 +83,8 @@ export class Runner {
   #queueSeq = 0;
   /** Tasks received so far: the sequence number of the next one. */
   #received = 0;
+  /** Copies of other threads' unstarted tasks, taken once this one's queue is empty. */
+  #shadows: { ctl: Int32Array; q: unknown[] }[] = [];
   #draining = false;
   #eager = false;
   #loadError: unknown;
@@ -139,27 +142,18 @@ export class Runner {
   }
 
   /** Handles one message from the main side. */
-  handle(message: InitMessage | RunMessage): void {
-    if (message.t === MSG_RUN) {
+  handle(message: InitMessage | RunMessage | ShadowMessage): void {
+    if (message.t === MSG_SHADOW) {
+      if (message.fns) this.#compile(message.fns);
+      this.#shadows.push({ ctl: new Int32Array(message.ctl), q: message.q });
+      if (!this.#draining) this.#drain();
+    } else if (message.t === MSG_RUN) {
       // A worker's first batch carries its init message.
       if (message.i) this.#ready = this.#init(message.i);
       // Tasks with a timeout: report each outcome before the next task starts, so
       // that the pool times only the task that runs.
       if (message.e) this.#eager = true;
-      if (message.fns) {
-        for (const [id, src, name] of message.fns) {
-          try {
-            this.#fns.set(id, compile(src, name));
-          } catch (error) {
-            this.#fns.set(id, {
-              fn: () => {
-                throw error;
-              },
-              name,
-            });
-          }
-        }
-      }
+      if (message.fns) this.#compile(message.fns);
       const q = message.q;
       if (this.#head === this.#queue.length) {
         this.#queue = q;
@@ -172,6 +166,21 @@ export class Runner {
       if (!this.#draining) this.#drain();
     } else if (message.t === MSG_INIT) {
       this.#ready = this.#init(message);
+    }
+  }
+
+  #compile(fns: [number, string, string][]): void {
+    for (const [id, src, name] of fns) {
+      try {
+        this.#fns.set(id, compile(src, name));
+      } catch (error) {
+        this.#fns.set(id, {
+          fn: () => {
+            throw error;
+          },
+          name,
+        });
+      }
     }
   }
 
@@ -248,18 +257,38 @@ export class Runner {
     let last = performance.now();
     let lastRef: unknown = undefined;
     let resolved: { fn: AnyFunction; name: string; inline: boolean } | undefined;
-    while (this.#head < this.#queue.length) {
-      const q = this.#queue;
-      const i = this.#head;
-      const id = q[i] as number;
-      const kind = q[i + 1] as number;
-      const ref = q[i + 2];
-      const args = q[i + 3] as unknown[];
-      q[i + 3] = undefined;
-      this.#head = i + TASK_STRIDE;
-      if (!claim(ctl, this.#queueSeq + i / TASK_STRIDE)) {
-        // The pool took it back for an idle worker: it runs there.
-        continue;
+    for (;;) {
+      let id: number;
+      let kind: number;
+      let ref: unknown;
+      let args: unknown[];
+      if (this.#head < this.#queue.length) {
+        const q = this.#queue;
+        const i = this.#head;
+        id = q[i] as number;
+        kind = q[i + 1] as number;
+        ref = q[i + 2];
+        args = q[i + 3] as unknown[];
+        q[i + 3] = undefined;
+        this.#head = i + TASK_STRIDE;
+        const claimed = claim(ctl, this.#queueSeq + i / TASK_STRIDE);
+        if (claimed !== CLAIMED) {
+          // The pool took it back for an idle worker, or a thread that held a copy
+          // took it (the pool learns that here): it runs there.
+          if (claimed === STOLEN) out.push(-id, OUT_SKIPPED, undefined);
+          continue;
+        }
+      } else if (this.#shadows.length > 0) {
+        // Idle: take another thread's unstarted task at once, without waiting for
+        // the pool's thread to hand it over.
+        const { ctl: owner, q } = this.#shadows.shift()!;
+        if (!steal(owner, q[4] as number)) continue;
+        id = q[0] as number;
+        kind = q[1] as number;
+        ref = q[2];
+        args = q[3] as unknown[];
+      } else {
+        break;
       }
       if (Atomics.load(ctl, CTL_RING + (id & CTL_RING_MASK)) === id) {
         out.push(id, OUT_SKIPPED, undefined);
@@ -271,6 +300,7 @@ export class Runner {
         this.#queue = [];
         this.#head = 0;
         this.#queueSeq = this.#received;
+        this.#shadows = [];
         this.#draining = false;
         return;
       }
@@ -461,19 +491,25 @@ export class Runner {
 }
 
 /**
- * Claims task number `seq` of this worker before it starts: false when the pool took
- * it back (see `CTL_CLAIM`); one compare-and-swap against the pool's.
+ * Claims task number `seq` of this worker before it starts: `REVOKED` when the pool
+ * took it back (see `CTL_CLAIM`), `STOLEN` when a thread holding a copy took it; one
+ * compare-and-swap against theirs.
  */
-function claim(ctl: Int32Array, seq: number): boolean {
+function claim(ctl: Int32Array, seq: number): number {
   const at = CTL_CLAIM + (seq & CTL_CLAIM_MASK);
   const revoked = claimTag(seq, true);
   const started = claimTag(seq, false);
+  const stolen = stolenTag(seq);
   for (;;) {
     const word = Atomics.load(ctl, at);
-    if (word === revoked) return false;
-    if (Atomics.compareExchange(ctl, at, word, started) === word) return true;
+    if (word === revoked) return REVOKED;
+    if (word === stolen) return STOLEN;
+    if (Atomics.compareExchange(ctl, at, word, started) === word) return CLAIMED;
   }
 }
+const CLAIMED = 0;
+const REVOKED = 1;
+const STOLEN = 2;
 
 function describe(reason: unknown): string {
   return reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);

@@ -13,10 +13,12 @@ import {
   MSG_RESULTS,
   MSG_RUN,
   OUT_OK,
+  OUT_SKIPPED,
   type PoolMessage,
   type RunMessage,
   TASK_STRIDE,
 } from "../../pool/_protocol.ts";
+import { MSG_SHADOW, type ShadowMessage, steal } from "../../pool/_slot.ts";
 import { rejection } from "../_util.ts";
 import { until, within } from "./_helpers.ts";
 
@@ -220,5 +222,76 @@ Deno.test("PoolCore: a task whose buffers were transferred stays with its thread
   assertEquals(a.claim(1), true);
   a.report([a.tasks[0].id, a.tasks[1].id], "A");
   assertEquals(await Promise.all([long, moved]), ["A", "A"]);
+  await core.shutdown();
+});
+
+Deno.test("PoolCore: a thread holding only its running task takes a busy one's next task from a copy, with no round trip", async () => {
+  // The README tour: fib(32), fib(25), fib(20) on 2 threads, dealt before either is
+  // ready. fib(20) waits behind fib(32); B must run it as soon as fib(25) ends, not
+  // after the pool's thread heard of that and handed it over (10–40 ms under load).
+  const workers: FakeWorker[] = [];
+  const copies: { worker: number; message: ShadowMessage }[] = [];
+  const core = new PoolCore(
+    (name, events) => {
+      const worker = new FakeWorker(name, events, false);
+      const index = workers.length;
+      const post = worker.post.bind(worker);
+      worker.post = (message: PoolMessage) => {
+        const copy = message as unknown as ShadowMessage;
+        if (copy.t === MSG_SHADOW) copies.push({ worker: index, message: copy });
+        post(message);
+      };
+      workers.push(worker);
+      return worker;
+    },
+    undefined,
+    { size: 2 },
+  );
+  const tasks = [32, 25, 20].map((n) => core.submit("fib", [n], undefined));
+  await until(() => copies.length === 1, 5_000, "a copy of fib(20) for B");
+  const [a, b] = workers;
+  assertEquals(a.tasks.map((task) => task.id), [1, 3]);
+  assertEquals(b.tasks.map((task) => task.id), [2]);
+  assertEquals(copies[0].worker, 1);
+  assertEquals(copies[0].message.q[0], 3);
+  assertEquals(copies[0].message.q[3], [20]);
+  assertEquals(copies[0].message.ctl, a.ctl!.buffer);
+  a.start(0);
+  b.start(0);
+  b.report([2], 75025);
+  await until(() => core.stats.completed === 1, 5_000, "fib(25)");
+  // The pool leaves fib(20) to B's copy instead of taking it back and resending it.
+  assertEquals(b.tasks.length, 1);
+  // B's runner takes it (A then skips it and says so), runs and reports it.
+  assertEquals(
+    steal(new Int32Array(copies[0].message.ctl), copies[0].message.q[4] as number),
+    true,
+  );
+  b.report([3], 6765);
+  assertEquals(await tasks[2], 6765);
+  a.events.message({ t: MSG_RESULTS, r: [-3, OUT_SKIPPED, undefined] });
+  assertEquals(tasks[0].state, "running");
+  a.report([1], 2178309);
+  assertEquals(await Promise.all(tasks), [2178309, 75025, 6765]);
+  assertEquals(core.stats.completed, 3);
+  assertEquals(core.stats.busy, 0);
+  await core.shutdown();
+});
+
+Deno.test("PoolCore: a thread that dies running a task it took from a copy fails that task alone", async () => {
+  const { core, workers } = fakePool(2);
+  const tasks = [32, 25, 20].map((n) => core.submit("fib", [n], undefined));
+  await until(() => workers.length === 2 && workers[1].tasks.length === 1, 5_000, "the deal");
+  const [a, b] = workers;
+  a.start(0);
+  b.start(0);
+  b.report([2], 75025);
+  // B takes fib(20) from its copy (sequence number 1 in A), then dies in it.
+  assertEquals(steal(a.ctl!, 1), true);
+  b.events.exit("killed by a test");
+  assertMatch((await rejection(tasks[2])).message, /Cannot complete task 3 .* died/);
+  a.report([1], 2178309);
+  assertEquals(await tasks[0], 2178309);
+  assertEquals(await tasks[1], 75025);
   await core.shutdown();
 });
