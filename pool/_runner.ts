@@ -86,6 +86,8 @@ export class Runner {
   /** Copies of other threads' unstarted tasks, taken once this one's queue is empty. */
   #shadows: { ctl: Int32Array; q: unknown[] }[] = [];
   #draining = false;
+  /** Whether it started its first batch. */
+  #started = false;
   #eager = false;
   #loadError: unknown;
   #reportAll: boolean;
@@ -251,6 +253,13 @@ export class Runner {
       this.#draining = false;
       return;
     }
+    if (!this.#started) {
+      // A new thread's first batch was dealt before it was ready, and copies of other
+      // threads' tasks (see `#shadows`) may follow it: take those in before starting,
+      // so that it can take one the moment it is idle (one turn, once per worker).
+      this.#started = true;
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
     const state = this.#state;
     const ctl = state.ctl;
     let out: unknown[] = [];
@@ -283,6 +292,11 @@ export class Runner {
         // the pool's thread to hand it over.
         const { ctl: owner, q } = this.#shadows.shift()!;
         if (!steal(owner, q[4] as number)) continue;
+        // Taken: now report what was done before it (held back so as to take it first).
+        if (out.length > 0) {
+          out = this.#flush(out);
+          last = performance.now();
+        }
         id = q[0] as number;
         kind = q[1] as number;
         ref = q[2];
@@ -363,6 +377,9 @@ export class Runner {
       if (out.length >= FLUSH_EVERY) {
         out = this.#flush(out);
         last = performance.now();
+      } else if (this.#head >= this.#queue.length && this.#shadows.length > 0) {
+        // Take a copy first: reporting wakes the pool's thread, which may take this
+        // thread's core for a while on a loaded machine (10 ms and more).
       } else {
         const now = performance.now();
         if (now - last > FLUSH_AFTER_MS) {
