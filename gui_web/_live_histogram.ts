@@ -7,7 +7,7 @@
  * @module
  */
 
-import { Histogram, type HistogramData } from "../servers/_histogram.ts";
+import { displayBuckets, Histogram, type HistogramData } from "../servers/_histogram.ts";
 import type { StressHistogramBucket } from "../servers/stress.ts";
 
 /** Buckets of the compact form: as many as the report's `histogram` has. */
@@ -41,28 +41,6 @@ export class LiveHistogram {
    * @returns The non-overlapping buckets, none when nothing was merged.
    */
   buckets(): StressHistogramBucket[] {
-    const h = this.#histogram;
-    if (h.total === 0) return [];
-    const lo = Math.max(1, h.min);
-    const hi = Math.max(lo + 1, h.max + 1);
-    const edges: number[] = [];
-    for (let i = 0; i <= DISPLAY_BUCKETS; i++) {
-      edges.push(Math.round(lo * (hi / lo) ** (i / DISPLAY_BUCKETS)));
-    }
-    edges[0] = Math.min(h.min, lo);
-    const unique = [...new Set(edges)];
-    const out: StressHistogramBucket[] = [];
-    for (let i = 0; i + 1 < unique.length; i++) {
-      out.push({ fromMs: unique[i] / 1000, toMs: unique[i + 1] / 1000, count: 0 });
-    }
-    const counts = h.counts;
-    let b = 0;
-    for (let i = 0; i < counts.length; i++) {
-      if (counts[i] === 0) continue;
-      const value = h.bucketValue(i);
-      while (b + 1 < out.length && value >= unique[b + 1]) b++;
-      out[b].count += counts[i];
-    }
-    return out;
+    return displayBuckets(this.#histogram, DISPLAY_BUCKETS);
   }
 }

@@ -176,3 +176,49 @@ export class Histogram {
     return { counts: this.counts, total: this.total, sum: this.sum, min: this.min, max: this.max };
   }
 }
+
+/** One drawn bucket of a histogram: `[fromMs, toMs)` and its count. */
+export interface DisplayBucket {
+  /** Lower edge in milliseconds. */
+  fromMs: number;
+  /** Upper edge in milliseconds (the next bucket's `fromMs`). */
+  toMs: number;
+  /** Values in the bucket. */
+  count: number;
+}
+
+/**
+ * Log-spaced, adjacent buckets for drawing a histogram: the one shape of a local
+ * report's, a distributed report's and the live page's histogram.
+ *
+ * @param histogram The histogram.
+ * @param buckets How many buckets at most.
+ * @returns The buckets, none when the histogram is empty.
+ */
+export function displayBuckets(
+  histogram: Histogram | HistogramData,
+  buckets = 20,
+): DisplayBucket[] {
+  const h = histogram instanceof Histogram ? histogram : new Histogram(histogram);
+  if (h.total === 0) return [];
+  const lo = Math.max(1, h.min);
+  const hi = Math.max(lo + 1, h.max + 1);
+  const edges: number[] = [];
+  for (let i = 0; i <= buckets; i++) edges.push(Math.round(lo * (hi / lo) ** (i / buckets)));
+  edges[0] = Math.min(h.min, lo);
+  const unique = [...new Set(edges)];
+  const out: DisplayBucket[] = [];
+  for (let i = 0; i + 1 < unique.length; i++) {
+    out.push({ fromMs: unique[i] / 1000, toMs: unique[i + 1] / 1000, count: 0 });
+  }
+  const counts = h.counts;
+  let b = 0;
+  for (let i = 0; i < counts.length; i++) {
+    if (counts[i] === 0) continue;
+    // The representative value of the bucket, clamped to [min, max].
+    const value = h.bucketValue(i);
+    while (b + 1 < out.length && value >= unique[b + 1]) b++;
+    out[b].count += counts[i];
+  }
+  return out;
+}

@@ -22,8 +22,7 @@ import type { Redis } from "ioredis";
 import type { RedisClient } from "../cluster/types.ts";
 import { checkInteger, integerError, received } from "../sync/_checks.ts";
 import { checkRedis, closeClient, newClient, type RedisTarget } from "../cluster/_redis.ts";
-import { Histogram, type HistogramData } from "./_histogram.ts";
-import { HISTOGRAM_BUCKETS } from "./_histogram.ts";
+import { displayBuckets, Histogram, HISTOGRAM_BUCKETS, type HistogramData } from "./_histogram.ts";
 import type {
   StressFailures,
   StressHistogramBucket,
@@ -164,29 +163,6 @@ function latencyOf(h: Histogram): StressLatency {
     p999: ms(h.percentile(99.9)),
     max: ms(h.max),
   };
-}
-
-/** Log-spaced display buckets, as a local report draws them (`stress.ts` keeps its own). */
-function displayBuckets(h: Histogram, buckets = 20): StressHistogramBucket[] {
-  if (h.total === 0) return [];
-  const lo = Math.max(1, h.min);
-  const hi = Math.max(lo + 1, h.max + 1);
-  const edges: number[] = [];
-  for (let i = 0; i <= buckets; i++) edges.push(Math.round(lo * (hi / lo) ** (i / buckets)));
-  edges[0] = Math.min(h.min, lo);
-  const unique = [...new Set(edges)];
-  const out: StressHistogramBucket[] = [];
-  for (let i = 0; i + 1 < unique.length; i++) {
-    out.push({ fromMs: unique[i] / 1000, toMs: unique[i + 1] / 1000, count: 0 });
-  }
-  let b = 0;
-  for (let i = 0; i < h.counts.length; i++) {
-    if (h.counts[i] === 0) continue;
-    const value = h.bucketValue(i);
-    while (b + 1 < out.length && value >= unique[b + 1]) b++;
-    out[b].count += h.counts[i];
-  }
-  return out;
 }
 
 /** `total` split into `parts` integers that differ by at most one. */

@@ -7,7 +7,7 @@
  */
 
 import { SharedArray } from "../sync/shared_array.ts";
-import { Histogram, type HistogramData } from "./_histogram.ts";
+import { displayBuckets, Histogram, type HistogramData } from "./_histogram.ts";
 import type { Ramp, RateStage } from "./_load_profile.ts";
 import type { RequestTemplate, RequestTemplateInit } from "./_request_templates.ts";
 import { arrivalsBy, connectionsAt, type LoadProfile, rateAt } from "./_load_profile.ts";
@@ -399,41 +399,6 @@ const PROGRESS_INTERVAL_MS = 100;
 
 function round3(ms: number): number {
   return Math.round(ms * 1000) / 1000;
-}
-
-/**
- * Log-spaced display buckets of a histogram, from its min to its max.
- *
- * @param histogram The histogram.
- * @param buckets The number of buckets wanted.
- * @returns The non-overlapping buckets, in ms.
- */
-function histogramBuckets(
-  histogram: HistogramData,
-  buckets = 20,
-): StressHistogramBucket[] {
-  if (histogram.total === 0) return [];
-  const h = new Histogram(histogram);
-  const lo = Math.max(1, h.min);
-  const hi = Math.max(lo + 1, h.max + 1);
-  const edges: number[] = [];
-  for (let i = 0; i <= buckets; i++) edges.push(Math.round(lo * (hi / lo) ** (i / buckets)));
-  edges[0] = Math.min(h.min, lo);
-  const unique = [...new Set(edges)];
-  const out: StressHistogramBucket[] = [];
-  for (let i = 0; i + 1 < unique.length; i++) {
-    out.push({ fromMs: unique[i] / 1000, toMs: unique[i + 1] / 1000, count: 0 });
-  }
-  const counts = h.counts;
-  let b = 0;
-  for (let i = 0; i < counts.length; i++) {
-    if (counts[i] === 0) continue;
-    // The representative value of the bucket, clamped to [min, max].
-    const value = h.bucketValue(i);
-    while (b + 1 < out.length && value >= unique[b + 1]) b++;
-    out[b].count += counts[i];
-  }
-  return out;
 }
 
 /**
@@ -1023,7 +988,7 @@ function buildReport(
       max: round3(lag.max / 1000),
     },
     ...(opts.templates && { seed: opts.templates.seed }),
-    histogram: histogramBuckets(histogram.data()),
+    histogram: displayBuckets(histogram),
     timeline,
     startTime: new Date(times.startEpoch).toISOString(),
     endTime: new Date(times.endEpoch).toISOString(),
