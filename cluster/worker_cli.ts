@@ -18,6 +18,7 @@
  * @module
  */
 
+import { runAsChild } from "./_relaunch.ts";
 import { parseArgs } from "@std/cli/parse-args";
 import { hostPort } from "./_redis.ts";
 import type { ClusterWorker, ClusterWorkerEvent } from "./worker.ts";
@@ -123,35 +124,13 @@ async function relaunch(args: WorkerArgs, raw: string[]): Promise<number> {
   ];
   flags.push(`--allow-read=${readPaths(url).join(",")}`);
   if (args.processes) flags.push(`--allow-run=${Deno.execPath()}`);
-  const config = new URL("../deno.json", import.meta.url);
-  if (config.protocol === "file:") {
-    try {
-      Deno.statSync(config);
-      flags.push(`--config=${config.pathname}`);
-    } catch {
-      // installed from a registry: the import map comes with the package
-    }
-  }
-  flags.push(...(args["deno-arg"] ?? []), import.meta.url, ...raw);
-  const child = new Deno.Command(Deno.execPath(), {
-    args: flags,
+  return await runAsChild({
+    flags: [...flags, ...(args["deno-arg"] ?? [])],
+    module: import.meta.url,
+    args: raw,
     env: { [CHILD_ENV]: "1" },
     stdin: "null",
-  }).spawn();
-  const forward = (signal: Deno.Signal) => () => {
-    try {
-      child.kill(signal);
-    } catch {
-      // already gone
-    }
-  };
-  const onInt = forward("SIGINT"), onTerm = forward("SIGTERM");
-  Deno.addSignalListener("SIGINT", onInt);
-  Deno.addSignalListener("SIGTERM", onTerm);
-  const { code } = await child.status;
-  Deno.removeSignalListener("SIGINT", onInt);
-  Deno.removeSignalListener("SIGTERM", onTerm);
-  return code;
+  });
 }
 
 /** Runs the worker in this process until a signal stops it. */

@@ -16,6 +16,7 @@
  * @module
  */
 
+import { runAsChild } from "../cluster/_relaunch.ts";
 import { parseArgs } from "@std/cli/parse-args";
 // Imported statically: a dynamic import of it resolved bullmq to a peer-dependency copy
 // ('bullmq/6.7.0_1') that Deno 2.9.6 had not installed (ERR_MODULE_NOT_FOUND).
@@ -98,35 +99,13 @@ async function relaunch(args: AgentArgs, raw: string[]): Promise<number> {
     "--allow-sys=hostname",
   ];
   if (read.length > 0) flags.push(`--allow-read=${read.join(",")}`);
-  const config = new URL("../deno.json", import.meta.url);
-  if (config.protocol === "file:") {
-    try {
-      Deno.statSync(config);
-      flags.push(`--config=${config.pathname}`);
-    } catch {
-      // installed from a registry: the import map comes with the package
-    }
-  }
-  flags.push(import.meta.url, ...raw);
-  const child = new Deno.Command(Deno.execPath(), {
-    args: flags,
+  return await runAsChild({
+    flags,
+    module: import.meta.url,
+    args: raw,
     env: { [CHILD_ENV]: "1" },
     stdin: "null",
-  }).spawn();
-  const forward = (signal: Deno.Signal) => () => {
-    try {
-      child.kill(signal);
-    } catch {
-      // already gone
-    }
-  };
-  const onInt = forward("SIGINT"), onTerm = forward("SIGTERM");
-  Deno.addSignalListener("SIGINT", onInt);
-  Deno.addSignalListener("SIGTERM", onTerm);
-  const { code } = await child.status;
-  Deno.removeSignalListener("SIGINT", onInt);
-  Deno.removeSignalListener("SIGTERM", onTerm);
-  return code;
+  });
 }
 
 /** Runs the agent in this process until a signal stops it. */

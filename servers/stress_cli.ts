@@ -29,6 +29,7 @@
  * @module
  */
 
+import { runAsChild } from "../cluster/_relaunch.ts";
 import {
   runStress,
   type StressControl,
@@ -331,39 +332,10 @@ async function relaunch(parsed: StressArgs, cluster: ClusterArgs, args: string[]
   }
   if (read.length > 0) flags.push(`--allow-read=${read.join(",")}`);
   if (write.length > 0) flags.push(`--allow-write=${write.join(",")}`);
-  const config = new URL("../deno.json", import.meta.url);
-  if (config.protocol === "file:") {
-    try {
-      Deno.statSync(config);
-      flags.push(`--config=${config.pathname}`);
-    } catch {
-      // installed from a registry: the import map comes with the package
-    }
-  }
   // Preloaded so that BullMQ is in the start-up graph: a dynamic import alone resolved it to
   // a peer-dependency copy ('bullmq/6.7.0_1') that Deno 2.9.6 had not installed.
   flags.push(`--preload=${new URL("./_stress_cluster.ts", import.meta.url).href}`);
-  flags.push(import.meta.url, ...args);
-  const child = new Deno.Command(Deno.execPath(), {
-    args: flags,
-    env: { [CHILD_ENV]: "1" },
-  }).spawn();
-  const forward = (signal: Deno.Signal) => () => {
-    try {
-      child.kill(signal);
-    } catch {
-      // already gone
-    }
-  };
-  const onInt = forward("SIGINT"), onTerm = forward("SIGTERM");
-  Deno.addSignalListener("SIGINT", onInt);
-  Deno.addSignalListener("SIGTERM", onTerm);
-  try {
-    return (await child.status).code;
-  } finally {
-    Deno.removeSignalListener("SIGINT", onInt);
-    Deno.removeSignalListener("SIGTERM", onTerm);
-  }
+  return await runAsChild({ flags, module: import.meta.url, args, env: { [CHILD_ENV]: "1" } });
 }
 
 /** `TMPDIR` when readable without asking, else `/tmp` (where `Deno.makeTempDir` goes then). */
