@@ -1,0 +1,508 @@
+/**
+ * Distributed stress runs (issue 17) on one machine, against nginx, in one run with
+ * alternating rounds: the speed and accuracy goals of a run shared out over 2 local
+ * agents (a throwaway `redis-server` and 2 agent processes, as `--cluster local` starts
+ * them).
+ *
+ * - requests of 2 agents against 1 local run with `workers: 2`, same duration and
+ *   connections (goal ≥ 0.9×: the 2 cores are shared with nginx and Redis, so this
+ *   measures the agents' overhead, not scaling);
+ * - `rate: 4000` over 2 agents for 5 s: requests sent against those due, the report's
+ *   achieved rate, and the worst full second of the merged timeline (goals: within 1 %,
+ *   every second within 5 %);
+ * - the agents' start skew, from their first requests (goal ≤ 5 ms on one machine),
+ *   read from nginx's access log: `$msec` and `$remote_port` of every request of the
+ *   rate run, each port mapped to its agent process by `ss -tnp` during the run;
+ * - bytes an agent publishes per second (goal < 2 KB/s for its snapshots), counted by a
+ *   Redis client of this bench subscribed to every run channel: every message of the run
+ *   over its length, since a second's histogram travels once the engine closes it (3 s
+ *   later), so in a 5 s run most of them ride in the final message, not in a snapshot.
+ *
+ * Each run's merged `requests` is also compared with nginx's own counter (`stub_status`).
+ *
+ * Run it with `deno task bench:stress-cluster [ROUNDS]` (default 2 rounds; it takes the
+ * machine-wide bench lock). Needs Debian's `nginx-light`, `redis-server` and `ss`
+ * (iproute2). Prints a markdown table and writes `bench/results/stress_cluster.json`.
+ *
+ * @module
+ */
+
+import { Redis } from "ioredis";
+import { runStress, type StressReport } from "../servers/stress.ts";
+import {
+  type ClusterStressReport,
+  runClusterStress,
+  startLocalCluster,
+} from "../servers/_stress_cluster.ts";
+
+const ROOT = new URL("../", import.meta.url);
+const SECONDS = 5;
+const CONNECTIONS = 16;
+const RATE = 4_000;
+const AGENTS = 2;
+const BODY = "hello world\n";
+const decoder = new TextDecoder();
+
+interface Nginx {
+  version: string;
+  /** The target of the throughput runs (no access log). */
+  url: string;
+  /** The target of the rate runs: every request logged with `$msec $remote_port`. */
+  loggedUrl: string;
+  loggedPort: number;
+  accessLog: string;
+  stub(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+async function startNginx(): Promise<Nginx> {
+  const dir = await Deno.makeTempDir({ prefix: "tandem-nginx-" });
+  const port = freePort();
+  const loggedPort = freePort();
+  const body = `default_type text/plain; return 200 "${BODY.replace("\n", "\\n")}";`;
+  const conf = `worker_processes 1;
+daemon off;
+master_process on;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  log_format skew '$msec $remote_port';
+  keepalive_requests 100000000;
+  keepalive_timeout 120s;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  server {
+    listen 127.0.0.1:${port};
+    location = /nginx_status { stub_status; }
+    location / { ${body} }
+  }
+  server {
+    listen 127.0.0.1:${loggedPort};
+    access_log ${dir}/access.log skew;
+    location / { ${body} }
+  }
+}
+`;
+  await Deno.writeTextFile(`${dir}/nginx.conf`, conf);
+  const child = new Deno.Command("nginx", {
+    args: ["-p", dir, "-c", `${dir}/nginx.conf`, "-e", `${dir}/error.log`],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const url = `http://127.0.0.1:${port}/`;
+  const deadline = Date.now() + 10_000;
+  while (true) {
+    try {
+      await (await fetch(url)).body?.cancel();
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        child.kill("SIGKILL");
+        throw new Error(`Cannot start nginx: ${await Deno.readTextFile(`${dir}/error.log`)}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  const versionOut = await new Deno.Command("nginx", { args: ["-v"] }).output();
+  return {
+    version: decoder.decode(versionOut.stderr).trim().replace("nginx version: nginx/", ""),
+    url,
+    loggedUrl: `http://127.0.0.1:${loggedPort}/`,
+    loggedPort,
+    accessLog: `${dir}/access.log`,
+    async stub(): Promise<number> {
+      const text = await (await fetch(`${url}nginx_status`)).text();
+      // "server accepts handled requests\n A H R"; the status request itself counts.
+      return Number(text.split("\n")[2].trim().split(/\s+/)[2]);
+    },
+    async stop(): Promise<void> {
+      child.kill("SIGQUIT"); // nginx's graceful stop, sent to the master's PID
+      await child.status;
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+/** What one agent published on a run's channel. */
+interface Traffic {
+  /** Bytes of its snapshots. */
+  snapshot: number;
+  /** Bytes of its other messages (accepted, done with the last seconds' histograms). */
+  other: number;
+  /** How many snapshots. */
+  snapshots: number;
+}
+
+/** Bytes each agent published on run channels, by message type, counted from outside. */
+class ChannelMeter {
+  #client: Redis;
+  bytes = new Map<string, Traffic>();
+
+  constructor(url: string) {
+    this.#client = new Redis(url, { lazyConnect: true });
+  }
+
+  async start(): Promise<void> {
+    await this.#client.connect();
+    await this.#client.psubscribe("tandem-stress:run:*");
+    this.#client.on("pmessage", (_pattern: string, _channel: string, text: string) => {
+      const message = JSON.parse(text) as { type: string; agent: string };
+      const entry = this.bytes.get(message.agent) ?? { snapshot: 0, other: 0, snapshots: 0 };
+      // Bytes on the wire: UTF-8 of the message (the channel name is not counted).
+      const size = new TextEncoder().encode(text).length;
+      if (message.type === "snapshot") {
+        entry.snapshot += size;
+        entry.snapshots++;
+      } else entry.other += size;
+      this.bytes.set(message.agent, entry);
+    });
+  }
+
+  /** Takes the counts of the run just finished. */
+  take(): Map<string, Traffic> {
+    const taken = this.bytes;
+    this.bytes = new Map();
+    return taken;
+  }
+
+  async stop(): Promise<void> {
+    await this.#client.quit().catch(() => this.#client.disconnect());
+  }
+}
+
+/** The client ports of each process connected to `port` (`ss -tnp`), as port → pid. */
+async function portsByProcess(port: number): Promise<Map<number, number>> {
+  const out = await new Deno.Command("ss", {
+    args: ["-Htnp", "dst", `127.0.0.1:${port}`],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const ports = new Map<number, number>();
+  for (const line of decoder.decode(out.stdout).split("\n")) {
+    const match = /127\.0\.0\.1:(\d+)\s+127\.0\.0\.1:\d+\s.*pid=(\d+)/.exec(line);
+    if (match) ports.set(Number(match[1]), Number(match[2]));
+  }
+  return ports;
+}
+
+/** Each process's first logged request (ms since the epoch, 1 ms resolution). */
+async function firstRequests(
+  accessLog: string,
+  ports: Map<number, number>,
+): Promise<{ firstMs: number[]; unmapped: number }> {
+  const first = new Map<number, number>();
+  let unmapped = 0;
+  for (const line of (await Deno.readTextFile(accessLog)).split("\n")) {
+    if (line === "") continue;
+    const [msec, port] = line.split(" ");
+    const pid = ports.get(Number(port));
+    if (pid === undefined) {
+      unmapped++;
+      continue;
+    }
+    const at = Math.round(Number(msec) * 1000);
+    if (at < (first.get(pid) ?? Infinity)) first.set(pid, at);
+  }
+  return { firstMs: [...first.values()].sort((a, b) => a - b), unmapped };
+}
+
+interface Throughput {
+  round: number;
+  local: Summary;
+  cluster: Summary;
+  ratio: number;
+}
+
+interface Summary {
+  requests: number;
+  rps: number;
+  p99: number;
+  nginxCounted: number;
+  /** Every message an agent published on the run channel, per second of the run. */
+  publishedBytesPerAgentSecond?: number[];
+  /** Its snapshots alone, per second of the run. */
+  snapshotBytesPerAgentSecond?: number[];
+  snapshotsPerAgent?: number[];
+  clockOffsetsMs?: number[];
+}
+
+interface RateRun extends Summary {
+  round: number;
+  dueRatio: number;
+  rpsRatio: number;
+  seconds: number[];
+  worstSecond: number;
+  skewMs: number | null;
+  firstRequestsMs: number[];
+  unmappedLogLines: number;
+}
+
+function summary(
+  report: StressReport | ClusterStressReport,
+  nginxCounted: number,
+  meter?: Map<string, Traffic>,
+): Summary {
+  const out: Summary = {
+    requests: report.requests,
+    rps: report.rps,
+    p99: report.latencyMs.p99,
+    nginxCounted,
+  };
+  if ("agents" in report) {
+    const seconds = report.durationMs / 1000;
+    const traffic = (id: string): Traffic =>
+      meter?.get(id) ?? { snapshot: 0, other: 0, snapshots: 0 };
+    out.publishedBytesPerAgentSecond = report.agents.map((a) =>
+      Math.round((traffic(a.id).snapshot + traffic(a.id).other) / seconds)
+    );
+    out.snapshotBytesPerAgentSecond = report.agents.map((a) =>
+      Math.round(traffic(a.id).snapshot / seconds)
+    );
+    out.snapshotsPerAgent = report.agents.map((a) => meter?.get(a.id)?.snapshots ?? 0);
+    out.clockOffsetsMs = report.agents.map((a) => a.clockOffsetMs);
+    if (report.clusterError) throw new Error(`Cannot measure: ${report.clusterError}`);
+  }
+  return out;
+}
+
+function fmt(n: number, digits = 0): string {
+  return n.toLocaleString("en-US", {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+const pct = (ratio: number): string =>
+  `${ratio >= 1 ? "+" : ""}${((ratio - 1) * 100).toFixed(2)} %`;
+
+if (import.meta.main) {
+  const rounds = Number(Deno.args[0] ?? 2);
+  const throughput: Throughput[] = [];
+  const rate: RateRun[] = [];
+  const base = { duration: SECONDS * 1000, concurrency: CONNECTIONS };
+  const nginx = await startNginx();
+  let cluster: Awaited<ReturnType<typeof startLocalCluster>> | undefined;
+  let meter: ChannelMeter | undefined;
+  try {
+    cluster = await startLocalCluster(AGENTS);
+    const redis = cluster.redis;
+    const channels = meter = new ChannelMeter(redis);
+    await channels.start();
+    console.error(
+      `nginx ${nginx.version} on ${nginx.url}; ${AGENTS} local agents on ${redis}`,
+    );
+    const counted = async <T>(run: () => Promise<T>): Promise<[T, number]> => {
+      const before = await nginx.stub();
+      const result = await run();
+      return [result, (await nginx.stub()) - before - 1];
+    };
+    const local = async (): Promise<Summary> => {
+      const [report, n] = await counted(() =>
+        runStress({ url: nginx.url, ...base, workers: AGENTS })
+      );
+      console.error(`  local -w ${AGENTS}: ${fmt(report.requests)} requests`);
+      return summary(report, n);
+    };
+    const distributed = async (): Promise<Summary> => {
+      channels.take();
+      const [report, n] = await counted(() =>
+        runClusterStress({ url: nginx.url, ...base, workers: 1 }, {
+          redis,
+          agents: AGENTS,
+        })
+      );
+      console.error(`  ${AGENTS} agents: ${fmt(report.requests)} requests`);
+      return summary(report, n, channels.take());
+    };
+    for (let round = 0; round < rounds; round++) {
+      // Alternate the order, so that each ratio compares runs made seconds apart.
+      let l: Summary, c: Summary;
+      if (round % 2 === 0) {
+        l = await local();
+        c = await distributed();
+      } else {
+        c = await distributed();
+        l = await local();
+      }
+      throughput.push({ round: round + 1, local: l, cluster: c, ratio: c.requests / l.requests });
+
+      channels.take();
+      await Deno.truncate(nginx.accessLog).catch(() => {});
+      let ports: Promise<Map<number, number>> | undefined;
+      const [report, n] = await counted(() =>
+        runClusterStress(
+          { url: nginx.loggedUrl, ...base, rate: RATE, workers: 1 },
+          {
+            redis,
+            agents: AGENTS,
+            // Once both agents run, their connections name their ports.
+            onProgress: (p) => {
+              if (p.completed >= RATE / 2) ports ??= portsByProcess(nginx.loggedPort);
+            },
+          },
+        )
+      );
+      const { firstMs, unmapped } = await firstRequests(
+        nginx.accessLog,
+        await (ports ?? Promise.resolve(new Map())),
+      );
+      const full = report.timeline.filter((s) => s.second < SECONDS).map((s) => s.completed);
+      const worst = full.reduce(
+        (w, c) => Math.abs(c / RATE - 1) > Math.abs(w / RATE - 1) ? c : w,
+        RATE,
+      );
+      rate.push({
+        round: round + 1,
+        ...summary(report, n, channels.take()),
+        dueRatio: report.requests / (RATE * SECONDS),
+        rpsRatio: report.rps / RATE,
+        seconds: full,
+        worstSecond: worst,
+        skewMs: firstMs.length === AGENTS ? firstMs[AGENTS - 1] - firstMs[0] : null,
+        firstRequestsMs: firstMs,
+        unmappedLogLines: unmapped,
+      });
+      console.error(`  rate ${RATE}: ${fmt(report.requests)} requests, ${report.rps} req/s`);
+    }
+  } finally {
+    await meter?.stop();
+    await cluster?.stop();
+    await nginx.stop();
+  }
+
+  const lines: string[] = [];
+  lines.push(
+    `Distributed stress on one machine: nginx ${nginx.version} (1 worker, ${BODY.length}-byte ` +
+      `body) on 127.0.0.1, Redis and ${AGENTS} local agents (\`startLocalCluster\`), ` +
+      `${CONNECTIONS} connections, ${SECONDS} s per run, ${rounds} rounds; ` +
+      `${navigator.hardwareConcurrency} cores shared with nginx, Redis and other work.`,
+  );
+  lines.push("");
+  lines.push(
+    `| round | local \`workers: ${AGENTS}\` | ${AGENTS} agents × \`workers: 1\` | ratio | ` +
+      `rate ${fmt(RATE)}/s: sent / due | report rps | seconds | worst second | ` +
+      `start skew | published per agent |`,
+  );
+  lines.push("|---|---|---|---|---|---|---|---|---|---|");
+  for (let i = 0; i < throughput.length; i++) {
+    const t = throughput[i], r = rate[i];
+    const bytes = [
+      ...(t.cluster.publishedBytesPerAgentSecond ?? []),
+      ...(r.publishedBytesPerAgentSecond ?? []),
+    ];
+    lines.push(
+      `| ${t.round} | ${fmt(t.local.requests)} req (p99 ${t.local.p99} ms) | ` +
+        `${fmt(t.cluster.requests)} req (p99 ${t.cluster.p99} ms) | ${t.ratio.toFixed(2)}× | ` +
+        `${fmt(r.requests)} (${pct(r.dueRatio)}) | ${fmt(r.rps, 1)} (${pct(r.rpsRatio)}) | ` +
+        `${r.seconds.join(", ")} | ${fmt(r.worstSecond)} (${pct(r.worstSecond / RATE)}) | ` +
+        `${r.skewMs === null ? "n/a" : `${r.skewMs} ms`} | ` +
+        `${fmt(Math.min(...bytes))}–${fmt(Math.max(...bytes))} B/s |`,
+    );
+  }
+  lines.push("");
+  const goal = (label: string, value: string, met: boolean, target: string): string =>
+    `- ${label}: ${value} (goal ${target}: ${met ? "met" : "NOT met"})`;
+  const ratio = median(throughput.map((t) => t.ratio));
+  lines.push(
+    goal(
+      "requests, 2 agents / local `workers: 2` (median)",
+      `${ratio.toFixed(2)}×`,
+      ratio >= 0.9,
+      "≥ 0.9×",
+    ),
+  );
+  const due = rate.map((r) => r.dueRatio);
+  const worstDue = due.reduce((w, v) => Math.abs(v - 1) > Math.abs(w - 1) ? v : w, 1);
+  lines.push(
+    goal(
+      `rate ${fmt(RATE)}/s, requests sent / due (worst run)`,
+      pct(worstDue),
+      Math.abs(worstDue - 1) <= 0.01,
+      "within 1 %",
+    ),
+  );
+  const rps = rate.map((r) => r.rpsRatio);
+  const worstRps = rps.reduce((w, v) => Math.abs(v - 1) > Math.abs(w - 1) ? v : w, 1);
+  lines.push(
+    goal(
+      `rate ${fmt(RATE)}/s, report's rps / rate (worst run; over durationMs)`,
+      pct(worstRps),
+      Math.abs(worstRps - 1) <= 0.01,
+      "within 1 %",
+    ),
+  );
+  const worstSecond = rate.map((r) => r.worstSecond / RATE).reduce(
+    (w, v) => Math.abs(v - 1) > Math.abs(w - 1) ? v : w,
+    1,
+  );
+  lines.push(
+    goal(
+      "worst second of the merged timeline",
+      pct(worstSecond),
+      Math.abs(worstSecond - 1) <= 0.05,
+      "within 5 %",
+    ),
+  );
+  const skews = rate.map((r) => r.skewMs).filter((s): s is number => s !== null);
+  const skew = skews.length > 0 ? Math.max(...skews) : NaN;
+  lines.push(
+    goal(
+      "agents' start skew, first requests in nginx's log (worst run)",
+      `${skew} ms`,
+      skew <= 5,
+      "≤ 5 ms",
+    ),
+  );
+  const bytes = [...throughput.map((t) => t.cluster), ...rate].flatMap((s) =>
+    s.publishedBytesPerAgentSecond ?? []
+  );
+  const maxBytes = Math.max(...bytes);
+  lines.push(
+    goal(
+      "bytes an agent publishes per second, snapshots and final message (worst agent)",
+      `${fmt(maxBytes)} B/s`,
+      maxBytes < 2048,
+      "< 2 KB/s",
+    ),
+  );
+  const runs = [...throughput.flatMap((t) => [t.local, t.cluster]), ...rate];
+  const deltas = [...new Set(runs.map((r) => r.nginxCounted - r.requests))];
+  lines.push(`- nginx stub_status minus \`requests\`, every run: ${deltas.join(", ")}`);
+  console.log(lines.join("\n"));
+  await Deno.mkdir(new URL("bench/results/", ROOT), { recursive: true });
+  await Deno.writeTextFile(
+    new URL("bench/results/stress_cluster.json", ROOT),
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        nginx: nginx.version,
+        seconds: SECONDS,
+        connections: CONNECTIONS,
+        rate: RATE,
+        agents: AGENTS,
+        throughput,
+        rateRuns: rate,
+      },
+      null,
+      2,
+    ) + "\n",
+  );
+}
