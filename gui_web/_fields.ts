@@ -12,6 +12,13 @@
 
 import { integerError, MAX_DELAY_MS } from "../sync/_checks.ts";
 import { parseThreshold } from "../servers/_thresholds.ts";
+import type { Ramp } from "../servers/_load_profile.ts";
+import {
+  parseConcurrencyText,
+  type ParsedStages,
+  parseRateText,
+  parseStagesText,
+} from "../servers/_load_syntax.ts";
 
 /** Upper bounds for a run request. */
 export interface RunLimits {
@@ -24,8 +31,12 @@ export interface RunRequest {
   url: string;
   requests?: number;
   duration?: number;
-  concurrency: number;
-  rate?: number;
+  /** Connections, or a ramp of them (`10:200/30s` in the form). */
+  concurrency: number | Ramp;
+  /** A constant rate, or a ramp of it (`100:2000/30s` in the form). */
+  rate?: number | Ramp;
+  /** Rate steps (`30s:500,1m:2000` in the form); they set the run's length. */
+  stages?: ParsedStages;
   method?: string;
   headers?: Record<string, string>;
   body?: string;
@@ -34,8 +45,11 @@ export interface RunRequest {
   thresholds?: string[];
 }
 
-/** How a field is entered and read. */
-export type FieldKind = "url" | "integer" | "number" | "text" | "lines";
+/**
+ * How a field is entered and read: `load` is a number or the text of a ramp, sent as a
+ * number when it is one.
+ */
+export type FieldKind = "url" | "integer" | "number" | "load" | "text" | "lines";
 
 /** The outcome of a field's check: its value, or the message shown next to it. */
 export type FieldCheck = { value: unknown } | { error: string };
@@ -119,7 +133,43 @@ function checkUrl(raw: unknown): FieldCheck {
   return { value: url.href };
 }
 
+/**
+ * Runs a parser of `servers/_load_syntax.ts`, the CLI's own: the same text gets the same
+ * message in the terminal and next to the field (which the message names as the API does).
+ */
+function parsed(parse: () => unknown): FieldCheck {
+  try {
+    return { value: parse() };
+  } catch (error) {
+    if (error instanceof SyntaxError) return { error: error.message };
+    throw error;
+  }
+}
+
+/** Connections: an integer, or a ramp's text whose ends stay within the cap. */
+function checkConcurrency(value: unknown, limits: RunLimits): FieldCheck {
+  if (typeof value !== "string") return integer("concurrency", 1, limits.maxConcurrency)(value);
+  const checked = parsed(() => parseConcurrencyText(value, "concurrency"));
+  if ("error" in checked) return checked;
+  const shape = checked.value as number | Ramp;
+  const most = typeof shape === "number" ? shape : Math.max(shape.from, shape.to);
+  if (most > limits.maxConcurrency) {
+    return {
+      error: `${ACTION} as 'concurrency' must be between 1 and ${limits.maxConcurrency}: received ${
+        quote(value)
+      }`,
+    };
+  }
+  return checked;
+}
+
 function checkRate(value: unknown): FieldCheck {
+  if (typeof value === "string") {
+    const text = value;
+    const checked = parsed(() => parseRateText(text, "rate"));
+    if ("error" in checked || typeof checked.value !== "number") return checked;
+    value = checked.value;
+  }
   if (typeof value === "number" && Number.isFinite(value) && value > 0 && value <= 10_000_000) {
     return { value };
   }
@@ -129,6 +179,17 @@ function checkRate(value: unknown): FieldCheck {
         quote(value)
       }`,
   };
+}
+
+function checkStages(value: unknown): FieldCheck {
+  if (typeof value !== "string") {
+    return {
+      error: `${ACTION} as 'stages' must be steps like '30s:500,1m:2000,30s:0': received ${
+        quote(value)
+      }`,
+    };
+  }
+  return parsed(() => parseStagesText(value, "stages"));
 }
 
 function checkMethod(value: unknown): FieldCheck {
@@ -229,11 +290,12 @@ export const RUN_FIELDS: readonly FieldSpec[] = [
   {
     name: "concurrency",
     label: "Concurrency",
-    kind: "integer",
+    kind: "load",
     advanced: false,
     required: true,
     initial: "10",
-    check: (value, limits) => integer("concurrency", 1, limits.maxConcurrency)(value),
+    hint: "Connections, or a ramp such as 10:200/30s (10 to 200 over 30 s).",
+    check: checkConcurrency,
   },
   {
     name: "duration",
@@ -246,10 +308,21 @@ export const RUN_FIELDS: readonly FieldSpec[] = [
   {
     name: "rate",
     label: "Rate (req/s)",
-    kind: "number",
+    kind: "load",
     advanced: true,
-    hint: "Constant arrival rate; latency then counts from each request's intended start.",
+    hint: "Arrival rate such as 200, or a ramp such as 100:2000/30s; latency then counts " +
+      "from each request's intended start.",
     check: checkRate,
+  },
+  {
+    name: "stages",
+    label: "Stages",
+    kind: "text",
+    advanced: true,
+    placeholder: "10s:100,30s:500,10s:0",
+    hint: "Rate steps DURATION:RATE, each ramping from the previous rate; they set the " +
+      "run's length (instead of requests or duration).",
+    check: checkStages,
   },
   {
     name: "method",

@@ -42,6 +42,10 @@ function input(field: FieldSpec, limits: PageLimits): string {
         ` step="${step}"${field.initial ? ` value="${escape(field.initial)}"` : ""}>`;
       break;
     }
+    case "load":
+      control = `<input ${common} type="text" autocomplete="off" spellcheck="false"` +
+        `${field.initial ? ` value="${escape(field.initial)}"` : ""}>`;
+      break;
     case "text":
       control = `<input ${common} type="text" autocomplete="off" spellcheck="false">`;
       break;

@@ -62,8 +62,13 @@ export interface ProgressEvent extends StressProgress {
 
 /** The options of `runStress` a request asks for. */
 export function stressOptions(request: RunRequest): StressOptions {
-  const { thresholds: _, ...options } = request;
-  return options;
+  const { thresholds: _, stages, ...options } = request;
+  if (stages === undefined) return options;
+  return {
+    ...options,
+    stages: stages.stages,
+    ...(stages.startRate !== undefined && { startRate: stages.startRate }),
+  };
 }
 
 /** How long EventSource waits before it reconnects, in milliseconds. */
@@ -111,7 +116,8 @@ export class Run {
     this.request = request;
     this.#onEnd = onEnd;
     this.#progress = { completed: 0, total: request.requests, errors: 0, rps: 0, elapsedMs: 0 };
-    this.#timeline = new LiveTimeline(request.rate ?? null);
+    // A ramp's or the stages' target changes: each second takes it from the progress.
+    this.#timeline = new LiveTimeline(typeof request.rate === "number" ? request.rate : null);
     this.#lastProgress = this.#storeProgress();
     this.#ticker = setInterval(() => this.#broadcast(this.#storeProgress()), intervalMs);
     this.settled = this.#drive(runner);

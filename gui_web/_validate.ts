@@ -7,6 +7,7 @@
  */
 
 import { checkThresholdsFor } from "../servers/_thresholds.ts";
+import { normalizeLoadShape } from "../servers/_load_profile.ts";
 import { FIELD_NAMES, quote, RUN_FIELDS, type RunLimits, type RunRequest } from "./_fields.ts";
 
 export type { RunLimits, RunRequest } from "./_fields.ts";
@@ -69,6 +70,7 @@ export function validateRunRequest(text: string, limits: RunLimits): RunValidati
     value[spec.name] = checked.value;
   }
   const request = value as unknown as RunRequest;
+  if (request.stages !== undefined) return checkShape(request);
   if (request.requests !== undefined && request.duration !== undefined) {
     return {
       ok: false,
@@ -83,9 +85,41 @@ export function validateRunRequest(text: string, limits: RunLimits): RunValidati
       error: `${ACTION} as 'requests' must be an integer: received undefined`,
     };
   }
+  return checkShape(request);
+}
+
+/** The fields a message of `normalizeLoadShape` may name (`'rate.to'` is `rate`'s). */
+const SHAPE_FIELDS = ["stages", "rate", "concurrency", "requests", "duration"] as const;
+
+/**
+ * The rules between the load's fields, by the library's own check (`runStress` applies
+ * the same), then the thresholds, which may need a rate.
+ */
+function checkShape(request: RunRequest): RunValidation {
+  try {
+    normalizeLoadShape({
+      rate: request.rate,
+      stages: request.stages?.stages,
+      startRate: request.stages?.startRate,
+      concurrency: request.concurrency,
+      requests: request.requests,
+      duration: request.duration,
+    });
+  } catch (error) {
+    const message = (error as Error).message;
+    // The field the message names first is the one to mark.
+    let field: string = "stages";
+    let first = Infinity;
+    for (const name of SHAPE_FIELDS) {
+      const at = message.indexOf(`'${name}`);
+      if (at >= 0 && at < first) [field, first] = [name, at];
+    }
+    return { ok: false, field, error: message };
+  }
   if (request.thresholds !== undefined) {
     try {
-      checkThresholdsFor(request.thresholds, { rate: request.rate !== undefined });
+      const paced = request.rate !== undefined || request.stages !== undefined;
+      checkThresholdsFor(request.thresholds, { rate: paced });
     } catch (error) {
       return { ok: false, field: "thresholds", error: (error as Error).message };
     }

@@ -406,9 +406,12 @@ function methodNotAllowed(allow: string): Response {
  *
  * - `POST /api/runs` with JSON `{ url, requests, concurrency }` starts a run with
  *   `runStress`: `201 { id }`, or `400 { error, field }` for bad input. Optional fields:
- *   `duration` (ms, instead of `requests`), `rate`, `method`, `headers` (an object or
- *   lines `Name: value`), `body`, `timeout` (ms) and `thresholds` (expressions such as
- *   `p99<250ms`, judged on the report).
+ *   `duration` (ms, instead of `requests`), `rate`, `stages`, `method`, `headers` (an
+ *   object or lines `Name: value`), `body`, `timeout` (ms) and `thresholds` (expressions
+ *   such as `p99<250ms`, judged on the report). `rate` and `concurrency` also take a ramp
+ *   as the CLI writes it (`"100:2000/30s"`, `"10:200/30s"`), and `stages` the CLI's steps
+ *   (`"30s:500,1m:2000,30s:0"`, instead of `requests` and `duration`), with the CLI's
+ *   messages.
  * - `GET /api/runs/:id/events` streams `progress` events (5 a second by default) and one
  *   final `done`, `cancelled` or `error` event carrying `{ state, report, error? }`.
  *   Event ids let a reconnecting `EventSource` resume (`Last-Event-ID`) without losing

@@ -5,57 +5,26 @@
  * messages name the flag and the value as typed; the CLI prints them with the usage hint
  * and exits with 2.
  *
- * Kept apart from `_load_profile.ts` and `_weighted_pick.ts`, which the stress workers
- * load: those import nothing from the CLI.
+ * The syntax itself is parsed in `_load_syntax.ts`, which the web GUI shares (its page
+ * cannot load `@std/cli`); this file adds the CLI's `UsageError`. Kept apart from
+ * `_load_profile.ts` and `_weighted_pick.ts`, which the stress workers load: those import
+ * nothing from the CLI.
  *
  * @module
  */
 
-import { MAX_DURATION_MS } from "./_stress_options.ts";
-import { parseDuration, UsageError } from "./_stress_args.ts";
+import { UsageError } from "./_stress_args.ts";
 import type { Ramp, RateStage } from "./_load_profile.ts";
+import { parseConcurrencyText, parseRateText, parseStagesText } from "./_load_syntax.ts";
 
-const NUMBER = String.raw`\d+(?:\.\d+)?`;
-const RAMP = new RegExp(String.raw`^(${NUMBER}):(${NUMBER})/(\S+)$`);
-
-function rampDuration(flag: string, text: string, duration: string): number {
+/** Runs a parser of `_load_syntax.ts`, its `SyntaxError` as the CLI's `UsageError`. */
+function asFlag<T>(parse: () => T): T {
   try {
-    return parseDuration(flag, duration);
+    return parse();
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    throw new UsageError(
-      `Cannot parse '${flag}' as a ramp's length must be a positive duration of at most 24h like 30s or 2m: received '${text}'`,
-    );
+    if (error instanceof SyntaxError) throw new UsageError(error.message);
+    throw error;
   }
-}
-
-function parseRamp(flag: string, text: string, integer: boolean): number | Ramp | undefined {
-  const trimmed = text.trim();
-  const kind = integer ? "integer" : "number";
-  if (new RegExp(`^${NUMBER}$`).test(trimmed)) {
-    const value = Number(trimmed);
-    if (!(value > 0) || (integer && !Number.isInteger(value))) {
-      throw new UsageError(
-        `Cannot parse '${flag}' as a positive ${kind} or a ramp like ${
-          integer ? "10:200/30s" : "100:2000/30s"
-        }: received '${text}'`,
-      );
-    }
-    return value;
-  }
-  const match = RAMP.exec(trimmed);
-  if (!match) return undefined;
-  const from = Number(match[1]);
-  const to = Number(match[2]);
-  if (integer && !(Number.isInteger(from) && Number.isInteger(to))) {
-    throw new UsageError(
-      `Cannot parse '${flag}' as a ramp's ends must be integers: received '${text}'`,
-    );
-  }
-  if (!(to > 0)) {
-    throw new UsageError(`Cannot parse '${flag}' as a ramp must end above 0: received '${text}'`);
-  }
-  return { from, to, overMs: rampDuration(flag, text, match[3]) };
 }
 
 /**
@@ -75,13 +44,7 @@ function parseRamp(flag: string, text: string, integer: boolean): number | Ramp 
  * ```
  */
 export function parseRateFlag(text: string): number | Ramp {
-  const value = parseRamp("--rate", text, false);
-  if (value === undefined) {
-    throw new UsageError(
-      `Cannot parse '--rate' as a rate like 2000 or a ramp like 100:2000/30s: received '${text}'`,
-    );
-  }
-  return value;
+  return asFlag(() => parseRateText(text, "--rate"));
 }
 
 /**
@@ -102,13 +65,7 @@ export function parseRateFlag(text: string): number | Ramp {
  * ```
  */
 export function parseConcurrencyFlag(text: string, flag = "-c"): number | Ramp {
-  const value = parseRamp(flag, text, true);
-  if (value === undefined) {
-    throw new UsageError(
-      `Cannot parse '${flag}' as a number of connections like 50 or a ramp like 10:200/30s: received '${text}'`,
-    );
-  }
-  return value;
+  return asFlag(() => parseConcurrencyText(text, flag));
 }
 
 /**
@@ -137,45 +94,7 @@ export function parseConcurrencyFlag(text: string, flag = "-c"): number | Ramp {
 export function parseStagesFlag(
   text: string,
 ): { stages: RateStage[]; startRate: number | undefined } {
-  const parts = text.split(",").map((part) => part.trim());
-  let startRate: number | undefined;
-  if (parts.length > 1 && new RegExp(`^${NUMBER}$`).test(parts[0])) {
-    startRate = Number(parts.shift());
-  }
-  const stages: RateStage[] = parts.map((part, i) => {
-    const match = new RegExp(`^(\\S+):(${NUMBER})$`).exec(part);
-    if (!match) {
-      throw new UsageError(
-        `Cannot parse '--stages' as step ${
-          i + 1
-        } must be DURATION:RATE like 30s:500: received '${part}' in '${text}'`,
-      );
-    }
-    let durationMs: number;
-    try {
-      durationMs = parseDuration("--stages", match[1]);
-    } catch (error) {
-      if (!(error instanceof UsageError)) throw error;
-      throw new UsageError(
-        `Cannot parse '--stages' as step ${
-          i + 1
-        } must last a positive duration of at most 24h like 30s or 2m: received '${part}' in '${text}'`,
-      );
-    }
-    return { durationMs, rate: Number(match[2]) };
-  });
-  const total = stages.reduce((sum, stage) => sum + stage.durationMs, 0);
-  if (total > MAX_DURATION_MS) {
-    throw new UsageError(
-      `Cannot parse '--stages' as its steps must last at most 24h in all: received '${text}'`,
-    );
-  }
-  if (!(startRate! > 0) && stages.every((stage) => stage.rate === 0)) {
-    throw new UsageError(
-      `Cannot parse '--stages' as a step must have a rate above 0: received '${text}'`,
-    );
-  }
-  return { stages, startRate };
+  return asFlag(() => parseStagesText(text, "--stages"));
 }
 
 /**

@@ -318,12 +318,15 @@ function formBody(): Record<string, unknown> {
       const value = Number(text);
       // Not a number: sent as typed, so that the server's message quotes it.
       body[field.name] = Number.isNaN(value) ? text : value;
+    } else if (field.kind === "load") {
+      // A plain number goes as one; a ramp as its text, which the server parses.
+      body[field.name] = /^\d+(\.\d+)?$/.test(text) ? Number(text) : text;
     } else {
       body[field.name] = text;
     }
   }
-  // A duration replaces the request count (which has a value from the start).
-  if (body.duration !== undefined) delete body.requests;
+  // A duration or stages replace the request count (which has a value from the start).
+  if (body.duration !== undefined || body.stages !== undefined) delete body.requests;
   return body;
 }
 

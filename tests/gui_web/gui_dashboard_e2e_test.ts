@@ -131,6 +131,47 @@ Deno.test({
 });
 
 Deno.test({
+  name: "serveGui() page draws a ramp run's rising target line from its progress",
+  ignore: chromiumPath === undefined,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "tandem-gui-dash-" });
+    await using target = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      () => new Response("ok\n"),
+    );
+    await using gui = serveGui({ port: 0 });
+    const { context, problems } = await browser(dir);
+    try {
+      const page = context.pages()[0] ?? await context.newPage();
+      await page.goto(gui.url);
+      await page.getByLabel("URL", { exact: true }).fill(`http://127.0.0.1:${target.addr.port}/`);
+      await page.getByText("Advanced").click();
+      // The CLI's syntax, checked by the CLI's parser: its message shows next to the field.
+      await page.getByLabel("Rate (req/s)", { exact: true }).fill("40:200");
+      await page.getByLabel("Duration (ms)", { exact: true }).fill("2500");
+      await page.getByRole("button", { name: "Submit", exact: true }).click();
+      await page.locator("#rate-error").filter({ hasText: "a ramp like 100:2000/30s" }).waitFor();
+      problems.splice(0, problems.length, ...problems.filter((p) => !/status of 400/.test(p)));
+      // From 40/s to 200/s over 2 s: each second's target is its own, not one rate.
+      await page.getByLabel("Rate (req/s)", { exact: true }).fill("40:200/2s");
+      await page.getByLabel("Concurrency", { exact: true }).fill("4");
+      await page.getByRole("button", { name: "Submit", exact: true }).click();
+      await until(async () => (await chartData(page, "rps"))[0].length >= 3);
+      const live = (await chartData(page, "rps"))[3];
+      assert(live.every((rate) => typeof rate === "number" && rate < 200.5), `live: ${live}`);
+      assert((live[0] as number) < (live[1] as number), `a rising live target: ${live}`);
+      await page.locator("#status").filter({ hasText: "done" }).waitFor();
+      // The report's seconds: requests due by the schedule, (40+120)/2, (120+200)/2, 200/2.
+      assertEquals((await chartData(page, "rps"))[3], [80, 160, 100, 100]);
+    } finally {
+      await context.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+    assertEquals(problems, [], "the page logged no errors");
+  },
+});
+
+Deno.test({
   name: "serveGui() page keeps history across a restart, compares two runs, downloads one",
   ignore: chromiumPath === undefined,
   async fn(t) {
