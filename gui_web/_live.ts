@@ -3,8 +3,9 @@
  * Private: the per-second series of a run as it goes, built from the progress `runStress`
  * reports (10 times a second). `StressProgress` carries running totals only, so a second's
  * counts are the totals' growth between the samples on either side of its end (off by at
- * most one sample, 100 ms); the report's own `timeline` replaces these at the end.
- * Latency per second is not in the progress: the page draws it from the report.
+ * most one sample, 100 ms). Each second then closes (`runStress`'s `onSecond`, within
+ * about 50 ms of its end): its exact counts and latency percentiles replace the estimate,
+ * and the report's own `timeline` replaces all at the end.
  *
  * Plain code and data only: the page's bundle includes this file.
  *
@@ -63,6 +64,8 @@ export class LiveTimeline {
   #target: number | null;
   /** Seconds closed so far (the engine closes them in order). */
   #closed = 0;
+  /** Seconds the running totals have been split into so far. */
+  #estimated = 0;
 
   /** @param targetRate The run's rate, or `null`. */
   constructor(targetRate: number | null) {
@@ -75,8 +78,8 @@ export class LiveTimeline {
   }
 
   /**
-   * The latest few seconds, and the latest few closed ones: a second closes about 3 s
-   * after it ended, when it has already left the last {@linkcode REPEAT}.
+   * The latest few seconds, and the latest few closed ones (a second that closed late,
+   * behind a stalled worker, may have left the last {@linkcode REPEAT}).
    */
   latest(): LiveSecond[] {
     const latest = this.#seconds.length - REPEAT;
@@ -122,15 +125,19 @@ export class LiveTimeline {
    */
   add(counts: LiveCounts): void {
     const whole = Math.floor(counts.elapsedMs / 1000);
-    while (this.#seconds.length < whole) {
-      this.#seconds.push({
-        second: this.#seconds.length,
+    for (; this.#estimated < whole; this.#estimated++) {
+      const second = this.#estimated;
+      const estimate: LiveSecond = {
+        second,
         completed: Math.max(0, counts.completed - this.#completed),
         failures: Math.max(0, counts.errors - this.#errors),
         targetRate: counts.targetRate ?? this.#target,
-      });
+      };
       this.#completed = Math.max(this.#completed, counts.completed);
       this.#errors = Math.max(this.#errors, counts.errors);
+      // A second may close before the sample after its end: its growth is still taken
+      // from the totals (or the next second would get it), its exact counts kept.
+      if (second >= this.#closed) this.#seconds[second] = estimate;
     }
   }
 }

@@ -56,9 +56,9 @@
  *    drain window, and publishes live counts; the main thread reads them with
  *    `Atomics.load` for the progress bar, so no message is sent per request. How late
  *    the ticker itself runs is the generator's event-loop lag.
- * 5. Each finished second goes to the main thread as a message with its histograms;
- *    `TimelineCollector` merges the workers' seconds and hands each complete second to
- *    `onSecond`, in order. At the end the worker sends its {@linkcode EngineResult}, and
+ * 5. Each finished second (an empty one too) goes to the main thread as a message with
+ *    its histograms within a tick of its end; `TimelineCollector` merges the workers'
+ *    seconds and hands each to `onSecond`, in order, once every worker has passed it. At the end the worker sends its {@linkcode EngineResult}, and
  *    `buildReport` merges the workers' results into the {@linkcode StressReport}.
  *
  * @module

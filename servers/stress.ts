@@ -378,9 +378,10 @@ export interface StressControl {
   /**
    * Receives each second of the timeline once it is complete, in order, with its latency
    * histogram (and its service-time histogram in runs with a rate): for HDR logs, exact
-   * percentiles per second, or whole-run merges. A second is complete once a later one
-   * is 3 s ahead, or at the end. What it throws stops the run, and `runStress` rejects
-   * with it.
+   * percentiles per second, or whole-run merges. A second is complete once every worker
+   * has passed it (within about 50 ms of its end), once a later one is 3 s ahead (a
+   * stalled worker), or at the end. What it throws stops the run, and `runStress`
+   * rejects with it.
    */
   onSecond?: (
     second: StressSecond,
@@ -738,8 +739,13 @@ interface OpenSecond {
 
 /**
  * Merges the workers' per-second counts into the timeline. A second is summed up (and
- * its histograms handed to `onSecond`, then dropped) once a later second is 3 s ahead,
- * so memory stays constant; seconds are summed up in order, gaps included.
+ * its histograms handed to `onSecond`, then dropped) as soon as every worker has passed
+ * it (each sends every second, empty ones too, within its 10–50 ms tick of the second's
+ * end), or once a later second is 3 s ahead (a worker whose event loop stalls); memory
+ * stays constant, and seconds are summed up in order, gaps included. A response counts
+ * in the second it completed in, so a worker that has passed a second has nothing more
+ * for it: the timeline and the histograms handed on are exact. Only a worker stalled
+ * for over 3 s sends to a second already summed up: its counts are added to it then.
  */
 class TimelineCollector {
   #open = new Map<number, OpenSecond>();
@@ -747,15 +753,27 @@ class TimelineCollector {
   #latest = 0;
   /** The next second to sum up: every second before it is in `#closed`. */
   #next = 0;
+  /** Per worker, the second it is in: it has sent every second before. */
+  #passed: number[];
   #opts: NormalizedStressOptions;
   #onSecond: StressControl["onSecond"];
 
   constructor(opts: NormalizedStressOptions, onSecond: StressControl["onSecond"]) {
     this.#opts = opts;
     this.#onSecond = onSecond;
+    this.#passed = new Array(opts.workers).fill(0);
   }
 
   add(data: SecondData): void {
+    this.#passed[data.worker] = data.next;
+    this.#merge(data);
+    // Every worker past a second (and one still running: Infinity means all ended, and
+    // `finish` sums up the last, partial second with the run's length).
+    const passed = Math.min(...this.#passed);
+    if (passed !== Infinity) this.#closeUpTo(passed - 1);
+  }
+
+  #merge(data: SecondData): void {
     const closed = this.#closed.get(data.second);
     if (closed) {
       closed.completed += data.completed;

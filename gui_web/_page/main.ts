@@ -187,7 +187,7 @@ function drawLive(): void {
   }));
   charts.rps.set(rpsData(bars, seconds.map((s) => s.targetRate)));
   charts.errors.set([seconds.map((s) => s.second), seconds.map((s) => s.failures)]);
-  // A second's latency arrives once it has closed, about 3 s after it ended.
+  // A second's latency arrives once it has closed, within about 50 ms of its end.
   const closed = seconds.filter((s) => s.p99 !== undefined);
   const latency = (key: "p50" | "p90" | "p99") =>
     closed.map((s) => (s.completed > 0 ? s[key] ?? null : null));
@@ -197,7 +197,7 @@ function drawLive(): void {
     latency("p90"),
     latency("p99"),
   ]);
-  const lag = seconds.length > 0 ? "; each second about 3 s after it ended" : "";
+  const lag = seconds.length > 0 ? "; each second as it ends" : "";
   byId("latency-note").textContent = lag;
   byId("histogram-note").textContent = lag;
 }

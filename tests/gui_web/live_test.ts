@@ -70,3 +70,16 @@ Deno.test("LiveTimeline.close() adds seconds the totals have not reached yet", (
     [1, 7, 2],
   ]);
 });
+
+Deno.test("LiveTimeline.add() keeps a second closed before the sample after its end", () => {
+  // Seconds now close within ~50 ms of their end, often before the next 100 ms sample.
+  const live = new LiveTimeline(null);
+  live.add({ completed: 90, errors: 0, elapsedMs: 950 });
+  live.close({ second: 0, completed: 100, failures: 1, p99: 2 });
+  live.add({ completed: 110, errors: 1, elapsedMs: 1_050 });
+  live.add({ completed: 300, errors: 1, elapsedMs: 2_050 });
+  assertEquals(live.seconds.map((s) => [s.second, s.completed, s.failures, s.p99]), [
+    [0, 100, 1, 2],
+    [1, 190, 0, undefined],
+  ]);
+});
