@@ -1,35 +1,52 @@
 /**
- * Private: the coordinator of a distributed stress run. It finds N idle agents (see
+ * Private: the coordinator of a distributed stress run. It claims N idle agents (see
  * `stress_agent.ts`), gives each a shard, and merges their snapshots into one report of
  * the local shape:
  *
  * ```text
- * runClusterStress ─▶ waitForAgents (HGETALL beats, ≤ agentsTimeoutMs)
- *                  ─▶ sendPlans (one BullMQ job per agent; one start time in Redis time)
- *                  ─▶ collect (SUBSCRIBE run channel: snapshots 1/s, done, lost after 2.5 s)
+ * runClusterStress ─▶ claimAgents (HGETALL beats; SET claim NX PX per agent, ≤ agentsTimeoutMs)
+ *                  ─▶ sendPlans (templates once in a key; one BullMQ job per agent;
+ *                     one start time in Redis time)
+ *                  ─▶ collect (SUBSCRIBE run channel: snapshots 1/s, done, lost after 2.5 s;
+ *                     claims refreshed every second)
  *                  ─▶ merge (bucket counts of every second's histogram, never percentiles)
  * ```
  *
- * Splitting: connections and requests are divided as evenly as integers allow; a rate R
- * becomes R/N per agent, agent i starting i/(N·R) s later, so that the merged arrivals
- * stay uniform (agent i's k-th arrival is the run's (i + kN)-th).
+ * Splitting: connections and requests are divided as evenly as integers allow. Agent i
+ * of N sends the run's arrivals i, i + N, i + 2N, …: it starts at the run's i-th arrival
+ * (i/R s late at a constant rate R) and runs the rest of the rate profile divided by N,
+ * so that the merged arrivals are exactly the run's, ramps and stages included.
  *
  * @module
  */
 
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import type { RedisClient } from "../cluster/types.ts";
-import { checkInteger, integerError, received } from "../sync/_checks.ts";
+import { checkInteger, received } from "../sync/_checks.ts";
 import { checkRedis, closeClient, newClient, type RedisTarget } from "../cluster/_redis.ts";
 import { displayBuckets, Histogram, HISTOGRAM_BUCKETS, type HistogramData } from "./_histogram.ts";
+import {
+  arrivalsBy,
+  intendedStartMs,
+  type LoadProfile,
+  normalizeLoadShape,
+  type Ramp,
+  rateAt,
+  type RateStage,
+} from "./_load_profile.ts";
+import {
+  checkClusterCounts,
+  MAX_AGENTS_TIMEOUT_MS,
+  normalizeStressOptions,
+} from "./_stress_options.ts";
+import { randomSeed } from "./_weighted_pick.ts";
 import type {
+  StressEndpoint,
   StressFailures,
   StressHistogramBucket,
   StressLatency,
   StressOptions,
   StressProgress,
-  StressReport,
   StressSecond,
 } from "./stress.ts";
 import {
@@ -40,11 +57,24 @@ import {
   AGENTS_KEY,
   type AgentSummary,
   BEAT_STALE_MS,
+  claimKey,
+  type ClusterStressReport,
   measureOffset,
   runChannel,
   STOP_CHANNEL,
+  type StressAgentReport,
+  type StressClusterOptions,
+  templatesKey,
   type WireSecond,
+  type WireStatusClasses,
   type WireStressOptions,
+  type WireTemplate,
+} from "./_stress_cluster_protocol.ts";
+
+export type {
+  ClusterStressReport,
+  StressAgentReport,
+  StressClusterOptions,
 } from "./_stress_cluster_protocol.ts";
 
 const ACTION = "Cannot run stress on the cluster";
@@ -54,19 +84,41 @@ const LOST_MS = 2_500;
 const LEAD_MS = 1_000;
 /** After a stop, agents have this long to send their final counts. */
 const STOP_GRACE_MS = 1_000;
+/**
+ * A claim lives this long unless refreshed (every second while the run goes): a
+ * coordinator that dies frees its agents 5 s later.
+ */
+const CLAIM_TTL_MS = 5_000;
+/**
+ * The largest templates a run shares out (as JSON): they are written once to Redis and
+ * read by each agent; a HAR of 10,000 requests is about 10 MiB.
+ */
+export const MAX_TEMPLATES_BYTES = 64 * 1024 * 1024;
 
-/** How to reach the agents of a distributed run. */
-export interface ClusterStressOptions {
-  /** The Redis server the agents use: a `redis://` URL or an ioredis client. */
-  redis: string | URL | RedisClient;
-  /** How many idle agents share the run. */
-  agents: number;
-  /**
-   * How long to wait for that many idle agents, in ms.
-   *
-   * @default {10000}
-   */
-  agentsTimeoutMs?: number;
+/**
+ * Claims ARGV[3] of the agents whose claim keys are KEYS (value ARGV[1], expiry ARGV[2]
+ * ms) when that many are free, else none: `{1, indices…}` (1-based) or `{0, free}`.
+ */
+const CLAIM_AGENTS = `local want = tonumber(ARGV[3])
+local free = {}
+for i, key in ipairs(KEYS) do
+  if #free >= want then break end
+  if redis.call('EXISTS', key) == 0 then table.insert(free, i) end
+end
+if #free < want then return {0, #free} end
+for _, i in ipairs(free) do redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2]) end
+table.insert(free, 1, 1)
+return free`;
+
+/** Sets a claim's expiry only while it is still this run's. */
+const REFRESH_CLAIM =
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
+/** Deletes a claim only while it is still this run's. */
+const RELEASE_CLAIM =
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+
+/** How to reach the agents of a distributed run, with the run's callbacks. */
+export interface ClusterStressOptions extends StressClusterOptions {
   /** Stops the run: every agent stops within 1 s and the report is the partial merge. */
   signal?: AbortSignal;
   /** Merged live counts, about 10 times a second. */
@@ -75,39 +127,11 @@ export interface ClusterStressOptions {
    * Each second of the run with its merged latency histogram (µs), in order, once the
    * run has ended (the CLI writes `--hdr-log` and judges percentile thresholds from them).
    */
-  onSecond?: (second: StressSecond, latency: HistogramData) => void;
-}
-
-/** One agent's part of a distributed run, in its report. */
-export interface StressAgentReport {
-  /** The agent's id. */
-  id: string;
-  /** Its host name. */
-  host: string;
-  /** Requests it sent (for a lost agent: up to its last snapshot). */
-  requests: number;
-  /** Its successes. */
-  successes: number;
-  /** Its failures. */
-  failures: number;
-  /** Its requests per second. */
-  rps: number;
-  /** Its latency, from its own histogram. */
-  latencyMs: StressLatency;
-  /** Whether it stopped answering (two snapshots missed) or failed. */
-  lost: boolean;
-  /** Why it was lost. */
-  lostReason?: string;
-  /** Its clock minus the coordinator's, in ms, as measured through Redis. */
-  clockOffsetMs: number;
-}
-
-/** The report of a distributed run: the local shape plus the agents. */
-export interface ClusterStressReport extends StressReport {
-  /** One entry per agent. */
-  agents: StressAgentReport[];
-  /** Why the run counts as failed (an agent lost), when it does. */
-  clusterError?: string;
+  onSecond?: (
+    second: StressSecond,
+    latency: HistogramData,
+    serviceTime: HistogramData | undefined,
+  ) => void;
 }
 
 /** Decodes HdrHistogram's compressed base64 (as `encodeHistogram` writes) into counts. */
@@ -137,7 +161,7 @@ export async function decodeHistogramCounts(text: string): Promise<Float64Array>
   return counts;
 }
 
-async function fromWire(second: WireSecond): Promise<HistogramData> {
+async function fromWire(second: Omit<WireSecond, "second">): Promise<HistogramData> {
   return {
     counts: await decodeHistogramCounts(second.hdr),
     total: second.total,
@@ -182,84 +206,176 @@ function bodyBase64(body: string | Uint8Array): string {
   return btoa(binary);
 }
 
+/** One agent's shard: the options it runs and how long after the run's start it starts. */
+export interface Shard {
+  /** Its options (its share of the run's). */
+  options: WireStressOptions;
+  /** When it starts, in ms after the run's start: the run's i-th arrival with a rate. */
+  delayMs: number;
+}
+
 /**
- * The shards of a run: the options each agent runs and its start delay in ms.
- *
- * @throws {TypeError} For options a cluster run cannot share yet (ramps, stages, templates).
- * @throws {RangeError} When there are fewer connections or requests than agents.
+ * The rest of `profile` from `atMs` on, each value divided by `agents`: the stages an
+ * agent that starts at `atMs` runs (its ramps end when the run's do).
  */
-export function planShards(
-  options: StressOptions,
+function stagesFrom(
+  profile: LoadProfile,
+  atMs: number,
   agents: number,
-): { options: WireStressOptions; delayMs: number }[] {
-  for (const name of ["stages", "startRate", "templates", "seed", "caCerts"] as const) {
-    if (options[name] !== undefined) {
-      throw new TypeError(`${ACTION} as '${name}' is not shared out to agents yet: received it`);
-    }
+): { startRate: number; stages: RateStage[] } {
+  const stages: RateStage[] = [];
+  for (const s of profile.segments) {
+    const end = s.startMs + s.durationMs;
+    if (end <= atMs) continue;
+    stages.push({ durationMs: end - Math.max(s.startMs, atMs), rate: s.to / agents });
   }
-  if (options.rate !== undefined && typeof options.rate !== "number") {
-    throw new TypeError(`${ACTION} as 'rate' must be a number in cluster runs: received a ramp`);
-  }
-  if (options.concurrency !== undefined && typeof options.concurrency !== "number") {
-    throw new TypeError(
-      `${ACTION} as 'concurrency' must be a number in cluster runs: received a ramp`,
-    );
-  }
+  return { startRate: rateAt(profile, atMs) / agents, stages };
+}
+
+/**
+ * The shards of a run: the options each agent runs and its start delay in ms. Agent i
+ * of N sends the run's arrivals i, i + N, …: it starts at the run's i-th arrival and
+ * runs the rest of the rate profile divided by N (at a constant rate R: R/N, i/R s
+ * late), so that the arrivals of all agents together are exactly the run's.
+ *
+ * @param options The run's options (checked).
+ * @param agents How many agents share it.
+ * @param seed The run's seed of the template picks (agent i gets `seed + i`).
+ * @throws {RangeError} When there are fewer connections, requests or arrivals than agents.
+ */
+export function planShards(options: StressOptions, agents: number, seed?: number): Shard[] {
   const url = String(options.url instanceof URL ? options.url.href : options.url);
-  const connections = options.concurrency === undefined
-    ? undefined
-    : splitEvenly(options.concurrency, agents);
-  const requests = options.requests === undefined
-    ? undefined
-    : splitEvenly(options.requests, agents);
-  for (
-    const [name, value] of [["concurrency", options.concurrency], ["requests", options.requests]]
-  ) {
-    if (typeof value === "number" && value < agents) {
+  const shape = normalizeLoadShape({
+    rate: options.rate,
+    stages: options.stages,
+    startRate: options.startRate,
+    concurrency: options.concurrency,
+    requests: options.requests,
+    duration: options.duration,
+  });
+  const ramp = typeof options.concurrency === "object" ? options.concurrency : undefined;
+  const checks: [string, number | undefined][] = [
+    ["concurrency", typeof options.concurrency === "number" ? options.concurrency : ramp?.to],
+    ["requests", options.requests],
+  ];
+  for (const [name, value] of checks) {
+    if (value !== undefined && value < agents) {
       throw new RangeError(
-        `${ACTION} as '${name}' must be at least 'agents' (${agents}): received ${value}`,
+        `${ACTION} as '${
+          ramp && name === "concurrency" ? "concurrency.to" : name
+        }' must be at least 'agents' (${agents}): received ${value}`,
       );
     }
   }
+  const connections = typeof options.concurrency === "number"
+    ? splitEvenly(options.concurrency, agents)
+    : undefined;
+  const rampFrom = ramp && splitEvenly(ramp.from, agents);
+  const rampTo = ramp && splitEvenly(ramp.to, agents);
+  const requests = options.requests === undefined
+    ? undefined
+    : splitEvenly(options.requests, agents);
   const headers = options.headers === undefined
     ? undefined
     : [...new Headers(options.headers)] as [string, string][];
+  const profile = shape.rate;
+  const length = shape.durationMs;
   return Array.from({ length: agents }, (_, i) => {
     const shard: WireStressOptions = { url };
     if (requests) shard.requests = requests[i];
-    if (options.duration !== undefined) shard.duration = options.duration;
     if (connections) shard.concurrency = connections[i];
+    if (ramp) shard.concurrency = { from: rampFrom![i], to: rampTo![i], overMs: ramp.overMs };
     if (options.workers !== undefined) shard.workers = options.workers;
     if (options.method !== undefined) shard.method = options.method;
     if (headers) shard.headers = headers;
     if (options.body !== undefined) shard.body = bodyBase64(options.body);
     if (options.timeout !== undefined) shard.timeout = options.timeout;
     if (options.pipeline !== undefined) shard.pipeline = options.pipeline;
+    if (options.caCerts !== undefined) shard.caCerts = options.caCerts;
+    if (options.templates !== undefined) shard.templates = true;
+    if (seed !== undefined) shard.seed = (seed + i) % 2 ** 32;
     let delayMs = 0;
-    if (typeof options.rate === "number") {
-      shard.rate = options.rate / agents;
-      // Agent i's arrivals fall between agent i-1's: i/(N·R) s after the start.
-      delayMs = (i * 1000) / (agents * options.rate);
+    if (profile === undefined) {
+      if (length !== undefined) shard.duration = length;
+    } else {
+      // Agent i starts at the run's i-th arrival.
+      delayMs = intendedStartMs(profile, i);
+      if (length !== undefined && !(delayMs < length)) {
+        throw new RangeError(
+          `${ACTION} as the run must have at least 'agents' (${agents}) arrivals: received ${
+            Math.ceil(arrivalsBy(profile, length))
+          }`,
+        );
+      }
+      if (options.stages !== undefined) {
+        const { startRate, stages } = stagesFrom(profile, delayMs, agents);
+        shard.stages = stages;
+        if (startRate > 0) shard.startRate = startRate;
+      } else if (profile.segments.length === 0) {
+        shard.rate = profile.start / agents;
+      } else {
+        const r = options.rate as Ramp;
+        shard.rate = delayMs < r.overMs
+          ? {
+            from: rateAt(profile, delayMs) / agents,
+            to: r.to / agents,
+            overMs: r.overMs - delayMs,
+          }
+          : r.to / agents;
+      }
+      if (length !== undefined && options.stages === undefined) shard.duration = length - delayMs;
     }
     return { options: shard, delayMs };
   });
 }
 
+/** The run's templates as JSON for the agents, with bodies as base64. */
+export function wireTemplates(templates: NonNullable<StressOptions["templates"]>): string {
+  const wire: WireTemplate[] = templates.map((t) => {
+    const out: WireTemplate = { url: t.url instanceof URL ? t.url.href : String(t.url) };
+    if (t.name !== undefined) out.name = t.name;
+    if (t.method !== undefined) out.method = t.method;
+    if (t.headers !== undefined) out.headers = [...new Headers(t.headers as HeadersInit)];
+    if (t.body !== undefined && t.body !== null) out.body = bodyBase64(t.body);
+    if (t.weight !== undefined) out.weight = t.weight;
+    return out;
+  });
+  const text = JSON.stringify(wire);
+  if (text.length > MAX_TEMPLATES_BYTES) {
+    throw new RangeError(
+      `${ACTION} as 'templates' must be at most ${MAX_TEMPLATES_BYTES} bytes as JSON: received ${text.length}`,
+    );
+  }
+  return text;
+}
+
+const CLASSES = ["1xx", "2xx", "3xx", "4xx", "5xx"] as const;
+
 /** One agent's state during a run. */
 class AgentState {
   completed = 0;
   errors = 0;
+  statusClasses: WireStatusClasses = {};
+  late = 0;
+  /** When it started sending, in Redis time. */
+  startedAt?: number;
   lastSeen: number;
   accepted = false;
   done?: AgentSummary;
   lost = false;
   lostReason?: string;
   histogram = new Histogram();
+  service?: Histogram;
   seconds = new Map<number, { second: StressSecond; histogram: HistogramData }>();
   /** Display buckets of a final report sent without per-second histograms (older engine). */
   fallback?: StressHistogramBucket[];
 
-  constructor(readonly beat: AgentBeat, readonly clockOffsetMs: number, now: number) {
+  constructor(
+    readonly beat: AgentBeat,
+    readonly clockOffsetMs: number,
+    readonly plannedStart: number,
+    now: number,
+  ) {
     this.lastSeen = now;
   }
 
@@ -276,9 +392,11 @@ class ClusterRun {
   mergedSeconds = new Map<number, { completed: number; failures: number; h: Histogram }>();
   #target: RedisTarget;
   #agents = new Map<string, AgentState>();
+  #claimed = new Set<string>();
   #settled = Promise.withResolvers<void>();
   #pending: Promise<void> = Promise.resolve();
   #refused?: string;
+  #templates = false;
   startEpoch = 0;
 
   constructor(client: Redis, target: RedisTarget) {
@@ -291,27 +409,74 @@ class ClusterRun {
     return measureOffset(this.#client);
   }
 
-  /** Waits until `count` agents beat as idle, at most `timeoutMs`. */
-  async waitForAgents(
+  /**
+   * Claims `count` idle agents at once (a Lua script sets each one's claim key, or none
+   * when fewer than `count` are free: two coordinators never share an agent, nor hold
+   * half of what each needs), waiting at most `timeoutMs`.
+   */
+  async claimAgents(
     count: number,
     timeoutMs: number,
     signal?: AbortSignal,
   ): Promise<AgentBeat[]> {
     const end = Date.now() + timeoutMs;
-    let idle: AgentBeat[] = [];
     for (;;) {
       const now = Date.now() - await this.offset();
       const beats = Object.values(await this.#client.hgetall(AGENTS_KEY))
         .map((text) => JSON.parse(text) as AgentBeat)
         .filter((b) => now - b.at < BEAT_STALE_MS);
-      idle = beats.filter((b) => b.state === "idle");
-      if (idle.length >= count) return idle.slice(0, count);
+      const idle = beats.filter((b) => b.state === "idle");
+      let free = 0;
+      if (idle.length >= count) {
+        const [ok, ...rest] = await this.#client.eval(
+          CLAIM_AGENTS,
+          idle.length,
+          ...idle.map((b) => claimKey(b.id)),
+          this.runId,
+          CLAIM_TTL_MS,
+          count,
+        ) as number[];
+        if (ok === 1) {
+          const claimed = rest.map((i) => idle[i - 1]);
+          for (const b of claimed) this.#claimed.add(b.id);
+          return claimed;
+        }
+        free = rest[0];
+      }
       if (Date.now() >= end || signal?.aborted) {
+        const busy = beats.length - (idle.length >= count ? free : idle.length);
         throw new Error(
-          `${ACTION} as ${count} idle agents were wanted: ${idle.length} answered within ${timeoutMs} ms (${beats.length} alive)`,
+          `${ACTION} as ${count} idle agents were wanted: ${
+            idle.length >= count ? free : idle.length
+          } answered within ${timeoutMs} ms (${beats.length} alive${
+            busy > 0 ? `, ${busy} busy with another run` : ""
+          })`,
         );
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  async #release(id: string): Promise<void> {
+    this.#claimed.delete(id);
+    await this.#client.eval(RELEASE_CLAIM, 1, claimKey(id), this.runId).catch(() => {});
+  }
+
+  /** Keeps this run's claims alive. */
+  async refreshClaims(): Promise<void> {
+    await Promise.all(
+      [...this.#claimed].map((id) =>
+        this.#client.eval(REFRESH_CLAIM, 1, claimKey(id), this.runId, CLAIM_TTL_MS)
+      ),
+    );
+  }
+
+  /** Gives back every claim of this run, and its templates. */
+  async releaseClaims(): Promise<void> {
+    await Promise.all([...this.#claimed].map((id) => this.#release(id)));
+    if (this.#templates) {
+      this.#templates = false;
+      await this.#client.del(templatesKey(this.runId)).catch(() => {});
     }
   }
 
@@ -337,10 +502,15 @@ class ClusterRun {
       case "snapshot":
         agent.completed = message.completed;
         agent.errors = message.errors;
+        if (message.statusClasses) agent.statusClasses = message.statusClasses;
+        if (message.late !== undefined) agent.late = message.late;
+        if (message.startedAt !== undefined) agent.startedAt = message.startedAt;
         await this.#addSeconds(agent, message.seconds);
         break;
       case "done":
         await this.#addSeconds(agent, message.seconds);
+        if (message.startedAt !== undefined) agent.startedAt = message.startedAt;
+        if (message.service) agent.service = new Histogram(await fromWire(message.service));
         agent.done = message.report;
         if (!message.histograms && message.report.requests > 0) {
           agent.fallback = message.report.histogram;
@@ -394,21 +564,32 @@ class ClusterRun {
     return this.#pending;
   }
 
-  /** Sends every agent its plan. */
+  /** Sends every agent its plan (the templates first, once, under the run's key). */
   async sendPlans(
     beats: AgentBeat[],
-    shards: { options: WireStressOptions; delayMs: number }[],
+    shards: Shard[],
     coordinatorOffset: number,
+    templates: string | undefined,
   ): Promise<void> {
+    if (templates !== undefined) {
+      this.#templates = true;
+      // Read by each agent when its plan arrives; deleted at the end (10 min at most).
+      await this.#client.set(templatesKey(this.runId), templates, "PX", 600_000);
+    }
     const now = Date.now();
     const startAt = now - coordinatorOffset + LEAD_MS;
     this.startEpoch = now + LEAD_MS;
-    for (const beat of beats) {
+    beats.forEach((beat, index) => {
       this.#agents.set(
         beat.id,
-        new AgentState(beat, beat.offsetMs - coordinatorOffset, now + LEAD_MS),
+        new AgentState(
+          beat,
+          beat.offsetMs - coordinatorOffset,
+          startAt + shards[index].delayMs,
+          now + LEAD_MS,
+        ),
       );
-    }
+    });
     await Promise.all(beats.map(async (beat, index) => {
       const plan: AgentPlan = {
         runId: this.runId,
@@ -428,15 +609,33 @@ class ClusterRun {
   }
 
   /** Live merged counts. */
-  progress(total: number | undefined, startPerf: number, rps: number): StressProgress {
-    let completed = 0, errors = 0;
+  progress(
+    total: number | undefined,
+    startPerf: number,
+    rps: number,
+    profile: LoadProfile | undefined,
+  ): StressProgress {
+    let completed = 0, errors = 0, late = 0;
+    const statusClasses = { "1xx": 0, "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0 };
     for (const agent of this.#agents.values()) {
       completed += agent.done ? agent.done.requests - agent.done.inFlight : agent.completed;
       errors += agent.done
         ? agent.done.requests - agent.done.inFlight - agent.done.successes
         : agent.errors;
+      for (const c of CLASSES) statusClasses[c] += agent.statusClasses[c] ?? 0;
+      late += agent.late;
     }
-    return { completed, total, errors, rps, elapsedMs: performance.now() - startPerf };
+    const elapsedMs = performance.now() - startPerf;
+    return {
+      completed,
+      total,
+      errors,
+      rps,
+      elapsedMs,
+      ...(profile && { targetRate: rateAt(profile, elapsedMs) }),
+      statusClasses,
+      late,
+    };
   }
 
   /** Stops every agent of the run. */
@@ -449,19 +648,41 @@ class ClusterRun {
     options: StressOptions,
     shards: WireStressOptions[],
     cancelled: boolean,
+    extra: { profile: LoadProfile | undefined; length: number | undefined; seed?: number },
   ): ClusterStressReport {
     const all = new Histogram();
+    const service = new Histogram();
     // Every cause the engine counts (the set grows: http4xx, http5xx), zero or summed.
-    const failures = { timeout: 0, refused: 0, reset: 0, protocol: 0, other: 0 } as StressFailures;
+    const failures = {
+      timeout: 0,
+      refused: 0,
+      reset: 0,
+      protocol: 0,
+      http4xx: 0,
+      http5xx: 0,
+      other: 0,
+    } as StressFailures;
     const statusCodes: Record<string, number> = {};
     const reasons = new Map<
       string,
       { cause: keyof StressFailures; reason: string; count: number }
     >();
-    const perSecond = new Map<number, { completed: number; failures: number; h: Histogram }>();
+    const perSecond = new Map<
+      number,
+      {
+        completed: number;
+        failures: number;
+        h: Histogram;
+        targetRate?: number;
+        connections?: number;
+      }
+    >();
     this.mergedSeconds = perSecond;
     let requests = 0, successes = 0, inFlight = 0, bytesPerSecond = 0, durationMs = 0;
     let concurrency = 0, workers = 0, pipeline = 1;
+    const late = { count: 0, worstMs: 0, busy: 0 };
+    let lag: { p99: number; max: number } | undefined;
+    const endpointParts = new Map<string, StressEndpoint[]>();
     const agents: StressAgentReport[] = [];
     const index = [...this.#agents.keys()];
     for (const [id, agent] of this.#agents) {
@@ -474,11 +695,18 @@ class ClusterRun {
         }
       }
       all.merge(histogram.data());
+      if (agent.service) service.merge(agent.service.data());
       for (const { second, histogram: h } of agent.seconds.values()) {
         const entry = perSecond.get(second.second) ??
           { completed: 0, failures: 0, h: new Histogram() };
         entry.completed += second.completed;
         entry.failures += second.failures;
+        if (second.targetRate !== undefined) {
+          entry.targetRate = (entry.targetRate ?? 0) + second.targetRate;
+        }
+        if (second.connections !== undefined) {
+          entry.connections = (entry.connections ?? 0) + second.connections;
+        }
         entry.h.merge(h);
         perSecond.set(second.second, entry);
       }
@@ -501,6 +729,20 @@ class ClusterRun {
           entry.count += r.count;
           reasons.set(key, entry);
         }
+        if (done.late) {
+          late.count += done.late.count;
+          late.busy += done.late.busy ?? 0;
+          late.worstMs = Math.max(late.worstMs, done.late.worstMs);
+        }
+        if (done.generatorLagMs) {
+          lag = {
+            p99: Math.max(lag?.p99 ?? 0, done.generatorLagMs.p99),
+            max: Math.max(lag?.max ?? 0, done.generatorLagMs.max),
+          };
+        }
+        for (const [name, e] of Object.entries(done.endpoints ?? {})) {
+          endpointParts.set(name, [...endpointParts.get(name) ?? [], e]);
+        }
         bytesPerSecond += done.bytesPerSecond;
         durationMs = Math.max(durationMs, done.durationMs);
         concurrency += done.concurrency;
@@ -512,7 +754,8 @@ class ClusterRun {
         agentSuccesses = agent.completed - agent.errors;
         failures.other += agent.errors;
         agentRps = 0;
-        concurrency += shards[index.indexOf(id)].concurrency ?? 0;
+        const c = shards[index.indexOf(id)].concurrency;
+        concurrency += typeof c === "number" ? c : c?.to ?? 0;
       }
       requests += agentRequests;
       successes += agentSuccesses;
@@ -527,6 +770,8 @@ class ClusterRun {
         lost: agent.lost,
         ...(agent.lostReason ? { lostReason: agent.lostReason } : {}),
         clockOffsetMs: round3(agent.clockOffsetMs),
+        ...(agent.startedAt !== undefined &&
+          { startLateMs: round3(agent.startedAt - agent.plannedStart) }),
       });
     }
     if (durationMs === 0) durationMs = Math.max(0, Date.now() - this.startEpoch);
@@ -543,34 +788,53 @@ class ClusterRun {
         p50: l.p50,
         p90: l.p90,
         max: l.max,
+        ...(e.targetRate !== undefined && { targetRate: round3(e.targetRate) }),
+        ...(e.connections !== undefined && { connections: e.connections }),
       });
     }
     const lost = agents.filter((a) => a.lost);
+    const starts = agents.map((a) => a.startLateMs).filter((t) => t !== undefined);
     const url = new URL(String(options.url instanceof URL ? options.url.href : options.url));
     if (url.password !== "") url.password = "";
+    const { profile, length } = extra;
     const report: ClusterStressReport = {
       url: url.href,
       method: (options.method ?? "GET").toUpperCase(),
       concurrency,
       workers,
       pipeline,
-      rate: typeof options.rate === "number" ? options.rate : null,
+      rate: profile ? Math.max(profile.start, ...profile.segments.map((s) => s.to)) : null,
       requests,
       successes,
       failures,
-      ...(reasons.size > 0 ? { failureReasons: [...reasons.values()] } : {}),
+      ...(reasons.size > 0 && {
+        failureReasons: [...reasons.values()].sort((a, b) => b.count - a.count),
+      }),
       inFlight,
-      statusCodes,
+      statusCodes: Object.fromEntries(
+        Object.entries(statusCodes).sort((a, b) => Number(a[0]) - Number(b[0])),
+      ),
       rps: durationMs > 0 ? Math.round((requests - inFlight) * 1000 / durationMs) : 0,
       bytesPerSecond,
       durationMs: Math.round(durationMs),
       latencyMs: latencyOf(all),
+      ...(profile && { serviceTimeMs: latencyOf(service) }),
+      ...(endpointParts.size > 0 && { endpoints: mergeEndpoints(endpointParts) }),
+      ...(profile && {
+        targetRate: targetRateOf(profile, length ?? durationMs, options.requests),
+        late: { count: late.count, worstMs: round3(late.worstMs), busy: late.busy },
+      }),
+      ...(lag && { generatorLagMs: lag }),
+      ...(extra.seed !== undefined && { seed: extra.seed }),
       histogram: displayBuckets(all),
       timeline,
       startTime: new Date(this.startEpoch).toISOString(),
       endTime: new Date(this.startEpoch + durationMs).toISOString(),
       cancelled,
       agents,
+      ...(starts.length > 0 && {
+        agentsStartSkewMs: round3(Math.max(...starts) - Math.min(...starts)),
+      }),
     };
     if (lost.length > 0) {
       report.clusterError = `${lost.length} of ${agents.length} agents lost: ${
@@ -579,6 +843,57 @@ class ClusterRun {
     }
     return report;
   }
+}
+
+/** The mean target rate: requests due by the planned length per second (as a local run). */
+function targetRateOf(profile: LoadProfile, length: number, requests?: number): number {
+  if (!(length > 0)) return 0;
+  let due = arrivalsBy(profile, length);
+  if (requests !== undefined) due = Math.min(due, requests);
+  return Math.round((due / length) * 1000 * 10) / 10;
+}
+
+/**
+ * Sums the agents' endpoints by name. Counts are exact; per-endpoint histograms do not
+ * travel, so `min`/`max` are exact, `mean` is weighted by responses, and the
+ * percentiles are the highest agent's (an upper bound).
+ */
+function mergeEndpoints(parts: Map<string, StressEndpoint[]>): Record<string, StressEndpoint> {
+  const out: Record<string, StressEndpoint> = {};
+  const merge = (list: StressLatency[], weights: number[]): StressLatency => {
+    const total = weights.reduce((a, b) => a + b, 0);
+    const answered = list.filter((_, i) => weights[i] > 0);
+    if (answered.length === 0) return list[0];
+    return {
+      min: Math.min(...answered.map((l) => l.min)),
+      mean: round3(list.reduce((sum, l, i) => sum + l.mean * weights[i], 0) / total),
+      p50: Math.max(...answered.map((l) => l.p50)),
+      p90: Math.max(...answered.map((l) => l.p90)),
+      p99: Math.max(...answered.map((l) => l.p99)),
+      p999: Math.max(...answered.map((l) => l.p999)),
+      max: Math.max(...answered.map((l) => l.max)),
+    };
+  };
+  for (const [name, list] of parts) {
+    const statusCodes: Record<string, number> = {};
+    for (const e of list) {
+      for (const [code, n] of Object.entries(e.statusCodes)) {
+        statusCodes[code] = (statusCodes[code] ?? 0) + n;
+      }
+    }
+    const weights = list.map((e) => e.successes + e.failures);
+    const services = list.map((e) => e.serviceTimeMs).filter((l) => l !== undefined);
+    out[name] = {
+      requests: list.reduce((sum, e) => sum + e.requests, 0),
+      successes: list.reduce((sum, e) => sum + e.successes, 0),
+      failures: list.reduce((sum, e) => sum + e.failures, 0),
+      inFlight: list.reduce((sum, e) => sum + (e.inFlight ?? 0), 0),
+      statusCodes,
+      latencyMs: merge(list.map((e) => e.latencyMs), weights),
+      ...(services.length === list.length && { serviceTimeMs: merge(services, weights) }),
+    };
+  }
+  return out;
 }
 
 /** Fails fast when Redis does not answer a PING within `ms`. */
@@ -598,9 +913,9 @@ async function ping(client: Redis, where: string, ms: number): Promise<void> {
  * @param options What to stress, as for `runStress` (the run's totals: split here).
  * @param cluster Redis, the number of agents, a signal and a progress callback.
  * @returns The merged report plus `agents`; `clusterError` names lost agents.
- * @throws {TypeError} When an option is malformed or not shareable yet (ramps, stages).
+ * @throws {TypeError} When an option is malformed.
  * @throws {RangeError} When `agents` is not a positive integer, or below it there are
- * fewer connections or requests than agents.
+ * fewer connections, requests or arrivals than agents.
  * @throws {Error} When Redis does not answer, or fewer idle agents answer in time (no
  * traffic is sent then), or an agent refuses its target.
  *
@@ -619,17 +934,22 @@ export async function runClusterStress(
   options: StressOptions,
   cluster: ClusterStressOptions,
 ): Promise<ClusterStressReport> {
-  const agentsError = integerError(cluster.agents, "agents", ACTION, { max: 10_000 });
-  if (agentsError) throw agentsError;
+  checkClusterCounts(cluster);
   const timeoutMs = checkInteger(cluster.agentsTimeoutMs, "agentsTimeoutMs", ACTION, 10_000, {
-    max: 3_600_000,
+    max: MAX_AGENTS_TIMEOUT_MS,
   });
-  if (cluster.onProgress !== undefined && typeof cluster.onProgress !== "function") {
-    throw new TypeError(
-      `${ACTION} as 'onProgress' must be a function: received ${received(cluster.onProgress)}`,
-    );
+  for (const name of ["onProgress", "onSecond"] as const) {
+    if (cluster[name] !== undefined && typeof cluster[name] !== "function") {
+      throw new TypeError(
+        `${ACTION} as '${name}' must be a function: received ${received(cluster[name])}`,
+      );
+    }
   }
-  const shards = planShards(options, cluster.agents);
+  // The run's options are checked here, before any agent is claimed.
+  const normalized = normalizeStressOptions(options);
+  const seed = options.templates !== undefined ? options.seed ?? randomSeed() : options.seed;
+  const shards = planShards(options, cluster.agents, seed);
+  const templates = options.templates === undefined ? undefined : wireTemplates(options.templates);
   const target = checkRedis(cluster.redis, ACTION);
   const { signal, onProgress } = cluster;
   signal?.throwIfAborted();
@@ -641,11 +961,11 @@ export async function runClusterStress(
   let onAbort: (() => void) | undefined;
   try {
     await ping(client, where, Math.min(timeoutMs, 5_000));
-    const beats = await run.waitForAgents(cluster.agents, timeoutMs, signal);
+    const beats = await run.claimAgents(cluster.agents, timeoutMs, signal);
     await subscriber.subscribe(runChannel(run.runId));
     subscriber.on("message", (_channel: string, text: string) => run.receive(text));
     const offset = await run.offset();
-    await run.sendPlans(beats, shards, offset);
+    await run.sendPlans(beats, shards, offset, templates);
     const startPerf = performance.now() + LEAD_MS;
     let cancelled = false;
     const aborted = Promise.withResolvers<void>();
@@ -656,10 +976,12 @@ export async function runClusterStress(
     signal?.addEventListener("abort", onAbort, { once: true });
     if (signal?.aborted) onAbort();
     const window: { at: number; completed: number }[] = [];
+    let ticks = 0;
     ticker = setInterval(() => {
       run.checkLost(Date.now());
+      if (++ticks % 10 === 0) run.refreshClaims().catch(() => {});
       if (!onProgress || performance.now() < startPerf) return;
-      const p = run.progress(options.requests, startPerf, 0);
+      const p = run.progress(options.requests, startPerf, 0, normalized.rateProfile);
       const now = performance.now();
       window.push({ at: now, completed: p.completed });
       while (window.length > 2 && now - window[1].at >= 1000) window.shift();
@@ -680,16 +1002,30 @@ export async function runClusterStress(
     }
     clearInterval(ticker);
     await run.drain();
-    const report = run.report(options, shards.map((s) => s.options), cancelled);
+    const report = run.report(options, shards.map((s) => s.options), cancelled, {
+      profile: normalized.rateProfile,
+      length: normalized.duration,
+      seed,
+    });
     for (const second of report.timeline) {
       const merged = run.mergedSeconds.get(second.second);
-      if (merged) cluster.onSecond?.(second, merged.h.data());
+      if (merged) cluster.onSecond?.(second, merged.h.data(), undefined);
     }
-    onProgress?.(run.progress(options.requests, startPerf, report.rps));
+    if (onProgress) {
+      const last = run.progress(options.requests, startPerf, report.rps, undefined);
+      onProgress({
+        completed: last.completed,
+        total: last.total,
+        errors: last.errors,
+        rps: report.rps,
+        elapsedMs: report.durationMs,
+      });
+    }
     return report;
   } finally {
     clearInterval(ticker);
     if (onAbort) signal?.removeEventListener("abort", onAbort);
+    await run.releaseClaims().catch(() => {});
     await closeClient(subscriber, 500);
     await closeClient(client, 500);
   }

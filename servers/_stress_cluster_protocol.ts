@@ -15,9 +15,10 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../cluster/types.ts";
 import type { HistogramData } from "./_histogram.ts";
-import type { StressReport, StressSecond } from "./stress.ts";
+import type { Ramp, RateStage } from "./_load_profile.ts";
+import type { StressLatency, StressReport, StressSecond } from "./stress.ts";
 
 /** The hash of agents' beats. */
 export const AGENTS_KEY = "tandem-stress:agents";
@@ -36,6 +37,76 @@ export function agentQueue(id: string): string {
 /** The channel of one run's messages from its agents. */
 export function runChannel(runId: string): string {
   return `tandem-stress:run:${runId}`;
+}
+
+/**
+ * The key a coordinator sets (`SET NX PX`) to claim an agent for one run (value: the
+ * run id), so that two coordinators never share out to the same agent.
+ */
+export function claimKey(agentId: string): string {
+  return `tandem-stress:claim:${agentId}`;
+}
+
+/** The key holding a run's request templates (JSON), written once, read by each agent. */
+export function templatesKey(runId: string): string {
+  return `tandem-stress:run:${runId}:templates`;
+}
+
+/** How to reach the agents of a distributed run (`runStress`'s `cluster` control). */
+export interface StressClusterOptions {
+  /** The Redis server the agents use: a `redis://` URL or an ioredis client. */
+  redis: string | URL | RedisClient;
+  /** How many idle agents share the run. */
+  agents: number;
+  /**
+   * How long to wait for that many idle agents, in ms.
+   *
+   * @default {10000}
+   */
+  agentsTimeoutMs?: number;
+}
+
+/** One agent's part of a distributed run, in its report. */
+export interface StressAgentReport {
+  /** The agent's id. */
+  id: string;
+  /** Its host name. */
+  host: string;
+  /** Requests it sent (for a lost agent: up to its last snapshot). */
+  requests: number;
+  /** Its successes. */
+  successes: number;
+  /** Its failures. */
+  failures: number;
+  /** Its requests per second. */
+  rps: number;
+  /** Its latency, from its own histogram. */
+  latencyMs: StressLatency;
+  /** Whether it stopped answering (two snapshots missed) or failed. */
+  lost: boolean;
+  /** Why it was lost. */
+  lostReason?: string;
+  /** Its clock minus the coordinator's, in ms, as measured through Redis. */
+  clockOffsetMs: number;
+  /**
+   * When it started sending, in ms after its planned start (the run's start plus its
+   * arrival offset), on the coordinator's clock through the measured clock offset;
+   * absent when it never started.
+   */
+  startLateMs?: number;
+}
+
+/** The report of a distributed run: the local shape plus the agents. */
+export interface ClusterStressReport extends StressReport {
+  /** One entry per agent. */
+  agents: StressAgentReport[];
+  /**
+   * How far apart the agents started sending: the largest minus the smallest
+   * `startLateMs`, in ms (absent with fewer than one agent started).
+   */
+  agentsStartSkewMs?: number;
+  /** Why the run counts as failed (an agent lost), when it does. */
+  clusterError?: string;
 }
 
 /** What an agent writes into {@linkcode AGENTS_KEY} every second. */
@@ -62,21 +133,42 @@ export interface AgentPlan {
   options: WireStressOptions;
 }
 
-/** The JSON form of the options an agent runs. */
+/** The JSON form of the options an agent runs (its share of the run's). */
 export interface WireStressOptions {
   url: string;
   requests?: number;
   duration?: number;
-  concurrency?: number;
+  concurrency?: number | Ramp;
   workers?: number;
-  rate?: number;
+  rate?: number | Ramp;
+  stages?: RateStage[];
+  startRate?: number;
+  /** The agent's own seed of the template picks (the run's seed plus its index). */
+  seed?: number;
+  /** Whether the run has templates: the agent reads them from {@linkcode templatesKey}. */
+  templates?: boolean;
   method?: string;
   headers?: [string, string][];
   /** Base64 of the body bytes. */
   body?: string;
   timeout?: number;
   pipeline?: number;
+  caCerts?: string[];
 }
+
+/** The JSON form of one request template (its body as base64 bytes). */
+export interface WireTemplate {
+  name?: string;
+  method?: string;
+  url: string;
+  headers?: [string, string][];
+  /** Base64 of the body bytes. */
+  body?: string;
+  weight?: number;
+}
+
+/** The status classes of a snapshot, only those above 0 (keeps it small). */
+export type WireStatusClasses = Partial<Record<"1xx" | "2xx" | "3xx" | "4xx" | "5xx", number>>;
 
 /** One closed second of an agent's timeline with its latency histogram. */
 export interface WireSecond {
@@ -99,6 +191,12 @@ export type AgentMessage =
     /** Cumulative, from the run's progress. */
     completed: number;
     errors: number;
+    /** Cumulative responses per status class, non-zero classes only. */
+    statusClasses?: WireStatusClasses;
+    /** Cumulative late sends (rate runs), when above 0. */
+    late?: number;
+    /** When it started sending, in Redis time (ms), once it has. */
+    startedAt?: number;
     /** Seconds closed since the previous snapshot. */
     seconds: WireSecond[];
   }
@@ -109,6 +207,10 @@ export type AgentMessage =
     report: AgentSummary;
     /** Whether each second came with its histogram (the engine's `onSecond`). */
     histograms: boolean;
+    /** When it started sending, in Redis time (ms). */
+    startedAt?: number;
+    /** The whole run's service-time histogram (rate runs), as a second's `hdr`. */
+    service?: Omit<WireSecond, "second">;
   }
   | { type: "failed"; agent: string; reason: string };
 
@@ -130,7 +232,17 @@ export type AgentSummary = Pick<
   | "workers"
   | "pipeline"
   | "cancelled"
+  | "late"
+  | "generatorLagMs"
+  | "endpoints"
+  | "seed"
 >;
+
+/** What {@linkcode measureOffset} needs of an ioredis client. */
+export interface TimeClient {
+  /** Redis `TIME`: seconds and microseconds, as strings. */
+  time(): Promise<unknown>;
+}
 
 /** A histogram's data without its counts (sent next to the HDR text). */
 export type HistogramStats = Omit<HistogramData, "counts">;
@@ -140,12 +252,12 @@ export type HistogramStats = Omit<HistogramData, "counts">;
  * (one trip on a loaded machine was off by 5 ms; the fastest bounds the error by half
  * its round trip).
  */
-export async function measureOffset(client: Redis): Promise<number> {
+export async function measureOffset(client: TimeClient): Promise<number> {
   let best = { rtt: Infinity, offset: 0 };
   for (let i = 0; i < 3; i++) {
     const before = performance.now();
     const epoch = Date.now();
-    const [seconds, micros] = await client.time();
+    const [seconds, micros] = await client.time() as [string, string];
     const rtt = performance.now() - before;
     if (rtt < best.rtt) {
       best = { rtt, offset: epoch + rtt / 2 - (Number(seconds) * 1000 + Number(micros) / 1000) };

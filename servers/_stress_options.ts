@@ -300,3 +300,93 @@ function encodeTemplates(
     head: heads > 0,
   };
 }
+
+/** The most agents one run shares out to. */
+export const MAX_AGENTS = 10_000;
+/** The longest wait for idle agents, in ms (1 hour). */
+export const MAX_AGENTS_TIMEOUT_MS = 3_600_000;
+const CLUSTER_ACTION = "Cannot run stress on the cluster";
+
+/**
+ * Checks the `cluster` control of a run (its counts; `redis` is checked where BullMQ is
+ * loaded), so that a bad one is an error before anything is loaded or sent.
+ *
+ * @param cluster The `cluster` control.
+ * @throws {TypeError} When it is not an object, or a count is not a number.
+ * @throws {RangeError} When `agents` or `agentsTimeoutMs` is out of range.
+ */
+export function checkClusterCounts(cluster: unknown): void {
+  if (typeof cluster !== "object" || cluster === null || Array.isArray(cluster)) {
+    throw new TypeError(
+      `${CLUSTER_ACTION} as 'cluster' must be an object { redis, agents }: received ${
+        received(cluster)
+      }`,
+    );
+  }
+  const { agents, agentsTimeoutMs } = cluster as Record<string, unknown>;
+  const error = integerError(agents, "agents", CLUSTER_ACTION, { max: MAX_AGENTS }) ??
+    (agentsTimeoutMs === undefined ? undefined : integerError(
+      agentsTimeoutMs,
+      "agentsTimeoutMs",
+      CLUSTER_ACTION,
+      { max: MAX_AGENTS_TIMEOUT_MS },
+    ));
+  if (error) throw error;
+}
+
+/**
+ * Checks `startAt`: an epoch time in ms, at most 24 h ahead; not with `cluster` (a
+ * distributed run sets its agents' start itself).
+ *
+ * @param startAt The `startAt` control.
+ * @param cluster The `cluster` control.
+ * @returns `startAt`.
+ * @throws {TypeError} When it is not a number, or comes with `cluster`.
+ * @throws {RangeError} When it is more than 24 h ahead or not finite.
+ */
+export function checkStartAt(startAt: unknown, cluster: unknown): number | undefined {
+  if (startAt === undefined) return undefined;
+  if (cluster !== undefined) {
+    throw new TypeError(
+      `${ACTION} as 'startAt' and 'cluster' exclude each other (the agents' start is set by the run): received both`,
+    );
+  }
+  if (
+    typeof startAt !== "number" ||
+    !(Number.isFinite(startAt) && startAt - Date.now() <= MAX_DURATION_MS)
+  ) {
+    const message =
+      `${ACTION} as 'startAt' must be a time in ms since the epoch at most ${MAX_DURATION_MS} ms ahead: received ${
+        received(startAt)
+      }`;
+    throw typeof startAt === "number" ? new RangeError(message) : new TypeError(message);
+  }
+  return startAt;
+}
+
+/**
+ * Resolves at `epochMs` (`Date.now()` time), or at once when aborted. The last 2 ms are
+ * spun on `performance.now()`: timers fire up to 1 ms late when idle (4 ms seen when
+ * busy), and runs started together on several machines are judged by their skew.
+ *
+ * @param epochMs When to resolve.
+ * @param signal Ends the wait early.
+ */
+export async function untilEpoch(epochMs: number, signal?: AbortSignal): Promise<void> {
+  const target = performance.now() + (epochMs - Date.now());
+  const sleep = target - performance.now() - 2;
+  if (sleep > 0) {
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, sleep);
+      signal?.addEventListener("abort", done, { once: true });
+    });
+  }
+  while (performance.now() < target && !signal?.aborted) {
+    // spin: under 2 ms
+  }
+}

@@ -18,10 +18,24 @@ import {
   PROGRESS,
   type SecondData,
 } from "./_stress_engine.ts";
-import { type NormalizedStressOptions, normalizeStressOptions } from "./_stress_options.ts";
+import {
+  checkClusterCounts,
+  checkStartAt,
+  type NormalizedStressOptions,
+  normalizeStressOptions,
+  untilEpoch,
+} from "./_stress_options.ts";
 import { liveWorkers } from "./_stress_live.ts";
 
+import type { ClusterStressReport, StressClusterOptions } from "./_stress_cluster_protocol.ts";
+
 export type { HistogramData } from "./_histogram.ts";
+export type {
+  ClusterStressReport,
+  StressAgentReport,
+  StressClusterOptions,
+} from "./_stress_cluster_protocol.ts";
+export type { RedisClient } from "../cluster/types.ts";
 export type { Ramp, RateStage } from "./_load_profile.ts";
 export type { RequestTemplate, RequestTemplateInit } from "./_request_templates.ts";
 
@@ -388,6 +402,20 @@ export interface StressControl {
     latency: HistogramData,
     serviceTime: HistogramData | undefined,
   ) => void;
+  /**
+   * When to start sending, in ms since the epoch (`Date.now()`): the workers load first,
+   * then the run starts at that time (at once when it has passed), so that runs on
+   * several machines start together.
+   *
+   * @default {as soon as the workers are loaded}
+   */
+  startAt?: number;
+  /**
+   * Shares the run out over idle stress agents (`deno task stress-agent`) through Redis
+   * and merges their results: the report then has `agents`. `options` are the run's
+   * totals: connections, requests and rates are split over the agents.
+   */
+  cluster?: StressClusterOptions;
 }
 
 type WorkerMessage =
@@ -402,6 +430,42 @@ function round3(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }
 
+/**
+ * Shares a stress run out over idle stress agents (`deno task stress-agent` on each load
+ * machine) through Redis, and merges their results exactly (histogram bucket counts,
+ * never percentiles): the same report as a local run plus `agents`. Connections,
+ * requests and rates are split over the agents; ramps and stages keep their timing, and
+ * agent i of N sends the run's requests i, i + N, … so the merged arrivals stay uniform.
+ * BullMQ and ioredis are loaded only now.
+ *
+ * @param options What to stress and how: the run's totals.
+ * @param control `cluster` (Redis and how many agents), a signal and a progress callback.
+ * @returns The merged report, with one entry per agent in `agents`.
+ * @throws {TypeError} When an option or `cluster` is malformed.
+ * @throws {RangeError} When `cluster.agents` is not a positive integer, or there are
+ * fewer connections or requests than agents.
+ * @throws {Error} When Redis does not answer, or fewer idle agents answer within
+ * `agentsTimeoutMs` (no traffic is sent then), or an agent refuses the target.
+ *
+ * @example Zero agents is a RangeError, before any traffic
+ * ```ts
+ * import { runStress } from "@tandem/tandem/servers";
+ * import { assertRejects } from "@std/assert";
+ *
+ * await assertRejects(
+ *   () =>
+ *     runStress({ url: "http://127.0.0.1:8080/", duration: 60_000, rate: 40_000 }, {
+ *       cluster: { redis: "redis://127.0.0.1:6379", agents: 0 },
+ *     }),
+ *   RangeError,
+ *   "'agents' must be",
+ * );
+ * ```
+ */
+export function runStress(
+  options: StressOptions,
+  control: StressControl & { cluster: StressClusterOptions },
+): Promise<ClusterStressReport>;
 /**
  * Sends HTTP/1.1 requests to a URL as fast as possible (or at a constant `rate`) over
  * `concurrency` keep-alive connections spread over `workers` Workers, and reports
@@ -441,6 +505,7 @@ function round3(ms: number): number {
  * assertEquals(report.statusCodes, { "200": 200 });
  * ```
  */
+export function runStress(options: StressOptions, control?: StressControl): Promise<StressReport>;
 export async function runStress(
   options: StressOptions,
   control: StressControl = {},
@@ -469,6 +534,17 @@ export async function runStress(
     throw new TypeError(
       `Cannot run stress as 'onSecond' must be a function: received ${typeof onSecond}`,
     );
+  }
+  const startAt = checkStartAt(control.startAt, control.cluster);
+  if (control.cluster !== undefined) {
+    checkClusterCounts(control.cluster);
+    signal?.throwIfAborted();
+    // Not a literal: Deno downloads the npm packages of a literal dynamic import (BullMQ,
+    // ioredis) with the start-up graph, and a local run needs deno-std only.
+    const coordinator = "./_stress_cluster.ts";
+    const { runClusterStress } =
+      (await import(coordinator)) as typeof import("./_stress_cluster.ts");
+    return await runClusterStress(options, { ...control.cluster, signal, onProgress, onSecond });
   }
   signal?.throwIfAborted();
   checkPermissions(opts);
@@ -534,7 +610,11 @@ export async function runStress(
     if (signal?.aborted) onAbort();
     signal?.addEventListener("abort", onAbort, { once: true });
 
-    const startEpoch = Date.now();
+    if (startAt !== undefined) await untilEpoch(startAt, signal);
+    // A start time passed by less than 1 s anchors the schedule (runs on several machines
+    // keep one timeline); later than that, the run starts now instead of catching up.
+    const now = Date.now();
+    const startEpoch = startAt !== undefined && now - startAt < 1000 ? Math.min(startAt, now) : now;
     const startPerf = performance.now();
     for (let i = 0; i < workerCount; i++) {
       workers[i].postMessage({

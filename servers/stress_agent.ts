@@ -23,7 +23,7 @@ import {
   withDeadline,
 } from "../cluster/_redis.ts";
 import { encodeHistogram } from "./_hdr_log.ts";
-import type { HistogramData } from "./_histogram.ts";
+import { Histogram, type HistogramData } from "./_histogram.ts";
 import { runStress, type StressOptions, type StressReport, type StressSecond } from "./stress.ts";
 import {
   type AgentBeat,
@@ -36,7 +36,10 @@ import {
   measureOffset,
   runChannel,
   STOP_CHANNEL,
+  templatesKey,
   type WireSecond,
+  type WireStatusClasses,
+  type WireTemplate,
 } from "./_stress_cluster_protocol.ts";
 
 /** The targets an agent loads when none are given: loopback, any port. */
@@ -101,7 +104,11 @@ function hostname(): string {
   }
 }
 
-function toOptions(plan: AgentPlan): StressOptions {
+function bytes(base64: string): Uint8Array {
+  return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+}
+
+function toOptions(plan: AgentPlan, templates: WireTemplate[] | undefined): StressOptions {
   const w = plan.options;
   const options: StressOptions = { url: w.url };
   if (w.requests !== undefined) options.requests = w.requests;
@@ -109,11 +116,21 @@ function toOptions(plan: AgentPlan): StressOptions {
   if (w.concurrency !== undefined) options.concurrency = w.concurrency;
   if (w.workers !== undefined) options.workers = w.workers;
   if (w.rate !== undefined) options.rate = w.rate;
+  if (w.stages !== undefined) options.stages = w.stages;
+  if (w.startRate !== undefined) options.startRate = w.startRate;
+  if (w.seed !== undefined) options.seed = w.seed;
   if (w.method !== undefined) options.method = w.method;
   if (w.headers !== undefined) options.headers = w.headers;
-  if (w.body !== undefined) options.body = Uint8Array.from(atob(w.body), (c) => c.charCodeAt(0));
+  if (w.body !== undefined) options.body = bytes(w.body);
   if (w.timeout !== undefined) options.timeout = w.timeout;
   if (w.pipeline !== undefined) options.pipeline = w.pipeline;
+  if (w.caCerts !== undefined) options.caCerts = w.caCerts;
+  if (templates !== undefined) {
+    options.templates = templates.map((t) => ({
+      ...t,
+      ...(t.body !== undefined && { body: bytes(t.body) }),
+    }));
+  }
   return options;
 }
 
@@ -134,6 +151,10 @@ function summary(report: StressReport): AgentSummary {
     workers: report.workers,
     pipeline: report.pipeline,
     cancelled: report.cancelled,
+    late: report.late,
+    generatorLagMs: report.generatorLagMs,
+    endpoints: report.endpoints,
+    seed: report.seed,
   };
 }
 
@@ -239,7 +260,7 @@ class Agent {
     await this.#client.publish(runChannel(runId), JSON.stringify(message));
   }
 
-  /** Runs one plan: checks it, waits for its start time, runs, sends snapshots. */
+  /** Runs one plan: checks it, loads its generator, starts at its time, sends snapshots. */
   async #run(plan: AgentPlan): Promise<void> {
     const { runId } = plan;
     let url: URL;
@@ -256,6 +277,16 @@ class Agent {
       );
       return;
     }
+    let templates: WireTemplate[] | undefined;
+    if (plan.options.templates) {
+      // Templates share the run's origin (runStress checks it), so the target check holds.
+      const text = await this.#client.get(templatesKey(runId));
+      if (text === null) {
+        await this.#refuse(runId, "its request templates are gone from Redis");
+        return;
+      }
+      templates = JSON.parse(text) as WireTemplate[];
+    }
     const controller = new AbortController();
     this.#runs.set(runId, controller);
     if (this.#stopped.has(runId)) controller.abort();
@@ -266,9 +297,14 @@ class Agent {
     const closed: WireSecond[] = [];
     const pending: Promise<void>[] = [];
     let histograms = false;
-    let completed = 0, errors = 0;
-    const onSecond = (second: StressSecond, latency: HistogramData) => {
+    let service: Histogram | undefined;
+    const onSecond = (
+      second: StressSecond,
+      latency: HistogramData,
+      serviceTime: HistogramData | undefined,
+    ) => {
       histograms = true;
+      if (serviceTime) (service ??= new Histogram()).merge(serviceTime);
       const { total, sum, min, max } = latency;
       // Encoding is async (CompressionStream); the order is kept by the index.
       const slot = closed.length;
@@ -286,15 +322,25 @@ class Agent {
       sent = closed.length;
       return out;
     };
+    let completed = 0, errors = 0, late = 0;
+    let statusClasses: WireStatusClasses = {};
+    /** When it started sending, in Redis time. */
+    let startedAt: number | undefined;
     const snapshots = setInterval(() => {
       takeClosed().then((seconds) =>
-        this.#publish(runId, { type: "snapshot", agent: this.id, completed, errors, seconds })
+        this.#publish(runId, {
+          type: "snapshot",
+          agent: this.id,
+          completed,
+          errors,
+          ...(Object.keys(statusClasses).length > 0 && { statusClasses }),
+          ...(late > 0 && { late }),
+          ...(startedAt !== undefined && { startedAt }),
+          seconds,
+        })
       ).catch(() => {});
     }, BEAT_MS);
     try {
-      // The start time is Redis time; this clock is offsetMs ahead of it.
-      const wait = plan.startAt + this.#offsetMs - Date.now();
-      if (wait > 0) await abortableDelay(wait, controller.signal);
       if (controller.signal.aborted) {
         // Stopped before its start: nothing sent, and that is no failure.
         clearInterval(snapshots);
@@ -307,24 +353,45 @@ class Agent {
         });
         return;
       }
-      const report = await runStress(
-        toOptions(plan),
-        {
-          signal: controller.signal,
-          onProgress: (p) => {
-            completed = p.completed;
-            errors = p.errors;
-          },
-          onSecond,
-        } as Parameters<typeof runStress>[1],
-      );
+      // The start time is Redis time; this clock is offsetMs ahead of it. runStress loads
+      // its workers first, then starts at that time.
+      const offsetMs = this.#offsetMs;
+      const report = await runStress(toOptions(plan, templates), {
+        signal: controller.signal,
+        startAt: plan.startAt + offsetMs,
+        onProgress: (p) => {
+          startedAt ??= Date.now() - p.elapsedMs - offsetMs;
+          completed = p.completed;
+          errors = p.errors;
+          if (p.statusClasses) {
+            // Only the classes seen: a snapshot stays small.
+            statusClasses = Object.fromEntries(
+              Object.entries(p.statusClasses).filter(([, n]) => n > 0),
+            );
+          }
+          late = p.late ?? late;
+        },
+        onSecond,
+      });
       clearInterval(snapshots);
+      const seconds = await takeClosed();
+      const serviceData = service?.data();
       await this.#publish(runId, {
         type: "done",
         agent: this.id,
-        seconds: await takeClosed(),
+        seconds,
         report: summary(report),
         histograms,
+        ...(startedAt !== undefined && { startedAt }),
+        ...(serviceData && {
+          service: {
+            hdr: await encodeHistogram(serviceData),
+            total: serviceData.total,
+            sum: serviceData.sum,
+            min: serviceData.min,
+            max: serviceData.max,
+          },
+        }),
       });
       this.#onEvent?.({
         event: "done",
@@ -364,18 +431,6 @@ class Agent {
     })();
     return this.#stopping;
   }
-}
-
-function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
 
 /**

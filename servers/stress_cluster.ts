@@ -5,7 +5,8 @@
  * `deno task stress URL --cluster redis://HOST:6379 --agents N`).
  *
  * This entry point loads `bullmq` and `ioredis`; `@tandem/tandem/servers` does not, so
- * a local run never downloads them.
+ * a local run never downloads them (its `runStress(options, { cluster })` loads them
+ * only when called with `cluster`).
  *
  * @example Zero agents is a RangeError, before any connection
  * ```ts
@@ -26,6 +27,7 @@ export {
   type ClusterStressReport,
   runClusterStress,
   type StressAgentReport,
+  type StressClusterOptions,
 } from "./_stress_cluster.ts";
 export type { RedisClient } from "../cluster/types.ts";
 export {
