@@ -7,9 +7,12 @@
  * itself again with the least it needs: `--allow-net` to the Redis host only,
  * `--allow-read` of the task module's folder and of Tandem's `pool/` and `sync/`
  * (local modules loaded at run time need it), `--allow-env` (ioredis and BullMQ read
- * their settings from the environment) and `--allow-sys=hostname`; `--deno-arg
- * --allow-write=/tmp` adds a flag for tasks that need more. Started without
- * `--allow-run`, it runs as it is, with the permissions it was given.
+ * their settings from the environment) and `--allow-sys=hostname`. Tasks that need
+ * more say so with deno's own flags after the worker's (`--allow-net=HOSTS`,
+ * `--allow-read=PATHS`, `--allow-env`, …): with `--processes` they are the task
+ * processes' only grants (a `ProcessPool`'s `permissions`), with threads they are
+ * added to the relaunched worker's. Started without `--allow-run`, it runs as it is,
+ * with the permissions it was given (and exits 2 if threads' tasks ask for more).
  *
  * SIGINT/SIGTERM: stop taking jobs, let running ones finish within `--grace`
  * seconds, hand the others back to the queue, exit 0; a second signal exits at once
@@ -21,6 +24,13 @@
 import { runAsChild } from "./_relaunch.ts";
 import { parseArgs } from "@std/cli/parse-args";
 import { hostPort } from "./_redis.ts";
+import {
+  grantFlags,
+  missingGrants,
+  PermissionFlagError,
+  takePermissionFlags,
+} from "./_task_permissions.ts";
+import type { ProcessPermissions } from "../pool/types.ts";
 import type { ClusterWorker, ClusterWorkerEvent } from "./worker.ts";
 
 const USAGE = `Usage: deno task worker --redis redis://HOST:6379 --queue NAME [options] TASK_MODULE
@@ -35,9 +45,17 @@ Options:
   --grace S           seconds running jobs get on SIGINT/SIGTERM (default: 10)
   --name NAME         worker name (default: HOST:PID)
   --prefix P          BullMQ key prefix (default: bull)
-  --deno-arg FLAG     extra deno flag for the worker process, e.g. --allow-write=/tmp
+  --deno-arg FLAG     extra deno flag for the worker process, e.g. --v8-flags=--max-old-space-size=4096
   --json              one JSON line per event on stdout instead of a status line
-  --help              this text`;
+  --help              this text
+
+Task permissions (what tasks may do; deno's syntax, repeatable, none by default):
+  --allow-read[=PATHS]  --allow-write[=PATHS]  --allow-net[=HOSTS]  --allow-env[=VARS]
+  --allow-run[=PROGRAMS]  --allow-sys[=APIS]  --allow-ffi[=PATHS]  --allow-import[=HOSTS]
+                      with --processes, the task processes get exactly these; with
+                      threads, they are added to the worker's own least grants (a worker
+                      started without --allow-run cannot add them and exits 2)
+  e.g. --processes --allow-net=api.example.com:443 --allow-read=/data --allow-env=TOKEN`;
 
 const CHILD_ENV = "TANDEM_CLUSTER_WORKER_CHILD";
 /** Signals closer than this are one (a terminal's Ctrl-C reaches us and our parent). */
@@ -56,6 +74,8 @@ interface WorkerArgs {
   processes?: boolean;
   json?: boolean;
   help?: boolean;
+  /** The task permission flags (`--allow-*`). */
+  permissions: ProcessPermissions;
   _: (string | number)[];
 }
 
@@ -69,7 +89,14 @@ function number(value: string | undefined, flag: string): number | undefined {
 }
 
 function parse(args: string[]): WorkerArgs {
-  const parsed = parseArgs(args, {
+  let taken: { permissions: ProcessPermissions; rest: string[] };
+  try {
+    taken = takePermissionFlags(args);
+  } catch (error) {
+    if (error instanceof PermissionFlagError) throw new UsageError(error.message);
+    throw error;
+  }
+  const parsed = parseArgs(taken.rest, {
     string: ["redis", "queue", "threads", "concurrency", "lease-ms", "grace", "name", "prefix"],
     boolean: ["processes", "json", "help"],
     collect: ["deno-arg"],
@@ -78,6 +105,7 @@ function parse(args: string[]): WorkerArgs {
       return true;
     },
   }) as WorkerArgs;
+  parsed.permissions = taken.permissions;
   if (parsed.help) return parsed;
   if (parsed.redis === undefined) throw new UsageError("--redis is required");
   if (parsed.queue === undefined) throw new UsageError("--queue is required");
@@ -115,15 +143,16 @@ async function relaunch(args: WorkerArgs, raw: string[]): Promise<number> {
   } catch {
     throw new UsageError(`--redis must be a redis:// URL: received '${args.redis}'`);
   }
-  const flags = [
-    "run",
-    "--no-prompt",
-    `--allow-net=${hostPort(redis)}`,
-    "--allow-env",
-    "--allow-sys=hostname",
-  ];
-  flags.push(`--allow-read=${readPaths(url).join(",")}`);
-  if (args.processes) flags.push(`--allow-run=${Deno.execPath()}`);
+  const own: ProcessPermissions = {
+    net: [hostPort(redis)],
+    env: true,
+    sys: ["hostname"],
+    read: readPaths(url),
+  };
+  if (args.processes) own.run = [Deno.execPath()];
+  // Threads share this process's grants: the tasks' go to it. Task processes get
+  // theirs from the ProcessPool, not from this process.
+  const flags = ["run", "--no-prompt", ...grantFlags(own, args.processes ? {} : args.permissions)];
   return await runAsChild({
     flags: [...flags, ...(args["deno-arg"] ?? [])],
     module: import.meta.url,
@@ -142,6 +171,16 @@ async function run(args: WorkerArgs): Promise<number> {
     if (json) write(JSON.stringify({ time: new Date().toISOString(), ...record }) + "\n");
   };
   const terminal = !json && Deno.stderr.isTerminal();
+  if (!args.processes) {
+    const missing = missingGrants(args.permissions);
+    if (missing.length > 0) {
+      throw new UsageError(
+        `tasks run in this process's threads, which lacks ${
+          missing.join(" ")
+        } (start it with --allow-run to let it relaunch itself with them, or with those grants)`,
+      );
+    }
+  }
   // Loaded here, not at the top: the launcher never needs BullMQ.
   const { ClusterWorker } = await import("./worker.ts");
   let worker: ClusterWorker;
@@ -151,6 +190,7 @@ async function run(args: WorkerArgs): Promise<number> {
       queue: args.queue!,
       threads: number(args.threads, "threads"),
       processes: args.processes,
+      permissions: args.processes ? args.permissions : undefined,
       concurrency: number(args.concurrency, "concurrency"),
       leaseMs: number(args["lease-ms"], "lease-ms"),
       graceMs: (number(args.grace, "grace") ?? 10) * 1000,

@@ -81,22 +81,31 @@ export interface WorkerProcess {
   stderr(): Promise<string>;
 }
 
-/** Starts `cluster/worker_cli.ts` with the permissions its launcher would give it. */
+/**
+ * Starts `cluster/worker_cli.ts` with the permissions its launcher would give it, or
+ * (`launcher: true`) as `deno task worker` starts it, so that it relaunches itself.
+ */
 export function workerProcess(
   redis: LocalRedis,
   queue: string,
   args: string[] = [],
   module: URL = TASKS,
+  options: { launcher?: boolean } = {},
 ): WorkerProcess {
   const cli = new URL("../../cluster/worker_cli.ts", import.meta.url);
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--no-prompt",
+  const grants = options.launcher
+    ? ["--allow-read", "--allow-run", "--allow-env", "--allow-sys=hostname"]
+    : [
       `--allow-net=127.0.0.1:${redis.port}`,
       `--allow-read=${readPaths(module).join(",")}`,
       "--allow-env",
       "--allow-sys=hostname",
+    ];
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--no-prompt",
+      ...grants,
       cli.pathname,
       "--redis",
       redis.url,
