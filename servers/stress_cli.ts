@@ -564,7 +564,9 @@ async function run(parsed: StressArgs, files: OpenOutputs, grants: Grants): Prom
     }
     console.log(text);
     const agents = (report as ClusterReport).agents;
-    if (agents !== undefined) console.log(formatAgents(agents));
+    if (agents !== undefined) {
+      console.log(formatAgents(agents, (report as ClusterReport).agentsStartSkewMs));
+    }
     if (results.length > 0) {
       console.log(
         ["", "Thresholds", ...formatThresholdResults(results).map((l) => `  ${l}`)].join("\n"),
@@ -618,7 +620,9 @@ interface ClusterReport extends StressReport {
     latencyMs: { p99: number };
     lost: boolean;
     lostReason?: string;
+    startLateMs?: number;
   }[];
+  agentsStartSkewMs?: number;
   clusterError?: string;
 }
 
@@ -670,8 +674,10 @@ async function runCluster(
 }
 
 /** One line per agent of a distributed run, under the report. */
-function formatAgents(agents: NonNullable<ClusterReport["agents"]>): string {
-  const rows = [["agent", "host", "requests", "successes", "failures", "rps", "p99 ms", "lost"]];
+function formatAgents(agents: NonNullable<ClusterReport["agents"]>, skewMs?: number): string {
+  const rows = [
+    ["agent", "host", "requests", "successes", "failures", "rps", "p99 ms", "start ms", "lost"],
+  ];
   for (const a of agents) {
     rows.push([
       a.id.slice(0, 8),
@@ -681,6 +687,7 @@ function formatAgents(agents: NonNullable<ClusterReport["agents"]>): string {
       formatCount(a.failures),
       formatCount(a.rps),
       a.successes > 0 ? formatMs(a.latencyMs.p99) : "-",
+      a.startLateMs === undefined ? "-" : `+${formatMs(a.startLateMs)}`.replace("+-", "-"),
       a.lost ? `yes${a.lostReason ? ` (${a.lostReason})` : ""}` : "no",
     ]);
   }
@@ -689,7 +696,9 @@ function formatAgents(agents: NonNullable<ClusterReport["agents"]>): string {
     "  " + r.map((cell, i) => i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))
       .join("  ").trimEnd()
   );
-  return ["", "Agents", ...lines].join("\n");
+  // How far apart their first requests went out (each against its planned start).
+  const title = skewMs === undefined ? "Agents" : `Agents (started within ${formatMs(skewMs)} ms)`;
+  return ["", title, ...lines].join("\n");
 }
 
 /** How long the run will last, for the progress bar, or `undefined` for a count of requests. */
