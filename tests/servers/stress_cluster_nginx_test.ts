@@ -5,7 +5,8 @@
 // stopped by its PID.
 
 import { assert, assertEquals } from "@std/assert";
-import { runClusterStress, startLocalCluster } from "../../servers/_stress_cluster.ts";
+import { startLocalCluster } from "../../servers/_stress_cluster.ts";
+import { runStress } from "../../servers/stress.ts";
 
 interface Nginx {
   url: string;
@@ -86,15 +87,15 @@ http {
   };
 }
 
-Deno.test("runClusterStress() -n 2000 over 2 agents: nginx's stub_status counts exactly 'requests'", async () => {
+Deno.test("runStress() with cluster, -n 2000 over 2 agents: nginx's stub_status counts exactly 'requests'", async () => {
   const nginx = await startNginx();
   try {
     const cluster = await startLocalCluster(2);
     try {
       const before = await nginx.requests();
-      const report = await runClusterStress(
+      const report = await runStress(
         { url: nginx.url, requests: 2_000, concurrency: 4, workers: 1 },
-        { redis: cluster.redis, agents: 2 },
+        { cluster: { redis: cluster.redis, agents: 2 } },
       );
       const after = await nginx.requests();
       assertEquals(report.clusterError, undefined);
