@@ -62,6 +62,7 @@ import {
   measureOffset,
   runChannel,
   STOP_CHANNEL,
+  type StressAgentProgress,
   type StressAgentReport,
   type StressClusterOptions,
   templatesKey,
@@ -124,8 +125,9 @@ export interface ClusterStressOptions extends StressClusterOptions {
   /** Merged live counts, about 10 times a second. */
   onProgress?: (progress: StressProgress) => void;
   /**
-   * Each second of the run with its merged latency histogram (µs), in order, once the
-   * run has ended (the CLI writes `--hdr-log` and judges percentile thresholds from them).
+   * Each second of the run with its merged latency histogram (µs), in order, once every
+   * agent still running has sent it (about 1–2 s behind; the rest at the end): the CLI
+   * writes `--hdr-log` and judges percentile thresholds from them, the GUI draws them.
    */
   onSecond?: (
     second: StressSecond,
@@ -367,6 +369,10 @@ class AgentState {
   histogram = new Histogram();
   service?: Histogram;
   seconds = new Map<number, { second: StressSecond; histogram: HistogramData }>();
+  /** The last second it sent (its seconds come in order, empty ones too). */
+  lastSecond = -1;
+  /** Its completions over about the last second, for its live rate. */
+  window: { at: number; completed: number }[] = [];
   /** Display buckets of a final report sent without per-second histograms (older engine). */
   fallback?: StressHistogramBucket[];
 
@@ -388,8 +394,6 @@ class AgentState {
 class ClusterRun {
   readonly runId = crypto.randomUUID();
   #client: Redis;
-  /** Each second's merged counts and histogram, set by `report()`. */
-  mergedSeconds = new Map<number, { completed: number; failures: number; h: Histogram }>();
   #target: RedisTarget;
   #agents = new Map<string, AgentState>();
   #claimed = new Set<string>();
@@ -397,11 +401,19 @@ class ClusterRun {
   #pending: Promise<void> = Promise.resolve();
   #refused?: string;
   #templates = false;
+  /** The next second to hand to `onSecond`. */
+  #nextSecond = 0;
+  #onSecond?: (second: StressSecond, latency: HistogramData) => void;
   startEpoch = 0;
 
-  constructor(client: Redis, target: RedisTarget) {
+  constructor(
+    client: Redis,
+    target: RedisTarget,
+    onSecond?: (second: StressSecond, latency: HistogramData) => void,
+  ) {
     this.#client = client;
     this.#target = target;
+    this.#onSecond = onSecond;
   }
 
   /** The coordinator's clock minus Redis's. */
@@ -529,12 +541,66 @@ class ClusterRun {
       const histogram = await fromWire(wire);
       agent.histogram.merge(histogram);
       agent.seconds.set(wire.second.second, { second: wire.second, histogram });
+      agent.lastSecond = Math.max(agent.lastSecond, wire.second.second);
     }
   }
 
   #checkSettled(): void {
+    this.#handSeconds(false);
     if (this.#refused || [...this.#agents.values()].every((a) => a.finished)) {
       this.#settled.resolve();
+    }
+  }
+
+  /** Merges second `s` of every agent (bucket counts; targets and connections summed). */
+  #mergeSecond(s: number): { second: StressSecond; h: Histogram } {
+    let completed = 0, failures = 0;
+    let targetRate: number | undefined, connections: number | undefined;
+    const h = new Histogram();
+    for (const agent of this.#agents.values()) {
+      const entry = agent.seconds.get(s);
+      if (!entry) continue;
+      completed += entry.second.completed;
+      failures += entry.second.failures;
+      if (entry.second.targetRate !== undefined) {
+        targetRate = (targetRate ?? 0) + entry.second.targetRate;
+      }
+      if (entry.second.connections !== undefined) {
+        connections = (connections ?? 0) + entry.second.connections;
+      }
+      h.merge(entry.histogram);
+    }
+    const l = latencyOf(h);
+    return {
+      second: {
+        second: s,
+        completed,
+        failures,
+        p99: l.p99,
+        p50: l.p50,
+        p90: l.p90,
+        max: l.max,
+        ...(targetRate !== undefined && { targetRate: round3(targetRate) }),
+        ...(connections !== undefined && { connections }),
+      },
+      h,
+    };
+  }
+
+  /**
+   * Hands each merged second to `onSecond` once every agent still running has sent it
+   * (agents send their seconds in order, about a second behind); at the end, the rest.
+   */
+  #handSeconds(final: boolean): void {
+    if (!this.#onSecond) return;
+    const agents = [...this.#agents.values()];
+    if (agents.length === 0) return;
+    const last = Math.max(-1, ...agents.map((a) => a.lastSecond));
+    for (; this.#nextSecond <= last; this.#nextSecond++) {
+      const s = this.#nextSecond;
+      if (!final && !agents.every((a) => a.finished || a.lastSecond >= s)) return;
+      const { second, h } = this.#mergeSecond(s);
+      this.#onSecond(second, h.data());
     }
   }
 
@@ -559,9 +625,10 @@ class ClusterRun {
     return this.#settled.promise;
   }
 
-  /** Drains the messages being decoded. */
-  drain(): Promise<void> {
-    return this.#pending;
+  /** Drains the messages being decoded, then hands the seconds left to `onSecond`. */
+  async drain(): Promise<void> {
+    await this.#pending;
+    this.#handSeconds(true);
   }
 
   /** Sends every agent its plan (the templates first, once, under the run's key). */
@@ -617,15 +684,32 @@ class ClusterRun {
   ): StressProgress {
     let completed = 0, errors = 0, late = 0;
     const statusClasses = { "1xx": 0, "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0 };
-    for (const agent of this.#agents.values()) {
-      completed += agent.done ? agent.done.requests - agent.done.inFlight : agent.completed;
-      errors += agent.done
+    const now = performance.now();
+    const agents: StressAgentProgress[] = [];
+    for (const [id, agent] of this.#agents) {
+      const own = agent.done ? agent.done.requests - agent.done.inFlight : agent.completed;
+      const ownErrors = agent.done
         ? agent.done.requests - agent.done.inFlight - agent.done.successes
         : agent.errors;
+      completed += own;
+      errors += ownErrors;
       for (const c of CLASSES) statusClasses[c] += agent.statusClasses[c] ?? 0;
       late += agent.late;
+      agent.window.push({ at: now, completed: own });
+      while (agent.window.length > 2 && now - agent.window[1].at >= 1000) agent.window.shift();
+      const span = now - agent.window[0].at;
+      agents.push({
+        id,
+        host: agent.beat.host,
+        state: agent.lost ? "lost" : agent.done ? "done" : agent.accepted ? "running" : "starting",
+        completed: own,
+        errors: ownErrors,
+        rps: span > 0 ? ((own - agent.window[0].completed) * 1000) / span : 0,
+        lost: agent.lost,
+        ...(agent.lostReason !== undefined && { lostReason: agent.lostReason }),
+      });
     }
-    const elapsedMs = performance.now() - startPerf;
+    const elapsedMs = now - startPerf;
     return {
       completed,
       total,
@@ -635,6 +719,7 @@ class ClusterRun {
       ...(profile && { targetRate: rateAt(profile, elapsedMs) }),
       statusClasses,
       late,
+      agents,
     };
   }
 
@@ -667,17 +752,6 @@ class ClusterRun {
       string,
       { cause: keyof StressFailures; reason: string; count: number }
     >();
-    const perSecond = new Map<
-      number,
-      {
-        completed: number;
-        failures: number;
-        h: Histogram;
-        targetRate?: number;
-        connections?: number;
-      }
-    >();
-    this.mergedSeconds = perSecond;
     let requests = 0, successes = 0, inFlight = 0, bytesPerSecond = 0, durationMs = 0;
     let concurrency = 0, workers = 0, pipeline = 1;
     const late = { count: 0, worstMs: 0, busy: 0 };
@@ -696,20 +770,6 @@ class ClusterRun {
       }
       all.merge(histogram.data());
       if (agent.service) service.merge(agent.service.data());
-      for (const { second, histogram: h } of agent.seconds.values()) {
-        const entry = perSecond.get(second.second) ??
-          { completed: 0, failures: 0, h: new Histogram() };
-        entry.completed += second.completed;
-        entry.failures += second.failures;
-        if (second.targetRate !== undefined) {
-          entry.targetRate = (entry.targetRate ?? 0) + second.targetRate;
-        }
-        if (second.connections !== undefined) {
-          entry.connections = (entry.connections ?? 0) + second.connections;
-        }
-        entry.h.merge(h);
-        perSecond.set(second.second, entry);
-      }
       let agentRequests: number, agentSuccesses: number, agentRps: number;
       if (done) {
         agentRequests = done.requests;
@@ -775,23 +835,9 @@ class ClusterRun {
       });
     }
     if (durationMs === 0) durationMs = Math.max(0, Date.now() - this.startEpoch);
-    const last = Math.max(-1, ...perSecond.keys());
+    const last = Math.max(-1, ...[...this.#agents.values()].map((a) => a.lastSecond));
     const timeline: StressSecond[] = [];
-    for (let s = 0; s <= last; s++) {
-      const e = perSecond.get(s) ?? { completed: 0, failures: 0, h: new Histogram() };
-      const l = latencyOf(e.h);
-      timeline.push({
-        second: s,
-        completed: e.completed,
-        failures: e.failures,
-        p99: l.p99,
-        p50: l.p50,
-        p90: l.p90,
-        max: l.max,
-        ...(e.targetRate !== undefined && { targetRate: round3(e.targetRate) }),
-        ...(e.connections !== undefined && { connections: e.connections }),
-      });
-    }
+    for (let s = 0; s <= last; s++) timeline.push(this.#mergeSecond(s).second);
     const lost = agents.filter((a) => a.lost);
     const starts = agents.map((a) => a.startLateMs).filter((t) => t !== undefined);
     const url = new URL(String(options.url instanceof URL ? options.url.href : options.url));
@@ -956,7 +1002,11 @@ export async function runClusterStress(
   const where = target.url ? target.url.host : "the given client";
   const client = newClient(target);
   const subscriber = newClient(target);
-  const run = new ClusterRun(client, target);
+  const run = new ClusterRun(
+    client,
+    target,
+    cluster.onSecond && ((second, latency) => cluster.onSecond!(second, latency, undefined)),
+  );
   let ticker: ReturnType<typeof setInterval> | undefined;
   let onAbort: (() => void) | undefined;
   try {
@@ -1007,10 +1057,6 @@ export async function runClusterStress(
       length: normalized.duration,
       seed,
     });
-    for (const second of report.timeline) {
-      const merged = run.mergedSeconds.get(second.second);
-      if (merged) cluster.onSecond?.(second, merged.h.data(), undefined);
-    }
     if (onProgress) {
       const last = run.progress(options.requests, startPerf, report.rps, undefined);
       onProgress({

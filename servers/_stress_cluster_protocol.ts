@@ -96,6 +96,26 @@ export interface StressAgentReport {
   startLateMs?: number;
 }
 
+/** One agent's live counts, in a distributed run's progress. */
+export interface StressAgentProgress {
+  /** The agent's id, as in the report's `agents`. */
+  id: string;
+  /** Its host name. */
+  host: string;
+  /** `starting` until it takes its plan, then `running`, `done` or `lost`. */
+  state: "starting" | "running" | "done" | "lost";
+  /** Requests it finished so far (as of its last snapshot, every second). */
+  completed: number;
+  /** Its failures so far. */
+  errors: number;
+  /** Its requests finished per second over about the last second. */
+  rps: number;
+  /** Whether it stopped answering (two snapshots missed) or failed. */
+  lost: boolean;
+  /** Why it was lost. */
+  lostReason?: string;
+}
+
 /** The report of a distributed run: the local shape plus the agents. */
 export interface ClusterStressReport extends StressReport {
   /** One entry per agent. */

@@ -27,11 +27,16 @@ import {
 } from "./_stress_options.ts";
 import { liveWorkers } from "./_stress_live.ts";
 
-import type { ClusterStressReport, StressClusterOptions } from "./_stress_cluster_protocol.ts";
+import type {
+  ClusterStressReport,
+  StressAgentProgress,
+  StressClusterOptions,
+} from "./_stress_cluster_protocol.ts";
 
 export type { HistogramData } from "./_histogram.ts";
 export type {
   ClusterStressReport,
+  StressAgentProgress,
   StressAgentReport,
   StressClusterOptions,
 } from "./_stress_cluster_protocol.ts";
@@ -149,8 +154,8 @@ export interface StressProgress {
   targetRate?: number;
   /**
    * Responses so far per status class, keyed `1xx` to `5xx` (every key present), as
-   * the workers last published them (every 10–50 ms); absent in the last call, made
-   * from the report, and from distributed runs.
+   * the workers last published them (every 10–50 ms; in distributed runs, as the
+   * agents' last snapshots, every second); absent in the last call, made from the report.
    */
   statusClasses?: Record<"1xx" | "2xx" | "3xx" | "4xx" | "5xx", number>;
   /**
@@ -158,6 +163,8 @@ export interface StressProgress {
    * count them; 0 otherwise); absent when {@linkcode StressProgress.statusClasses} is.
    */
   late?: number;
+  /** Per agent, in plan order (distributed runs only). */
+  agents?: StressAgentProgress[];
 }
 
 /**

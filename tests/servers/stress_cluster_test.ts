@@ -15,7 +15,12 @@ import { encodeHistogram } from "../../servers/_hdr_log.ts";
 import { Histogram } from "../../servers/_histogram.ts";
 import { intendedStartMs, normalizeLoadShape } from "../../servers/_load_profile.ts";
 import { WeightedPicker } from "../../servers/_weighted_pick.ts";
-import { runStress, type StressOptions, type StressProgress } from "../../servers/stress.ts";
+import {
+  runStress,
+  type StressOptions,
+  type StressProgress,
+  type StressSecond,
+} from "../../servers/stress.ts";
 
 const CLI = new URL("../../servers/stress_agent_cli.ts", import.meta.url);
 const CONFIG = new URL("../../deno.json", import.meta.url);
@@ -154,9 +159,18 @@ Deno.test("distributed stress: three agent processes on one Redis", async (t) =>
       async () => {
         target.reset();
         const progress: StressProgress[] = [];
+        const seconds: StressSecond[] = [];
+        let histogramTotal = 0;
         const report = await runStress(
           { url: target.url, requests: 3_000, rate: 2_000, concurrency: 4, workers: 1 },
-          { cluster: { redis: redis.url, agents: 2 }, onProgress: (p) => progress.push(p) },
+          {
+            cluster: { redis: redis.url, agents: 2 },
+            onProgress: (p) => progress.push(p),
+            onSecond: (second, latency) => {
+              seconds.push(second);
+              histogramTotal += latency.total;
+            },
+          },
         );
         assertEquals(report.agents.length, 2);
         assertEquals(report.requests, 3_000);
@@ -175,6 +189,16 @@ Deno.test("distributed stress: three agent processes on one Redis", async (t) =>
           JSON.stringify(progress.at(-2)),
         );
         assertEquals(progress.at(-1)!.completed, 3_000);
+        // Each agent's own counts, live.
+        const live = progress.find((p) => p.agents?.every((a) => a.state === "running"));
+        assertEquals(live?.agents?.map((a) => a.host).length, 2);
+        assertEquals(
+          live?.agents?.map((a) => a.id).sort(),
+          report.agents.map((a) => a.id).sort(),
+        );
+        // Every merged second once, in order, as the report's timeline has it.
+        assertEquals(seconds, report.timeline);
+        assertEquals(histogramTotal, 3_000);
         // Every agent's start, on the coordinator's clock, and their spread.
         assert(report.agents.every((a) => typeof a.startLateMs === "number"));
         const lates = report.agents.map((a) => a.startLateMs!);
