@@ -28,6 +28,8 @@ body { margin: 0; }
 .top h1 { margin: 0; font-size: 1.15rem; font-weight: 650; letter-spacing: 0.01em; }
 .logo { color: var(--accent); }
 .sub { color: var(--muted); font-weight: 500; }
+.cluster-line { margin: 4px 0 0; color: var(--muted); font-size: 0.9rem; overflow-wrap: anywhere; }
+#agents-box { margin: 8px 0; }
 main {
   max-width: 1240px;
   margin: 0 auto;

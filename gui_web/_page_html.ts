@@ -13,6 +13,8 @@ import { type FieldSpec, RUN_FIELDS } from "./_fields.ts";
 export interface PageLimits {
   maxRequests: number;
   maxConcurrency: number;
+  /** Where runs go when they go to stress agents (the Redis URL without password). */
+  cluster?: { redis: string; agents: number };
 }
 
 function escape(text: string): string {
@@ -99,7 +101,13 @@ export function pageHtml(limits: PageLimits): string {
 </head>
 <body>
 <header class="top">
-  <h1><span class="logo" aria-hidden="true">⇉</span> Tandem <span class="sub">load tester</span></h1>
+  <h1><span class="logo" aria-hidden="true">⇉</span> Tandem <span class="sub">load tester</span></h1>${
+    limits.cluster
+      ? `\n  <p class="cluster-line" id="cluster-line">Runs go to ${limits.cluster.agents} ${
+        limits.cluster.agents === 1 ? "agent" : "agents"
+      } through <code>${escape(limits.cluster.redis)}</code></p>`
+      : ""
+  }
 </header>
 <main>
   <form id="run-form" class="card" novalidate aria-label="Run">
@@ -128,6 +136,11 @@ ${advanced.join("\n")}
       <div><dt>Errors</dt><dd id="errors">0</dd></div>
       <div><dt>Elapsed</dt><dd id="elapsed">0.0 s</dd></div>
     </dl>
+    <div class="scroll" id="agents-box"${limits.cluster ? "" : " hidden"}><table id="agents-table">
+      <caption>Agents<span class="note" id="agents-note"></span></caption>
+      <thead><tr><th scope="col">agent</th><th scope="col">host</th><th scope="col">state</th><th scope="col">req/s</th><th scope="col">lost</th></tr></thead>
+      <tbody></tbody>
+    </table></div>
     <div class="chart-tools">
       <button id="toggle-tables" type="button" class="secondary" aria-pressed="false">Show data as tables</button>
     </div>

@@ -142,6 +142,26 @@ export interface ServeGuiOptions {
    * history lives in memory until the server stops.
    */
   historyDir?: string;
+  /**
+   * Sends every run to stress agents (`deno task stress-agent`) through Redis instead of
+   * running it here: the page then shows the agents. The coordinator (BullMQ, ioredis)
+   * is loaded at the first run only. Ignored when `runStress` is given.
+   */
+  cluster?: GuiClusterOptions;
+}
+
+/** Where the agents of {@linkcode ServeGuiOptions.cluster} are. */
+export interface GuiClusterOptions {
+  /** The Redis server the agents use: `redis://HOST:PORT` (or `rediss://`). */
+  redis: string;
+  /** How many idle agents share each run. */
+  agents: number;
+  /**
+   * How long a run waits for that many idle agents, in ms.
+   *
+   * @default {10000}
+   */
+  agentsTimeoutMs?: number;
 }
 
 /**
@@ -237,6 +257,54 @@ function asset(body: string, type: string): Response {
   return new Response(body, { headers: { ...PAGE_HEADERS, "content-type": type } });
 }
 
+/**
+ * A runner that shares each run out over the agents of `cluster`, loading the
+ * coordinator only now: a GUI without a cluster never loads BullMQ.
+ */
+function clusterRunner(cluster: GuiClusterOptions): StressRunner {
+  return async (options, control = {}) => {
+    const onSecond = control.onSecond;
+    // Not a literal: Deno fetches the npm packages of a literal dynamic import (BullMQ,
+    // ioredis) with the start-up graph, and a GUI without a cluster needs none of them.
+    const coordinator = "../servers/_stress_cluster.ts";
+    const { runClusterStress } =
+      (await import(coordinator)) as typeof import("../servers/_stress_cluster.ts");
+    return await runClusterStress(options, {
+      redis: cluster.redis,
+      agents: cluster.agents,
+      ...(cluster.agentsTimeoutMs !== undefined &&
+        { agentsTimeoutMs: cluster.agentsTimeoutMs }),
+      signal: control.signal,
+      onProgress: control.onProgress,
+      // The GUI reads a second and its latency only (no service time).
+      onSecond: onSecond && ((second, latency) => onSecond(second, latency, undefined)),
+    });
+  };
+}
+
+/** `cluster` checked, its URL without a password (the page shows it). */
+function checkCluster(cluster: GuiClusterOptions): string {
+  if (typeof cluster !== "object" || cluster === null) {
+    throw new TypeError(`${ACTION} as 'cluster' must be an object: received ${cluster}`);
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(cluster.redis);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== "redis:" && url.protocol !== "rediss:")) {
+    throw new TypeError(
+      `${ACTION} as 'cluster.redis' must be a redis:// URL: received '${cluster.redis}'`,
+    );
+  }
+  const error = integerError(cluster.agents, "cluster.agents", ACTION, { max: 1000 });
+  if (error !== undefined) throw error;
+  url.password = "";
+  url.username = "";
+  return url.href;
+}
+
 async function netAllowed(url: string): Promise<boolean> {
   const target = new URL(url);
   const port = target.port || (target.protocol === "https:" ? "443" : "80");
@@ -248,6 +316,8 @@ interface Limits {
   maxRequests: number;
   maxConcurrency: number;
   bodyTimeoutMs: number;
+  /** Runs go to agents, which send the traffic: this process needs no net access to it. */
+  remote: boolean;
   /** Aborted when the server shuts down. */
   stopping: AbortSignal;
 }
@@ -287,7 +357,7 @@ async function createRun(
   const text = body.text;
   const checked = validateRunRequest(text, limits);
   if (!checked.ok) return json(400, { error: checked.error, field: checked.field });
-  if (!await netAllowed(checked.value.url)) {
+  if (!limits.remote && !await netAllowed(checked.value.url)) {
     const host = new URL(checked.value.url).host;
     return json(400, {
       field: "url",
@@ -486,12 +556,21 @@ export function serveGui(options: ServeGuiOptions = {}): GuiServer {
   }
   // Aborted first thing at shutdown: bodies still being read are answered at once.
   const stopping = new AbortController();
-  const limits = { maxRequests, maxConcurrency, bodyTimeoutMs, stopping: stopping.signal };
+  const cluster = options.cluster;
+  const shownRedis = cluster === undefined ? undefined : checkCluster(cluster);
+  const remote = cluster !== undefined && options.runStress === undefined;
+  const limits = {
+    maxRequests,
+    maxConcurrency,
+    bodyTimeoutMs,
+    remote,
+    stopping: stopping.signal,
+  };
   const history = options.historyDir === undefined
     ? RunHistory.inMemory()
     : RunHistory.open(options.historyDir);
   const registry = new RunRegistry({
-    runner: options.runStress ?? runStress,
+    runner: options.runStress ?? (cluster ? clusterRunner(cluster) : runStress),
     maxActiveRuns,
     retainRuns,
     retainMs,
@@ -501,7 +580,10 @@ export function serveGui(options: ServeGuiOptions = {}): GuiServer {
       if (report) void history.add(run.id, report);
     },
   });
-  const page = pageHtml(limits);
+  const page = pageHtml({
+    ...limits,
+    ...(remote && { cluster: { redis: shownRedis!, agents: cluster!.agents } }),
+  });
   let hosts = new Set<string>();
 
   // Responses under way, so that shutdown can give them a moment to reach their clients.

@@ -35,7 +35,26 @@ import {
 } from "./dom.ts";
 import { bytes, ms, num, percent, sum } from "./format.ts";
 
-type Report = StressReport & { thresholds?: ThresholdResult[] };
+/** One agent of a distributed run, as the report lists it. */
+interface ReportAgent {
+  id: string;
+  host: string;
+  rps: number;
+  lost: boolean;
+  lostReason?: string;
+}
+
+/** One agent as a cluster run's progress may carry it (see REQUEST-stress-cluster). */
+interface LiveAgent {
+  id: string;
+  host: string;
+  state: string;
+  rps: number;
+  lost: boolean;
+  lostReason?: string;
+}
+
+type Report = StressReport & { thresholds?: ThresholdResult[]; agents?: ReportAgent[] };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SIMPLE = RUN_FIELDS.filter((field) => !field.advanced).map((field) => field.name);
@@ -136,7 +155,20 @@ function showError(field: string | null | undefined, message: string): void {
 
 // ---- Live progress and charts ------------------------------------------------------
 
+/** The agents table of a distributed run: live rows, or the report's at the end. */
+function showAgents(rows: readonly (readonly string[])[], note: string): void {
+  byId("agents-box").hidden = false;
+  byId("agents-note").textContent = note;
+  fillTable(byId<HTMLTableElement>("agents-table"), rows);
+}
+
+function agentRow(a: LiveAgent): string[] {
+  return [a.id, a.host, a.state, num(a.rps), a.lost ? a.lostReason ?? "lost" : "no"];
+}
+
 function showProgress(p: ProgressEvent): void {
+  const agents = (p as { agents?: LiveAgent[] }).agents;
+  if (Array.isArray(agents)) showAgents(agents.map(agentRow), "");
   const total = typeof p.total === "number" && p.total > 0 ? p.total : Math.max(p.completed, 1);
   bar.max = total;
   // A run of a duration has no count to fill the bar against: it moves while it goes.
@@ -247,6 +279,8 @@ function drawHistogram(buckets: StressReport["histogram"]): void {
 
 function resetView(): void {
   liveSeconds = [];
+  fillTable(byId<HTMLTableElement>("agents-table"), []);
+  byId("agents-note").textContent = "";
   byId("report").hidden = true;
   showProgress({ completed: 0, total: 0, errors: 0, rps: 0, elapsedMs: 0, seconds: [] });
   for (const chart of Object.values(charts)) {
@@ -385,6 +419,12 @@ form.addEventListener("submit", (event) => {
 
 function showReport(r: Report, historyId: string | null): void {
   byId("report").hidden = false;
+  if (Array.isArray(r.agents)) {
+    const rows = r.agents.map((a) =>
+      agentRow({ ...a, state: a.lost ? "lost" : r.cancelled ? "cancelled" : "done" })
+    );
+    showAgents(rows, "; req/s over the run");
+  }
   const failed = sum(r.failures as unknown as Record<string, number>);
   byId("report-url").textContent = `${r.method || "GET"} ${r.url}`;
   const figures: [string, string][] = [
