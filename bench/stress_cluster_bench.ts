@@ -264,6 +264,11 @@ interface RateRun extends Summary {
   /** Last minus first of the agents' first requests in nginx's log, in ms. */
   logSkewMs: number | null;
   firstRequestsMs: number[];
+  /**
+   * Each agent's first request after the run's planned start (the report's `startTime`,
+   * on this machine's clock, as nginx's), in ms, earliest agent first.
+   */
+  firstRequestsLateMs: number[];
   /** Per agent, its connections' first requests, in ms after the run's first request. */
   connectionsFirstMs: number[][];
   unmappedLogLines: number;
@@ -398,6 +403,7 @@ if (import.meta.main) {
         worstSecond: worst,
         logSkewMs: firstMs.length === AGENTS ? firstMs[AGENTS - 1] - firstMs[0] : null,
         firstRequestsMs: firstMs,
+        firstRequestsLateMs: firstMs.map((t) => t - Date.parse(report.startTime)),
         connectionsFirstMs: connectionsMs,
         unmappedLogLines: unmapped,
       });
@@ -420,9 +426,10 @@ if (import.meta.main) {
   lines.push(
     `| round | local \`workers: ${AGENTS}\` | ${AGENTS} agents × \`workers: 1\` | ratio | ` +
       `rate ${fmt(RATE)}/s: sent / due | report rps | seconds | worst second | ` +
-      `start skew: report (agents, rate) | start skew: nginx log (rate) | published per agent |`,
+      `start skew: report (agents, rate) | start skew: nginx log (rate) | ` +
+      `first requests after the start (rate) | published per agent |`,
   );
-  lines.push("|---|---|---|---|---|---|---|---|---|---|---|");
+  lines.push("|---|---|---|---|---|---|---|---|---|---|---|---|");
   for (let i = 0; i < throughput.length; i++) {
     const t = throughput[i], r = rate[i];
     const bytes = [
@@ -435,7 +442,7 @@ if (import.meta.main) {
         `${fmt(r.requests)} (${pct(r.dueRatio)}) | ${fmt(r.rps, 1)} (${pct(r.rpsRatio)}) | ` +
         `${r.seconds.join(", ")} | ${fmt(r.worstSecond)} (${pct(r.worstSecond / RATE)}) | ` +
         `${t.cluster.reportSkewMs ?? "n/a"} ms, ${r.reportSkewMs ?? "n/a"} ms | ` +
-        `${r.logSkewMs ?? "n/a"} ms | ` +
+        `${r.logSkewMs ?? "n/a"} ms | ${r.firstRequestsLateMs.join(", ")} ms | ` +
         `${fmt(Math.min(...bytes))}–${fmt(Math.max(...bytes))} B/s |`,
     );
   }
