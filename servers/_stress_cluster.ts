@@ -352,6 +352,15 @@ export function wireTemplates(templates: NonNullable<StressOptions["templates"]>
 }
 
 const CLASSES = ["1xx", "2xx", "3xx", "4xx", "5xx"] as const;
+const NO_FAILURES: StressFailures = {
+  timeout: 0,
+  refused: 0,
+  reset: 0,
+  protocol: 0,
+  http4xx: 0,
+  http5xx: 0,
+  other: 0,
+};
 
 /** One agent's state during a run. */
 class AgentState {
@@ -359,6 +368,8 @@ class AgentState {
   errors = 0;
   statusClasses: WireStatusClasses = {};
   late = 0;
+  /** Failures by cause as of its last snapshot, when its engine publishes them. */
+  failures?: Partial<StressFailures>;
   /** When it started sending, in Redis time. */
   startedAt?: number;
   lastSeen: number;
@@ -516,6 +527,7 @@ class ClusterRun {
         agent.errors = message.errors;
         if (message.statusClasses) agent.statusClasses = message.statusClasses;
         if (message.late !== undefined) agent.late = message.late;
+        if (message.failures !== undefined) agent.failures = message.failures;
         if (message.startedAt !== undefined) agent.startedAt = message.startedAt;
         await this.#addSeconds(agent, message.seconds);
         break;
@@ -686,6 +698,7 @@ class ClusterRun {
     const statusClasses = { "1xx": 0, "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0 };
     const now = performance.now();
     const agents: StressAgentProgress[] = [];
+    let failures: StressFailures | undefined;
     for (const [id, agent] of this.#agents) {
       const own = agent.done ? agent.done.requests - agent.done.inFlight : agent.completed;
       const ownErrors = agent.done
@@ -695,6 +708,13 @@ class ClusterRun {
       errors += ownErrors;
       for (const c of CLASSES) statusClasses[c] += agent.statusClasses[c] ?? 0;
       late += agent.late;
+      const causes = agent.done?.failures ?? agent.failures;
+      if (causes) {
+        failures ??= { ...NO_FAILURES };
+        for (const [cause, n] of Object.entries(causes)) {
+          failures[cause as keyof StressFailures] += n;
+        }
+      }
       agent.window.push({ at: now, completed: own });
       while (agent.window.length > 2 && now - agent.window[1].at >= 1000) agent.window.shift();
       const span = now - agent.window[0].at;
@@ -719,6 +739,7 @@ class ClusterRun {
       ...(profile && { targetRate: rateAt(profile, elapsedMs) }),
       statusClasses,
       late,
+      ...(failures && { failures }),
       agents,
     };
   }
@@ -737,16 +758,8 @@ class ClusterRun {
   ): ClusterStressReport {
     const all = new Histogram();
     const service = new Histogram();
-    // Every cause the engine counts (the set grows: http4xx, http5xx), zero or summed.
-    const failures = {
-      timeout: 0,
-      refused: 0,
-      reset: 0,
-      protocol: 0,
-      http4xx: 0,
-      http5xx: 0,
-      other: 0,
-    } as StressFailures;
+    // Every cause the engine counts, zero or summed.
+    const failures = { ...NO_FAILURES };
     const statusCodes: Record<string, number> = {};
     const reasons = new Map<
       string,
@@ -809,10 +822,15 @@ class ClusterRun {
         workers += done.workers;
         pipeline = done.pipeline;
       } else {
-        // Lost: its counts up to its last snapshot; causes unknown, counted as 'other'.
+        // Lost: its counts up to its last snapshot; causes as of then, the rest 'other'.
         agentRequests = agent.completed;
         agentSuccesses = agent.completed - agent.errors;
-        failures.other += agent.errors;
+        let known = 0;
+        for (const [cause, n] of Object.entries(agent.failures ?? {})) {
+          failures[cause as keyof StressFailures] += n;
+          known += n;
+        }
+        failures.other += Math.max(0, agent.errors - known);
         agentRps = 0;
         const c = shards[index.indexOf(id)].concurrency;
         concurrency += typeof c === "number" ? c : c?.to ?? 0;

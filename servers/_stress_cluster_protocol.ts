@@ -18,7 +18,7 @@
 import type { RedisClient } from "../cluster/types.ts";
 import type { HistogramData } from "./_histogram.ts";
 import type { Ramp, RateStage } from "./_load_profile.ts";
-import type { StressLatency, StressReport, StressSecond } from "./stress.ts";
+import type { StressFailures, StressLatency, StressReport, StressSecond } from "./stress.ts";
 
 /** The hash of agents' beats. */
 export const AGENTS_KEY = "tandem-stress:agents";
@@ -215,6 +215,11 @@ export type AgentMessage =
     statusClasses?: WireStatusClasses;
     /** Cumulative late sends (rate runs), when above 0. */
     late?: number;
+    /**
+     * Cumulative failures by cause, non-zero causes only, when the agent's engine
+     * publishes them live (`StressProgress.failures`).
+     */
+    failures?: Partial<StressFailures>;
     /** When it started sending, in Redis time (ms), once it has. */
     startedAt?: number;
     /** Seconds closed since the previous snapshot. */

@@ -163,6 +163,11 @@ export interface StressProgress {
    * count them; 0 otherwise); absent when {@linkcode StressProgress.statusClasses} is.
    */
   late?: number;
+  /**
+   * Failures so far by cause (every key present), when the generator publishes them
+   * live; distributed runs sum the agents' last snapshots.
+   */
+  failures?: StressFailures;
   /** Per agent, in plan order (distributed runs only). */
   agents?: StressAgentProgress[];
 }

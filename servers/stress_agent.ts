@@ -24,7 +24,13 @@ import {
 } from "../cluster/_redis.ts";
 import { encodeHistogram } from "./_hdr_log.ts";
 import { Histogram, type HistogramData } from "./_histogram.ts";
-import { runStress, type StressOptions, type StressReport, type StressSecond } from "./stress.ts";
+import {
+  runStress,
+  type StressFailures,
+  type StressOptions,
+  type StressReport,
+  type StressSecond,
+} from "./stress.ts";
 import {
   type AgentBeat,
   type AgentMessage,
@@ -324,6 +330,7 @@ class Agent {
     };
     let completed = 0, errors = 0, late = 0;
     let statusClasses: WireStatusClasses = {};
+    let failures: Partial<StressFailures> = {};
     /** When it started sending, in Redis time. */
     let startedAt: number | undefined;
     const snapshots = setInterval(() => {
@@ -335,6 +342,7 @@ class Agent {
           errors,
           ...(Object.keys(statusClasses).length > 0 && { statusClasses }),
           ...(late > 0 && { late }),
+          ...(Object.keys(failures).length > 0 && { failures }),
           ...(startedAt !== undefined && { startedAt }),
           seconds,
         })
@@ -370,6 +378,11 @@ class Agent {
             );
           }
           late = p.late ?? late;
+          // Failures by cause, once the engine publishes them live: non-zero ones only.
+          const causes = (p as { failures?: Partial<StressFailures> }).failures;
+          if (causes) {
+            failures = Object.fromEntries(Object.entries(causes).filter(([, n]) => n! > 0));
+          }
         },
         onSecond,
       });
