@@ -3,10 +3,12 @@
  * (`_stress_cluster.ts`) and its agents (`stress_agent.ts`), and the Redis keys both use.
  *
  * ```text
- * agent ──HSET beat every 1 s──▶ tandem-stress:agents            (id → AgentBeat)
- * coordinator ──BullMQ job────▶ queue tandem-stress-agent-<id>   (AgentPlan)
- * agent ──PUBLISH 1/s─────────▶ tandem-stress:run:<runId>         (AgentMessage)
- * coordinator ──PUBLISH───────▶ tandem-stress:stop                (runId)
+ * agent ──HSET beat every 1 s──▶ tandem-stress:agents               (id → AgentBeat)
+ * coordinator ──EVAL claim N───▶ tandem-stress:claim:<id> × N        (runId, PX 5 s, refreshed)
+ * coordinator ──SET once───────▶ tandem-stress:run:<runId>:templates (JSON, runs with templates)
+ * coordinator ──BullMQ job────▶ queue tandem-stress-agent-<id>      (AgentPlan)
+ * agent ──PUBLISH 1/s─────────▶ tandem-stress:run:<runId>            (AgentMessage)
+ * coordinator ──PUBLISH───────▶ tandem-stress:stop                   (runId)
  * ```
  *
  * Times in a plan are Redis server time (`TIME`), so that every agent converts the one
