@@ -15,6 +15,9 @@ import { encodeHistogram } from "../../servers/_hdr_log.ts";
 import { Histogram } from "../../servers/_histogram.ts";
 import { intendedStartMs, normalizeLoadShape } from "../../servers/_load_profile.ts";
 import { WeightedPicker } from "../../servers/_weighted_pick.ts";
+import { AGENTS_KEY } from "../../servers/_stress_cluster_protocol.ts";
+import { Redis } from "ioredis";
+import { closeClient } from "../../cluster/_redis.ts";
 import {
   runStress,
   type StressOptions,
@@ -137,6 +140,20 @@ async function stressCli(
   const { code, stdout, stderr } = await stressCommand(args).output();
   const decoder = new TextDecoder();
   return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
+
+/** Resolves once `n` agents beat as idle (polling every 50 ms). */
+async function idleAgents(redis: LocalRedis, n: number): Promise<void> {
+  const client = new Redis(redis.url);
+  try {
+    for (;;) {
+      const beats = Object.values(await client.hgetall(AGENTS_KEY));
+      if (beats.filter((b) => JSON.parse(b).state === "idle").length >= n) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    await closeClient(client, 500);
+  }
 }
 
 function stringify(report: ClusterStressReport): string {
@@ -283,6 +300,8 @@ Deno.test("distributed stress: three agent processes on one Redis", async (t) =>
       "two coordinators at once: exactly one gets the agents, the other a clear error; the CLI exits 2",
       async () => {
         target.reset();
+        // The previous run's agents beat idle just after their final counts: wait for it.
+        await idleAgents(redis, 3);
         const controllers = [new AbortController(), new AbortController()];
         const runs = controllers.map((controller) =>
           runClusterStress(
