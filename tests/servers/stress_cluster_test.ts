@@ -446,6 +446,47 @@ Deno.test("distributed stress: three agent processes on one Redis", async (t) =>
   }
 });
 
+Deno.test("runStress({ startAt }) loads its workers, then sends from that time on", async (t) => {
+  let first = Infinity;
+  await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
+    first = Math.min(first, Date.now());
+    return new Response("ok");
+  });
+  const url = `http://127.0.0.1:${server.addr.port}/`;
+  await t.step("a time ahead", async () => {
+    // A first run loads (and under `deno test` type-checks) the worker module: seconds.
+    await runStress({ url, requests: 1, concurrency: 1, workers: 1 });
+    first = Infinity;
+    const startAt = Date.now() + 300;
+    const report = await runStress({ url, requests: 10, concurrency: 1, workers: 1 }, { startAt });
+    assertEquals(report.successes, 10);
+    assertEquals(Date.parse(report.startTime), startAt);
+    // Date.now() is whole ms: a request in the start's own ms may read 1 ms earlier.
+    assert(first >= startAt - 1, `first request ${startAt - first} ms early`);
+  });
+  await t.step("bad values are refused before anything starts", async () => {
+    await assertRejects(
+      () => runStress({ url, requests: 1 }, { startAt: "soon" as unknown as number }),
+      TypeError,
+      "'startAt' must be a time in ms since the epoch",
+    );
+    await assertRejects(
+      () => runStress({ url, requests: 1 }, { startAt: Date.now() + 2 * 86_400_000 }),
+      RangeError,
+      "'startAt' must be",
+    );
+    await assertRejects(
+      () =>
+        runStress({ url, requests: 1 }, {
+          startAt: Date.now(),
+          cluster: { redis: "redis://127.0.0.1:1", agents: 1 },
+        }),
+      TypeError,
+      "'startAt' and 'cluster' exclude each other",
+    );
+  });
+});
+
 Deno.test("planShards() splits connections and requests, and offsets each agent's arrivals", () => {
   const shards = planShards(
     { url: "http://127.0.0.1:8080/", requests: 10, concurrency: 5, rate: 1_000 },
