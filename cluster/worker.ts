@@ -137,7 +137,8 @@ export interface ClusterWorkerStats {
 
 /** A job this worker runs now. */
 interface Running {
-  controller: AbortController;
+  /** Stops the job's local task (set once it was handed to the local pool). */
+  stop: ((reason: unknown) => void) | undefined;
   cancelled: boolean;
   handBack: boolean;
 }
@@ -349,18 +350,14 @@ export class ClusterWorker implements AsyncDisposable {
       return;
     }
     running.cancelled = true;
-    running.controller.abort(new DOMException(`Job ${jobId} was cancelled`, "AbortError"));
+    running.stop?.(new DOMException(`Job ${jobId} was cancelled`, "AbortError"));
   }
 
   async #process(job: Job, token: string | undefined): Promise<string> {
     const jobId = job.id!;
     const name = job.name;
     const started = performance.now();
-    const running: Running = {
-      controller: new AbortController(),
-      cancelled: false,
-      handBack: false,
-    };
+    const running: Running = { stop: undefined, cancelled: false, handBack: false };
     if (this.#early.delete(jobId)) running.cancelled = true;
     this.#running.set(jobId, running);
     try {
@@ -372,15 +369,21 @@ export class ClusterWorker implements AsyncDisposable {
       }
       const data = job.data as JobData;
       const args = decodeValue(data.a) as unknown[];
-      const signal = data.t === undefined
-        ? running.controller.signal
-        : AbortSignal.any([running.controller.signal, AbortSignal.timeout(data.t)]);
       let value: unknown;
       if (data.k === KIND_CALL) {
-        const task = this.#pool!.submit(name, args, { signal, timeout: data.t });
+        // Stopped through `Task.cancel` and timed by the pool (from its start, as
+        // `t` means): no AbortController nor timer signal per job, which a tiny task
+        // would pay for on every call.
+        const task = this.#pool!.submit(name, args, { timeout: data.t });
+        running.stop = (reason) => task.cancel(reason);
         this.#forwardProgress(task, job);
         value = await task;
       } else {
+        const controller = new AbortController();
+        running.stop = (reason) => controller.abort(reason);
+        const signal = data.t === undefined
+          ? controller.signal
+          : AbortSignal.any([controller.signal, AbortSignal.timeout(data.t)]);
         const chunkSize = Math.max(1, Math.ceil(args.length / this.#threads));
         value = await Array.fromAsync(
           this.#pool!.map(name, args as never[], { chunkSize, signal }),
@@ -474,7 +477,7 @@ export class ClusterWorker implements AsyncDisposable {
     const grace = setTimeout(() => {
       for (const running of this.#running.values()) {
         running.handBack = true;
-        running.controller.abort(new DOMException("The worker is stopping", "AbortError"));
+        running.stop?.(new DOMException("The worker is stopping", "AbortError"));
       }
     }, graceMs);
     // Bounded even when Redis is gone (a hand-back then cannot reach it): the grace,
