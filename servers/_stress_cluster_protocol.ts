@@ -91,9 +91,11 @@ export interface StressAgentReport {
   /** Its clock minus the coordinator's, in ms, as measured through Redis. */
   clockOffsetMs: number;
   /**
-   * When it started sending, in ms after its planned start (the run's start plus its
-   * arrival offset), on the coordinator's clock through the measured clock offset;
-   * absent when it never started.
+   * When its generator was told to start (its Workers loaded, "start" posted), in ms
+   * after its planned start (the run's start plus its arrival offset), on Redis's
+   * clock through its measured clock offset; absent when it never started. Its first
+   * requests follow once the Workers have opened their connections: 11–51 ms later
+   * on a loaded 2-core machine (measured at the target by the distributed bench).
    */
   startLateMs?: number;
 }
@@ -123,8 +125,8 @@ export interface ClusterStressReport extends StressReport {
   /** One entry per agent. */
   agents: StressAgentReport[];
   /**
-   * How far apart the agents started sending: the largest minus the smallest
-   * `startLateMs`, in ms (absent with fewer than one agent started).
+   * How far apart the agents' generators started: the largest minus the smallest
+   * `startLateMs`, in ms (absent when no agent started).
    */
   agentsStartSkewMs?: number;
   /** Why the run counts as failed (an agent lost), when it does. */
