@@ -50,16 +50,40 @@ import type { ClusterMapOptions, ClusterPoolOptions, ClusterSubmitOptions } from
  * ```
  *
  * @example Run the exports of a module on workers
- * ```ts ignore
+ * ```ts
  * import { ClusterPool } from "@tandem/tandem/cluster";
  * import { asCompleted } from "@tandem/tandem/pool";
  *
- * await using pool = new ClusterPool<typeof import("./tasks.ts")>(
- *   new URL("./tasks.ts", import.meta.url),
- *   { redis: "redis://127.0.0.1:6379", queue: "demo" },
- * );
- * const tasks = [35, 30, 25].map((n) => pool.submit("fib", [n]));
- * for await (const value of asCompleted(tasks)) console.log(value);
+ * // The exports of ./tasks.ts, the module the workers run (`deno task worker
+ * // --redis redis://HOST:6379 --queue demo ./tasks.ts` on each machine).
+ * type Tasks = { fib(n: number): number };
+ *
+ * // Results in the order they finish, from whichever machines ran them.
+ * export async function fibs(redis: string, ns: number[]): Promise<number[]> {
+ *   await using pool = new ClusterPool<Tasks>(new URL("./tasks.ts", import.meta.url), {
+ *     redis,
+ *     queue: "demo",
+ *   });
+ *   const values: number[] = [];
+ *   for await (const value of asCompleted(ns.map((n) => pool.submit("fib", [n])))) {
+ *     values.push(value);
+ *   }
+ *   return values;
+ * }
+ * ```
+ *
+ * @example Re-attach to a task submitted by an earlier process
+ * ```ts
+ * import { ClusterPool } from "@tandem/tandem/cluster";
+ *
+ * // A job id saved by the process that called `pool.jobId(pool.submit(...))`.
+ * export async function resultOf(redis: string, jobId: string): Promise<number> {
+ *   await using pool = new ClusterPool<{ fib(n: number): number }>("./tasks.ts", {
+ *     redis,
+ *     queue: "demo",
+ *   });
+ *   return await pool.task<number>(jobId); // while kept ('keepResultsMs', 1 hour)
+ * }
  * ```
  */
 export class ClusterPool<M = Record<string, TaskFunction>> implements AsyncDisposable {

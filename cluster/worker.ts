@@ -69,7 +69,12 @@ export interface ClusterWorkerOptions {
    * @default {false}
    */
   processes?: boolean;
-  /** Permissions of the `ProcessPool`'s subprocesses (with `processes`). */
+  /**
+   * Permissions of the `ProcessPool`'s subprocesses (with `processes`): none by
+   * default, as `deno task worker --processes` gives them only its `--allow-*` flags.
+   *
+   * @default {{}}
+   */
   permissions?: ProcessPermissions;
   /**
    * Most jobs held at once. Twice the threads keeps one job ready behind each
@@ -160,15 +165,40 @@ type LocalPool = WorkerPool<Record<string, (...args: unknown[]) => unknown>>;
  * ```
  *
  * @example Run a worker until SIGTERM
- * ```ts ignore
+ * ```ts
  * import { ClusterWorker } from "@tandem/tandem/cluster";
  *
- * const worker = new ClusterWorker(new URL("./tasks.ts", import.meta.url), {
- *   redis: "redis://127.0.0.1:6379",
- *   queue: "demo",
- * });
- * await worker.start();
- * Deno.addSignalListener("SIGTERM", () => worker.close());
+ * // What `deno task worker --redis URL --queue demo ./tasks.ts` does, from code:
+ * // take jobs until SIGTERM, then let running ones finish within 10 s.
+ * export async function serve(redis: string): Promise<void> {
+ *   await using worker = new ClusterWorker(new URL("./tasks.ts", import.meta.url), {
+ *     redis,
+ *     queue: "demo",
+ *     threads: navigator.hardwareConcurrency,
+ *     graceMs: 10_000,
+ *     onEvent: (event) => console.log(event.type, event.jobId, `${event.ms.toFixed(1)} ms`),
+ *   });
+ *   await worker.start();
+ *   const { promise, resolve } = Promise.withResolvers<void>();
+ *   Deno.addSignalListener("SIGTERM", resolve);
+ *   await promise;
+ * }
+ * ```
+ *
+ * @example Tasks in sandboxed processes
+ * ```ts
+ * import { ClusterWorker } from "@tandem/tandem/cluster";
+ *
+ * // Each task runs in a `deno` subprocess that may reach one API and nothing else
+ * // (`deno task worker --processes --allow-net=api.example.com:443 ...`).
+ * export function sandboxed(redis: string): ClusterWorker {
+ *   return new ClusterWorker("./tasks.ts", {
+ *     redis,
+ *     queue: "demo",
+ *     processes: true,
+ *     permissions: { net: ["api.example.com:443"] },
+ *   });
+ * }
  * ```
  */
 export class ClusterWorker implements AsyncDisposable {
