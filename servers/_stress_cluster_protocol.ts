@@ -91,11 +91,13 @@ export interface StressAgentReport {
   /** Its clock minus the coordinator's, in ms, as measured through Redis. */
   clockOffsetMs: number;
   /**
-   * When its generator was told to start (its Workers loaded, "start" posted), in ms
-   * after its planned start (the run's start plus its arrival offset), on Redis's
-   * clock through its measured clock offset; absent when it never started. Its first
-   * requests follow once the Workers have opened their connections: 11–51 ms later
-   * on a loaded 2-core machine (measured at the target by the distributed bench).
+   * When its generator started, in ms after its planned start (the run's start plus
+   * its arrival offset), on Redis's clock through its measured clock offset; absent
+   * when it never started. With a rate or a ramp, its Workers get the schedule ahead
+   * and wait for it themselves: this is then 0 unless they loaded late, and the first
+   * requests follow within a few ms. Otherwise it is when "start" was posted to the
+   * loaded Workers; their first requests follow once they have connected (11–51 ms
+   * later on a loaded 2-core machine, measured at the target).
    */
   startLateMs?: number;
 }
