@@ -26,6 +26,11 @@ export interface Channel {
   readonly ctl: Int32Array | undefined;
   /** Whether a cancelled running task ends its worker at once. */
   readonly hardKill: boolean;
+  /**
+   * Whether the worker answers `MSG_REVOKE` while it runs a task (a process, whose
+   * inbox thread does), so that tasks it has not started can be taken back.
+   */
+  readonly revokes?: boolean;
   /** What kind of worker this is, for messages ("worker" or "process"). */
   readonly kind: string;
   /** Lets the worker keep the process alive (`true`) or not, when the channel can tell it. */

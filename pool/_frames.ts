@@ -8,9 +8,9 @@
 import { deserialize, serialize } from "node:v8";
 
 /** The first 4 bytes of every frame, to notice bytes that are not ours. */
-const MAGIC = 0x544e4446; // "FDNT" little-endian
+export const MAGIC = 0x544e4446; // "FDNT" little-endian
 /** The first 4 bytes of a compact frame: `{ t, r }` where `r` holds only primitives. */
-const MAGIC_FLAT = 0x544e4447; // "GDNT" little-endian
+export const MAGIC_FLAT = 0x544e4447; // "GDNT" little-endian
 const HEADER = 8;
 
 const T_NUMBER = 0;

@@ -23,13 +23,13 @@ export const HOLD_MS = 4;
 /**
  * Tasks one worker may hold: about {@linkcode HOLD_MS} of work at the measured
  * average. A thread may hold many before anything is measured, since idle threads
- * take back what it has not started ({@linkcode planSteal}). A process cannot give
- * tasks back: it gets one at a time until tasks are measured short, and while a few
- * tasks wait (at most 2 per worker), since holding them would gain little against the
- * risk that one waits behind a long task while another process idles.
+ * take back what it has not started ({@linkcode planSteal}). A process gives tasks
+ * back only through a message round trip (its inbox thread answers it): it gets one
+ * at a time until tasks are measured short, and while a few tasks wait (at most 2 per
+ * worker), since holding them would gain little against a round trip per steal.
  *
  * @param avgTaskMs The average time per task so far, or 0 when none was measured.
- * @param canRevoke Whether tasks handed to the worker can be taken back.
+ * @param canRevoke Whether tasks handed to the worker can be taken back at once (a thread).
  * @param backlog Tasks waiting in the pool's queue per worker.
  */
 export function workerCap(avgTaskMs: number, canRevoke: boolean, backlog = Infinity): number {

@@ -14,7 +14,8 @@
  *                                 │           #send() ─ RunMessage ─► Runner queue
  *                                 │                             |      │ claim word (CAS)
  *                      idle slot? #steal() ─ planSteal()        |      │  revoked? skip it
- *                                 └─ Slot.revoke() (CAS) ◄──────┼──────┤
+ *                                 ├─ Slot.revoke() (CAS) ◄──────┼──────┤ (a thread)
+ *                                 └─ MSG_REVOKE ─► inbox thread (CAS) ─┘ (a process)
  *                                                               |      ▼
  *  Task.onProgress ◄─ #onProgress() ◄────── ProgressMessage ◄───┼── task runs
  *                                                               |      │
@@ -36,7 +37,10 @@
  *   empty, a thread that holds at most the task it runs also gets a copy of the
  *   busiest one's next unstarted task and takes it itself once idle (`#share()`):
  *   no wait for this thread to hear of it and hand it over. A process shares
- *   no memory: it gets one task at a time until tasks are measured short.
+ *   no memory: it gets one task at a time until tasks are measured short, and an
+ *   idle process takes back unstarted tasks of a busy one through the busy one's
+ *   inbox thread (`MSG_REVOKE`, answered at once even while a task runs there, see
+ *   `_process_inbox.ts`; `#revokeRemote()`, `#onRevoked()`).
  * - **Results.** `#onResults()` settles jobs from the flat outcome batches, measures
  *   the time per task, refills the worker or lets it idle (and retire).
  * - **Faults.** `#onExit()` fails the task a dead worker ran; `#kill()` ends a worker
@@ -75,6 +79,8 @@ import {
   MSG_PROGRESS,
   MSG_READY,
   MSG_RESULTS,
+  MSG_REVOKE,
+  MSG_REVOKED,
   MSG_RUN,
   OUT_ERROR,
   OUT_OK,
@@ -373,7 +379,7 @@ export class PoolCore implements JobOwner {
       }
     } else {
       try {
-        slot.ch.post({ t: MSG_CANCEL, id: job.id }, []);
+        slot.ch.post({ t: MSG_CANCEL, r: [job.id] }, []);
       } catch { /* the process is gone */ }
     }
     // A running task gets `cancelGrace` ms to notice its signal before its worker is
@@ -507,6 +513,11 @@ export class PoolCore implements JobOwner {
       if (steal === undefined) return;
       const victim = slots[steal.victim];
       const thief = slots[steal.thief];
+      if (victim.ch.ctl === undefined) {
+        // A process answers through its inbox thread: the tasks move once it has.
+        this.#revokeRemote(victim, steal.count);
+        return;
+      }
       // The oldest unstarted ones, which list scheduling would start next; the one
       // that may run now stays. A task the victim claimed first stays too.
       const inflight = victim.inflight;
@@ -539,6 +550,63 @@ export class PoolCore implements JobOwner {
       this.#pending.unshift(back);
       this.#deal(Infinity);
     }
+  }
+
+  /**
+   * Asks a process to give back up to `count` of its oldest unstarted tasks (all of
+   * them once the task it runs has run longer than `HOLD_MS`: it may run long); its
+   * inbox thread answers at once, even while a task runs (`#onRevoked`).
+   */
+  #revokeRemote(victim: Slot, count: number): void {
+    if (performance.now() - victim.lastAt > HOLD_MS) count = Infinity;
+    const seqs: number[] = [];
+    const inflight = victim.inflight;
+    for (let i = victim.head + 1; i < inflight.length && seqs.length < count; i++) {
+      const job = inflight[i];
+      if (job.outcome === O_PENDING && job.seq >= 0) seqs.push(job.seq);
+    }
+    if (seqs.length === 0) return;
+    try {
+      victim.ch.post({ t: MSG_REVOKE, r: seqs }, EMPTY_TRANSFER);
+    } catch {
+      return; // the process is gone: its exit moves its tasks
+    }
+    victim.revoking = true;
+  }
+
+  /**
+   * A process gave back the tasks of sequence numbers `seqs` (it had not started
+   * them, and never will): they go back to the front of the queue, in order.
+   */
+  #onRevoked(slot: Slot, seqs: unknown[]): void {
+    slot.revoking = false;
+    const wanted = new Set(seqs as number[]);
+    const back: Job[] = [];
+    const inflight = slot.inflight;
+    for (let i = slot.head; i < inflight.length && wanted.size > 0; i++) {
+      const job = inflight[i];
+      if (!wanted.delete(job.seq)) continue;
+      inflight.splice(i--, 1);
+      job.clearTimer();
+      job.slot = undefined;
+      job.seq = -1;
+      if (job.outcome === O_PENDING) back.push(job);
+    }
+    if (back.length === 0) return;
+    if (this.#broken || this.#stopping) {
+      for (const job of back) {
+        this.#finish(job, this.#stopping?.[0] ?? O_REJECTED, this.#stopping?.[1] ?? this.#broken);
+      }
+      return;
+    }
+    this.#pending.unshift(back);
+    if (!slot.dead) {
+      // It skips them when it gets to them: it gets no more until it did. It may
+      // have reported all the rest meanwhile: then it is idle now.
+      slot.skipOwed = true;
+      this.#afterResults(slot);
+    }
+    if (this.#pending.length > 0) this.#dispatch();
   }
 
   /**
@@ -663,9 +731,13 @@ export class PoolCore implements JobOwner {
     return job;
   }
 
-  /** Tasks a thread holds and may not have started (0 for a process). */
+  /**
+   * Tasks a worker holds and may not have started (0 for a process already asked to
+   * give some back).
+   */
   #unstarted(slot: Slot): number {
-    if (slot.ch.ctl === undefined || slot.dead || slot.load < 2 && slot.ready) return 0;
+    if (slot.dead || slot.load < 2 && slot.ready) return 0;
+    if (slot.ch.ctl === undefined && (!slot.ch.revokes || slot.revoking)) return 0;
     // The oldest unreported task may be running: it stays.
     return slot.load - 1;
   }
@@ -815,6 +887,8 @@ export class PoolCore implements JobOwner {
     if (slot.dead) {
       // A killed process's last outcomes still count, and tell what it ran.
       if (slot.draining && message.t === MSG_RESULTS) this.#onResults(slot, message.r);
+      // Tasks it gave back were not started: they run elsewhere, not fail with it.
+      if (slot.draining && message.t === MSG_REVOKED) this.#onRevoked(slot, message.r);
       return;
     }
     switch (message.t) {
@@ -823,6 +897,9 @@ export class PoolCore implements JobOwner {
         break;
       case MSG_PROGRESS:
         this.#onProgress(slot, message.id, message.v);
+        break;
+      case MSG_REVOKED:
+        this.#onRevoked(slot, message.r);
         break;
       case MSG_READY:
         slot.ready = true;
@@ -965,7 +1042,11 @@ export class PoolCore implements JobOwner {
         if (slot.load === 0 && slot.shadows === 0) this.#startIdleTimer(slot);
       }
     }
-    if (this.#pending.length === 0) this.#share();
+    if (this.#pending.length === 0) {
+      this.#share();
+      // A process that gave back nothing (it had started them) may hold more now.
+      if (slot.ch.revokes) this.#steal();
+    }
   }
 
   #startIdleTimer(slot: Slot): void {

@@ -181,6 +181,7 @@ export function processChannel(
       },
       ctl: undefined,
       hardKill: true,
+      revokes: true,
       kind: "process",
       ref(keepAlive: boolean): void {
         // Also stops the pending reads of its pipes from keeping the process alive.

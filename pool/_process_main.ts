@@ -12,7 +12,15 @@
 
 import { encodeFrame, FrameDecoder } from "./_frames.ts";
 import { setImmediate } from "node:timers";
-import { CTL_RING, CTL_RING_MASK, MSG_CANCEL, type PoolMessage } from "./_protocol.ts";
+import { inboxUrl, SHARED_LENGTH, writeFrame } from "./_process_inbox.ts";
+import {
+  CTL_LENGTH,
+  CTL_RING,
+  CTL_RING_MASK,
+  MSG_CANCEL,
+  MSG_REVOKE,
+  type PoolMessage,
+} from "./_protocol.ts";
 import { Runner } from "./_runner.ts";
 
 /**
@@ -22,23 +30,23 @@ import { Runner } from "./_runner.ts";
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
- * Serves the pool over stdin/stdout until stdin closes.
+ * Serves the pool until stdin closes. Stdin is read by an inbox thread (see
+ * `_process_inbox.ts`), which answers the pool's revokes while a task runs here.
  *
  * @param module The task module's namespace, if the pool has one.
  */
-export async function startProcessWorker(module?: Record<string, unknown>): Promise<void> {
-  const stdout = Deno.stdout;
+export function startProcessWorker(module?: Record<string, unknown>): void {
   for (const method of ["log", "info", "debug", "dir", "table"] as const) {
     // deno-lint-ignore no-explicit-any
     (console as any)[method] = console.error;
   }
-  const writeAll = (bytes: Uint8Array): void => {
-    let offset = 0;
-    while (offset < bytes.length) offset += stdout.writeSync(bytes.subarray(offset));
-  };
+  // The control array (claim words, cancel ring) and the stdout lock, shared with
+  // the inbox thread.
+  const buffer = new SharedArrayBuffer(SHARED_LENGTH * 4);
+  const shared = new Int32Array(buffer);
   const runner = new Runner(
-    (message) => writeAll(encodeFrame(message)),
-    undefined,
+    (message) => writeFrame(shared, encodeFrame(message)),
+    new Int32Array(buffer, 0, CTL_LENGTH),
     module,
     undefined,
     true,
@@ -51,17 +59,20 @@ export async function startProcessWorker(module?: Record<string, unknown>): Prom
     runner.rejection(event.reason);
   });
   const decoder = new FrameDecoder();
-  for await (const chunk of Deno.stdin.readable) {
-    for (const message of decoder.push(chunk) as PoolMessage[]) {
+  const inbox = new Worker(inboxUrl(), { type: "module", name: "tandem-inbox" });
+  inbox.onmessage = (event: MessageEvent) => {
+    // The pool closed stdin: leave.
+    if (event.data === null) Deno.exit(0);
+    for (const message of decoder.push(event.data as Uint8Array) as PoolMessage[]) {
       if (message.t === MSG_CANCEL) {
-        Atomics.store(runner.ctl, CTL_RING + (message.id & CTL_RING_MASK), message.id);
-      } else {
+        const id = message.r[0];
+        Atomics.store(runner.ctl, CTL_RING + (id & CTL_RING_MASK), id);
+      } else if (message.t !== MSG_REVOKE) {
         runner.handle(message);
       }
     }
-  }
-  // The pool closed stdin: leave.
-  Deno.exit(0);
+  };
+  inbox.postMessage(buffer);
 }
 
-if (import.meta.main) await startProcessWorker();
+if (import.meta.main) startProcessWorker();

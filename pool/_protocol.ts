@@ -12,6 +12,12 @@ export const MSG_INIT = 0;
 export const MSG_RUN = 1;
 /** Main → worker: a task was cancelled (for async tasks in a process). */
 export const MSG_CANCEL = 2;
+/**
+ * Main → process: take back unstarted tasks by sequence number (see
+ * {@linkcode CTL_CLAIM}); a process's inbox thread answers with
+ * {@linkcode MSG_REVOKED} at once, even while a task runs.
+ */
+export const MSG_REVOKE = 3;
 
 /** Worker → main: a batch of results. */
 export const MSG_RESULTS = 10;
@@ -23,6 +29,8 @@ export const MSG_INIT_FAILED = 12;
 export const MSG_CLOSING = 13;
 /** Worker → main: a running task reported progress (`TaskContext.progress`). */
 export const MSG_PROGRESS = 14;
+/** Process → main: the tasks of a {@linkcode MSG_REVOKE} it took back (not started). */
+export const MSG_REVOKED = 15;
 
 /** Task kind: call the function once with the arguments. */
 export const KIND_CALL = 0;
@@ -114,14 +122,27 @@ export interface RunMessage {
   i?: InitMessage;
 }
 
-/** Main → process worker: a task was cancelled (a process shares no memory with the pool). */
+/**
+ * Main → process worker: a task was cancelled (a process shares no memory with the
+ * pool), as `r: [id]`: a compact frame that the process's inbox thread reads and
+ * marks in the cancel ring at once.
+ */
 export interface CancelMessage {
   t: typeof MSG_CANCEL;
-  id: number;
+  r: [id: number];
+}
+
+/**
+ * Main → process worker: take back the tasks of these sequence numbers if they have
+ * not started; answered by a {@linkcode RevokedMessage}.
+ */
+export interface RevokeMessage {
+  t: typeof MSG_REVOKE;
+  r: number[];
 }
 
 /** Every message the pool sends to a worker. */
-export type PoolMessage = InitMessage | RunMessage | CancelMessage;
+export type PoolMessage = InitMessage | RunMessage | CancelMessage | RevokeMessage;
 
 /**
  * Worker → main: outcomes, flat for speed: `r` holds {@linkcode RESULT_STRIDE}
@@ -163,8 +184,18 @@ export interface ProgressMessage {
   v: unknown;
 }
 
+/**
+ * Process → main: the sequence numbers of a {@linkcode RevokeMessage} that were
+ * taken back (the others had started); none of these will run there.
+ */
+export interface RevokedMessage {
+  t: typeof MSG_REVOKED;
+  r: number[];
+}
+
 /** Every message a worker sends to the pool. */
 export type WorkerMessage =
+  | RevokedMessage
   | ResultsMessage
   | ReadyMessage
   | InitFailedMessage

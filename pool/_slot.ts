@@ -69,6 +69,8 @@ export class Slot {
   ready = false;
   /** Copies it holds of other threads' unstarted tasks (see `shadow`). */
   shadows = 0;
+  /** A process was asked to give back unstarted tasks and has not answered yet. */
+  revoking = false;
   /** Tasks were taken back from it and it has not gone past them yet: hand it none. */
   skipOwed = false;
   /** Whether it keeps the process alive now (it holds tasks). */

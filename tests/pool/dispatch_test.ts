@@ -6,7 +6,7 @@ import {
   assertNotEquals,
   assertStringIncludes,
 } from "@std/assert";
-import { ProcessPool, WorkerPool } from "../../pool/mod.ts";
+import { asCompleted, ProcessPool, WorkerPool } from "../../pool/mod.ts";
 import { TASKS, type Tasks } from "./_faults.ts";
 import { until, within, withTempDir } from "./_helpers.ts";
 import { rejection } from "../_util.ts";
@@ -54,6 +54,65 @@ Deno.test("ProcessPool: no task waits behind a blocked one while another process
       await Deno.writeTextFile(gate, "");
     }
     assertEquals(await blocked, "released");
+  });
+});
+
+Deno.test("ProcessPool: an idle process takes the tasks dealt to a busy one, and asCompleted yields in completion order", async () => {
+  await using pool = new ProcessPool({ size: 2 });
+  const spin = (ms: number): [number, number] => {
+    const end = performance.now() + ms;
+    while (performance.now() < end) { /* busy */ }
+    return [ms, Deno.pid];
+  };
+  // Both processes started and measured tiny tasks: the pool deals many tasks at once,
+  // so some of those below go to the process that runs the long one (on a loaded
+  // machine a single round of 200 may leave the measure above 2 ms a task).
+  for (let round = 0; round < 3; round++) {
+    await Promise.all(Array.from({ length: 200 }, () => pool.submit(spin, [0])));
+  }
+  const tasks = [1_000, 150, 10, 10, 10, 10, 10].map((ms) => pool.submit(spin, [ms]));
+  const seen: [number, number][] = [];
+  for await (const outcome of asCompleted(tasks)) seen.push(outcome);
+  // Python's executors: 150, then the five 10s on the other process, then 1,000.
+  assertEquals(seen.map(([ms]) => ms), [150, 10, 10, 10, 10, 10, 1_000]);
+  const longPid = seen[6][1];
+  for (const [ms, pid] of seen.slice(0, 6)) {
+    assertNotEquals(pid, longPid, `${ms} ms ran behind 1,000`);
+  }
+});
+
+Deno.test("ProcessPool: tasks taken back from a busy process run once each", async () => {
+  await withTempDir(async (dir) => {
+    await using pool = new ProcessPool({ size: 2, permissions: { write: [dir] } });
+    const log = `${dir}/runs.txt`;
+    const run = (path: string, id: number, ms: number): number => {
+      const end = performance.now() + ms;
+      while (performance.now() < end) { /* busy */ }
+      Deno.writeTextFileSync(path, `${id}\n`, { append: true });
+      return id;
+    };
+    // Waves of one long task and short ones: each time, the idle process takes back
+    // unstarted tasks from the busy one, racing it to start them.
+    const ids = Array.from({ length: 300 }, (_, i) => i);
+    const results: number[] = [];
+    for (let wave = 0; wave < 30; wave++) {
+      // Tiny tasks first, so that the pool deals the wave in batches again.
+      await Promise.all(Array.from({ length: 40 }, () => pool.submit(run, [log, -1, 0])));
+      const batch = ids.slice(wave * 10, wave * 10 + 10);
+      results.push(
+        ...await within(
+          Promise.all(batch.map((i) => pool.submit(run, [log, i, i % 10 === 0 ? 20 : i % 3]))),
+          60_000,
+          `wave ${wave}`,
+        ),
+      );
+    }
+    assertEquals(results, ids);
+    const counts = new Map<number, number>();
+    for (const line of Deno.readTextFileSync(log).trim().split("\n")) {
+      counts.set(Number(line), (counts.get(Number(line)) ?? 0) + 1);
+    }
+    for (const id of ids) assertEquals(counts.get(id), 1, `task ${id} ran ${counts.get(id)} times`);
   });
 });
 
