@@ -488,8 +488,9 @@ export function runStress(
  * target (`--allow-net=HOST`) and read access to the package's `servers/` and `sync/` folders (to load them).
  *
  * @param options What to stress and how.
- * @param control An abort signal (the run then resolves with `cancelled: true`) and a
- * progress callback.
+ * @param control An abort signal (the run then resolves with `cancelled: true`), a
+ * progress callback, a per-second callback, and `startAt` (the Workers load first, then
+ * the run starts at that time: runs on several machines start together).
  * @returns The report.
  * @throws {TypeError} When the URL is malformed or not http(s), an option or control has the
  * wrong type (e.g. `requests: "5"`, `body: null`, `onProgress: 5`), or options clash.
