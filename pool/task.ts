@@ -5,10 +5,22 @@
  * @module
  */
 
+import { progressIterator } from "./_progress.ts";
+
 /**
  * Where a task is in its life.
  */
 export type TaskState = "queued" | "running" | "fulfilled" | "rejected" | "cancelled";
+
+/** Options of {@linkcode Task.progress}. */
+export interface TaskProgressOptions {
+  /**
+   * Ends the iteration when aborted: the pending or next `next()` throws its reason.
+   *
+   * @default {undefined}
+   */
+  signal?: AbortSignal;
+}
 
 /**
  * What an executor implements behind a {@linkcode Task}. Only executors create
@@ -151,6 +163,63 @@ export class Task<T> implements PromiseLike<T> {
    */
   onProgress(listener: (value: unknown) => void): () => void {
     return this.#handle.onProgress?.(listener) ?? noop;
+  }
+
+  /**
+   * The task's progress reports as an async iterable: the values it passes to
+   * `getTaskContext()?.progress(value)` from this call on, in order, buffered until
+   * read (none is lost between this call and the first `next()`). The iteration
+   * ends once the task settled and every value reported before was read, whether
+   * it was fulfilled, failed or cancelled: it never throws the task's error, so
+   * `await` the task for its outcome. Leaving the loop early (`break`) stops
+   * listening and drops what was buffered.
+   *
+   * @param options `signal`: aborting it ends the iteration, with its reason thrown
+   * from the pending or next `next()` (the task itself goes on: cancel it with
+   * {@linkcode Task.cancel}).
+   * @returns An async iterable iterator of the reported values (structured clones).
+   * @throws {TypeError} If `signal` is not an `AbortSignal`.
+   *
+   * @example Show a task's progress, then its result
+   * ```ts
+   * import { getTaskContext, WorkerPool } from "@tandem/tandem/pool";
+   * import { assertEquals } from "@std/assert";
+   *
+   * await using pool = new WorkerPool({ size: 1 });
+   * const task = pool.submit((n: number) => {
+   *   for (let i = 1; i <= n; i++) getTaskContext()?.progress(`${i}/${n}`);
+   *   return n;
+   * }, [3]);
+   * const seen: unknown[] = [];
+   * for await (const step of task.progress()) seen.push(step);
+   * assertEquals(seen, ["1/3", "2/3", "3/3"]);
+   * assertEquals(await task, 3);
+   * ```
+   *
+   * @example Stop following after a while, without cancelling the task
+   * ```ts
+   * import { getTaskContext, WorkerPool } from "@tandem/tandem/pool";
+   * import { assertEquals } from "@std/assert";
+   *
+   * await using pool = new WorkerPool({ size: 1 });
+   * const task = pool.submit(() => {
+   *   getTaskContext()?.progress("started");
+   *   return "done";
+   * }, []);
+   * const controller = new AbortController();
+   * try {
+   *   for await (const step of task.progress({ signal: controller.signal })) {
+   *     assertEquals(step, "started");
+   *     controller.abort();
+   *   }
+   * } catch (error) {
+   *   assertEquals((error as DOMException).name, "AbortError");
+   * }
+   * assertEquals(await task, "done");
+   * ```
+   */
+  progress(options: TaskProgressOptions = {}): AsyncIterableIterator<unknown> {
+    return progressIterator(this.#handle as TaskHandle<unknown>, options.signal);
   }
 
   /**
