@@ -294,7 +294,7 @@ export const RUN_FIELDS: readonly FieldSpec[] = [
     advanced: false,
     required: true,
     initial: "10",
-    hint: "Connections, or a ramp such as 10:200/30s (10 to 200 over 30 s).",
+    hint: "Or a ramp: 10:200/30s.",
     check: checkConcurrency,
   },
   {

@@ -2,16 +2,16 @@
 // Makes the screenshot of the live dashboard in docs/gui.md (not a test):
 //
 //   deno run --allow-read --allow-write --allow-env --allow-sys --allow-run \
-//     --allow-net=127.0.0.1 tests/gui_web/_screenshot.ts docs/gui.png
+//     --allow-net=127.0.0.1 tests/gui_web/_screenshot.ts docs/images/gui-live.png
 //
 // It serves the GUI and a small target on 127.0.0.1 whose latency varies, starts a 12 s run
-// at 400 req/s through the page in headless Chromium, and saves a PNG of the page 7 s in,
-// while the charts are filling.
+// whose rate ramps from 100 to 600 req/s over 8 s through the page in headless Chromium,
+// and saves a PNG of the page 7 s in, while the charts are filling.
 
 import { chromium, CHROMIUM_FLAGS, findChromium } from "./_playwright.ts";
 import { serveGui } from "../../gui_web/gui_server.ts";
 
-const out = Deno.args[0] ?? "docs/gui.png";
+const out = Deno.args[0] ?? "docs/images/gui-live.png";
 const executablePath = await findChromium();
 if (executablePath === undefined) {
   console.error("screenshot: Chromium not found (install Debian's 'chromium' or set CHROMIUM)");
@@ -43,7 +43,7 @@ try {
   await page.getByLabel("Concurrency", { exact: true }).fill("16");
   await page.getByText("Advanced").click();
   await page.getByLabel("Duration (ms)", { exact: true }).fill("12000");
-  await page.getByLabel("Rate (req/s)", { exact: true }).fill("400");
+  await page.getByLabel("Rate (req/s)", { exact: true }).fill("100:600/8s");
   await page.getByText("Advanced").click();
   await page.getByRole("button", { name: "Submit", exact: true }).click();
   await new Promise((resolve) => setTimeout(resolve, 7_000));
