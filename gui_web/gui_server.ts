@@ -26,8 +26,15 @@ import { renderHtmlReport } from "../servers/_html_report.ts";
 import { UPLOT_CSS, UPLOT_JS } from "../servers/_uplot_asset.ts";
 import { integerError, type IntegerRange, MAX_DELAY_MS } from "../sync/_checks.ts";
 
+// Every type the options, progress and report name, so that the GUI's docs are whole.
 export type {
+  HistogramData,
+  Ramp,
+  RateStage,
+  RequestTemplate,
+  RequestTemplateInit,
   StressControl,
+  StressEndpoint,
   StressFailureReason,
   StressFailures,
   StressHistogramBucket,
@@ -36,6 +43,7 @@ export type {
   StressProgress,
   StressReport,
   StressSecond,
+  StressThresholdResult,
 } from "../servers/stress.ts";
 
 /**
