@@ -199,7 +199,7 @@ class AgentState {
   late = 0;
   /** Failures by cause as of its last snapshot, when its engine publishes them. */
   failures?: Partial<StressFailures>;
-  /** When it started sending, in Redis time. */
+  /** When it wrote its first request, in Redis time. */
   startedAt?: number;
   lastSeen: number;
   accepted = false;
@@ -357,7 +357,6 @@ class ClusterRun {
         if (message.statusClasses) agent.statusClasses = message.statusClasses;
         if (message.late !== undefined) agent.late = message.late;
         if (message.failures !== undefined) agent.failures = message.failures;
-        if (message.startedAt !== undefined) agent.startedAt = message.startedAt;
         await this.#addSeconds(agent, message.seconds);
         break;
       case "done":

@@ -91,13 +91,10 @@ export interface StressAgentReport {
   /** Its clock minus the coordinator's, in ms, as measured through Redis. */
   clockOffsetMs: number;
   /**
-   * When its generator started, in ms after its planned start (the run's start plus
-   * its arrival offset), on Redis's clock through its measured clock offset; absent
-   * when it never started. With a rate or a ramp, its Workers get the schedule ahead
-   * and wait for it themselves: this is then 0 unless they loaded late, and the first
-   * requests follow within a few ms. Otherwise it is when "start" was posted to the
-   * loaded Workers; their first requests follow once they have connected (11–51 ms
-   * later on a loaded 2-core machine, measured at the target).
+   * When it wrote its first request, in ms after its planned start (the run's start
+   * plus its arrival offset), on Redis's clock through its measured clock offset;
+   * absent when it sent none or was lost. Its Workers load, connect and wait for the
+   * start themselves, so this is the clock offsets' error plus a timer's wake-up.
    */
   startLateMs?: number;
 }
@@ -127,8 +124,8 @@ export interface ClusterStressReport extends StressReport {
   /** One entry per agent. */
   agents: StressAgentReport[];
   /**
-   * How far apart the agents' generators started: the largest minus the smallest
-   * `startLateMs`, in ms (absent when no agent started).
+   * How far apart the agents' first requests were: the largest minus the smallest
+   * `startLateMs`, in ms (absent when no agent reported one).
    */
   agentsStartSkewMs?: number;
   /** Why the run counts as failed (an agent lost), when it does. */
@@ -226,8 +223,6 @@ export type AgentMessage =
      * publishes them live (`StressProgress.failures`).
      */
     failures?: Partial<StressFailures>;
-    /** When it started sending, in Redis time (ms), once it has. */
-    startedAt?: number;
     /** Seconds closed since the previous snapshot. */
     seconds: WireSecond[];
   }
@@ -238,7 +233,7 @@ export type AgentMessage =
     report: AgentSummary;
     /** Whether each second came with its histogram (the engine's `onSecond`). */
     histograms: boolean;
-    /** When it started sending, in Redis time (ms). */
+    /** When it wrote its first request, in Redis time (ms). */
     startedAt?: number;
     /** The whole run's service-time histogram (rate runs), as a second's `hdr`. */
     service?: Omit<WireSecond, "second">;

@@ -38,6 +38,8 @@ export interface RunContext {
   readonly templates: Uint8Array[] | undefined;
   /** Picks the next template's index (runs with templates). */
   readonly pick: () => number;
+  /** When the worker wrote its first request (`performance.now()`; `Infinity` before). */
+  readonly first: { writtenAt: number };
 }
 
 /** When a connection of a ramp of connections is open, as `performance.now()` times. */
@@ -318,6 +320,30 @@ export class Connection {
     return now;
   }
 
+  /** When it opens: the run's start, or later on a ramp of connections. */
+  get opensAt(): number {
+    return this.#window?.openAt ?? -Infinity;
+  }
+
+  /**
+   * Opens the socket before the run's start, so that its first write leaves at the
+   * start; gives up at `until` (the first request then connects as usual, and a
+   * failure there is counted).
+   */
+  async openAhead(until: number): Promise<void> {
+    const timer = setTimeout(() => {
+      this.#giveUpConnecting?.(new Deno.errors.TimedOut("not connected by the start"));
+    }, Math.max(0, until - performance.now()));
+    try {
+      this.conn = await this.connect();
+      if (!this.#run.config.tls) (this.conn as Deno.TcpConn).setNoDelay(true);
+    } catch {
+      this.conn = undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** True while the socket is being opened. */
   get connecting(): boolean {
     return this.#giveUpConnecting !== undefined;
@@ -374,6 +400,8 @@ export class Connection {
    */
   send(bytes: Uint8Array): void {
     const conn = this.conn!;
+    const first = this.#run.first;
+    if (first.writtenAt === Infinity) first.writtenAt = performance.now();
     if (this.#writing) {
       this.#writing = this.#writing.then(() => writeAll(conn, bytes), this.#onWriteError);
       return;

@@ -363,30 +363,3 @@ export function checkStartAt(startAt: unknown, cluster: unknown): number | undef
   }
   return startAt;
 }
-
-/**
- * Resolves at `epochMs` (`Date.now()` time), or at once when aborted. The last 2 ms are
- * spun on `performance.now()`: timers fire up to 1 ms late when idle (4 ms seen when
- * busy), and runs started together on several machines are judged by their skew.
- *
- * @param epochMs When to resolve.
- * @param signal Ends the wait early.
- */
-export async function untilEpoch(epochMs: number, signal?: AbortSignal): Promise<void> {
-  const target = performance.now() + (epochMs - Date.now());
-  const sleep = target - performance.now() - 2;
-  if (sleep > 0) {
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, sleep);
-      signal?.addEventListener("abort", done, { once: true });
-    });
-  }
-  while (performance.now() < target && !signal?.aborted) {
-    // spin: under 2 ms
-  }
-}

@@ -123,6 +123,8 @@ export interface EngineResult {
   late: { count: number; worstMs: number; busy: number };
   /** How late the worker's ticker ran, in µs per tick. */
   lag: HistogramData;
+  /** When it wrote its first request, in ms since the epoch (sub-ms); none if it wrote none. */
+  firstWriteEpoch?: number;
 }
 
 /** What one worker counted for one template. */

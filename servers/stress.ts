@@ -23,7 +23,6 @@ import {
   checkStartAt,
   type NormalizedStressOptions,
   normalizeStressOptions,
-  untilEpoch,
 } from "./_stress_options.ts";
 import { liveWorkers } from "./_stress_live.ts";
 
@@ -348,6 +347,11 @@ export interface StressReport {
   seed?: number;
   /** Results of thresholds (filled by `deno task stress --threshold`). */
   thresholds?: StressThresholdResult[];
+  /**
+   * When the first request was written, in ms after `startTime` (a few tenths of a ms
+   * on an idle machine; more is the generator's own start-up); absent when none was.
+   */
+  firstRequestMs?: number;
   /** Start, ISO 8601. */
   startTime: string;
   /** End, ISO 8601. */
@@ -623,14 +627,12 @@ export async function runStress(
     if (signal?.aborted) onAbort();
     signal?.addEventListener("abort", onAbort, { once: true });
 
-    // A run whose Workers wait for their times themselves (a rate, or a ramp of
-    // connections) gets its start ahead, so that their first sends are not delayed by the
-    // Workers' own start (first requests 2–9 ms after `startAt` instead of 11–85 ms).
-    const ahead = startAt !== undefined && startAt > Date.now() &&
-      (opts.rateProfile !== undefined || opts.connectionsProfile !== undefined);
-    if (startAt !== undefined && !ahead) await untilEpoch(startAt, signal);
-    // A start time passed by less than 1 s anchors the schedule (runs on several machines
-    // keep one timeline); later than that, the run starts now instead of catching up.
+    // A start ahead goes to the Workers now: they open their connections and wait for it
+    // themselves, so that their first writes leave at the start (posting "start" at the
+    // start itself, they left 11–85 ms later on a loaded 2-core machine). A start time
+    // passed by less than 1 s anchors the schedule (runs on several machines keep one
+    // timeline); later than that, the run starts now instead of catching up.
+    const ahead = startAt !== undefined && startAt > Date.now();
     const now = Date.now();
     const startEpoch = ahead
       ? startAt!
@@ -953,6 +955,15 @@ class TimelineCollector {
   }
 }
 
+/** The first write of any worker, in ms after the start as `startTime` shows it (whole ms). */
+function firstRequest(
+  results: EngineResult[],
+  startEpoch: number,
+): { firstRequestMs?: number } {
+  const first = Math.min(...results.map((r) => r.firstWriteEpoch ?? Infinity));
+  return first === Infinity ? {} : { firstRequestMs: round3(first - Math.floor(startEpoch)) };
+}
+
 /** The URL as the report shows it: a password in it is not repeated. */
 function withoutPassword(url: URL): string {
   if (url.password === "") return url.href;
@@ -1112,6 +1123,7 @@ function buildReport(
     ...(opts.templates && { seed: opts.templates.seed }),
     histogram: displayBuckets(histogram),
     timeline,
+    ...firstRequest(results, times.startEpoch),
     startTime: new Date(times.startEpoch).toISOString(),
     endTime: new Date(times.endEpoch).toISOString(),
     cancelled: times.cancelled,

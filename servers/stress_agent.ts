@@ -331,8 +331,6 @@ class Agent {
     let completed = 0, errors = 0, late = 0;
     let statusClasses: WireStatusClasses = {};
     let failures: Partial<StressFailures> = {};
-    /** When it started sending, in Redis time. */
-    let startedAt: number | undefined;
     const snapshots = setInterval(() => {
       takeClosed().then((seconds) =>
         this.#publish(runId, {
@@ -343,7 +341,6 @@ class Agent {
           ...(Object.keys(statusClasses).length > 0 && { statusClasses }),
           ...(late > 0 && { late }),
           ...(Object.keys(failures).length > 0 && { failures }),
-          ...(startedAt !== undefined && { startedAt }),
           seconds,
         })
       ).catch(() => {});
@@ -368,7 +365,6 @@ class Agent {
         signal: controller.signal,
         startAt: plan.startAt + offsetMs,
         onProgress: (p) => {
-          startedAt ??= Date.now() - p.elapsedMs - offsetMs;
           completed = p.completed;
           errors = p.errors;
           if (p.statusClasses) {
@@ -388,6 +384,11 @@ class Agent {
       });
       clearInterval(snapshots);
       const seconds = await takeClosed();
+      // Its first request, in Redis time (the report's start is whole ms, and so is the
+      // base of firstRequestMs).
+      const startedAt = report.firstRequestMs === undefined
+        ? undefined
+        : Date.parse(report.startTime) + report.firstRequestMs - offsetMs;
       const serviceData = service?.data();
       await this.#publish(runId, {
         type: "done",

@@ -463,6 +463,8 @@ Deno.test("runStress({ startAt }) loads its workers, then sends from that time o
     assertEquals(Date.parse(report.startTime), startAt);
     // Date.now() is whole ms: a request in the start's own ms may read 1 ms earlier.
     assert(first >= startAt - 1, `first request ${startAt - first} ms early`);
+    // The report says when the first request was written, after its start.
+    assert(report.firstRequestMs! >= 0, String(report.firstRequestMs));
   });
   await t.step("bad values are refused before anything starts", async () => {
     await assertRejects(
