@@ -31,8 +31,11 @@ export type {
   HistogramData,
   Ramp,
   RateStage,
+  RedisClient,
   RequestTemplate,
   RequestTemplateInit,
+  StressAgentProgress,
+  StressClusterOptions,
   StressControl,
   StressEndpoint,
   StressFailureReason,
@@ -266,28 +269,11 @@ function asset(body: string, type: string): Response {
 }
 
 /**
- * A runner that shares each run out over the agents of `cluster`, loading the
- * coordinator only now: a GUI without a cluster never loads BullMQ.
+ * A runner that shares each run out over the agents of `cluster` (`runStress`'s
+ * `cluster` control, which loads the coordinator, BullMQ and ioredis only then).
  */
 function clusterRunner(cluster: GuiClusterOptions): StressRunner {
-  return async (options, control = {}) => {
-    const onSecond = control.onSecond;
-    // Not a literal: Deno fetches the npm packages of a literal dynamic import (BullMQ,
-    // ioredis) with the start-up graph, and a GUI without a cluster needs none of them.
-    const coordinator = "../servers/_stress_cluster.ts";
-    const { runClusterStress } =
-      (await import(coordinator)) as typeof import("../servers/_stress_cluster.ts");
-    return await runClusterStress(options, {
-      redis: cluster.redis,
-      agents: cluster.agents,
-      ...(cluster.agentsTimeoutMs !== undefined &&
-        { agentsTimeoutMs: cluster.agentsTimeoutMs }),
-      signal: control.signal,
-      onProgress: control.onProgress,
-      // The GUI reads a second and its latency only (no service time).
-      onSecond: onSecond && ((second, latency) => onSecond(second, latency, undefined)),
-    });
-  };
+  return (options, control = {}) => runStress(options, { ...control, cluster });
 }
 
 /** `cluster` checked, its URL without a password (the page shows it). */

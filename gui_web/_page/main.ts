@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { StressReport } from "../../servers/stress.ts";
+import type { StressAgentProgress, StressAgentReport, StressReport } from "../../servers/stress.ts";
 import type { Comparison } from "../../servers/stress_compare.ts";
 import type { ThresholdResult } from "../../servers/_thresholds.ts";
 import { FIELD_NAMES, RUN_FIELDS } from "../_fields.ts";
@@ -35,26 +35,9 @@ import {
 } from "./dom.ts";
 import { bytes, ms, num, percent, sum } from "./format.ts";
 
-/** One agent of a distributed run, as the report lists it. */
-interface ReportAgent {
-  id: string;
-  host: string;
-  rps: number;
-  lost: boolean;
-  lostReason?: string;
-}
-
-/** One agent as a cluster run's progress may carry it (see REQUEST-stress-cluster). */
-interface LiveAgent {
-  id: string;
-  host: string;
-  state: string;
-  rps: number;
-  lost: boolean;
-  lostReason?: string;
-}
-
-type Report = StressReport & { thresholds?: ThresholdResult[]; agents?: ReportAgent[] };
+type Report = StressReport & { thresholds?: ThresholdResult[]; agents?: StressAgentReport[] };
+/** An agents table row's fields: the live progress's, or the report's with a state. */
+type AgentRow = Pick<StressAgentProgress, "id" | "host" | "state" | "rps" | "lost" | "lostReason">;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SIMPLE = RUN_FIELDS.filter((field) => !field.advanced).map((field) => field.name);
@@ -162,13 +145,12 @@ function showAgents(rows: readonly (readonly string[])[], note: string): void {
   fillTable(byId<HTMLTableElement>("agents-table"), rows);
 }
 
-function agentRow(a: LiveAgent): string[] {
+function agentRow(a: AgentRow): string[] {
   return [a.id, a.host, a.state, num(a.rps), a.lost ? a.lostReason ?? "lost" : "no"];
 }
 
 function showProgress(p: ProgressEvent): void {
-  const agents = (p as { agents?: LiveAgent[] }).agents;
-  if (Array.isArray(agents)) showAgents(agents.map(agentRow), "");
+  if (Array.isArray(p.agents)) showAgents(p.agents.map(agentRow), "");
   const total = typeof p.total === "number" && p.total > 0 ? p.total : Math.max(p.completed, 1);
   bar.max = total;
   // A run of a duration has no count to fill the bar against: it moves while it goes.
@@ -420,9 +402,7 @@ form.addEventListener("submit", (event) => {
 function showReport(r: Report, historyId: string | null): void {
   byId("report").hidden = false;
   if (Array.isArray(r.agents)) {
-    const rows = r.agents.map((a) =>
-      agentRow({ ...a, state: a.lost ? "lost" : r.cancelled ? "cancelled" : "done" })
-    );
+    const rows = r.agents.map((a) => agentRow({ ...a, state: a.lost ? "lost" : "done" }));
     showAgents(rows, "; req/s over the run");
   }
   const failed = sum(r.failures as unknown as Record<string, number>);
