@@ -6,7 +6,10 @@
 // - map: 20,000 tiny inputs with chunkSize 1,000 on 2 workers (inputs/s = 20,000 / time);
 // - cpu: 8 × count(5e8) on 2 worker processes vs 1;
 // - round trip: one `inc` at a time on an idle pool (the median is printed at the end),
-//   against one raw BullMQ job at a time.
+//   against one raw BullMQ job at a time;
+// - the tiny and round-trip comparisons again with raw and Tandem alternated in each
+//   iteration (medians printed at the end): the load of a shared machine drifts
+//   between two bench groups (raw's average moved from 273 to 731 ms between runs).
 import { Queue, QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
 import { ClusterPool } from "../cluster/cluster_pool.ts";
@@ -132,6 +135,14 @@ class RawClient {
 }
 
 const roundTrips: number[] = [];
+/** Alternated measures: on a shared machine the load drifts between two bench groups. */
+const tinyRatios: number[] = []; // the first pair is the warm-up
+const alternated: { raw: number[]; tandem: number[] } = { raw: [], tandem: [] };
+
+function median(values: number[]): number {
+  const sorted = values.toSorted((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
 
 if (!(await hasRedisServer())) {
   console.warn("cluster bench skipped: redis-server is not on PATH");
@@ -152,10 +163,25 @@ if (!(await hasRedisServer())) {
       // redis-server may still hold it for a moment
     }
     if (roundTrips.length > 0) {
-      const sorted = roundTrips.slice(20).toSorted((a, b) => a - b); // not the warm-up
-      const median = sorted[Math.floor(sorted.length / 2)];
+      const trips = roundTrips.slice(20); // not the warm-up
       console.log(
-        `idle round trip: median ${median.toFixed(3)} ms over ${sorted.length} tasks`,
+        `idle round trip: median ${median(trips).toFixed(3)} ms over ${trips.length} tasks`,
+      );
+    }
+    if (tinyRatios.length > 1) {
+      const ratios = tinyRatios.slice(1);
+      console.log(
+        `tiny tasks, alternated: raw time / ClusterPool time, median ${
+          median(ratios).toFixed(2)
+        } over ${ratios.length} pairs (${ratios.map((r) => r.toFixed(2)).join(", ")})`,
+      );
+    }
+    if (alternated.raw.length > 20) {
+      const raw = alternated.raw.slice(20), tandem = alternated.tandem.slice(20); // warm-up
+      console.log(
+        `idle round trip, alternated: median ClusterPool ${
+          median(tandem).toFixed(3)
+        } ms, raw BullMQ ${median(raw).toFixed(3)} ms over ${raw.length} pairs`,
       );
     }
   });
@@ -195,6 +221,19 @@ if (!(await hasRedisServer())) {
     warmup: 2,
     async fn() {
       await Promise.all(Array.from({ length: TINY }, (_, i) => tiny.submit("inc", [i])));
+    },
+  });
+  Deno.bench({
+    name: "raw BullMQ then ClusterPool.submit (ratio printed at the end)",
+    group: "tiny, alternated",
+    n: 8,
+    warmup: 1,
+    async fn() {
+      const t0 = performance.now();
+      await raw.run(TINY);
+      const t1 = performance.now();
+      await Promise.all(Array.from({ length: TINY }, (_, i) => tiny.submit("inc", [i])));
+      tinyRatios.push((t1 - t0) / (performance.now() - t1));
     },
   });
   Deno.bench({
@@ -247,6 +286,20 @@ if (!(await hasRedisServer())) {
       const t0 = performance.now();
       await two.submit("inc", [1]);
       roundTrips.push(performance.now() - t0);
+    },
+  });
+  Deno.bench({
+    name: "raw BullMQ one job then one inc (medians printed at the end)",
+    group: "round trip, alternated",
+    n: 200,
+    warmup: 20,
+    async fn() {
+      const t0 = performance.now();
+      await raw.run(1);
+      const t1 = performance.now();
+      await two.submit("inc", [1]);
+      alternated.raw.push(t1 - t0);
+      alternated.tandem.push(performance.now() - t1);
     },
   });
 }
