@@ -218,10 +218,7 @@ export type AgentMessage =
     statusClasses?: WireStatusClasses;
     /** Cumulative late sends (rate runs), when above 0. */
     late?: number;
-    /**
-     * Cumulative failures by cause, non-zero causes only, when the agent's engine
-     * publishes them live (`StressProgress.failures`).
-     */
+    /** Cumulative failures by cause, non-zero causes only. */
     failures?: Partial<StressFailures>;
     /** Seconds closed since the previous snapshot. */
     seconds: WireSecond[];

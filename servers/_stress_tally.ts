@@ -42,14 +42,18 @@ export const PROGRESS = {
   firstSlot: 4,
   /**
    * Entries per worker: sent, completed, failures, connections open, then responses of
-   * each status class 1xx–5xx (at {@linkcode PROGRESS.statusClasses}) and late sends (at
-   * {@linkcode PROGRESS.late}), so `--abort-on-fail` can judge `status5xx==0` and `late<N` live.
+   * each status class 1xx–5xx (at {@linkcode PROGRESS.statusClasses}), late sends (at
+   * {@linkcode PROGRESS.late}), so `--abort-on-fail` can judge `status5xx==0` and `late<N`
+   * live, and failures by cause (at {@linkcode PROGRESS.failures}), which distributed
+   * runs show live.
    */
-  slotSize: 10,
+  slotSize: 17,
   /** Offset in a slot of the 1xx count; 2xx–5xx follow. */
   statusClasses: 4,
   /** Offset in a slot of the late sends. */
   late: 9,
+  /** Offset in a slot of the failures of the first cause; the others follow in order. */
+  failures: 10,
 } as const;
 
 /**
@@ -385,6 +389,10 @@ export class Tally {
       Atomics.store(progress, slot + PROGRESS.statusClasses + c - 1, sum);
     }
     Atomics.store(progress, slot + PROGRESS.late, this.late);
+    const failures = this.failures;
+    for (let c = 0; c < failures.length; c++) {
+      Atomics.store(progress, slot + PROGRESS.failures + c, failures[c]);
+    }
   }
 
   /** The final counts, once every connection has ended. */

@@ -163,8 +163,9 @@ export interface StressProgress {
    */
   late?: number;
   /**
-   * Failures so far by cause (every key present), when the generator publishes them
-   * live; distributed runs sum the agents' last snapshots.
+   * Failures so far by cause (every key present), as the workers last published them
+   * (distributed runs: the agents' last snapshots, every second); absent when
+   * {@linkcode StressProgress.statusClasses} is.
    */
   failures?: StressFailures;
   /** Per agent, in plan order (distributed runs only). */
@@ -655,7 +656,7 @@ export async function runStress(
     const window: { at: number; completed: number }[] = [{ at: startPerf, completed: 0 }];
     const snapshot = (): StressProgress => {
       const now = performance.now();
-      const { completed, errors, statusClasses, late } = counter.read();
+      const { completed, errors, statusClasses, late, failures } = counter.read();
       window.push({ at: now, completed });
       while (window.length > 2 && now - window[1].at >= 1000) window.shift();
       const first = window[0];
@@ -669,6 +670,7 @@ export async function runStress(
         ...(opts.rateProfile && { targetRate: rateAt(opts.rateProfile, now - startPerf) }),
         statusClasses,
         late,
+        failures,
       };
     };
     if (onProgress) {
@@ -782,12 +784,13 @@ const STATUS_CLASSES = ["1xx", "2xx", "3xx", "4xx", "5xx"] as const;
 
 /** Sums the workers' shared counters (32-bit, read often enough to unwrap). */
 class ProgressCounter {
-  /** Slot offsets read: completed, failures, the five status classes, late. */
+  /** Slot offsets read: completed, failures, the five status classes, late, the causes. */
   static readonly #offsets = [
     1,
     2,
     ...STATUS_CLASSES.map((_, i) => PROGRESS.statusClasses + i),
     PROGRESS.late,
+    ...FAILURE_CAUSES.map((_, i) => PROGRESS.failures + i),
   ];
   #progress: Uint32Array;
   #workers: number;
@@ -807,6 +810,7 @@ class ProgressCounter {
     errors: number;
     statusClasses: Record<typeof STATUS_CLASSES[number], number>;
     late: number;
+    failures: StressFailures;
   } {
     const offsets = ProgressCounter.#offsets;
     const n = offsets.length;
@@ -831,6 +835,9 @@ class ProgressCounter {
         "5xx": sums[6],
       },
       late: sums[7],
+      failures: Object.fromEntries(
+        FAILURE_CAUSES.map((cause, i) => [cause, sums[8 + i]]),
+      ) as unknown as StressFailures,
     };
   }
 }

@@ -374,10 +374,9 @@ class Agent {
             );
           }
           late = p.late ?? late;
-          // Failures by cause, once the engine publishes them live: non-zero ones only.
-          const causes = (p as { failures?: Partial<StressFailures> }).failures;
-          if (causes) {
-            failures = Object.fromEntries(Object.entries(causes).filter(([, n]) => n! > 0));
+          // Failures by cause: non-zero ones only.
+          if (p.failures) {
+            failures = Object.fromEntries(Object.entries(p.failures).filter(([, n]) => n > 0));
           }
         },
         onSecond,

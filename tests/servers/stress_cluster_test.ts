@@ -96,10 +96,11 @@ function countingTarget(): {
 } {
   let count = 0;
   let first = Promise.withResolvers<void>();
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
     count++;
     first.resolve();
-    return new Response("ok");
+    // `/missing` is a 404, for failures by cause.
+    return new Response("ok", { status: new URL(request.url).pathname === "/missing" ? 404 : 200 });
   });
   return {
     url: `http://127.0.0.1:${server.addr.port}/`,
@@ -303,10 +304,17 @@ Deno.test("distributed stress: three agent processes on one Redis", async (t) =>
         // The previous run's agents beat idle just after their final counts: wait for it.
         await idleAgents(redis, 3);
         const controllers = [new AbortController(), new AbortController()];
-        const runs = controllers.map((controller) =>
+        const progress: StressProgress[][] = [[], []];
+        const runs = controllers.map((controller, i) =>
           runClusterStress(
-            { url: target.url, duration: 60_000, concurrency: 3, workers: 1 },
-            { redis: redis.url, agents: 3, agentsTimeoutMs: 1_000, signal: controller.signal },
+            { url: `${target.url}missing`, duration: 60_000, concurrency: 3, workers: 1 },
+            {
+              redis: redis.url,
+              agents: 3,
+              agentsTimeoutMs: 1_000,
+              signal: controller.signal,
+              onProgress: (p) => progress[i].push(p),
+            },
           )
         );
         // The loser gives up after 1 s; the winner runs until it is stopped.
@@ -345,6 +353,9 @@ Deno.test("distributed stress: three agent processes on one Redis", async (t) =>
         assertEquals(winner.agents.filter((a) => a.lost), []);
         assertEquals(winner.clusterError, undefined);
         assertEquals(winner.requests, winner.agents.reduce((sum, a) => sum + a.requests, 0));
+        // Its 404s were counted by cause while it ran, from the agents' snapshots.
+        assert(progress[1 - first].some((p) => (p.failures?.http4xx ?? 0) > 0));
+        assertEquals(winner.failures.http4xx, winner.requests - winner.inFlight);
       },
     );
 
@@ -487,6 +498,22 @@ Deno.test("runStress({ startAt }) loads its workers, then sends from that time o
       "'startAt' and 'cluster' exclude each other",
     );
   });
+});
+
+Deno.test("runStress() publishes failures by cause live (what agents forward)", async () => {
+  await using server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () => new Response("busy", { status: 503 }),
+  );
+  const progress: StressProgress[] = [];
+  const report = await runStress(
+    { url: `http://127.0.0.1:${server.addr.port}/`, duration: 400, concurrency: 2, workers: 1 },
+    { onProgress: (p) => progress.push(p) },
+  );
+  const live = progress.filter((p) => p.failures !== undefined);
+  assert(live.some((p) => p.failures!.http5xx > 0), JSON.stringify(progress.at(0)));
+  assert(live.every((p) => p.failures!.http5xx <= report.failures.http5xx));
+  assertEquals(Object.keys(live[0].failures!).sort(), Object.keys(report.failures).sort());
 });
 
 Deno.test("planShards() splits connections and requests, and offsets each agent's arrivals", () => {
