@@ -3,7 +3,15 @@ import { ClusterPool } from "../../cluster/cluster_pool.ts";
 import { asCompleted } from "../../pool/as_completed.ts";
 import { wait } from "../../pool/wait.ts";
 import { Lock } from "../../sync/mod.ts";
-import { localWorker, queueName, redisTest, TASKS, type Tasks, withClient } from "./_helpers.ts";
+import {
+  localWorker,
+  queueName,
+  redisTest,
+  TASKS,
+  type Tasks,
+  untilRedis,
+  withClient,
+} from "./_helpers.ts";
 
 redisTest("ClusterPool.submit() runs a task on a worker and returns its result", async (redis) => {
   const queue = queueName();
@@ -273,4 +281,27 @@ redisTest("ClusterPool takes an ioredis client and leaves it open", async (redis
     await pool.shutdown();
     assertEquals(await client.ping(), "PONG");
   });
+});
+
+redisTest("ClusterPool.submit() hands 'priority' and 'keepResultsMs' to BullMQ", async (redis) => {
+  const queue = queueName();
+  await using pool = new ClusterPool<Tasks>(TASKS, {
+    redis: redis.url,
+    queue,
+    keepResultsMs: 5_000,
+  });
+  // No worker yet: both wait, and the higher priority (the lower number) runs first.
+  const low = pool.submit("delayed", ["low", 0], { priority: 10 });
+  const high = pool.submit("delayed", ["high", 0], { priority: 1 });
+  await untilRedis(
+    redis,
+    async (c) => await c.zcard(`bull:${queue}:prioritized`) === 2,
+    "both jobs to wait",
+  );
+  await using _worker = await localWorker(redis, queue, { concurrency: 1 });
+  const order: unknown[] = [];
+  for await (const value of asCompleted([low, high])) order.push(value);
+  assertEquals(order, ["high", "low"]);
+  const opts = await withClient(redis, (c) => c.hget(`bull:${queue}:${pool.jobId(low)}`, "opts"));
+  assertEquals(JSON.parse(opts!).removeOnComplete, { age: 5 });
 });
