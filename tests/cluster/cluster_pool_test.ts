@@ -126,17 +126,24 @@ redisTest("ClusterPool.submit() retries a failing task with 'attempts'", async (
   await assertRejects(() => pool.submit("flaky", ["j", 2], { attempts: 2 }), Error, "attempt 2");
 });
 
-redisTest("Task.onProgress() receives a remote task's progress", async (redis) => {
-  const queue = queueName();
-  await using _worker = await localWorker(redis, queue);
-  await using pool = new ClusterPool<Tasks>(TASKS, { redis: redis.url, queue });
-  const task = pool.submit("steps", [3]);
-  const seen: unknown[] = [];
-  task.onProgress((value) => seen.push(value));
-  assertEquals(await task, 3);
-  // Progress events travel ahead of the completion on the same stream.
-  assertEquals(seen, [{ step: 1, of: 3 }, { step: 2, of: 3 }, { step: 3, of: 3 }]);
-});
+redisTest(
+  "Task.onProgress() and Task.progress() receive a remote task's progress",
+  async (redis) => {
+    const queue = queueName();
+    await using _worker = await localWorker(redis, queue);
+    await using pool = new ClusterPool<Tasks>(TASKS, { redis: redis.url, queue });
+    const task = pool.submit("steps", [3]);
+    const seen: unknown[] = [];
+    task.onProgress((value) => seen.push(value));
+    assertEquals(await task, 3);
+    // Progress events travel ahead of the completion on the same stream.
+    assertEquals(seen, [{ step: 1, of: 3 }, { step: 2, of: 3 }, { step: 3, of: 3 }]);
+    // The same as an async iterable, which ends once the task settled.
+    const next = pool.submit("steps", [2]);
+    assertEquals(await Array.fromAsync(next.progress()), [{ step: 1, of: 2 }, { step: 2, of: 2 }]);
+    assertEquals(await next, 2);
+  },
+);
 
 redisTest("ClusterPool.shutdown() settles its tasks and closes every connection", async (redis) => {
   const queue = queueName();
