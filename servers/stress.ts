@@ -858,7 +858,10 @@ interface OpenSecond {
  * stays constant, and seconds are summed up in order, gaps included. A response counts
  * in the second it completed in, so a worker that has passed a second has nothing more
  * for it: the timeline and the histograms handed on are exact. Only a worker stalled
- * for over 3 s sends to a second already summed up: its counts are added to it then.
+ * for over 3 s sends to a second already summed up: its counts are added to it then, but
+ * its latencies reach only the run's totals. The wait stays 3 s, not 1 s: a histogram
+ * handed on is summed by callers into whole-run figures (`--hdr-log`, a distributed run's
+ * merged histogram), so a second is closed early only when nothing can be missing.
  */
 class TimelineCollector {
   #open = new Map<number, OpenSecond>();
