@@ -109,20 +109,25 @@ async function main(args: string[]): Promise<void> {
       const started = await startLocalCluster(cluster.agents);
       local = started;
       clusterOptions = { redis: started.redis, agents: cluster.agents };
-      console.log(
-        `Tandem GUI: started redis-server at ${started.redis} and ${cluster.agents} agents`,
-      );
+      const agents = `${cluster.agents} ${cluster.agents === 1 ? "agent" : "agents"}`;
+      console.log(`Tandem GUI: started redis-server at ${started.redis} and ${agents}`);
     }
   }
 
   const controller = new AbortController();
   // The first signal stops the server gracefully; a second one, from a user who will not
   // wait, exits now (128 + the signal's number, as a shell reports it).
+  // The child `--cluster` starts gets a terminal's Ctrl+C twice, from the terminal and
+  // passed on by its parent: a second one within 1 s is the same one.
+  const child = cluster !== undefined;
+  let firstAt = 0;
   const stop = (name: Deno.Signal) => {
     if (!controller.signal.aborted) {
+      firstAt = performance.now();
       controller.abort();
       return;
     }
+    if (child && performance.now() - firstAt < 1000) return;
     console.error(`Tandem GUI: ${name} again, exiting now`);
     Deno.exit(name === "SIGTERM" ? 143 : 130);
   };
