@@ -108,7 +108,7 @@ async function pageRun(url: string, targetUrl: string): Promise<void> {
     await page.goto(url);
     await page.getByLabel("URL", { exact: true }).fill(targetUrl);
     await page.getByText("Advanced").click();
-    await page.getByLabel("Duration (ms)", { exact: true }).fill("2000");
+    await page.getByLabel("Duration (ms)", { exact: true }).fill("1000");
     await page.getByRole("button", { name: "Submit", exact: true }).click();
     // Live: the agent's row, from the coordinator's progress, while the run goes.
     await page.locator("#agents-table tbody tr").filter({ hasText: "running" }).waitFor();
