@@ -196,7 +196,10 @@ async function run(args: WorkerArgs): Promise<number> {
       graceMs: (number(args.grace, "grace") ?? 10) * 1000,
       name: args.name,
       prefix: args.prefix,
-      onEvent: (event: ClusterWorkerEvent) => log({ event: event.type, ...event, type: undefined }),
+      // Only --json logs events: without it, no record is built per job.
+      onEvent: json
+        ? (event: ClusterWorkerEvent) => log({ event: event.type, ...event, type: undefined })
+        : undefined,
     });
   } catch (error) {
     throw new UsageError((error as Error).message);
