@@ -312,3 +312,17 @@ redisTest("ClusterPool.submit() hands 'priority' and 'keepResultsMs' to BullMQ",
   const opts = await withClient(redis, (c) => c.hget(`bull:${queue}:${pool.jobId(low)}`, "opts"));
   assertEquals(JSON.parse(opts!).removeOnComplete, { age: 5 });
 });
+
+redisTest(
+  "A task's timeout counts from its start on the worker, not its wait there",
+  async (redis) => {
+    const queue = queueName();
+    // One thread, two jobs held: the second waits in the worker's local pool.
+    await using _worker = await localWorker(redis, queue, { threads: 1, concurrency: 2 });
+    await using pool = new ClusterPool<Tasks>(TASKS, { redis: redis.url, queue });
+    const first = pool.submit("delayed", ["first", 600]);
+    const second = pool.submit("inc", [1], { timeout: 300 });
+    assertEquals(await first, "first");
+    assertEquals(await second, 2);
+  },
+);
