@@ -105,5 +105,8 @@ export interface ClusterSubmitOptions {
   priority?: number;
 }
 
-/** Options of {@linkcode ClusterPool.map}: `MapOptions` and the retry options of each chunk. */
+/**
+ * Options of {@linkcode ClusterPool.map}: `MapOptions` and the options of each chunk's
+ * job (`timeout` bounds a whole chunk, from when a worker takes it).
+ */
 export interface ClusterMapOptions extends MapOptions, Omit<ClusterSubmitOptions, "signal"> {}
