@@ -178,10 +178,12 @@ Deno.test("Task.progress() ends normally when the task fails or is cancelled: th
   assertEquals((await rejection(failing)).name, "RangeError");
 
   await using inThread = new AsyncPool({ concurrency: 1 });
+  const exited = Promise.withResolvers<void>();
   const cancelled = inThread.submit(async () => {
     const context = getTaskContext()!;
     context.progress("up");
     while (!context.signal.aborted) await new Promise((resolve) => setTimeout(resolve, 1));
+    exited.resolve();
     return 1;
   }, []);
   const steps = cancelled.progress();
@@ -189,6 +191,8 @@ Deno.test("Task.progress() ends normally when the task fails or is cancelled: th
   cancelled.cancel();
   assertEquals(await steps.next(), { value: undefined, done: true });
   assertEquals(cancelled.state, "cancelled");
+  // The function goes on until it sees its signal (its timer must end in this test).
+  await exited.promise;
 
   const fake = fakeHandle();
   const task = new Task(7, fake.handle);
