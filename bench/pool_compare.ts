@@ -111,6 +111,37 @@ for (let round = 0; round < ROUNDS; round++) {
   started[0].terminate();
   await fresh?.shutdown();
 }
+
+// Idle round trip: one task at a time, awaited, with a 1 ms pause before each, so
+// that the thread sleeps as it would between a service's requests; interleaved with
+// a raw postMessage → reply to a parked Worker. Medians of 2,000 each.
+const IDLE_TRIPS = 2_000;
+const single = new WorkerPool<Tasks>(TASKS, { size: 1 });
+await Promise.all(Array.from({ length: 100 }, (_, i) => single.submit("inc", [i])));
+const idle: Record<string, number[]> = {
+  raw: [],
+  "WorkerPool size 1": [],
+  "WorkerPool size 2": [],
+};
+const trips: [string, (i: number) => Promise<unknown>][] = [
+  ["raw", (i) =>
+    new Promise((resolve) => {
+      raw[0].onmessage = resolve;
+      raw[0].postMessage(i);
+    })],
+  ["WorkerPool size 1", (i) => single.submit("inc", [i])],
+  ["WorkerPool size 2", (i) => pool.submit("inc", [i])],
+];
+for (let i = 0; i < IDLE_TRIPS + 100; i++) {
+  for (let j = 0; j < trips.length; j++) {
+    const [name, trip] = trips[(i + j) % trips.length];
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    const start = performance.now();
+    await trip(i);
+    if (i >= 100) idle[name].push(performance.now() - start);
+  }
+}
+await single.shutdown();
 for (const w of raw) w.terminate();
 await pool.shutdown();
 await processes.shutdown();
@@ -139,6 +170,11 @@ cpu speedup vs one thread: WorkerPool ${r("cpu: one thread", "cpu: WorkerPool")}
 per-task round trip: WorkerPool ${
   (m["seq: WorkerPool 2,000"] / 2000 * 1000).toFixed(0)
 } us, ProcessPool ${(m["seq: ProcessPool 2,000"] / 2000 * 1000).toFixed(0)} us
+idle round trip (median of ${IDLE_TRIPS}, 1 ms apart): raw ${
+  (median(idle.raw) * 1000).toFixed(0)
+} us, WorkerPool size 1 ${(median(idle["WorkerPool size 1"]) * 1000).toFixed(0)} us, size 2 ${
+  (median(idle["WorkerPool size 2"]) * 1000).toFixed(0)
+} us (+${((median(idle["WorkerPool size 1"]) - median(idle.raw)) * 1000).toFixed(0)} us over raw)
 first result: ${
   r("start: WorkerPool first result", "start: raw Worker + round trip")
 }x raw (goal <= 1.5)

@@ -440,6 +440,7 @@ export class PoolCore implements JobOwner {
   #dispatch(): void {
     this.#flushScheduled = false;
     if (this.#closed && this.#pending.length === 0) return;
+    if (this.#pending.length === 1 && this.#dispatchAlone()) return;
     let spawn = 0;
     if (this.#slots.length < this.size) {
       let idle = 0;
@@ -462,6 +463,27 @@ export class PoolCore implements JobOwner {
     this.#steal();
     this.#share();
     this.#pending.compact();
+  }
+
+  /**
+   * One task on an idle pool (a caller awaiting each task in turn): straight to the
+   * first ready worker, as `#deal()` would, without planning for many (no worker
+   * holds a task, so nothing is to be stolen or shared either).
+   */
+  #dispatchAlone(): boolean {
+    let target: Slot | undefined;
+    for (const slot of this.#slots) {
+      if (slot.load > 0 || slot.shadows > 0) return false;
+      target ??= slot.ready && !slot.retiring && !slot.dead && !slot.skipOwed &&
+          slot.dispatched < this.#maxTasksPerWorker
+        ? slot
+        : undefined;
+    }
+    if (target === undefined) return false;
+    const job = this.#pending.shift()!;
+    this.#pending.compact();
+    if (job.outcome === O_PENDING) this.#send(target, [job]);
+    return true;
   }
 
   /** Hands queued jobs to the workers, each up to `limit` unfinished jobs. */

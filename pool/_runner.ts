@@ -248,7 +248,11 @@ export class Runner {
       preload = undefined;
     }
     try {
-      if (this.#ready) await this.#ready;
+      if (this.#ready) {
+        await this.#ready;
+        // Loaded: later batches start in the message's own turn, not a microtask later.
+        this.#ready = undefined;
+      }
     } catch {
       this.#draining = false;
       return;
