@@ -53,8 +53,8 @@ Task permissions (what tasks may do; deno's syntax, repeatable, none by default)
   --allow-read[=PATHS]  --allow-write[=PATHS]  --allow-net[=HOSTS]  --allow-env[=VARS]
   --allow-run[=PROGRAMS]  --allow-sys[=APIS]  --allow-ffi[=PATHS]  --allow-import[=HOSTS]
                       with --processes, the task processes get exactly these; with
-                      threads, they are added to the worker's own least grants (a worker
-                      started without --allow-run cannot add them and exits 2)
+                      threads, they are added to the worker's own least grants (started
+                      without --allow-run, it cannot add them: it exits 2 if it lacks one)
   e.g. --processes --allow-net=api.example.com:443 --allow-read=/data --allow-env=TOKEN`;
 
 const CHILD_ENV = "TANDEM_CLUSTER_WORKER_CHILD";
