@@ -320,8 +320,8 @@ redisTest(
     // One thread, two jobs held: the second waits in the worker's local pool.
     await using _worker = await localWorker(redis, queue, { threads: 1, concurrency: 2 });
     await using pool = new ClusterPool<Tasks>(TASKS, { redis: redis.url, queue });
-    const first = pool.submit("delayed", ["first", 600]);
-    const second = pool.submit("inc", [1], { timeout: 300 });
+    const first = pool.submit("delayed", ["first", 400]);
+    const second = pool.submit("inc", [1], { timeout: 150 });
     assertEquals(await first, "first");
     assertEquals(await second, 2);
   },
