@@ -58,8 +58,9 @@ function inboxMain(k: InboxConstants): void {
     onmessage: ((event: MessageEvent) => void) | null;
     postMessage(message: unknown, transfer?: Transferable[]): void;
   };
-  // The claim word of task `seq` once started (or, `revoked`, taken back): as
-  // `claimTag()` in `_protocol.ts`, which tests/pool check this against.
+  // The claim word of task `seq` once started (or, `revoked`, taken back): a copy of
+  // `claimTag()` in `_protocol.ts` (this body can import nothing); the ProcessPool
+  // tests in tests/pool/dispatch_test.ts fail if the two disagree.
   const tag = (seq: number, revoked: boolean): number =>
     ((seq & 0x3fffffff) << 1 | (revoked ? 1 : 0)) + 1 | 0;
   const revoke = (shared: Int32Array, seq: number): boolean => {
