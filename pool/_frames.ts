@@ -123,6 +123,11 @@ export class FrameDecoder {
   #buffer: Uint8Array = new Uint8Array(0);
   #length = 0;
 
+  /** Bytes of an incomplete frame it holds. */
+  get buffered(): number {
+    return this.#length;
+  }
+
   /**
    * Adds bytes; returns the messages completed by them.
    *

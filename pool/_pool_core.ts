@@ -74,6 +74,9 @@ import {
   KIND_MAP,
   MSG_CANCEL,
   MSG_CLOSING,
+  MSG_HANDOVER,
+  MSG_INBOX_READING,
+  MSG_INBOX_UP,
   MSG_INIT,
   MSG_INIT_FAILED,
   MSG_PROGRESS,
@@ -433,6 +436,8 @@ export class PoolCore implements JobOwner {
 
   /** Tasks one worker may hold now. */
   #cap(slot: Slot): number {
+    // A process whose main thread still reads its stdin could give nothing back.
+    if (slot.ch.revokes && !slot.inboxReading) return 1;
     return workerCap(this.#avgTaskMs, slot.ch.ctl !== undefined, this.#pending.length / this.size);
   }
 
@@ -759,7 +764,7 @@ export class PoolCore implements JobOwner {
    */
   #unstarted(slot: Slot): number {
     if (slot.dead || slot.load < 2 && slot.ready) return 0;
-    if (slot.ch.ctl === undefined && (!slot.ch.revokes || slot.revoking)) return 0;
+    if (slot.ch.ctl === undefined && (!slot.inboxReading || slot.revoking)) return 0;
     // The oldest unreported task may be running: it stays.
     return slot.load - 1;
   }
@@ -922,6 +927,16 @@ export class PoolCore implements JobOwner {
         break;
       case MSG_REVOKED:
         this.#onRevoked(slot, message.r);
+        break;
+      case MSG_INBOX_UP:
+        // Its main thread stops reading stdin at this frame; its inbox thread goes on.
+        try {
+          slot.ch.post({ t: MSG_HANDOVER, r: [] }, EMPTY_TRANSFER);
+        } catch { /* the process is gone */ }
+        break;
+      case MSG_INBOX_READING:
+        slot.inboxReading = true;
+        if (this.#pending.length > 0) this.#schedule(); // it may hold more now
         break;
       case MSG_READY:
         slot.ready = true;

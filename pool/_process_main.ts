@@ -12,14 +12,17 @@
 
 import { encodeFrame, FrameDecoder } from "./_frames.ts";
 import { setImmediate } from "node:timers";
-import { inboxUrl, SHARED_LENGTH, writeFrame } from "./_process_inbox.ts";
+import { inboxUrl, revokeTasks, SHARED_LENGTH, writeFrame } from "./_process_inbox.ts";
 import {
   CTL_LENGTH,
   CTL_RING,
   CTL_RING_MASK,
   MSG_CANCEL,
+  MSG_HANDOVER,
   MSG_REVOKE,
+  MSG_REVOKED,
   type PoolMessage,
+  type RevokedMessage,
 } from "./_protocol.ts";
 import { Runner } from "./_runner.ts";
 
@@ -30,12 +33,13 @@ import { Runner } from "./_runner.ts";
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
- * Serves the pool until stdin closes. Stdin is read by an inbox thread (see
- * `_process_inbox.ts`), which answers the pool's revokes while a task runs here.
+ * Serves the pool until stdin closes. Stdin is read here until the inbox thread
+ * (see `_process_inbox.ts`) is up, then by it, so that the pool's revokes are
+ * answered while a task runs here.
  *
  * @param module The task module's namespace, if the pool has one.
  */
-export function startProcessWorker(module?: Record<string, unknown>): void {
+export async function startProcessWorker(module?: Record<string, unknown>): Promise<void> {
   for (const method of ["log", "info", "debug", "dir", "table"] as const) {
     // deno-lint-ignore no-explicit-any
     (console as any)[method] = console.error;
@@ -44,14 +48,9 @@ export function startProcessWorker(module?: Record<string, unknown>): void {
   // the inbox thread.
   const buffer = new SharedArrayBuffer(SHARED_LENGTH * 4);
   const shared = new Int32Array(buffer);
-  const runner = new Runner(
-    (message) => writeFrame(shared, encodeFrame(message)),
-    new Int32Array(buffer, 0, CTL_LENGTH),
-    module,
-    undefined,
-    true,
-    nextTurn,
-  );
+  const ctl = new Int32Array(buffer, 0, CTL_LENGTH);
+  const post = (message: unknown) => writeFrame(shared, encodeFrame(message));
+  const runner = new Runner(post, ctl, module, undefined, true, nextTurn);
   // A stray rejection would end the process during whichever task runs next, which
   // would take the blame: the runner charges it to the task that left it instead.
   globalThis.addEventListener("unhandledrejection", (event) => {
@@ -59,20 +58,36 @@ export function startProcessWorker(module?: Record<string, unknown>): void {
     runner.rejection(event.reason);
   });
   const decoder = new FrameDecoder();
+  let handedOver = false;
+  const handle = (message: PoolMessage): void => {
+    if (message.t === MSG_CANCEL) {
+      const id = message.r[0];
+      Atomics.store(ctl, CTL_RING + (id & CTL_RING_MASK), id);
+    } else if (message.t === MSG_REVOKE) {
+      // Before the handover: this thread reads stdin, so it is not in a task.
+      post({ t: MSG_REVOKED, r: revokeTasks(ctl, message.r) } satisfies RevokedMessage);
+    } else if (message.t === MSG_HANDOVER) {
+      handedOver = true;
+    } else {
+      runner.handle(message);
+    }
+  };
   const inbox = new Worker(inboxUrl(), { type: "module", name: "tandem-inbox" });
   inbox.onmessage = (event: MessageEvent) => {
     // The pool closed stdin: leave.
     if (event.data === null) Deno.exit(0);
-    for (const message of decoder.push(event.data as Uint8Array) as PoolMessage[]) {
-      if (message.t === MSG_CANCEL) {
-        const id = message.r[0];
-        Atomics.store(runner.ctl, CTL_RING + (id & CTL_RING_MASK), id);
-      } else if (message.t !== MSG_REVOKE) {
-        runner.handle(message);
-      }
-    }
+    for (const message of decoder.push(event.data as Uint8Array)) handle(message as PoolMessage);
   };
   inbox.postMessage(buffer);
+  // Read until the handover frame and the end of any frame it came with: no read
+  // is pending once the inbox starts reading.
+  const chunk = new Uint8Array(64 * 1024);
+  while (!handedOver || decoder.buffered > 0) {
+    const n = await Deno.stdin.read(chunk);
+    if (n === null) Deno.exit(0);
+    for (const message of decoder.push(chunk.slice(0, n))) handle(message as PoolMessage);
+  }
+  inbox.postMessage("read");
 }
 
-if (import.meta.main) startProcessWorker();
+if (import.meta.main) await startProcessWorker();

@@ -18,6 +18,11 @@ export const MSG_CANCEL = 2;
  * {@linkcode MSG_REVOKED} at once, even while a task runs.
  */
 export const MSG_REVOKE = 3;
+/**
+ * Main → process: its inbox thread is up (see {@linkcode MSG_INBOX_UP}): the main
+ * thread reads no more of stdin after this frame, and the inbox thread reads the rest.
+ */
+export const MSG_HANDOVER = 4;
 
 /** Worker → main: a batch of results. */
 export const MSG_RESULTS = 10;
@@ -31,6 +36,18 @@ export const MSG_CLOSING = 13;
 export const MSG_PROGRESS = 14;
 /** Process → main: the tasks of a {@linkcode MSG_REVOKE} it took back (not started). */
 export const MSG_REVOKED = 15;
+/**
+ * Process → main: its inbox thread started (about 40 ms after the process, which
+ * reads stdin itself meanwhile so as not to wait for it); answered by
+ * {@linkcode MSG_HANDOVER}.
+ */
+export const MSG_INBOX_UP = 16;
+/**
+ * Process → main: its inbox thread reads stdin now (after the handover), so that a
+ * revoke is answered while a task runs: until then the pool hands it one task at a
+ * time, as nothing it holds could be taken back.
+ */
+export const MSG_INBOX_READING = 17;
 
 /** Task kind: call the function once with the arguments. */
 export const KIND_CALL = 0;
@@ -141,8 +158,19 @@ export interface RevokeMessage {
   r: number[];
 }
 
+/** Main → process: stdin goes to the inbox thread from here on (`r` is empty). */
+export interface HandoverMessage {
+  t: typeof MSG_HANDOVER;
+  r: [];
+}
+
 /** Every message the pool sends to a worker. */
-export type PoolMessage = InitMessage | RunMessage | CancelMessage | RevokeMessage;
+export type PoolMessage =
+  | InitMessage
+  | RunMessage
+  | CancelMessage
+  | RevokeMessage
+  | HandoverMessage;
 
 /**
  * Worker → main: outcomes, flat for speed: `r` holds {@linkcode RESULT_STRIDE}
@@ -193,8 +221,15 @@ export interface RevokedMessage {
   r: number[];
 }
 
+/** Process → main: its inbox thread is up, or reads stdin now (`r` is empty). */
+export interface InboxUpMessage {
+  t: typeof MSG_INBOX_UP | typeof MSG_INBOX_READING;
+  r: [];
+}
+
 /** Every message a worker sends to the pool. */
 export type WorkerMessage =
+  | InboxUpMessage
   | RevokedMessage
   | ResultsMessage
   | ReadyMessage

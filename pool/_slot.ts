@@ -48,6 +48,21 @@ export function steal(ctl: Int32Array, seq: number): boolean {
   return Atomics.compareExchange(ctl, at, shadowTag(seq), stolenTag(seq)) === shadowTag(seq);
 }
 
+/**
+ * Takes back task `seq` if it has not started: one compare-and-swap on its claim
+ * word, against the worker's own when it starts it (see `Slot.revoke`).
+ */
+export function revokeClaim(ctl: Int32Array, seq: number): boolean {
+  const at = CTL_CLAIM + (seq & CTL_CLAIM_MASK);
+  const started = claimTag(seq, false);
+  const revoked = claimTag(seq, true);
+  for (;;) {
+    const word = Atomics.load(ctl, at);
+    if (word === started || word === stolenTag(seq)) return false;
+    if (Atomics.compareExchange(ctl, at, word, revoked) === word) return true;
+  }
+}
+
 /** One worker, seen from the main side. */
 export class Slot {
   readonly id: number;
@@ -69,6 +84,8 @@ export class Slot {
   ready = false;
   /** Copies it holds of other threads' unstarted tasks (see `shadow`). */
   shadows = 0;
+  /** A process's inbox thread reads its stdin: it answers revokes while a task runs. */
+  inboxReading = false;
   /** A process was asked to give back unstarted tasks and has not answered yet. */
   revoking = false;
   /** Tasks were taken back from it and it has not gone past them yet: hand it none. */
@@ -119,14 +136,7 @@ export class Slot {
     const seq = this.inflight[index].seq;
     // A task another thread took (see `shadow`) is no longer this one's.
     if (seq < 0) return false;
-    const at = CTL_CLAIM + (seq & CTL_CLAIM_MASK);
-    const started = claimTag(seq, false);
-    const revoked = claimTag(seq, true);
-    for (;;) {
-      const word = Atomics.load(ctl, at);
-      if (word === started || word === stolenTag(seq)) return false;
-      if (Atomics.compareExchange(ctl, at, word, revoked) === word) return true;
-    }
+    return revokeClaim(ctl, seq);
   }
 
   /**
