@@ -13,6 +13,7 @@
 import { integerError, MAX_DELAY_MS } from "../sync/_checks.ts";
 import { parseThreshold } from "../servers/_thresholds.ts";
 import type { Ramp } from "../servers/_load_profile.ts";
+import type { RequestTemplate } from "../servers/_request_templates.ts";
 import {
   parseConcurrencyText,
   type ParsedStages,
@@ -43,13 +44,67 @@ export interface RunRequest {
   timeout?: number;
   /** Threshold expressions judged on the report (`p99<250ms`). */
   thresholds?: string[];
+  /** An uploaded requests file (`--requests-file` or `--har`); the server parses it. */
+  requestsFile?: RequestsFileUpload;
+  /** The templates of `requestsFile`, parsed by the server (never sent by a client). */
+  templates?: RequestTemplate[];
+}
+
+/** A requests file as the page sends it in a run request: its name and its text. */
+export interface RequestsFileUpload {
+  /** The file's name, for messages; `*.har` is read as a HAR export. */
+  name: string;
+  /** The file's text. */
+  text: string;
+  /**
+   * JSON Lines of templates (`--requests-file`) or a browser's HAR export (`--har`).
+   *
+   * @default {"har" for a name ending in ".har", else "jsonl"}
+   */
+  format?: "jsonl" | "har";
+  /**
+   * Keep the HAR's `Cookie` headers (`--har-cookies`).
+   *
+   * @default {false}
+   */
+  cookies?: boolean;
+}
+
+/**
+ * The most bytes (UTF-8) a requests file may have: 8 MiB, some 8,000 requests of 1 KiB,
+ * which the server reads and checks in about 0.25 s (0.5 s cold) on a 2-core machine.
+ */
+export const MAX_REQUESTS_FILE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The message for a requests file over {@linkcode MAX_REQUESTS_FILE_BYTES}: the page
+ * shows it before sending, the server when a client sends one.
+ *
+ * @param name The file's name.
+ * @param bytes Its size in bytes.
+ * @returns The message.
+ * @example
+ * ```ts
+ * import { requestsFileSizeError } from "./_fields.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(
+ *   requestsFileSizeError("site.har", 12.34 * 1024 * 1024),
+ *   "Cannot start run as 'requestsFile' must be at most 8 MiB: received 'site.har' of 12.3 MiB",
+ * );
+ * ```
+ */
+export function requestsFileSizeError(name: string, bytes: number): string {
+  const mib = (n: number) => `${+(n / 1024 / 1024).toFixed(1)} MiB`;
+  return `${ACTION} as 'requestsFile' must be at most ${mib(MAX_REQUESTS_FILE_BYTES)}: ` +
+    `received ${quote(name)} of ${mib(bytes)}`;
 }
 
 /**
  * How a field is entered and read: `load` is a number or the text of a ramp, sent as a
  * number when it is one.
  */
-export type FieldKind = "url" | "integer" | "number" | "load" | "text" | "lines";
+export type FieldKind = "url" | "integer" | "number" | "load" | "text" | "lines" | "file";
 
 /** The outcome of a field's check: its value, or the message shown next to it. */
 export type FieldCheck = { value: unknown } | { error: string };
@@ -268,6 +323,64 @@ function checkThresholds(value: unknown): FieldCheck {
   return { value: list };
 }
 
+/**
+ * The shape of an uploaded requests file; its content is parsed by the server with the
+ * CLI's own parser (`_validate.ts`), against the run's URL.
+ */
+function checkRequestsFile(value: unknown): FieldCheck {
+  const shape =
+    `${ACTION} as 'requestsFile' must be an object { name, text, format?, cookies? }: received ${
+      quote(value)
+    }`;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return { error: shape };
+  const { name, text, format, cookies, ...rest } = value as Record<string, unknown>;
+  const extra = Object.keys(rest)[0];
+  if (extra !== undefined) {
+    return {
+      error: `${ACTION} as 'requestsFile.${
+        extra.slice(0, 80)
+      }' is not a field: use 'name', 'text', 'format' and 'cookies'`,
+    };
+  }
+  // deno-lint-ignore no-control-regex
+  if (typeof name !== "string" || name.trim() === "" || /[\x00-\x1f\x7f]/.test(name)) {
+    return {
+      error:
+        `${ACTION} as 'requestsFile.name' must be a file name without control characters: received ${
+          quote(name)
+        }`,
+    };
+  }
+  if (typeof text !== "string") {
+    return { error: `${ACTION} as 'requestsFile.text' must be a string: received ${quote(text)}` };
+  }
+  if (format !== undefined && format !== "jsonl" && format !== "har") {
+    return {
+      error: `${ACTION} as 'requestsFile.format' must be 'jsonl' or 'har': received ${
+        quote(format)
+      }`,
+    };
+  }
+  if (cookies !== undefined && typeof cookies !== "boolean") {
+    return {
+      error: `${ACTION} as 'requestsFile.cookies' must be a boolean: received ${quote(cookies)}`,
+    };
+  }
+  // A UTF-16 unit is 1 to 3 UTF-8 bytes: count the bytes only when the cap may be passed.
+  const bytes = text.length * 3 <= MAX_REQUESTS_FILE_BYTES
+    ? text.length
+    : new TextEncoder().encode(text).byteLength;
+  if (bytes > MAX_REQUESTS_FILE_BYTES) return { error: requestsFileSizeError(name, bytes) };
+  const file = name.trim().slice(0, 200);
+  const upload: RequestsFileUpload = {
+    name: file,
+    text,
+    format: format ?? (/\.har$/i.test(file) ? "har" : "jsonl"),
+    ...(cookies === true && { cookies }),
+  };
+  return { value: upload };
+}
+
 /** The run options, in the order the form shows them. */
 export const RUN_FIELDS: readonly FieldSpec[] = [
   {
@@ -364,6 +477,17 @@ export const RUN_FIELDS: readonly FieldSpec[] = [
     placeholder: "p99<250ms\nerrors<1%",
     hint: "One per line; the run passes when all hold.",
     check: checkThresholds,
+  },
+  {
+    name: "requestsFile",
+    label: "Requests file",
+    kind: "file",
+    advanced: true,
+    hint: 'JSON Lines of requests {"name", "method", "url", "headers", "body", ' +
+      '"weight"} as for --requests-file, or a browser\'s HAR export (*.har) as for --har; ' +
+      "each request is one of them, picked by weight; URLs resolve against the URL " +
+      "(which may then be left empty). At most 8 MiB.",
+    check: checkRequestsFile,
   },
 ];
 

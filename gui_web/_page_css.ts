@@ -180,7 +180,10 @@ figure { margin: 0; min-width: 0; }
 #history-table td[data-ok="false"] { color: var(--danger); font-weight: 600; }
 #history-table th:first-child, #history-table td:first-child { text-align: center; }
 #compare-table td:first-child { text-align: left; }
-#thresholds-box { margin-top: 14px; }
+#thresholds-box, #endpoints-box { margin-top: 14px; }
+#endpoints td:first-child { text-align: left; overflow-wrap: anywhere; }
+.field-requestsFile { grid-column: 1 / -1; }
+.field-requestsFile button { align-self: start; }
 figcaption { font-size: 0.8rem; color: var(--muted); margin-top: 4px; text-align: center; }
 .foot { max-width: 1240px; margin: 0 auto; padding: 4px 24px 18px; font-size: 0.78rem; color: var(--muted); }
 code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 0.95em; }

@@ -54,6 +54,12 @@ function input(field: FieldSpec, limits: PageLimits): string {
     case "lines":
       control = `<textarea ${common} rows="3" spellcheck="false"></textarea>`;
       break;
+    case "file":
+      // Read by the page and sent as text; the server parses it (any extension goes).
+      control = `<input ${common} type="file" accept=".jsonl,.ndjson,.json,.har,.txt">` +
+        `\n      <button id="${id}-clear" class="secondary" type="button" hidden>` +
+        `Remove ${escape(field.label.toLowerCase())}</button>`;
+      break;
   }
   const hint = field.hint
     ? `\n      <p class="hint" id="${id}-hint">${escape(field.hint)}</p>`
@@ -186,6 +192,11 @@ ${figure("histogram", "Latency histogram (ms)", ["bucket ms", "responses"])}
         <tbody></tbody>
       </table></div>
     </div>
+    <div class="scroll" id="endpoints-box" hidden><table id="endpoints">
+      <caption>Endpoints (slowest p99 first, ms)</caption>
+      <thead><tr><th scope="col">endpoint</th><th scope="col">requests</th><th scope="col">ok</th><th scope="col">failed</th><th scope="col">p50</th><th scope="col">p90</th><th scope="col">p99</th><th scope="col">max</th></tr></thead>
+      <tbody></tbody>
+    </table></div>
     <div class="scroll" id="thresholds-box" hidden><table id="threshold-results">
       <caption>Thresholds</caption>
       <thead><tr><th>threshold</th><th>actual</th><th>result</th></tr></thead>

@@ -62,7 +62,7 @@ export interface ProgressEvent extends StressProgress {
 
 /** The options of `runStress` a request asks for. */
 export function stressOptions(request: RunRequest): StressOptions {
-  const { thresholds: _, stages, ...options } = request;
+  const { thresholds: _, requestsFile: _file, stages, ...options } = request;
   if (stages === undefined) return options;
   return {
     ...options,

@@ -8,16 +8,37 @@
 
 import { checkThresholdsFor } from "../servers/_thresholds.ts";
 import { normalizeLoadShape } from "../servers/_load_profile.ts";
-import { FIELD_NAMES, quote, RUN_FIELDS, type RunLimits, type RunRequest } from "./_fields.ts";
+import { parseHar, parseRequestsFile } from "../servers/_request_templates.ts";
+import { normalizeStressOptions } from "../servers/_stress_options.ts";
+import {
+  FIELD_NAMES,
+  MAX_REQUESTS_FILE_BYTES,
+  quote,
+  RUN_FIELDS,
+  type RunLimits,
+  type RunRequest,
+} from "./_fields.ts";
 
 export type { RunLimits, RunRequest } from "./_fields.ts";
 
 /** The outcome of {@linkcode validateRunRequest}. */
 export type RunValidation =
   | { ok: true; value: RunRequest }
-  | { ok: false; error: string; field?: string };
+  | { ok: false; error: string; field?: string; status?: 413 };
 
 const ACTION = "Cannot start run";
+
+/** The most bytes a run request may have besides its requests file: 16 KiB. */
+export const MAX_FORM_BYTES = 16 * 1024;
+
+/**
+ * The most bytes a run request may have: the form's, and a requests file of
+ * {@linkcode MAX_REQUESTS_FILE_BYTES} twice over: a JSON string at most doubles a JSON
+ * file's bytes (each `"`, `\` and line break becomes two).
+ */
+export const MAX_BODY_BYTES = MAX_FORM_BYTES + 2 * MAX_REQUESTS_FILE_BYTES;
+
+const bytesOf = (text: string) => new TextEncoder().encode(text).byteLength;
 
 function known(): string {
   const names = FIELD_NAMES.map((name) => `'${name}'`);
@@ -48,6 +69,19 @@ export function validateRunRequest(text: string, limits: RunLimits): RunValidati
     };
   }
   const fields = body as Record<string, unknown>;
+  // A large body is for a requests file only: the rest keeps the form's cap.
+  if (text.length * 3 > MAX_FORM_BYTES) {
+    const rest = fields.requestsFile === undefined
+      ? bytesOf(text)
+      : bytesOf(JSON.stringify({ ...fields, requestsFile: undefined }));
+    if (rest > MAX_FORM_BYTES) {
+      return {
+        ok: false,
+        status: 413,
+        error: `${ACTION} as the body is too large: over ${MAX_FORM_BYTES} bytes`,
+      };
+    }
+  }
   // A field the API does not know must not be dropped silently: the run would not be the
   // one asked for.
   const unknown = Object.keys(fields).find((name) => !FIELD_NAMES.includes(name));
@@ -63,13 +97,19 @@ export function validateRunRequest(text: string, limits: RunLimits): RunValidati
   for (const spec of RUN_FIELDS) {
     const raw = fields[spec.name];
     if (raw === undefined || raw === null) {
-      if (!spec.required) continue;
+      // A requests file may name the target with its own absolute URLs, as in the CLI.
+      const named = spec.name === "url" && (fields.requestsFile ?? undefined) !== undefined;
+      if (!spec.required || named) continue;
     }
     const checked = spec.check(raw, limits);
     if ("error" in checked) return { ok: false, field: spec.name, error: checked.error };
     value[spec.name] = checked.value;
   }
   const request = value as unknown as RunRequest;
+  if (request.requestsFile !== undefined) {
+    const failed = readTemplates(request);
+    if (failed !== undefined) return failed;
+  }
   if (request.stages !== undefined) return checkShape(request);
   if (request.requests !== undefined && request.duration !== undefined) {
     return {
@@ -86,6 +126,38 @@ export function validateRunRequest(text: string, limits: RunLimits): RunValidati
     };
   }
   return checkShape(request);
+}
+
+/**
+ * Parses the requests file with the CLI's own parser (`--requests-file`, `--har`) against
+ * the run's URL, into `templates`; without a URL, the templates' origin becomes it.
+ */
+function readTemplates(request: RunRequest): RunValidation | undefined {
+  const { name, text, format, cookies } = request.requestsFile!;
+  for (const other of ["method", "body"] as const) {
+    if (request[other] !== undefined) {
+      return {
+        ok: false,
+        field: other,
+        error:
+          `${ACTION} as 'requestsFile' excludes '${other}' (each request of the file has its own): received both`,
+      };
+    }
+  }
+  try {
+    const base = request.url as string | undefined;
+    const templates = format === "har"
+      ? parseHar(text, { file: name, base, cookies })
+      : parseRequestsFile(text, { file: name, base });
+    if (base === undefined) request.url = new URL("/", templates[0].url).href;
+    // The run's own checks of templates (all HEAD or none), before anything starts.
+    normalizeStressOptions({ url: request.url, headers: request.headers, templates });
+    request.templates = templates;
+  } catch (error) {
+    if (!(error instanceof TypeError || error instanceof RangeError)) throw error;
+    return { ok: false, field: "requestsFile", error: error.message };
+  }
+  return undefined;
 }
 
 /** The fields a message of `normalizeLoadShape` may name (`'rate.to'` is `rate`'s). */
@@ -119,7 +191,8 @@ function checkShape(request: RunRequest): RunValidation {
   if (request.thresholds !== undefined) {
     try {
       const paced = request.rate !== undefined || request.stages !== undefined;
-      checkThresholdsFor(request.thresholds, { rate: paced });
+      const endpoints = request.templates?.map((t) => t.name);
+      checkThresholdsFor(request.thresholds, { rate: paced, endpoints });
     } catch (error) {
       return { ok: false, field: "thresholds", error: (error as Error).message };
     }

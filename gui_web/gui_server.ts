@@ -18,7 +18,7 @@ import { pageHtml } from "./_page_html.ts";
 import { PAGE_CSS } from "./_page_css.ts";
 import { PAGE_JS } from "./_page_js.ts";
 import { RunRegistry, type SseMessage } from "./_runs.ts";
-import { validateRunRequest } from "./_validate.ts";
+import { MAX_BODY_BYTES, type RunRequest, validateRunRequest } from "./_validate.ts";
 import { readBody } from "./_body.ts";
 import { HISTORY_ID, RunHistory } from "./_history.ts";
 import { compareReports } from "../servers/stress_compare.ts";
@@ -235,7 +235,6 @@ export interface GuiServer extends AsyncDisposable {
   shutdown(): Promise<void>;
 }
 
-const MAX_BODY_BYTES = 16 * 1024;
 /**
  * How long shutdown lets responses already under way (final events, `503`s) reach their
  * clients before it closes every connection: they take a few milliseconds on loopback,
@@ -337,7 +336,8 @@ async function createRun(
   switch (body.kind) {
     case "too-large":
       return json(413, {
-        error: `Cannot start run as the body is too large: over ${MAX_BODY_BYTES} bytes`,
+        error:
+          `Cannot start run as the body is too large: over ${MAX_BODY_BYTES} bytes (a requests file may have 8 MiB, the rest 16 KiB)`,
       });
     case "timeout":
       return json(408, {
@@ -350,7 +350,9 @@ async function createRun(
   }
   const text = body.text;
   const checked = validateRunRequest(text, limits);
-  if (!checked.ok) return json(400, { error: checked.error, field: checked.field });
+  if (!checked.ok) {
+    return json(checked.status ?? 400, { error: checked.error, field: checked.field });
+  }
   if (!limits.remote && !await netAllowed(checked.value.url)) {
     const host = new URL(checked.value.url).host;
     return json(400, {
@@ -387,13 +389,21 @@ function events(request: Request, registry: RunRegistry, id: string): Response {
   });
 }
 
+/** A run's request as `GET /api/runs/:id` shows it: a requests file by name and endpoints. */
+function shownRequest(request: RunRequest): unknown {
+  const { requestsFile, templates, ...rest } = request;
+  if (requestsFile === undefined) return rest;
+  const { text: _, ...file } = requestsFile;
+  return { ...rest, requestsFile: { ...file, endpoints: templates?.map((t) => t.name) ?? [] } };
+}
+
 function describe(registry: RunRegistry, id: string): Response {
   const run = registry.get(id);
   if (run === undefined) return json(404, { error: `Cannot find run: '${id}'` });
   return json(200, {
     id: run.id,
     state: run.state,
-    request: run.request,
+    request: shownRequest(run.request),
     progress: run.progress,
     outcome: run.outcome ?? null,
   });
@@ -475,7 +485,12 @@ function methodNotAllowed(allow: string): Response {
  *   such as `p99<250ms`, judged on the report). `rate` and `concurrency` also take a ramp
  *   as the CLI writes it (`"100:2000/30s"`, `"10:200/30s"`), and `stages` the CLI's steps
  *   (`"30s:500,1m:2000,30s:0"`, instead of `requests` and `duration`), with the CLI's
- *   messages.
+ *   messages. `requestsFile` `{ name, text, format?, cookies? }` carries the text of a
+ *   file of request templates, JSON Lines as for `--requests-file` or a HAR export as for
+ *   `--har` (`format` `"har"` or a name ending in `.har`), read by the CLI's parser
+ *   against `url` (which it may then omit); its errors name the line or entry. It
+ *   excludes `method` and `body`, may have 8 MiB (the rest of the body 16 KiB: `413`
+ *   beyond), and the report has `endpoints`.
  * - `GET /api/runs/:id/events` streams `progress` events (5 a second by default) and one
  *   final `done`, `cancelled` or `error` event carrying `{ state, report, error? }`.
  *   Event ids let a reconnecting `EventSource` resume (`Last-Event-ID`) without losing

@@ -39,8 +39,11 @@ export interface HTMLElement {
 export interface HTMLInputElement extends HTMLElement {
   value: string;
   readOnly: boolean;
+  disabled: boolean;
   type: string;
   checked: boolean;
+  /** The chosen files of `type="file"`. */
+  readonly files: ArrayLike<File> | null;
 }
 
 /** `<textarea>`. */
@@ -52,6 +55,7 @@ export interface HTMLTextAreaElement extends HTMLElement {
 /** `<button>`. */
 export interface HTMLButtonElement extends HTMLElement {
   type: string;
+  disabled: boolean;
 }
 
 /** `<a>`. */

@@ -11,7 +11,12 @@
 import type { StressAgentProgress, StressAgentReport, StressReport } from "../../servers/stress.ts";
 import type { Comparison } from "../../servers/stress_compare.ts";
 import type { ThresholdResult } from "../../servers/_thresholds.ts";
-import { FIELD_NAMES, RUN_FIELDS } from "../_fields.ts";
+import {
+  FIELD_NAMES,
+  MAX_REQUESTS_FILE_BYTES,
+  requestsFileSizeError,
+  RUN_FIELDS,
+} from "../_fields.ts";
 import type { HistoryEntry } from "../_history.ts";
 import type { LiveSecond } from "../_live.ts";
 import type { ProgressEvent, RunOutcome } from "../_runs.ts";
@@ -46,6 +51,8 @@ const form = byId<HTMLFormElement>("run-form");
 const button = byId<HTMLButtonElement>("submit");
 const bar = byId<HTMLProgressElement>("progress");
 const statusEl = byId("status");
+const fileInput = byId<HTMLInputElement>("requestsFile");
+const fileClear = byId<HTMLButtonElement>("requestsFile-clear");
 
 let runId: string | null = null;
 let source: EventSource | null = null;
@@ -113,6 +120,9 @@ function setRunning(running: boolean): void {
   for (const name of FIELD_NAMES) {
     (byId(name) as HTMLInputElement | HTMLTextAreaElement).readOnly = running;
   }
+  // A file input ignores readOnly.
+  fileInput.disabled = running;
+  fileClear.disabled = running;
 }
 
 function clearErrors(): void {
@@ -323,10 +333,30 @@ function watch(id: string): void {
   });
 }
 
-/** The request body from the form: empty inputs are left out, numbers sent as numbers. */
-function formBody(): Record<string, unknown> {
+/** Why a request cannot be sent, marked next to its field. */
+class FieldError extends Error {
+  constructor(readonly field: string, message: string) {
+    super(message);
+  }
+}
+
+/**
+ * The request body from the form: empty inputs are left out, numbers sent as numbers,
+ * a chosen requests file as its name and text (the server parses it).
+ */
+async function formBody(): Promise<Record<string, unknown>> {
   const body: Record<string, unknown> = {};
   for (const field of RUN_FIELDS) {
+    if (field.kind === "file") {
+      const file = (byId(field.name) as HTMLInputElement).files?.[0];
+      if (file === undefined) continue;
+      // Refused here rather than after sending megabytes the server would refuse.
+      if (file.size > MAX_REQUESTS_FILE_BYTES) {
+        throw new FieldError(field.name, requestsFileSizeError(file.name, file.size));
+      }
+      body[field.name] = { name: file.name, text: await file.text() };
+      continue;
+    }
     const raw = (byId(field.name) as HTMLInputElement | HTMLTextAreaElement).value;
     const text = field.kind === "lines" && field.name === "body" ? raw : raw.trim();
     if (text === "") continue;
@@ -353,7 +383,7 @@ async function start(): Promise<void> {
     const response = await fetch("/api/runs", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify(formBody()),
+      body: JSON.stringify(await formBody()),
     });
     const data = await response.json() as { id?: string; error?: string; field?: string };
     setBusy(false);
@@ -365,9 +395,26 @@ async function start(): Promise<void> {
     watch(data.id);
   } catch (error) {
     setBusy(false);
-    showError(null, `Cannot reach the server: ${(error as Error).message}`);
+    if (error instanceof FieldError) showError(error.field, error.message);
+    else if (error instanceof TypeError) {
+      showError(null, `Cannot reach the server: ${error.message}`);
+    } else showError(null, `Cannot start the run: ${(error as Error).message}`);
   }
 }
+
+// A chosen file can be removed from the keyboard too (a file input offers no way).
+fileInput.addEventListener("change", () => {
+  fileClear.hidden = !fileInput.files?.length;
+  byId("requestsFile-error").textContent = "";
+  fileInput.removeAttribute("aria-invalid");
+});
+fileClear.addEventListener("click", () => {
+  fileInput.value = "";
+  fileClear.hidden = true;
+  byId("requestsFile-error").textContent = "";
+  fileInput.removeAttribute("aria-invalid");
+  fileInput.focus();
+});
 
 // The run goes on and is still watched: offer Cancel again, unless it ended meanwhile.
 function cancelFailed(message: string): void {
@@ -441,6 +488,24 @@ function showReport(r: Report, historyId: string | null): void {
   const causes = Object.keys(failures ?? {}).filter((cause) => failures[cause] > 0).sort()
     .map((cause) => [cause, num(failures[cause])]);
   fillTable(byId<HTMLTableElement>("failures"), causes.length ? causes : [["none", "0"]]);
+  // The CLI's order: the slowest p99 first.
+  const endpoints = Object.entries(r.endpoints ?? {}).sort((a, b) =>
+    b[1].latencyMs.p99 - a[1].latencyMs.p99 || a[0].localeCompare(b[0])
+  );
+  byId("endpoints-box").hidden = endpoints.length === 0;
+  fillTable(
+    byId<HTMLTableElement>("endpoints"),
+    endpoints.map(([name, e]) => [
+      name,
+      num(e.requests),
+      num(e.successes),
+      num(e.failures),
+      ms(e.latencyMs.p50),
+      ms(e.latencyMs.p90),
+      ms(e.latencyMs.p99),
+      ms(e.latencyMs.max),
+    ]),
+  );
   const thresholds = r.thresholds ?? [];
   byId("thresholds-box").hidden = thresholds.length === 0;
   fillTable(

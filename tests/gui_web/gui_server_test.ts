@@ -558,8 +558,8 @@ Deno.test("POST /api/runs answers 400 naming a field it does not know", async ()
     assertEquals(answer.body, {
       field,
       error: `Cannot start run as '${field}' is not a known field: use only 'url', 'requests', ` +
-        "'concurrency', 'duration', 'rate', 'stages', 'method', 'headers', 'body', 'timeout' and " +
-        "'thresholds'",
+        "'concurrency', 'duration', 'rate', 'stages', 'method', 'headers', 'body', 'timeout', " +
+        "'thresholds' and 'requestsFile'",
     });
   }
   assertEquals((await postRun(server, ok)).status, 201);
