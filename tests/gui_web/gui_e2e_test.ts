@@ -6,9 +6,11 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { chromium, CHROMIUM_FLAGS, findChromium } from "./_playwright.ts";
 import type { Page } from "playwright-core";
+import { Buffer } from "node:buffer";
 import { serveGui, type StressRunner } from "../../gui_web/gui_server.ts";
 
 const BROWSER_TIMEOUT_MS = 90_000;
+const encode = (text: string) => Buffer.from(text);
 
 // The page functions below run in Chromium; Deno's type library has no DOM, so declare the
 // little of it they use.
@@ -274,8 +276,10 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "tandem-gui-e2e-" });
     // A stand-in run of 1.5 s at a steady 1,000 req/s: its second second is half run.
-    const runStress: StressRunner = (options) =>
-      Promise.resolve({
+    const templates: unknown[] = [];
+    const runStress: StressRunner = (options) => {
+      if (options.templates !== undefined) templates.push(options.templates);
+      return Promise.resolve({
         url: String(options.url),
         method: "GET",
         concurrency: 1,
@@ -307,7 +311,17 @@ Deno.test({
         endTime: new Date(1500).toISOString(),
         cancelled: false,
         histogram: [{ fromMs: 0, toMs: 1, count: 1500 }],
+        ...(options.templates && {
+          endpoints: Object.fromEntries(options.templates.map((t, i) => [t.name, {
+            requests: 750,
+            successes: 750,
+            failures: 0,
+            statusCodes: { "200": 750 },
+            latencyMs: { min: 0.1, mean: 0.5, p50: 0.4, p90: 0.8, p99: 1 + i, p999: 2, max: 2.5 },
+          }])),
+        }),
       });
+    };
     await using gui = serveGui({ port: 0, runStress });
     const context = await chromium.launchPersistentContext(`${dir}/profile`, {
       executablePath: chromiumPath,
@@ -354,6 +368,37 @@ Deno.test({
       assert(tops.length > 50, `bars drawn: ${tops.length} columns`);
       const spread = Math.max(...tops) - Math.min(...tops);
       assert(spread <= 2, `bar tops from ${Math.min(...tops)} to ${Math.max(...tops)}`);
+
+      // A requests file, from the keyboard: Advanced opens with Enter; a bad file is marked
+      // next to its field with the CLI parser's message; a good one runs its endpoints.
+      await page.locator("#advanced summary").focus();
+      await page.keyboard.press("Enter");
+      const file = page.getByLabel("Requests file", { exact: true });
+      const upload = (name: string, text: string) =>
+        file.setInputFiles({ name, mimeType: "application/json", buffer: encode(text) });
+      await upload("bad.jsonl", '{"url":"/a"}\n{"url":"/b","weight":0}\n');
+      const logged = page.waitForEvent("console", {
+        predicate: (message) => message.type() === "error",
+      });
+      await page.getByRole("button", { name: "Submit", exact: true }).click();
+      await page.locator("#requestsFile-error")
+        .filter({ hasText: "Cannot read 'bad.jsonl' as line 2 'weight' must be a positive" })
+        .waitFor();
+      assertEquals(await file.getAttribute("aria-invalid"), "true");
+      assertMatch((await logged).text(), /status of 400/);
+      problems.length = 0;
+      await upload("site.jsonl", '{"name":"home","url":"/"}\n{"url":"/api?x=1"}\n');
+      await page.getByRole("button", { name: "Submit", exact: true }).click();
+      await page.locator("#endpoints tbody tr").nth(1).waitFor();
+      assertEquals(await page.locator("#endpoints tbody td:first-child").allTextContents(), [
+        "GET /api?x=1",
+        "home",
+      ]);
+      assertEquals(templates.length, 1);
+      // The chosen file goes away from the keyboard too.
+      await page.getByRole("button", { name: "Remove requests file" }).focus();
+      await page.keyboard.press("Enter");
+      assertEquals(await file.evaluate((input) => (input as { value: string }).value), "");
     } finally {
       await context.close();
       await Deno.remove(dir, { recursive: true });
