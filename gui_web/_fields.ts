@@ -44,8 +44,12 @@ export interface RunRequest {
   timeout?: number;
   /** Threshold expressions judged on the report (`p99<250ms`). */
   thresholds?: string[];
-  /** An uploaded requests file (`--requests-file` or `--har`); the server parses it. */
-  requestsFile?: RequestsFileUpload;
+  /**
+   * An uploaded requests file (`--requests-file` or `--har`): a request carries a
+   * {@linkcode RequestsFileUpload}; once parsed into `templates`, only its name, format
+   * and cookie choice are kept (a run is kept after it ends: its text would be too).
+   */
+  requestsFile?: Omit<RequestsFileUpload, "text">;
   /** The templates of `requestsFile`, parsed by the server (never sent by a client). */
   templates?: RequestTemplate[];
 }

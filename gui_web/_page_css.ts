@@ -184,6 +184,8 @@ figure { margin: 0; min-width: 0; }
 #endpoints td:first-child { text-align: left; overflow-wrap: anywhere; }
 .field-requestsFile { grid-column: 1 / -1; }
 .field-requestsFile button { align-self: start; }
+label.check { display: flex; gap: 6px; align-items: center; text-transform: none; letter-spacing: 0; font-weight: 400; color: var(--ink); }
+label.check input { width: auto; margin: 0; }
 figcaption { font-size: 0.8rem; color: var(--muted); margin-top: 4px; text-align: center; }
 .foot { max-width: 1240px; margin: 0 auto; padding: 4px 24px 18px; font-size: 0.78rem; color: var(--muted); }
 code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 0.95em; }

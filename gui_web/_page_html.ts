@@ -57,6 +57,8 @@ function input(field: FieldSpec, limits: PageLimits): string {
     case "file":
       // Read by the page and sent as text; the server parses it (any extension goes).
       control = `<input ${common} type="file" accept=".jsonl,.ndjson,.json,.har,.txt">` +
+        `\n      <label class="check"><input id="${id}-cookies" type="checkbox">` +
+        ` Keep a HAR's Cookie headers (as --har-cookies)</label>` +
         `\n      <button id="${id}-clear" class="secondary" type="button" hidden>` +
         `Remove ${escape(field.label.toLowerCase())}</button>`;
       break;

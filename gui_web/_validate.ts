@@ -14,6 +14,7 @@ import {
   FIELD_NAMES,
   MAX_REQUESTS_FILE_BYTES,
   quote,
+  type RequestsFileUpload,
   RUN_FIELDS,
   type RunLimits,
   type RunRequest,
@@ -133,7 +134,7 @@ export function validateRunRequest(text: string, limits: RunLimits): RunValidati
  * the run's URL, into `templates`; without a URL, the templates' origin becomes it.
  */
 function readTemplates(request: RunRequest): RunValidation | undefined {
-  const { name, text, format, cookies } = request.requestsFile!;
+  const { name, text, format, cookies } = request.requestsFile as RequestsFileUpload;
   for (const other of ["method", "body"] as const) {
     if (request[other] !== undefined) {
       return {
@@ -153,6 +154,7 @@ function readTemplates(request: RunRequest): RunValidation | undefined {
     // The run's own checks of templates (all HEAD or none), before anything starts.
     normalizeStressOptions({ url: request.url, headers: request.headers, templates });
     request.templates = templates;
+    request.requestsFile = { name, format, ...(cookies && { cookies }) };
   } catch (error) {
     if (!(error instanceof TypeError || error instanceof RangeError)) throw error;
     return { ok: false, field: "requestsFile", error: error.message };

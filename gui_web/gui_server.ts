@@ -393,8 +393,7 @@ function events(request: Request, registry: RunRegistry, id: string): Response {
 function shownRequest(request: RunRequest): unknown {
   const { requestsFile, templates, ...rest } = request;
   if (requestsFile === undefined) return rest;
-  const { text: _, ...file } = requestsFile;
-  return { ...rest, requestsFile: { ...file, endpoints: templates?.map((t) => t.name) ?? [] } };
+  return { ...rest, requestsFile: { ...requestsFile, endpoints: templates?.map((t) => t.name) } };
 }
 
 function describe(registry: RunRegistry, id: string): Response {

@@ -53,6 +53,7 @@ const bar = byId<HTMLProgressElement>("progress");
 const statusEl = byId("status");
 const fileInput = byId<HTMLInputElement>("requestsFile");
 const fileClear = byId<HTMLButtonElement>("requestsFile-clear");
+const fileCookies = byId<HTMLInputElement>("requestsFile-cookies");
 
 let runId: string | null = null;
 let source: EventSource | null = null;
@@ -123,6 +124,7 @@ function setRunning(running: boolean): void {
   // A file input ignores readOnly.
   fileInput.disabled = running;
   fileClear.disabled = running;
+  fileCookies.disabled = running;
 }
 
 function clearErrors(): void {
@@ -354,7 +356,8 @@ async function formBody(): Promise<Record<string, unknown>> {
       if (file.size > MAX_REQUESTS_FILE_BYTES) {
         throw new FieldError(field.name, requestsFileSizeError(file.name, file.size));
       }
-      body[field.name] = { name: file.name, text: await file.text() };
+      const cookies = fileCookies.checked ? { cookies: true } : {};
+      body[field.name] = { name: file.name, text: await file.text(), ...cookies };
       continue;
     }
     const raw = (byId(field.name) as HTMLInputElement | HTMLTextAreaElement).value;

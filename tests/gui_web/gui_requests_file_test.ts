@@ -70,18 +70,25 @@ Deno.test("POST /api/runs reads a HAR upload and a file without a URL as the CLI
       return fake.runStress(options, control);
     },
   });
-  const request = { method: "GET", url: "http://127.0.0.1:9/a?x=1", headers: [] };
+  const headers = [{ name: "cookie", value: "sid=1" }];
+  const request = { method: "GET", url: "http://127.0.0.1:9/a?x=1", headers };
   const har = JSON.stringify({ log: { entries: [{ request }, { request }] } }, null, 2);
-  const id = await startRun(server, {
-    requests: 10,
-    concurrency: 1,
-    requestsFile: { name: "site.har", text: har },
-  });
-  await using events = await EventClient.open(server, id);
-  assertEquals((await events.untilFinal()).at(-1)!.event, "done");
-  assertEquals(seen, [parseHar(har, { file: "site.har" })]);
-  const described = await (await fetch(new URL(`/api/runs/${id}`, server.url))).json();
-  assertEquals(described.request.url, "http://127.0.0.1:9/");
+  for (const cookies of [undefined, true]) {
+    const id = await startRun(server, {
+      requests: 10,
+      concurrency: 1,
+      requestsFile: { name: "site.har", text: har, cookies },
+    });
+    await using events = await EventClient.open(server, id);
+    assertEquals((await events.untilFinal()).at(-1)!.event, "done");
+    const described = await (await fetch(new URL(`/api/runs/${id}`, server.url))).json();
+    assertEquals(described.request.url, "http://127.0.0.1:9/");
+  }
+  assertEquals(seen, [
+    parseHar(har, { file: "site.har" }),
+    parseHar(har, { file: "site.har", cookies: true }),
+  ]);
+  assertEquals((seen[1] as { headers: unknown }[])[0].headers, [["cookie", "sid=1"]]);
 });
 
 Deno.test("POST /api/runs answers a bad requests file with the CLI parser's message", async (t) => {
