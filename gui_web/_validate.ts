@@ -13,6 +13,7 @@ import { normalizeStressOptions } from "../servers/_stress_options.ts";
 import {
   FIELD_NAMES,
   MAX_REQUESTS_FILE_BYTES,
+  MAX_REQUESTS_FILE_ENTRIES,
   quote,
   type RequestsFileUpload,
   RUN_FIELDS,
@@ -145,11 +146,25 @@ function readTemplates(request: RunRequest): RunValidation | undefined {
       };
     }
   }
+  const tooMany = (count: number): RunValidation => ({
+    ok: false,
+    field: "requestsFile",
+    error: `${ACTION} as 'requestsFile' must hold at most ${MAX_REQUESTS_FILE_ENTRIES} ` +
+      `requests (each is an endpoint with its own statistics): received ${count} in ${quote(name)}`,
+  });
+  // One line is one request: counted before the parse, which names default-named
+  // duplicates in time quadratic in their number.
+  if (format !== "har") {
+    let lines = 0;
+    for (const line of text.split("\n")) if (line.trim() !== "") lines++;
+    if (lines > MAX_REQUESTS_FILE_ENTRIES) return tooMany(lines);
+  }
   try {
     const base = request.url as string | undefined;
     const templates = format === "har"
       ? parseHar(text, { file: name, base, cookies })
       : parseRequestsFile(text, { file: name, base });
+    if (templates.length > MAX_REQUESTS_FILE_ENTRIES) return tooMany(templates.length);
     if (base === undefined) request.url = new URL("/", templates[0].url).href;
     // The run's own checks of templates (all HEAD or none), before anything starts.
     normalizeStressOptions({ url: request.url, headers: request.headers, templates });

@@ -140,6 +140,25 @@ Deno.test("POST /api/runs answers a bad requests file with the CLI parser's mess
       "'nope'",
     ],
     [
+      "a HAR of more than 1,000 distinct requests",
+      {
+        ...ok,
+        requestsFile: {
+          name: "big.har",
+          text: JSON.stringify({
+            log: {
+              entries: Array.from({ length: 1001 }, (_, i) => ({
+                request: { method: "GET", url: `${url}${i}` },
+              })),
+            },
+          }),
+        },
+      },
+      "requestsFile",
+      "must hold at most 1000 requests (each is an endpoint with its own statistics): " +
+      "received 1001 in 'big.har'",
+    ],
+    [
       "a file that is no object",
       { ...ok, requestsFile: '{"url":"/"}' },
       "requestsFile",
@@ -161,12 +180,12 @@ Deno.test("POST /api/runs takes a requests file of megabytes and refuses a large
   const fake = fakeStress();
   await using server = serveGui({ port: 0, runStress: fake.runStress });
   const ok = { url: "http://127.0.0.1:9/", requests: 10, concurrency: 1 };
-  // Lines of about 1 KiB, their quotes escaped in the JSON body.
+  // Lines of about 4 KiB, their quotes escaped in the JSON body.
   const text = (bytes: number) => {
     const lines: string[] = [];
     for (let size = 0; size < bytes; size += lines.at(-1)!.length) {
       lines.push(
-        JSON.stringify({ url: `/${lines.length}`, headers: { x: "x".repeat(1000) } }) + "\n",
+        JSON.stringify({ url: `/${lines.length}`, headers: { x: "x".repeat(4000) } }) + "\n",
       );
     }
     return lines.join("");
@@ -191,6 +210,17 @@ Deno.test("POST /api/runs takes a requests file of megabytes and refuses a large
     assertStringIncludes(
       answer.body.error as string,
       "Cannot start run as 'requestsFile' must be at most 8 MiB: received 'huge.jsonl' of 8 MiB",
+    );
+  });
+  await t.step("a file of more than 1,000 requests is refused before it is parsed", async () => {
+    const many = '{"url":"/"}\n'.repeat(1001);
+    const answer = await postRun(server, { ...ok, requestsFile: { name: "r.jsonl", text: many } });
+    assertEquals(answer.status, 400);
+    assertEquals(answer.body.field, "requestsFile");
+    assertEquals(
+      answer.body.error,
+      "Cannot start run as 'requestsFile' must hold at most 1000 requests (each is an endpoint " +
+        "with its own statistics): received 1001 in 'r.jsonl'",
     );
   });
   await t.step("a body over the whole cap gets 413", async () => {
