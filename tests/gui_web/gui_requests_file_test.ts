@@ -41,6 +41,7 @@ Deno.test("POST /api/runs sends the requests of an uploaded file to the target",
     url,
     requests: 30,
     concurrency: 2,
+    thresholds: ["endpoint:home:errors<1%"],
     requestsFile: { name: "reqs.jsonl", text: LINES },
   });
   await using events = await EventClient.open(server, id);
@@ -49,6 +50,7 @@ Deno.test("POST /api/runs sends the requests of an uploaded file to the target",
   const report = JSON.parse(final.data!).report;
   assertEquals(Object.keys(report.endpoints).sort(), ["POST /login", "home"]);
   assertEquals(report.endpoints.home.requests + report.endpoints["POST /login"].requests, 30);
+  assertEquals(report.thresholds.map((t: { ok: boolean }) => t.ok), [true]);
   assertEquals(seen.length, 30);
   assertEquals(new Set(seen), new Set(["GET /home ", "POST /login {}"]));
   // The run's description names the file and its endpoints, not its text.
