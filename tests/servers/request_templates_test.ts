@@ -228,6 +228,15 @@ Deno.test("parseRequestsFile() gives explicit names priority over default ones",
   );
 });
 
+Deno.test("parseRequestsFile() numbers repeated default names past explicit ones", () => {
+  const lines = ['{"url":"/","name":"GET / #3"}'];
+  for (let i = 0; i < 5_000; i++) lines.push('{"url":"/"}');
+  const names = parseRequestsFile(lines.join("\n"), { file: "r", base: BASE }).map((t) => t.name);
+  assertEquals(names.slice(0, 5), ["GET / #3", "GET /", "GET / #2", "GET / #4", "GET / #5"]);
+  assertEquals(names.at(-1), "GET / #5001");
+  assertEquals(new Set(names).size, names.length);
+});
+
 Deno.test("parseHar() turns a browser's HAR export into templates", () => {
   const templates = parseHar(harText, { file: "site.har", base: "http://127.0.0.1:8000/" });
   assertEquals(templates.map(summary), [
