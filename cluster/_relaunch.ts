@@ -32,7 +32,12 @@ export async function runAsChild(options: RelaunchOptions): Promise<number> {
   // Run from a checkout, the child needs the project's import map; installed from a
   // registry, the import map comes with the package.
   const config = new URL("../deno.json", import.meta.url);
-  if (config.protocol === "file:") {
+  // Asked first, so that a task without read access to deno.json never stops at a
+  // permission prompt on a terminal (a stat would prompt).
+  if (
+    config.protocol === "file:" &&
+    Deno.permissions.querySync({ name: "read", path: config }).state === "granted"
+  ) {
     try {
       Deno.statSync(config);
       flags.push(`--config=${config.pathname}`);
