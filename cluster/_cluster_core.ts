@@ -29,6 +29,7 @@ import { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
 import { checkDelay, checkInteger, MAX_DELAY_MS } from "../sync/_checks.ts";
 import { Task, type TaskHandle, type TaskState } from "../pool/task.ts";
+import { BrokenPoolError } from "../pool/broken_pool_error.ts";
 import type { PoolStats, ShutdownOptions } from "../pool/types.ts";
 import { decodeFailure, decodeValue, encodeValue, findShared } from "./_codec.ts";
 import {
@@ -49,6 +50,8 @@ import {
   checkQueue,
   checkRedis,
   closeClient,
+  CONNECT_TIMEOUT_MS,
+  firstConnect,
   newClient,
   type RedisTarget,
   withDeadline,
@@ -181,6 +184,9 @@ export class ClusterCore {
   #keepMs: number;
   #maxQueue: number;
   #shutdownTimeout: number;
+  #connectTimeout: number;
+  /** Set when the first connection failed: every task rejects with it. */
+  #broken: BrokenPoolError | undefined;
   #target: RedisTarget;
   #client: Redis;
   #eventsClient: Redis;
@@ -232,6 +238,13 @@ export class ClusterCore {
       30_000,
       false,
     );
+    this.#connectTimeout = checkDelay(
+      options.connectTimeout,
+      "connectTimeout",
+      CREATE,
+      CONNECT_TIMEOUT_MS,
+      false,
+    );
     this.#client = newClient(this.#target);
     this.#eventsClient = newClient(this.#target);
     this.#ready = this.#connect();
@@ -241,6 +254,17 @@ export class ClusterCore {
   async #connect(): Promise<void> {
     const { queueName: name, prefix } = this;
     const client = this.#client;
+    // Both settle (no timer left behind) before the first failure breaks the pool.
+    const connected = await Promise.allSettled(
+      [client, this.#eventsClient].map((c) =>
+        firstConnect(c, this.#target, this.#connectTimeout, "Cannot run tasks")
+      ),
+    );
+    const failed = connected.find((result) => result.status === "rejected");
+    if (failed !== undefined) {
+      this.#breakPool(failed.reason as Error);
+      throw this.#broken;
+    }
     this.#queue = new Queue(name, {
       connection: client,
       prefix,
@@ -272,6 +296,19 @@ export class ClusterCore {
     await client.hset(settingsKey(prefix, name), "leaseMs", String(this.leaseMs));
     await this.#queue.waitUntilReady();
     this.#loadBeats(); // so that the first `stats` counts the workers already there
+  }
+
+  /**
+   * The first connection failed: the pool cannot run anything. Its tasks reject with
+   * a `BrokenPoolError` naming the URL, and its clients stop retrying, so that neither
+   * the caller nor `shutdown()` waits for a server that never answered.
+   */
+  #breakPool(error: Error): void {
+    this.#broken = new BrokenPoolError(error.message, { cause: error.cause });
+    this.#client.disconnect();
+    this.#eventsClient.disconnect();
+    for (const handle of [...this.#tasks.values()]) this.#reject(handle, this.#broken);
+    this.#pending = [];
   }
 
   // ---- submit ------------------------------------------------------------------
@@ -345,6 +382,7 @@ export class ClusterCore {
     if (this.#closed) {
       return fail(new TypeError(`Cannot submit task '${name}' as the pool is shut down`));
     }
+    if (this.#broken !== undefined) return fail(this.#broken);
     if (this.#tasks.size >= this.#maxQueue) {
       return fail(
         new RangeError(
@@ -393,7 +431,7 @@ export class ClusterCore {
     try {
       await this.#ready;
     } catch {
-      // #connect only fails once the pool is shut down: the tasks were settled.
+      // #connect failed: #breakPool rejected the tasks and emptied #pending.
     }
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0, BULK).filter((job) => !job.handle.settled);

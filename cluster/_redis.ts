@@ -79,6 +79,71 @@ export function newClient(target: RedisTarget, connectionName?: string): Redis {
   return client;
 }
 
+/** How long a first connection may take by default: as stress waits for its Redis. */
+export const CONNECT_TIMEOUT_MS = 5_000;
+
+/** The first connection failed (the worker CLI exits 2 for it, not 1). */
+export class RedisConnectError extends Error {}
+
+/** Where a target points, for messages (never the URL's password). */
+export function describeTarget(target: RedisTarget): string {
+  if (target.url) return `${target.url.protocol}//${target.url.host}`;
+  const options = (target.client as { options?: { host?: string; port?: number } }).options;
+  return options?.host ? `${options.host}:${options.port ?? 6379}` : "the given client";
+}
+
+/**
+ * Waits for a new client's first connection, at most `ms`. ioredis would retry for
+ * ever and queue every command meanwhile (`maxRetriesPerRequest: null`), so a wrong
+ * URL would hang its caller silently: this gives a clear error instead. Later
+ * outages are ridden out by ioredis' reconnects, as before.
+ *
+ * @throws {Error} `${action} as Redis at … does not answer within … ms: <last error>`.
+ */
+export async function firstConnect(
+  client: Redis,
+  target: RedisTarget,
+  ms: number,
+  action: string,
+): Promise<void> {
+  if (client.status === "ready") return;
+  let last: Error | undefined;
+  const onError = (error: Error) => last = error;
+  let onReady: () => void = () => {};
+  let onEnd: () => void = () => {};
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  client.on("error", onError);
+  const ready = await new Promise<boolean>((resolve) => {
+    onReady = () => resolve(true);
+    onEnd = () => resolve(false); // disconnected by its owner meanwhile
+    client.once("ready", onReady);
+    client.once("end", onEnd);
+    timer = setTimeout(resolve, ms, false);
+  });
+  clearTimeout(timer);
+  client.off("error", onError);
+  client.off("ready", onReady);
+  client.off("end", onEnd);
+  if (ready || (client.status as string) === "ready") return;
+  const why = last === undefined ? "" : `: ${reason(last)}`;
+  throw new RedisConnectError(
+    `${action} as Redis at ${describeTarget(target)} does not answer within ${ms} ms${why}`,
+    { cause: last },
+  );
+}
+
+/** A connection error in words, with ioredis' own text. */
+function reason(error: Error): string {
+  const code = (error as { code?: string }).code;
+  const words: Record<string, string> = {
+    ECONNREFUSED: "connection refused",
+    ENOTFOUND: "host not found",
+    EHOSTUNREACH: "host unreachable",
+    ETIMEDOUT: "connection timed out",
+  };
+  return code !== undefined && code in words ? `${words[code]} (${error.message})` : error.message;
+}
+
 /** The `host:port` of a URL target, for `--allow-net`. */
 export function hostPort(url: URL): string {
   return `${url.hostname}:${url.port === "" ? "6379" : url.port}`;

@@ -96,7 +96,7 @@ export class ClusterPool<M = Record<string, TaskFunction>> implements AsyncDispo
    * @param module The task module's URL or path, as the workers load it (only for
    * the type and for messages: the workers are given their module).
    * @param options `redis`, `queue`, `leaseMs`, `keepResultsMs`, `maxQueue`,
-   * `shutdownTimeout`, `prefix`.
+   * `shutdownTimeout`, `connectTimeout`, `prefix`.
    * @throws {TypeError} When `module` is a function, or `redis`, `queue` or `prefix`
    * is malformed (before any connection).
    * @throws {RangeError} When `leaseMs` or another number is out of range.
@@ -217,6 +217,7 @@ export class ClusterPool<M = Record<string, TaskFunction>> implements AsyncDispo
    * tasks.
    *
    * @returns A promise that resolves when a task can be queued.
+   * @throws {BrokenPoolError} When Redis did not answer within `connectTimeout`.
    */
   whenReady(): Promise<void> {
     return this.#core.whenReady();

@@ -67,6 +67,15 @@ export interface ClusterPoolOptions {
    */
   shutdownTimeout?: number;
   /**
+   * Milliseconds the first connection to Redis may take. Past it, the pool is
+   * broken: its tasks and `whenReady()` reject with a `BrokenPoolError` that names
+   * the server (a wrong URL or a stopped server fails fast instead of hanging).
+   * Once connected, the pool waits through later outages, reconnecting.
+   *
+   * @default {5000}
+   */
+  connectTimeout?: number;
+  /**
    * BullMQ's key prefix.
    *
    * @default {"bull"}

@@ -39,6 +39,8 @@ import {
   checkQueue,
   checkRedis,
   closeClient,
+  CONNECT_TIMEOUT_MS,
+  firstConnect,
   newClient,
   type RedisTarget,
   withDeadline,
@@ -77,10 +79,13 @@ export interface ClusterWorkerOptions {
    */
   permissions?: ProcessPermissions;
   /**
-   * Most jobs held at once. Twice the threads keeps one job ready behind each
-   * running one, which hides the Redis round trip between two jobs.
+   * Most jobs held at once. As many as the threads, so that a job never waits here
+   * behind a running one while another worker is idle (with twice the threads, the
+   * demo's fib(24) waited behind fib(32) on one worker while the other was idle).
+   * The price is one Redis round trip between two jobs on a thread (under 1 ms on a
+   * LAN): for a flood of tiny tasks, a larger value hides it.
    *
-   * @default {2 * threads}
+   * @default {threads}
    */
   concurrency?: number;
   /**
@@ -96,6 +101,14 @@ export interface ClusterWorkerOptions {
    * @default {10000}
    */
   graceMs?: number;
+  /**
+   * Milliseconds the first connection to Redis may take: past it, `start()` rejects
+   * with an error that names the server. Once connected, the worker waits through
+   * later outages, reconnecting.
+   *
+   * @default {5000}
+   */
+  connectTimeout?: number;
   /**
    * BullMQ's key prefix.
    *
@@ -210,6 +223,7 @@ export class ClusterWorker implements AsyncDisposable {
   readonly #permissions: ProcessPermissions | undefined;
   readonly #concurrency: number;
   readonly #graceMs: number;
+  readonly #connectTimeout: number;
   readonly #name: string;
   readonly #onEvent: ((event: ClusterWorkerEvent) => void) | undefined;
   #leaseMs: number | undefined;
@@ -232,7 +246,7 @@ export class ClusterWorker implements AsyncDisposable {
    *
    * @param module The task module's URL, or a path relative to the working directory.
    * @param options `redis`, `queue`, `threads`, `processes`, `concurrency`, `leaseMs`,
-   * `graceMs`, `prefix`, `name`, `onEvent`.
+   * `graceMs`, `connectTimeout`, `prefix`, `name`, `onEvent`.
    * @throws {TypeError} When `redis`, `queue`, `prefix` or `module` is malformed.
    * @throws {RangeError} When a number option is out of range.
    */
@@ -259,7 +273,7 @@ export class ClusterWorker implements AsyncDisposable {
       options.concurrency,
       "concurrency",
       CREATE,
-      2 * this.#threads,
+      this.#threads,
       { max: 100_000 },
     );
     if (options.leaseMs !== undefined) {
@@ -268,6 +282,13 @@ export class ClusterWorker implements AsyncDisposable {
       });
     }
     this.#graceMs = checkDelay(options.graceMs, "graceMs", CREATE, 10_000, false);
+    this.#connectTimeout = checkDelay(
+      options.connectTimeout,
+      "connectTimeout",
+      CREATE,
+      CONNECT_TIMEOUT_MS,
+      false,
+    );
     this.#name = options.name ?? `${hostname()}:${Deno.pid}`;
     this.#onEvent = options.onEvent;
   }
@@ -296,6 +317,7 @@ export class ClusterWorker implements AsyncDisposable {
    *
    * @returns A promise that resolves once jobs are being taken.
    * @throws {TypeError} When the task module fails to load.
+   * @throws {Error} When Redis does not answer within `connectTimeout`.
    */
   start(): Promise<void> {
     return this.#started ??= this.#start();
@@ -330,6 +352,18 @@ export class ClusterWorker implements AsyncDisposable {
     );
     this.#workerClient = newClient(this.#target);
     this.#subscriber = newClient(this.#target);
+    const clients = [this.#client, this.#workerClient, this.#subscriber];
+    // All settle (no timer left behind); then the clients stop retrying on failure.
+    const connected = await Promise.allSettled(
+      clients.map((c) =>
+        firstConnect(c, this.#target, this.#connectTimeout, "Cannot start worker")
+      ),
+    );
+    const failed = connected.find((result) => result.status === "rejected");
+    if (failed !== undefined) {
+      for (const client of clients) client.disconnect();
+      throw failed.reason;
+    }
     if (this.#leaseMs === undefined) {
       const lease = await this.#client.hget(
         settingsKey(this.#prefix, this.#queueName),

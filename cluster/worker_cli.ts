@@ -16,14 +16,15 @@
  *
  * SIGINT/SIGTERM: stop taking jobs, let running ones finish within `--grace`
  * seconds, hand the others back to the queue, exit 0; a second signal exits at once
- * (130). A module that fails to load: exit 1. Bad usage: exit 2.
+ * (130). A module that fails to load: exit 1. Bad usage, or Redis not answering
+ * within `--connect-timeout` seconds (5) at start: exit 2.
  *
  * @module
  */
 
 import { runAsChild } from "./_relaunch.ts";
 import { parseArgs } from "@std/cli/parse-args";
-import { hostPort } from "./_redis.ts";
+import { hostPort, RedisConnectError } from "./_redis.ts";
 import {
   grantFlags,
   missingGrants,
@@ -40,9 +41,12 @@ Options:
   --queue NAME        BullMQ queue name                               (required)
   --threads N         threads of the local WorkerPool (default: the cores)
   --processes         run tasks in a ProcessPool of N deno subprocesses
-  --concurrency N     most jobs held at once (default: 2 x threads)
+  --concurrency N     most jobs held at once (default: threads; more hides the
+                      Redis round trip between tiny jobs, but holds jobs back
+                      while another worker may be idle)
   --lease-ms MS       lock duration / stalled check (default: the queue's, else 30000)
   --grace S           seconds running jobs get on SIGINT/SIGTERM (default: 10)
+  --connect-timeout S seconds the first connection to Redis may take (default: 5)
   --name NAME         worker name (default: HOST:PID)
   --prefix P          BullMQ key prefix (default: bull)
   --deno-arg FLAG     extra deno flag for the worker process, e.g. --v8-flags=--max-old-space-size=4096
@@ -68,6 +72,7 @@ interface WorkerArgs {
   concurrency?: string;
   "lease-ms"?: string;
   grace?: string;
+  "connect-timeout"?: string;
   name?: string;
   prefix?: string;
   "deno-arg"?: string[];
@@ -88,6 +93,12 @@ function number(value: string | undefined, flag: string): number | undefined {
   return n;
 }
 
+/** A number of seconds given on the command line, in milliseconds. */
+function seconds(value: string | undefined, flag: string): number | undefined {
+  const n = number(value, flag);
+  return n === undefined ? undefined : Math.round(n * 1000);
+}
+
 function parse(args: string[]): WorkerArgs {
   let taken: { permissions: ProcessPermissions; rest: string[] };
   try {
@@ -97,7 +108,17 @@ function parse(args: string[]): WorkerArgs {
     throw error;
   }
   const parsed = parseArgs(taken.rest, {
-    string: ["redis", "queue", "threads", "concurrency", "lease-ms", "grace", "name", "prefix"],
+    string: [
+      "redis",
+      "queue",
+      "threads",
+      "concurrency",
+      "lease-ms",
+      "grace",
+      "connect-timeout",
+      "name",
+      "prefix",
+    ],
     boolean: ["processes", "json", "help"],
     collect: ["deno-arg"],
     unknown: (arg: string) => {
@@ -194,6 +215,7 @@ async function run(args: WorkerArgs): Promise<number> {
       concurrency: number(args.concurrency, "concurrency"),
       leaseMs: number(args["lease-ms"], "lease-ms"),
       graceMs: (number(args.grace, "grace") ?? 10) * 1000,
+      connectTimeout: seconds(args["connect-timeout"], "connect-timeout"),
       name: args.name,
       prefix: args.prefix,
       // Only --json logs events: without it, no record is built per job.
@@ -209,7 +231,8 @@ async function run(args: WorkerArgs): Promise<number> {
   } catch (error) {
     console.error(`worker: ${(error as Error).message}`);
     await worker.close({ graceMs: 0 });
-    return 1;
+    // An unreachable Redis is a usage error (a wrong URL), as for stress: 2.
+    return error instanceof RedisConnectError ? 2 : 1;
   }
   log({ event: "started", worker: worker.name, queue: args.queue });
   if (!json) console.error(`worker ${worker.name}: taking jobs of queue '${args.queue}'`);
