@@ -16,8 +16,12 @@ export function square(x: number): number {
   return x * x;
 }
 
-/** Which worker process runs the task: `"<host>:<pid>"`. */
-export function where(): string {
+/**
+ * Which worker process runs the task: `"<host>:<pid>"`, after `ms` milliseconds, so
+ * that a worker holding its one job leaves the next one to the other worker.
+ */
+export async function where(ms = 0): Promise<string> {
+  if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
   return getTaskContext()?.workerName ?? `?:${Deno.pid}`;
 }
 

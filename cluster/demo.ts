@@ -59,10 +59,18 @@ async function startWorker(redis: LocalRedisServer, n: number): Promise<Deno.Chi
 async function tour(redis: LocalRedisServer): Promise<void> {
   await using pool = new ClusterPool<DemoTasks>(TASKS, { redis: redis.url, queue: QUEUE });
 
-  console.log("1. submit + asCompleted: fib(32), fib(28), fib(24) on two workers");
-  const tasks = [32, 28, 24].map((n) => pool.submit("fib", [n]));
+  // Each worker holds one job at a time (--concurrency defaults to --threads, 1), so
+  // these two 100 ms tasks start both workers' threads before anything is timed.
+  await Promise.all([0, 1].map(() => pool.submit("where", [100])));
+
+  // fib(36) takes ~185 ms here, fib(32) ~33 ms, fib(28) ~4 ms: one worker runs
+  // fib(36) while the other runs fib(32) then fib(28), which never waits behind
+  // fib(36). So the order is always fib(32), fib(28), fib(36).
+  console.log("1. submit + asCompleted: fib(36), fib(32), fib(28) on two workers");
+  const tasks = [36, 32, 28].map((n) => pool.submit("fib", [n]));
   for await (const value of asCompleted(tasks)) console.log(`   ${value}`);
-  const where = await Promise.all([1, 2, 3, 4].map(() => pool.submit("where", [])));
+  // A task that takes 100 ms keeps one worker busy, so the next goes to the other.
+  const where = await Promise.all([1, 2, 3, 4].map(() => pool.submit("where", [100])));
   console.log(`   ran on: ${[...new Set(where)].sort().join(", ")}`);
 
   console.log("2. map: 100,000 squares, chunkSize 1,000, in order");
