@@ -75,6 +75,10 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Local
       stdin: "null",
       stdout: "piped",
       stderr: "inherit",
+      // Its own process group: a terminal's Ctrl+C (SIGINT to the whole foreground
+      // group) would stop it at once and leave the coordinator waiting on a dead Redis;
+      // its owner stops it by PID instead.
+      detached: true,
     }).spawn();
     // Read its log until it is ready, then let the rest drain.
     const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
@@ -88,7 +92,12 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Local
       while (!(await reader.read()).done);
     })().catch(() => {});
   };
-  await spawn();
+  try {
+    await spawn();
+  } catch (error) {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    throw error;
+  }
   const signalAndWait = async (signal: Deno.Signal) => {
     try {
       child.kill(signal);

@@ -24,7 +24,13 @@
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { checkInteger, received } from "../sync/_checks.ts";
-import { checkRedis, closeClient, newClient, type RedisTarget } from "../cluster/_redis.ts";
+import {
+  checkRedis,
+  closeClient,
+  newClient,
+  type RedisTarget,
+  withDeadline,
+} from "../cluster/_redis.ts";
 import { displayBuckets, Histogram, HISTOGRAM_BUCKETS, type HistogramData } from "./_histogram.ts";
 import { arrivalsBy, type LoadProfile, rateAt } from "./_load_profile.ts";
 import {
@@ -84,6 +90,11 @@ const STOP_GRACE_MS = 1_000;
  * coordinator that dies frees its agents 5 s later.
  */
 const CLAIM_TTL_MS = 5_000;
+/**
+ * Each Redis command on the stop path waits at most this long: a Redis that is gone
+ * (ioredis queues commands until it is back) must never hang the stop.
+ */
+const STOP_REDIS_MS = 500;
 
 /**
  * Claims ARGV[3] of the agents whose claim keys are KEYS (value ARGV[1], expiry ARGV[2]
@@ -574,7 +585,7 @@ class ClusterRun {
 
   /** Stops every agent of the run. */
   async stop(): Promise<void> {
-    await this.#client.publish(STOP_CHANNEL, this.runId).catch(() => {});
+    await withDeadline(this.#client.publish(STOP_CHANNEL, this.runId), STOP_REDIS_MS);
   }
 
   /** The merged report. */
@@ -917,7 +928,7 @@ export async function runClusterStress(
   } finally {
     clearInterval(ticker);
     if (onAbort) signal?.removeEventListener("abort", onAbort);
-    await run.releaseClaims().catch(() => {});
+    await withDeadline(run.releaseClaims(), STOP_REDIS_MS);
     await closeClient(subscriber, 500);
     await closeClient(client, 500);
   }
@@ -943,20 +954,33 @@ export interface LocalCluster extends AsyncDisposable {
  */
 export async function startLocalCluster(agents: number): Promise<LocalCluster> {
   const { startRedis } = await import("../cluster/_redis_server.ts");
-  const redis = await startRedis();
+  let redis;
+  try {
+    redis = await startRedis();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    throw new Error(
+      "Cannot start a local Redis as 'redis-server' is not on PATH: install redis-server (apt install redis-server) or give --cluster redis://HOST:PORT",
+    );
+  }
   const cli = new URL("./stress_agent_cli.ts", import.meta.url);
   const read = ["./", "../sync/"].map((f) => new URL(f, import.meta.url).pathname);
   const children: Deno.ChildProcess[] = [];
   const drains: Promise<void>[] = [];
-  const stop = async () => {
-    for (const child of children) {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // already gone
-      }
+  const signal = (child: Deno.ChildProcess, name: Deno.Signal) => {
+    try {
+      child.kill(name);
+    } catch {
+      // already gone
     }
+  };
+  const stop = async () => {
+    for (const child of children) signal(child, "SIGTERM");
+    // An agent leaves within about 1 s (its Redis waits are bounded); one that does not
+    // within 3 s is killed, so that nothing outlives the run.
+    const timer = setTimeout(() => children.forEach((c) => signal(c, "SIGKILL")), 3_000);
     await Promise.all(children.map((c) => c.status));
+    clearTimeout(timer);
     await Promise.all(drains);
     await redis.stop();
   };
@@ -981,6 +1005,9 @@ export async function startLocalCluster(agents: number): Promise<LocalCluster> {
         stdin: "null",
         stdout: "piped",
         stderr: "inherit",
+        // Its own process group, as redis-server's: a terminal's Ctrl+C reaches the
+        // coordinator only, which stops the agents by PID (SIGTERM) after the report.
+        detached: true,
       }).spawn();
       children.push(child);
       // Read its event lines until it exits (a closed pipe would fail its next write).

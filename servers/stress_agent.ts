@@ -39,6 +39,7 @@ import {
   AGENTS_KEY,
   type AgentSummary,
   BEAT_MS,
+  claimKey,
   measureOffset,
   runChannel,
   STOP_CHANNEL,
@@ -47,6 +48,15 @@ import {
   type WireStatusClasses,
   type WireTemplate,
 } from "./_stress_cluster_protocol.ts";
+
+/**
+ * A run stops when its claim key (refreshed every second by the coordinator, expiring
+ * 5 s after its last refresh) is found gone this many times in a row, once a second:
+ * a coordinator that died stops loading the target about 7 s later, not after `-d`.
+ */
+const CLAIM_GONE_CHECKS = 2;
+/** Each Redis wait of a stop is bounded by this: a Redis that is gone must not hang it. */
+const STOP_REDIS_MS = 1_000;
 
 /** The targets an agent loads when none are given: loopback, any port. */
 export const LOOPBACK_TARGETS: readonly string[] = ["127.0.0.1", "localhost", "[::1]"];
@@ -196,6 +206,7 @@ class Agent {
   #client!: Redis;
   #subscriber!: Redis;
   #worker?: Worker;
+  #workerClient?: Redis;
   #beat?: ReturnType<typeof setInterval>;
   #busy = false;
   #runs = new Map<string, AbortController>();
@@ -236,8 +247,9 @@ class Agent {
       this.#stopped.add(runId);
       if (this.#stopped.size > 100) this.#stopped.delete(this.#stopped.values().next().value!);
     });
+    this.#workerClient = newClient(this.#target);
     this.#worker = new Worker(agentQueue(this.id), (job: Job) => this.#run(job.data), {
-      connection: newClient(this.#target),
+      connection: this.#workerClient,
       concurrency: 1,
       // One plan at a time; a plan whose agent died is not run again elsewhere.
       maxStalledCount: 0,
@@ -345,6 +357,14 @@ class Agent {
         })
       ).catch(() => {});
     }, BEAT_MS);
+    // The coordinator keeps the claim alive while it runs: gone, so is the coordinator.
+    let gone = 0;
+    const claim = setInterval(() => {
+      this.#client.get(claimKey(this.id)).then((value) => {
+        gone = value === runId ? 0 : gone + 1;
+        if (gone >= CLAIM_GONE_CHECKS) controller.abort();
+      }).catch(() => {});
+    }, BEAT_MS);
     try {
       if (controller.signal.aborted) {
         // Stopped before its start: nothing sent, and that is no failure.
@@ -418,6 +438,7 @@ class Agent {
       await this.#publish(runId, { type: "failed", agent: this.id, reason }).catch(() => {});
       this.#onEvent?.({ event: "done", agent: this.id, runId, detail: `failed: ${reason}` });
     } finally {
+      clearInterval(claim);
       this.#runs.delete(runId);
       this.#busy = false;
       this.#sendBeat().catch(() => {});
@@ -433,13 +454,19 @@ class Agent {
     this.#stopping ??= (async () => {
       clearInterval(this.#beat);
       for (const run of this.#runs.values()) run.abort();
-      await this.#worker?.close().catch(() => {});
+      // Closing waits for the plan in progress, whose last message waits for Redis:
+      // bounded, then forced.
+      if (!(await withDeadline(this.#worker?.close(), STOP_REDIS_MS))) {
+        await withDeadline(this.#worker?.close(true), STOP_REDIS_MS);
+      }
       // Commands queue while Redis is away (maxRetriesPerRequest: null): bounded, ready only.
       if (this.#client?.status === "ready") {
-        await withDeadline(this.#client.hdel(AGENTS_KEY, this.id), 1_000);
+        await withDeadline(this.#client.hdel(AGENTS_KEY, this.id), STOP_REDIS_MS);
       }
-      if (this.#client) await closeClient(this.#client, 1_000);
-      if (this.#subscriber) await closeClient(this.#subscriber, 1_000);
+      // closeClient quits when Redis is ready and disconnects otherwise, both bounded.
+      for (const client of [this.#workerClient, this.#client, this.#subscriber]) {
+        if (client) await closeClient(client, STOP_REDIS_MS);
+      }
       this.finished.resolve();
     })();
     return this.#stopping;

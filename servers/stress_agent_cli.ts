@@ -21,6 +21,7 @@ import { parseArgs } from "@std/cli/parse-args";
 // Imported statically: a dynamic import of it resolved bullmq to a peer-dependency copy
 // ('bullmq/6.7.0_1') that Deno 2.9.6 had not installed (ERR_MODULE_NOT_FOUND).
 import { serveStressAgent } from "./stress_agent.ts";
+import { interruptHandler } from "./_stress_interrupt.ts";
 
 const CHILD_ENV = "TANDEM_STRESS_AGENT_CHILD";
 const LOOPBACK = ["127.0.0.1", "localhost", "[::1]"];
@@ -113,7 +114,9 @@ async function run(args: AgentArgs): Promise<number> {
   const json = args.json ?? false;
   const write = (line: string) => Deno.stdout.writeSync(new TextEncoder().encode(line));
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
+  // The first signal stops the agent; a second one (not the same Ctrl+C passed on by
+  // `deno task` within 1 s) exits at once.
+  const onSignal = interruptHandler(controller, () => Deno.exit(130));
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   try {
