@@ -326,3 +326,25 @@ redisTest(
     assertEquals(await second, 2);
   },
 );
+
+redisTest(
+  "A worker holds as many jobs as threads by default: the next job goes to an idle worker",
+  async (redis) => {
+    const queue = queueName();
+    await using pool = new ClusterPool<Tasks>(TASKS, { redis: redis.url, queue });
+    await using busy = await localWorker(redis, queue, { threads: 1, name: "busy" });
+    const key = `go-${queue}`;
+    // Runs until the key is set (10 s at most): `busy`'s one thread is taken.
+    const blocker = pool.submit("pidWhenKeySet", [redis.port, key, 10_000]);
+    await untilRedis(redis, async (c) => await c.llen(`bull:${queue}:active`) === 1, "the blocker");
+    const next = pool.submit("inc", [1]);
+    await using idle = await localWorker(redis, queue, { threads: 1, name: "idle" });
+    // With two jobs held per thread, `busy` took it behind the blocker and `idle` never ran it.
+    assertEquals(await next, 2);
+    assertEquals(idle.stats.done, 1);
+    assertEquals(busy.stats.done, 0);
+    await withClient(redis, (c) => c.set(key, "1"));
+    await blocker;
+    assertEquals(busy.stats.done, 1);
+  },
+);
