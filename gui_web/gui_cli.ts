@@ -106,7 +106,14 @@ async function main(args: string[]): Promise<void> {
       const coordinator = "../servers/_stress_cluster.ts";
       const { startLocalCluster } =
         (await import(coordinator)) as typeof import("../servers/_stress_cluster.ts");
-      const started = await startLocalCluster(cluster.agents);
+      let started: Awaited<ReturnType<typeof startLocalCluster>>;
+      try {
+        started = await startLocalCluster(cluster.agents);
+      } catch (error) {
+        // e.g. no redis-server on PATH: one line, as the stress CLI says it
+        console.error(`gui: ${error instanceof Error ? error.message : String(error)}`);
+        Deno.exit(2);
+      }
       local = started;
       clusterOptions = { redis: started.redis, agents: cluster.agents };
       const agents = `${cluster.agents} ${cluster.agents === 1 ? "agent" : "agents"}`;

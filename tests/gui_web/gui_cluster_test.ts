@@ -152,3 +152,26 @@ Deno.test("gui_cli refuses bad cluster flags with exit code 2, one line and the 
     });
   }
 });
+
+Deno.test("gui_cli --cluster local without redis-server on PATH says so in one line and exits 2", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [...await taskArgs(), "--port", "0", "--cluster", "local", "--agents", "1"],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1", PATH: "/nonexistent" },
+  }).spawn();
+  const [status, stdout, stderr] = await Promise.all([
+    child.status,
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+  ]);
+  assertEquals(status.code, 2, stderr);
+  assertEquals(stdout, "");
+  assertStringIncludes(
+    stderr,
+    "gui: Cannot start a local Redis as 'redis-server' is not on PATH: install redis-server",
+  );
+  assert(!stderr.includes("Uncaught"), stderr);
+});
