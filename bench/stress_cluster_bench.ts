@@ -32,6 +32,12 @@
 import { Redis } from "ioredis";
 import { type ClusterStressReport, runStress, type StressReport } from "../servers/stress.ts";
 import { startLocalCluster } from "../servers/_stress_cluster.ts";
+import {
+  freePort,
+  type Nginx as SharedNginx,
+  nginxReturn,
+  startNginx as startSharedNginx,
+} from "./_nginx.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const SECONDS = 5;
@@ -41,95 +47,34 @@ const AGENTS = 2;
 const BODY = "hello world\n";
 const decoder = new TextDecoder();
 
-interface Nginx {
+interface Nginx extends SharedNginx {
   version: string;
-  /** The target of the throughput runs (no access log). */
-  url: string;
   /** The target of the rate runs: every request logged with `$msec $remote_port`. */
   loggedUrl: string;
   loggedPort: number;
   accessLog: string;
-  stub(): Promise<number>;
-  stop(): Promise<void>;
 }
 
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
+/** The shared nginx plus a second server that logs each request's time and client port. */
 async function startNginx(): Promise<Nginx> {
-  const dir = await Deno.makeTempDir({ prefix: "tandem-nginx-" });
-  const port = freePort();
   const loggedPort = freePort();
-  const body = `default_type text/plain; return 200 "${BODY.replace("\n", "\\n")}";`;
-  const conf = `worker_processes 1;
-daemon off;
-master_process on;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  log_format skew '$msec $remote_port';
-  keepalive_requests 100000000;
-  keepalive_timeout 120s;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  server {
-    listen 127.0.0.1:${port};
-    location = /nginx_status { stub_status; }
-    location / { ${body} }
-  }
+  const nginx = await startSharedNginx({
+    body: BODY,
+    extraHttp: (dir) =>
+      `log_format skew '$msec $remote_port';
   server {
     listen 127.0.0.1:${loggedPort};
     access_log ${dir}/access.log skew;
-    location / { ${body} }
-  }
-}
-`;
-  await Deno.writeTextFile(`${dir}/nginx.conf`, conf);
-  const child = new Deno.Command("nginx", {
-    args: ["-p", dir, "-c", `${dir}/nginx.conf`, "-e", `${dir}/error.log`],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const url = `http://127.0.0.1:${port}/`;
-  const deadline = Date.now() + 10_000;
-  while (true) {
-    try {
-      await (await fetch(url)).body?.cancel();
-      break;
-    } catch {
-      if (Date.now() > deadline) {
-        child.kill("SIGKILL");
-        throw new Error(`Cannot start nginx: ${await Deno.readTextFile(`${dir}/error.log`)}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
+    location / { ${nginxReturn(BODY)} }
+  }`,
+  });
   const versionOut = await new Deno.Command("nginx", { args: ["-v"] }).output();
   return {
+    ...nginx,
     version: decoder.decode(versionOut.stderr).trim().replace("nginx version: nginx/", ""),
-    url,
     loggedUrl: `http://127.0.0.1:${loggedPort}/`,
     loggedPort,
-    accessLog: `${dir}/access.log`,
-    async stub(): Promise<number> {
-      const text = await (await fetch(`${url}nginx_status`)).text();
-      // "server accepts handled requests\n A H R"; the status request itself counts.
-      return Number(text.split("\n")[2].trim().split(/\s+/)[2]);
-    },
-    async stop(): Promise<void> {
-      child.kill("SIGQUIT"); // nginx's graceful stop, sent to the master's PID
-      await child.status;
-      await Deno.remove(dir, { recursive: true });
-    },
+    accessLog: `${nginx.dir}/access.log`,
   };
 }
 
@@ -337,9 +282,9 @@ if (import.meta.main) {
       `nginx ${nginx.version} on ${nginx.url}; ${AGENTS} local agents on ${redis}`,
     );
     const counted = async <T>(run: () => Promise<T>): Promise<[T, number]> => {
-      const before = await nginx.stub();
+      const before = await nginx.requests();
       const result = await run();
-      return [result, (await nginx.stub()) - before - 1];
+      return [result, (await nginx.requests()) - before - 1];
     };
     const local = async (): Promise<Summary> => {
       const [report, n] = await counted(() =>

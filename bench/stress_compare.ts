@@ -14,6 +14,8 @@
  * @module
  */
 
+import { type Nginx as SharedNginx, startNginx as startSharedNginx } from "./_nginx.ts";
+
 const ROOT = new URL("../", import.meta.url);
 const SECONDS = 5;
 const CONNECTIONS = 50;
@@ -31,86 +33,16 @@ interface Measured {
   goal: boolean;
 }
 
-interface Nginx {
-  url: string;
+interface Nginx extends SharedNginx {
   version: string;
-  stub(): Promise<number>;
-  stop(): Promise<void>;
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 async function startNginx(): Promise<Nginx> {
-  const dir = await Deno.makeTempDir({ prefix: "tandem-nginx-" });
-  const port = freePort();
-  const conf = `worker_processes 1;
-daemon off;
-master_process on;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 100000000;
-  keepalive_timeout 120s;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  server {
-    listen 127.0.0.1:${port};
-    location = /nginx_status { stub_status; }
-    location / { default_type text/plain; return 200 "${BODY.replace("\n", "\\n")}"; }
-  }
-}
-`;
-  await Deno.writeTextFile(`${dir}/nginx.conf`, conf);
-  const child = new Deno.Command("nginx", {
-    args: ["-p", dir, "-c", `${dir}/nginx.conf`, "-e", `${dir}/error.log`],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const url = `http://127.0.0.1:${port}/`;
-  const deadline = Date.now() + 10_000;
-  while (true) {
-    try {
-      const response = await fetch(url);
-      await response.body?.cancel();
-      break;
-    } catch {
-      if (Date.now() > deadline) {
-        child.kill("SIGKILL");
-        throw new Error(
-          `Cannot start nginx: ${await Deno.readTextFile(`${dir}/error.log`)}`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
+  const nginx = await startSharedNginx({ body: BODY });
   const versionOut = await new Deno.Command("nginx", { args: ["-v"] }).output();
   return {
-    url,
-    version: decoder.decode(versionOut.stderr).trim().replace(
-      "nginx version: nginx/",
-      "",
-    ),
-    async stub(): Promise<number> {
-      const text = await (await fetch(`${url}nginx_status`)).text();
-      // "server accepts handled requests\n A H R"; the status request itself counts.
-      return Number(text.split("\n")[2].trim().split(/\s+/)[2]);
-    },
-    async stop(): Promise<void> {
-      child.kill("SIGQUIT"); // nginx's graceful stop, sent to the master's PID
-      await child.status;
-      await child.stderr.cancel();
-      await Deno.remove(dir, { recursive: true });
-    },
+    ...nginx,
+    version: decoder.decode(versionOut.stderr).trim().replace("nginx version: nginx/", ""),
   };
 }
 
@@ -146,9 +78,9 @@ async function measure(
   parse: (stdout: string) => { rps: number; requests: number },
   goal = true,
 ): Promise<Measured> {
-  const before = await nginx.stub();
+  const before = await nginx.requests();
   const run = await timed(args);
-  const after = await nginx.stub();
+  const after = await nginx.requests();
   let parsed: { rps: number; requests: number };
   try {
     parsed = parse(run.stdout);

@@ -18,6 +18,7 @@
 
 import { Histogram } from "../servers/_histogram.ts";
 import { hdrLogLine } from "../servers/_hdr_log.ts";
+import { startNginx } from "./_nginx.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const decoder = new TextDecoder();
@@ -25,69 +26,6 @@ const BODY = "hello from nginx\n";
 const CONNECTIONS = 50;
 const ROUNDS = Number(Deno.args[0] ?? 3);
 const SECONDS = Number(Deno.args[1] ?? 10);
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-/** nginx on 127.0.0.1 answering every request with a short body (as bench/stress_compare.ts). */
-async function startNginx(): Promise<{ url: string; stop(): Promise<void> }> {
-  const dir = await Deno.makeTempDir({ prefix: "tandem-nginx-" });
-  const port = freePort();
-  const conf = `worker_processes 1;
-daemon off;
-master_process on;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 100000000;
-  keepalive_timeout 120s;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  server {
-    listen 127.0.0.1:${port};
-    location / { default_type text/plain; return 200 "${BODY.replace("\n", "\\n")}"; }
-  }
-}
-`;
-  await Deno.writeTextFile(`${dir}/nginx.conf`, conf);
-  const child = new Deno.Command("nginx", {
-    args: ["-p", dir, "-c", `${dir}/nginx.conf`, "-e", `${dir}/error.log`],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const url = `http://127.0.0.1:${port}/`;
-  const deadline = Date.now() + 10_000;
-  while (true) {
-    try {
-      const response = await fetch(url);
-      await response.body?.cancel();
-      break;
-    } catch {
-      if (Date.now() > deadline) {
-        child.kill("SIGKILL");
-        throw new Error(`Cannot start nginx: ${await Deno.readTextFile(`${dir}/error.log`)}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  return {
-    url,
-    async stop(): Promise<void> {
-      child.kill("SIGQUIT"); // nginx's graceful stop
-      await child.status;
-      await Deno.remove(dir, { recursive: true });
-    },
-  };
-}
 
 /** One run's throughput and the CPU time (user + sys) the stress process took per 1,000 requests. */
 interface Run {
@@ -167,7 +105,7 @@ function median(values: number[]): number {
 }
 
 if (import.meta.main) {
-  const nginx = await startNginx();
+  const nginx = await startNginx({ body: BODY });
   const dir = await Deno.makeTempDir({ prefix: "tandem-stress-outputs-" });
   const plain: Run[] = [];
   const withFiles: Run[] = [];
