@@ -76,6 +76,15 @@ async function pidsWith(text: string): Promise<number[]> {
   return new TextDecoder().decode(stdout).split("\n").filter((l) => l !== "").map(Number);
 }
 
+/** `deno task stress`'s command line (deno.json), run from the project's root. */
+const STRESS_TASK = [
+  "run",
+  "--allow-net=127.0.0.1,localhost,[::1]",
+  "--allow-read=servers,sync",
+  "--allow-run",
+  "servers/stress_cli.ts",
+];
+
 Deno.test("a terminal's Ctrl+C on --cluster local gives the partial report, exit 130, nothing left", async () => {
   if (!HAVE_REDIS) return; // the skip is announced once by the helpers
   const target = countingTarget();
@@ -83,11 +92,7 @@ Deno.test("a terminal's Ctrl+C on --cluster local gives the partial report, exit
   // SIGINT as from a terminal.
   const child = new Deno.Command(Deno.execPath(), {
     args: [
-      "run",
-      "--allow-net=127.0.0.1,localhost,[::1]",
-      "--allow-read=servers,sync",
-      "--allow-run",
-      "servers/stress_cli.ts",
+      ...STRESS_TASK,
       target.url,
       "--cluster",
       "local",
@@ -250,11 +255,7 @@ Deno.test("deno task stress --cluster local without redis-server on PATH says so
   try {
     const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
       args: [
-        "run",
-        "--allow-net=127.0.0.1,localhost,[::1]",
-        "--allow-read=servers,sync",
-        "--allow-run",
-        "servers/stress_cli.ts",
+        ...STRESS_TASK,
         target.url,
         "--cluster",
         "local",
